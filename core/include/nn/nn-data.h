@@ -1,0 +1,24 @@
+/* Datasets, named by URIs: csv:FILE, idx:PREFIX, folder:DIR. In memory, float32.
+ * Include <nn/nn.h>, not this file. */
+#pragma once
+
+typedef struct {
+  NnShape   sample_shape;  /* per-sample input shape, e.g. [1, 28, 28] */
+  int64_t   n;             /* samples */
+  float    *x;             /* (n, numel(sample_shape)) */
+  int32_t  *labels;        /* (n) class indices, or NULL for regression targets */
+  int       n_classes;     /* classification: number of classes */
+  float    *y;             /* (n, target_dim) regression targets, or NULL */
+  int       target_dim;
+  char    **class_names;   /* NULL-terminated, or NULL (folder: sub-folder names) */
+} NnDataset;
+
+/* Load `uri` shaped for `m`: the input shape, the output size (CSV target
+ * columns) and the preprocessing (images) come from the model. */
+NN_API NnDataset *nn_dataset_load (const char *uri, const NnModel *m, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+NN_API NnDataset *nn_dataset_new (const NnShape *sample_shape, int64_t n, gboolean labels, int target_dim);
+NN_API void       nn_dataset_free (NnDataset *ds);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnDataset, nn_dataset_free)
+/* Shuffle (seeded) and split off the last `fraction` into *val. */
+NN_API gboolean nn_dataset_split (const NnDataset *ds, double fraction, guint64 seed,
+                                  NnDataset **train, NnDataset **val, GError **error);

@@ -1,0 +1,73 @@
+/* Models: a network built from a JSON spec, with parameters and a workspace.
+ * Include <nn/nn.h>, not this file. */
+#pragma once
+
+/* How raw images become the model's input tensor; part of the spec
+ * ("preprocess": {"resize": true, "rescale": 0.00392, "mean": [...], "std": [...]})
+ * so training, nn predict and the elements see identical inputs. */
+typedef struct {
+  int   channels;      /* 1 (gray) or 3 (RGB), from the spec's input [C, H, W] */
+  int   height, width; /* model input size */
+  float rescale;       /* x = (u8 * rescale - mean[c]) / std[c] */
+  float mean[3];
+  float std[3];
+} NnPreprocess;
+
+typedef struct _NnModel NnModel;
+
+/* Build from a spec (JSON text or a .json file); parameters get PyTorch's
+ * default initialisation from `seed`. */
+NN_API NnModel *nn_model_new_from_spec (const char *json, guint64 seed, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+NN_API NnModel *nn_model_new_from_spec_file (const char *path, guint64 seed, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* A .safetensors model (spec in its metadata), or a .json spec (fresh weights). */
+NN_API NnModel *nn_model_load (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Copy the weights of a safetensors file into a built model; every tensor the
+ * model needs must be there with the right shape. */
+NN_API gboolean nn_model_load_weights (NnModel *m, const char *path, GError **error);
+NN_API gboolean nn_model_save (NnModel *m, const char *path, GError **error);
+NN_API void     nn_model_free (NnModel *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnModel, nn_model_free)
+
+NN_API const NnShape *nn_model_input_shape (const NnModel *m);   /* per sample */
+NN_API const NnShape *nn_model_output_shape (const NnModel *m);  /* per sample */
+NN_API const NnPreprocess *nn_model_preprocess (const NnModel *m);
+NN_API int            nn_model_n_labels (const NnModel *m);
+NN_API const char    *nn_model_label (const NnModel *m, int i);    /* NULL if out of range */
+/* The canonical spec JSON (transfer full). */
+NN_API char          *nn_model_spec_json (const NnModel *m);
+
+/* Make room for batches of up to n samples (allocates only when growing). */
+NN_API gboolean nn_model_reserve (NnModel *m, int n, GError **error);
+/* x: (n, input...) -> (n, output...), owned by the model, valid until the next call. */
+NN_API const float *nn_model_forward (NnModel *m, const float *x, int n, gboolean training, GError **error);
+/* dout: gradient of the loss w.r.t. the output of the last forward (n, output...).
+ * Accumulates parameter gradients; `skip_last` skips the last layer (used for
+ * the fused softmax+cross-entropy and sigmoid+bce gradients). */
+NN_API void nn_model_backward (NnModel *m, const float *dout, gboolean skip_last);
+NN_API void nn_model_zero_grad (NnModel *m);
+NN_API NnParam *nn_model_params (NnModel *m, int *n_params);
+NN_API int64_t  nn_model_n_trainable (const NnModel *m);
+/* Name of the last layer's type ("softmax", "sigmoid", ...). */
+NN_API const char *nn_model_last_activation (const NnModel *m);
+NN_API void nn_model_set_seed (NnModel *m, guint64 seed);
+
+typedef struct {
+  const char *name;
+  const char *type;
+  NnShape     out;        /* per sample */
+  int64_t     n_params;
+  int64_t     flops;      /* forward multiply-adds x 2 per sample */
+} NnLayerInfo;
+NN_API int  nn_model_n_layers (const NnModel *m);
+NN_API void nn_model_layer_info (const NnModel *m, int i, NnLayerInfo *info);
+
+/* Recurrent models: forget carried state (no-op for feed-forward models). */
+NN_API void nn_model_reset_state (NnModel *m);
+
+/* ---- preprocessing of raw 8-bit images ----------------------------------- */
+typedef enum { NN_PIXEL_GRAY8, NN_PIXEL_RGB24, NN_PIXEL_BGR24, NN_PIXEL_RGBX, NN_PIXEL_BGRX } NnPixelFormat;
+/* Packed pixels of any size -> one input sample (C, H, W) in `out`: channel
+ * conversion (BT.601 luma for gray), area (down) or bilinear (up) resize to
+ * the model size, then rescale and mean/std. Allocates nothing. */
+NN_API void nn_preprocess_image (const NnPreprocess *p, const guint8 *pixels, int width, int height,
+                                 int stride, NnPixelFormat fmt, float *out);

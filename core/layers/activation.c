@@ -1,0 +1,95 @@
+/* Element-wise activations (sigmoid, tanh, relu, leaky_relu) and softmax over
+ * the channel axis. They are one kind in spirit: no parameters, y = f(x), and
+ * backward from the output alone. A layer's "activation" option appends one. */
+#include "nn-private.h"
+
+typedef struct {
+  NnLayer parent;
+  NnAct act;
+} NnActLayer;
+
+static gboolean
+act_create (NnLayer *l, JsonObject *spec, GError **error)
+{
+  NnActLayer *a = (NnActLayer *) l;
+  const char *t = l->klass->type;
+  a->act = g_str_equal (t, "sigmoid") ? NN_ACT_SIGMOID : g_str_equal (t, "tanh") ? NN_ACT_TANH :
+           g_str_equal (t, "relu") ? NN_ACT_RELU : g_str_equal (t, "leaky_relu") ? NN_ACT_LEAKY_RELU :
+           NN_ACT_SOFTMAX;
+  l->out = l->in;
+  return TRUE;
+}
+
+static void
+act_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+{
+  nn_act_forward (((NnActLayer *) l)->act, x, y, n * nn_shape_numel (&l->in));
+}
+
+static void
+act_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
+{
+  if (dx)
+    nn_act_backward (((NnActLayer *) l)->act, y, dy, dx, n * nn_shape_numel (&l->in));
+}
+
+/* Softmax over dim 1 (classes, or channels of a class map): rows of C values
+ * with stride `inner` = H*W, so fully convolutional heads work unchanged. */
+static void
+softmax_dims (const NnLayer *l, int64_t *c, int64_t *inner)
+{
+  *c = l->in.dim[0];
+  *inner = nn_shape_numel (&l->in) / *c;
+}
+
+static void
+softmax_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+{
+  int64_t c, inner;
+  softmax_dims (l, &c, &inner);
+  for (int64_t s = 0; s < n * inner; s++) {
+    const float *xs = x + (s / inner) * c * inner + s % inner;
+    float *ys = y + (s / inner) * c * inner + s % inner;
+    float mx = -INFINITY, sum = 0.0f;
+    for (int64_t k = 0; k < c; k++)
+      mx = fmaxf (mx, xs[k * inner]);
+    for (int64_t k = 0; k < c; k++)
+      sum += (ys[k * inner] = expf (xs[k * inner] - mx));
+    for (int64_t k = 0; k < c; k++)
+      ys[k * inner] /= sum;
+  }
+}
+
+static void
+softmax_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
+{
+  if (!dx)
+    return;
+  int64_t c, inner;
+  softmax_dims (l, &c, &inner);
+  for (int64_t s = 0; s < n * inner; s++) {
+    int64_t o = (s / inner) * c * inner + s % inner;
+    float dot = 0.0f;
+    for (int64_t k = 0; k < c; k++)
+      dot += dy[o + k * inner] * y[o + k * inner];
+    for (int64_t k = 0; k < c; k++)
+      dx[o + k * inner] = y[o + k * inner] * (dy[o + k * inner] - dot);
+  }
+}
+
+#define ACT_CLASS(ident, name) \
+  const NnLayerClass ident = { .type = name, .size = sizeof (NnActLayer), .create = act_create, \
+                               .forward = act_forward, .backward = act_backward }
+
+ACT_CLASS (nn_sigmoid_class, "sigmoid");
+ACT_CLASS (nn_tanh_class, "tanh");
+ACT_CLASS (nn_relu_class, "relu");
+ACT_CLASS (nn_leaky_relu_class, "leaky_relu");
+
+const NnLayerClass nn_softmax_class = {
+  .type = "softmax",
+  .size = sizeof (NnActLayer),
+  .create = act_create,
+  .forward = softmax_forward,
+  .backward = softmax_backward,
+};

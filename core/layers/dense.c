@@ -1,0 +1,71 @@
+/* dense: y = x W^T + b, PyTorch's nn.Linear.
+ * weight (out, in), bias (out). Input of any shape is flattened per sample. */
+#include "nn-private.h"
+
+typedef struct {
+  NnLayer parent;
+  int in, out;
+  float *w, *b;   /* (out, in), (out) or NULL */
+} NnDense;
+
+static gboolean
+dense_create (NnLayer *l, JsonObject *spec, GError **error)
+{
+  NnDense *d = (NnDense *) l;
+  int units;
+  if (!json_object_has_member (spec, "units")) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": dense needs \"units\"", l->name);
+    return FALSE;
+  }
+  if (!nn_spec_int (spec, l->name, "units", 0, 1, &units, error))
+    return FALSE;
+  d->in = (int) nn_shape_numel (&l->in);
+  d->out = units;
+  l->out = nn_shape_1d (units);
+  NnShape ws = nn_shape_2d (units, d->in), bs = nn_shape_1d (units);
+  d->w = nn_layer_add_param (l, "weight", &ws, TRUE, TRUE);
+  d->b = nn_spec_bool (spec, "bias", TRUE) ? nn_layer_add_param (l, "bias", &bs, TRUE, FALSE) : NULL;
+  return TRUE;
+}
+
+static void
+dense_init (NnLayer *l, GRand *rng)
+{
+  NnDense *d = (NnDense *) l;
+  /* kaiming_uniform(a=sqrt(5)) gives bound 1/sqrt(fan_in), the same for the bias */
+  float bound = 1.0f / sqrtf ((float) d->in);
+  nn_fill_uniform (d->w, (int64_t) d->out * d->in, bound, rng);
+  if (d->b)
+    nn_fill_uniform (d->b, d->out, bound, rng);
+}
+
+static void
+dense_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+{
+  NnDense *d = (NnDense *) l;
+  nn_linear_forward (x, d->w, d->b, y, n, d->in, d->out);
+}
+
+static void
+dense_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
+{
+  NnDense *d = (NnDense *) l;
+  nn_linear_backward (x, d->w, dy, dx, l->params[0].grad, d->b ? l->params[1].grad : NULL, n, d->in, d->out);
+}
+
+static int64_t
+dense_flops (const NnLayer *l)
+{
+  const NnDense *d = (const NnDense *) l;
+  return 2 * (int64_t) d->in * d->out;
+}
+
+const NnLayerClass nn_dense_class = {
+  .type = "dense",
+  .size = sizeof (NnDense),
+  .create = dense_create,
+  .forward = dense_forward,
+  .backward = dense_backward,
+  .init = dense_init,
+  .flops = dense_flops,
+};

@@ -1,0 +1,132 @@
+/* libnn internals: the layer vtable, the registry, spec helpers, file I/O.
+ * Not installed; nothing here is public API. */
+#pragma once
+
+#define NN_COMPILATION 1
+#include "nn/nn.h"
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+/* ---- layers ---------------------------------------------------------------
+ * A layer kind is one file in core/layers/ exporting one NnLayerClass. Its
+ * instance struct embeds NnLayer as the first member. Activations live in the
+ * model's workspace; a layer keeps only what its backward needs beyond its
+ * input x and output y (masks, argmax, im2col scratch), sized in `reserve`. */
+#define NN_LAYER_MAX_PARAMS 6
+
+typedef struct _NnLayer NnLayer;
+
+typedef struct {
+  const char *type;       /* spec name, "dense" */
+  gsize       size;       /* instance size */
+  /* Parse the layer's spec options, validate them against l->in, set l->out
+   * and add parameters with nn_layer_add_param(). */
+  gboolean (*create)   (NnLayer *l, JsonObject *spec, GError **error);
+  /* Optional: size per-sample caches for batches of up to n. */
+  gboolean (*reserve)  (NnLayer *l, int n, GError **error);
+  /* x (n, in...) -> y (n, out...). */
+  void     (*forward)  (NnLayer *l, const float *x, float *y, int n, gboolean training);
+  /* dy (n, out...) -> dx (n, in...), dx NULL when nobody needs it; parameter
+   * gradients are accumulated (+=). x and y are those of the last forward. */
+  void     (*backward) (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n);
+  /* Optional: PyTorch's default initialisation of the parameters. */
+  void     (*init)     (NnLayer *l, GRand *rng);
+  /* Optional: forward multiply-adds x 2 per sample. */
+  int64_t  (*flops)    (const NnLayer *l);
+  /* Optional: recurrent layers forget their carried state. */
+  void     (*reset_state) (NnLayer *l);
+  /* Optional: free what create/reserve allocated (params are freed for you). */
+  void     (*finalize) (NnLayer *l);
+  /* Optional: extra spec keys to write back (canonical spec). */
+  void     (*to_json)  (const NnLayer *l, JsonBuilder *b);
+} NnLayerClass;
+
+struct _NnLayer {
+  const NnLayerClass *klass;
+  char    *name;
+  NnShape  in, out;           /* per sample, batch excluded */
+  NnParam  params[NN_LAYER_MAX_PARAMS];
+  int      n_params;
+  int      capacity;          /* batch the caches hold */
+  GRand   *rng;               /* the model's, for dropout and friends */
+  gboolean owns_rng;          /* standalone layers (tests) own theirs */
+  JsonNode *spec;             /* the layer's spec entry, as given (owned) */
+};
+
+/* Registry: the one table from spec names to classes (core/registry.c). */
+const NnLayerClass *nn_layer_class_lookup (const char *type);
+const char *const  *nn_layer_type_names (void);
+
+/* Add a parameter "<layer>.<pname>" of `shape`; returns its data (zeroed). */
+float *nn_layer_add_param (NnLayer *l, const char *pname, const NnShape *shape,
+                           gboolean trainable, gboolean decay);
+NnParam *nn_layer_param (NnLayer *l, const char *pname);
+
+/* A standalone layer, for tests and composite layers (time_distributed):
+ * built from a JSON object text against an input shape. */
+NnLayer *nn_layer_new (const char *spec_json, const NnShape *in, guint64 seed, GError **error);
+NnLayer *nn_layer_new_from_object (JsonObject *spec, const NnShape *in, GRand *rng, GError **error);
+gboolean nn_layer_reserve (NnLayer *l, int n, GError **error);
+void     nn_layer_free (NnLayer *l);
+
+/* ---- spec option helpers: each reports a GError naming layer and key ------ */
+gboolean nn_spec_int (JsonObject *o, const char *layer, const char *key, int def, int min, int *out, GError **error);
+gboolean nn_spec_float (JsonObject *o, const char *layer, const char *key, double def, double min, double max, double *out, GError **error);
+/* An int or an [a, b] pair (kernel, stride). */
+gboolean nn_spec_pair (JsonObject *o, const char *layer, const char *key, int def, int min, int out[2], GError **error);
+const char *nn_spec_string (JsonObject *o, const char *key, const char *def);
+gboolean nn_spec_bool (JsonObject *o, const char *key, gboolean def);
+
+/* ---- shapes ---------------------------------------------------------------- */
+static inline NnShape nn_shape_1d (int64_t a) { return (NnShape) { 1, { a } }; }
+static inline NnShape nn_shape_2d (int64_t a, int64_t b) { return (NnShape) { 2, { a, b } }; }
+static inline NnShape nn_shape_3d (int64_t a, int64_t b, int64_t c) { return (NnShape) { 3, { a, b, c } }; }
+static inline NnShape nn_shape_4d (int64_t a, int64_t b, int64_t c, int64_t d) { return (NnShape) { 4, { a, b, c, d } }; }
+
+/* ---- shared maths (core/ops.c) ------------------------------------------------ */
+/* Uniform in [-bound, bound], PyTorch's kaiming_uniform(a=sqrt 5) and bias bound. */
+void nn_fill_uniform (float *p, int64_t n, float bound, GRand *rng);
+double nn_rand_normal (GRand *rng);
+/* y (n, out) = x (n, in) W^T (out, in) + b, the dense product, used by several layers. */
+void nn_linear_forward (const float *x, const float *w, const float *b, float *y, int n, int in, int out);
+/* dx = dy W, dW += dy^T x, db += sum dy */
+void nn_linear_backward (const float *x, const float *w, const float *dy, float *dx, float *dw, float *db,
+                         int n, int in, int out);
+/* Activation functions shared by the activation layers and the recurrent cells. */
+typedef enum { NN_ACT_NONE, NN_ACT_SIGMOID, NN_ACT_TANH, NN_ACT_RELU, NN_ACT_LEAKY_RELU, NN_ACT_SOFTMAX } NnAct;
+void nn_act_forward (NnAct a, const float *x, float *y, int64_t n);
+/* dx = dy * f'(x) using the output y */
+void nn_act_backward (NnAct a, const float *y, const float *dy, float *dx, int64_t n);
+
+/* ---- safetensors (core/io/safetensors.c) ------------------------------------ */
+typedef struct {
+  char         *name;
+  char          dtype[8];     /* "F32", "F16", "BF16", "F64", "I64", ... */
+  NnShape       shape;
+  const guint8 *data;         /* into the mapped file */
+  gsize         nbytes;
+} NnStTensor;
+
+typedef struct _NnSafetensors NnSafetensors;
+/* Reads and fully validates the file: header length, JSON, dtypes, shapes,
+ * sizes (overflow-checked), offsets inside the data area, no overlaps. */
+NnSafetensors    *nn_safetensors_open (const char *path, GError **error);
+const NnStTensor *nn_safetensors_get (const NnSafetensors *st, const char *name);
+int               nn_safetensors_n_tensors (const NnSafetensors *st);
+const NnStTensor *nn_safetensors_nth (const NnSafetensors *st, int i);
+/* __metadata__ string value, or NULL */
+const char       *nn_safetensors_metadata (const NnSafetensors *st, const char *key);
+const char       *nn_safetensors_path (const NnSafetensors *st);
+/* Copies a tensor into `dst` as float32 (F32, F16, BF16 and F64 accepted) after
+ * checking its shape equals `expect`. */
+gboolean          nn_safetensors_read_f32 (const NnSafetensors *st, const char *name, const NnShape *expect,
+                                           float *dst, GError **error);
+void              nn_safetensors_free (NnSafetensors *st);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnSafetensors, nn_safetensors_free)
+/* Writes params as F32 with the given __metadata__ (key, value, ..., NULL). */
+gboolean nn_safetensors_write (const char *path, const NnParam *params, int n_params,
+                               const char *const *metadata, GError **error);
+
+/* ---- logging ---------------------------------------------------------------- */
+void nn_log (NnLogLevel level, const char *fmt, ...) G_GNUC_PRINTF (2, 3);

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages gst-nn needs. Idempotent: when everything is
+# already there it only runs dpkg-query and returns in well under a second.
+# Usage: scripts/install-deps.sh [--dev]   (--dev adds python3-torch for fixtures/benchmarks)
+set -euo pipefail
+
+pkgs=(gcc libc6-dev meson ninja-build pkg-config check
+      libglib2.0-dev libjson-glib-dev libopenblas-dev
+      libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
+      gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+      gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
+      libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
+      dataset-fashion-mnist)
+if [ "${1:-}" = "--dev" ]; then pkgs+=(python3-torch python3-numpy hyperfine); fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$st" = "installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "installing: ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,1 +1,329 @@
+/* The trainer: shuffled mini-batches, loss and gradient, optimiser step,
+ * validation and early stopping; and evaluation with a confusion matrix. */
 #include "nn-private.h"
+
+void
+nn_train_config_init (NnTrainConfig *c)
+{
+  *c = (NnTrainConfig) { .loss = NN_LOSS_CCE, .epochs = 10, .batch = 32, .seed = 1 };
+  nn_optim_config_init (&c->optim, NN_OPT_ADAM);
+}
+
+/* Buffers of one training run, allocated once. */
+typedef struct {
+  int      batch, in_el, out_el;
+  float   *x, *t, *dout;   /* (batch, in), (batch, out), (batch, out) */
+  int64_t *perm;
+} Batch;
+
+static void
+batch_init (Batch *b, int batch, int in_el, int out_el, int64_t n)
+{
+  b->batch = batch;
+  b->in_el = in_el;
+  b->out_el = out_el;
+  b->x = g_new (float, (int64_t) batch * in_el);
+  b->t = g_new (float, (int64_t) batch * out_el);
+  b->dout = g_new (float, (int64_t) batch * out_el);
+  b->perm = g_new (int64_t, n);
+  for (int64_t i = 0; i < n; i++)
+    b->perm[i] = i;
+}
+
+static void
+batch_clear (Batch *b)
+{
+  g_free (b->x);
+  g_free (b->t);
+  g_free (b->dout);
+  g_free (b->perm);
+}
+
+/* Targets of rows perm[from..from+n) as the network's output: one-hot for
+ * class labels (a single output takes the label itself, for bce). */
+static void
+gather (Batch *b, const NnDataset *ds, int64_t from, int n)
+{
+  for (int i = 0; i < n; i++) {
+    int64_t r = b->perm[from + i];
+    memcpy (b->x + (int64_t) i * b->in_el, ds->x + r * b->in_el, sizeof (float) * b->in_el);
+    float *t = b->t + (int64_t) i * b->out_el;
+    if (ds->labels) {
+      memset (t, 0, sizeof (float) * b->out_el);
+      if (b->out_el == 1)
+        t[0] = (float) ds->labels[r];
+      else
+        t[ds->labels[r]] = 1.0f;
+    } else {
+      memcpy (t, ds->y + r * b->out_el, sizeof (float) * b->out_el);
+    }
+  }
+}
+
+static int
+argmax (const float *v, int n)
+{
+  int k = 0;
+  for (int i = 1; i < n; i++)
+    if (v[i] > v[k])
+      k = i;
+  return k;
+}
+
+static int
+predicted_class (const float *out, int out_el)
+{
+  return out_el == 1 ? out[0] > 0.5f : argmax (out, out_el);
+}
+
+static int
+count_correct (const float *out, const NnDataset *ds, const Batch *b, int64_t from, int n)
+{
+  int c = 0;
+  for (int i = 0; i < n; i++)
+    c += predicted_class (out + (int64_t) i * b->out_el, b->out_el) == ds->labels[b->perm[from + i]];
+  return c;
+}
+
+/* softmax + cross-entropy and sigmoid + bce have the simple, stable gradient
+ * (p - t) with respect to the logits: use it and skip the last layer. */
+static gboolean
+fused_gradient (NnModel *m, NnLossKind k)
+{
+  const char *last = nn_model_last_activation (m);
+  return (k == NN_LOSS_CCE && g_str_equal (last, "softmax")) || (k == NN_LOSS_BCE && g_str_equal (last, "sigmoid"));
+}
+
+static double
+loss_and_gradient (NnModel *m, NnLossKind k, const float *out, Batch *b, int n, gboolean *skip_last)
+{
+  *skip_last = fused_gradient (m, k);
+  double loss = nn_loss (k, out, b->t, n, b->out_el, *skip_last ? NULL : b->dout);
+  if (*skip_last) {
+    int64_t len = (int64_t) n * b->out_el;
+    float scale = k == NN_LOSS_CCE ? 1.0f / n : 1.0f / len;
+    for (int64_t i = 0; i < len; i++)
+      b->dout[i] = (out[i] - b->t[i]) * scale;
+  }
+  return loss;
+}
+
+static gboolean
+check_dataset (NnModel *m, const NnDataset *ds, const char *what, GError **error)
+{
+  const NnShape *in = nn_model_input_shape (m), *out = nn_model_output_shape (m);
+  char a[64], b[64];
+  if (ds->n < 1) {
+    g_set_error (error, NN_ERROR, NN_ERROR_EMPTY, "%s data: no samples", what);
+    return FALSE;
+  }
+  if (nn_shape_numel (&ds->sample_shape) != nn_shape_numel (in)) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "%s data: samples of shape %s, the model takes %s", what,
+                 nn_shape_to_string (&ds->sample_shape, a, sizeof a), nn_shape_to_string (in, b, sizeof b));
+    return FALSE;
+  }
+  int64_t out_el = nn_shape_numel (out);
+  if (ds->labels) {
+    int64_t classes = out_el == 1 ? 2 : out_el;
+    for (int64_t i = 0; i < ds->n; i++)
+      if (ds->labels[i] < 0 || ds->labels[i] >= classes) {
+        g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "%s data: sample %" G_GINT64_FORMAT " has class %d, the model has %"
+                     G_GINT64_FORMAT " outputs", what, i, ds->labels[i], out_el);
+        return FALSE;
+      }
+  } else if (!ds->y || ds->target_dim != out_el) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "%s data: %d target values per sample, the model has %" G_GINT64_FORMAT
+                 " outputs", what, ds->y ? ds->target_dim : 0, out_el);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+typedef struct {
+  NnParam *params;
+  int      n;
+  float  **best;
+} Snapshot;
+
+static void
+snapshot_take (Snapshot *s)
+{
+  for (int i = 0; i < s->n; i++) {
+    gsize bytes = sizeof (float) * nn_shape_numel (&s->params[i].shape);
+    if (!s->best[i])
+      s->best[i] = g_malloc (bytes);
+    memcpy (s->best[i], s->params[i].data, bytes);
+  }
+}
+
+static void
+snapshot_restore (Snapshot *s)
+{
+  for (int i = 0; i < s->n; i++)
+    if (s->best[i])
+      memcpy (s->params[i].data, s->best[i], sizeof (float) * nn_shape_numel (&s->params[i].shape));
+}
+
+static void
+snapshot_clear (Snapshot *s)
+{
+  for (int i = 0; i < s->n; i++)
+    g_free (s->best[i]);
+  g_free (s->best);
+}
+
+static void
+shuffle (int64_t *perm, int64_t n, GRand *rng)
+{
+  for (int64_t i = n - 1; i > 0; i--) {
+    int64_t j = (int64_t) (g_rand_double (rng) * (i + 1));
+    int64_t t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+}
+
+static gboolean
+run_epoch (NnModel *m, const NnTrainConfig *c, const NnDataset *ds, Batch *b, NnOptimizer *opt, GRand *rng,
+           NnTrainProgress *p, GError **error)
+{
+  shuffle (b->perm, ds->n, rng);
+  double loss = 0.0;
+  int64_t correct = 0, seen = 0;
+  gint64 t0 = g_get_monotonic_time ();
+  p->n_batches = (ds->n + b->batch - 1) / b->batch;
+  for (int64_t from = 0, k = 0; from < ds->n; from += b->batch, k++) {
+    int n = (int) MIN ((int64_t) b->batch, ds->n - from);
+    gather (b, ds, from, n);
+    if (c->augment)
+      nn_augment_apply (c->augment, b->x, n, nn_model_input_shape (m), rng);
+    const float *out = nn_model_forward (m, b->x, n, TRUE, error);
+    if (!out)
+      return FALSE;
+    gboolean skip_last;
+    loss += loss_and_gradient (m, c->loss, out, b, n, &skip_last) * n;
+    if (ds->labels)
+      correct += count_correct (out, ds, b, from, n);
+    nn_model_zero_grad (m);
+    nn_model_backward (m, b->dout, skip_last);
+    nn_optimizer_step (opt);
+    seen += n;
+    p->batch = k + 1;
+    p->loss = loss / seen;
+    p->acc = ds->labels ? (double) correct / seen : NAN;
+    p->seconds = (g_get_monotonic_time () - t0) / 1e6;
+    p->samples_per_s = seen / MAX (p->seconds, 1e-9);
+    if (!isfinite (p->loss)) {
+      g_set_error (error, NN_ERROR, NN_ERROR_FAILED,
+                   "training diverged at epoch %d (loss is not finite): try a smaller --lr or --clip-norm", p->epoch);
+      return FALSE;
+    }
+    if (c->callback && !c->callback (p, c->user_data))
+      return TRUE;
+  }
+  return TRUE;
+}
+
+gboolean
+nn_train (NnModel *m, const NnTrainConfig *c, const NnDataset *train, const NnDataset *val, GError **error)
+{
+  if (c->batch < 1 || c->epochs < 0) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "batch must be >= 1 and epochs >= 0");
+    return FALSE;
+  }
+  if (!check_dataset (m, train, "training", error) || (val && !check_dataset (m, val, "validation", error)))
+    return FALSE;
+  int batch = (int) MIN ((int64_t) c->batch, train->n);
+  if (!nn_model_reserve (m, batch, error))
+    return FALSE;
+  int n_params;
+  NnParam *params = nn_model_params (m, &n_params);
+  g_autoptr (NnOptimizer) opt = nn_optimizer_new (&c->optim, params, n_params);
+  Batch b;
+  batch_init (&b, batch, nn_shape_numel (nn_model_input_shape (m)), nn_shape_numel (nn_model_output_shape (m)),
+              train->n);
+  Snapshot snap = { params, n_params, g_new0 (float *, MAX (n_params, 1)) };
+  GRand *rng = g_rand_new_with_seed ((guint32) (c->seed * 2654435761u + 1));
+  nn_model_set_seed (m, c->seed);
+  double best = INFINITY;
+  int since_best = 0;
+  gboolean ok = TRUE, stopped = FALSE;
+  for (int e = 1; e <= c->epochs && ok && !stopped; e++) {
+    NnTrainProgress p = { .epoch = e, .epochs = c->epochs, .val_loss = NAN, .val_acc = NAN };
+    ok = run_epoch (m, c, train, &b, opt, rng, &p, error);
+    if (!ok)
+      break;
+    if (val) {
+      g_autoptr (NnEvalResult) r = nn_evaluate (m, val, c->loss, batch, error);
+      if (!(ok = r != NULL))
+        break;
+      p.val_loss = r->loss;
+      p.val_acc = val->labels ? r->acc : NAN;
+      if ((p.best = r->loss < best)) {
+        best = r->loss;
+        since_best = 0;
+        if (c->early_stop > 0)
+          snapshot_take (&snap);
+      } else if (c->early_stop > 0 && ++since_best >= c->early_stop) {
+        stopped = TRUE;
+      }
+    }
+    p.epoch_done = TRUE;
+    if (c->callback && !c->callback (&p, c->user_data))
+      stopped = TRUE;
+  }
+  if (ok && val && c->early_stop > 0)
+    snapshot_restore (&snap);
+  snapshot_clear (&snap);
+  batch_clear (&b);
+  g_rand_free (rng);
+  return ok;
+}
+
+NnEvalResult *
+nn_evaluate (NnModel *m, const NnDataset *ds, NnLossKind loss, int batch, GError **error)
+{
+  if (!check_dataset (m, ds, "evaluation", error))
+    return NULL;
+  batch = (int) CLAMP ((int64_t) batch, 1, ds->n);
+  Batch b;
+  int out_el = nn_shape_numel (nn_model_output_shape (m));
+  batch_init (&b, batch, nn_shape_numel (nn_model_input_shape (m)), out_el, ds->n);
+  NnEvalResult *r = g_new0 (NnEvalResult, 1);
+  r->n = ds->n;
+  if (ds->labels) {
+    r->n_classes = out_el == 1 ? 2 : out_el;
+    r->confusion = g_new0 (int64_t, (int64_t) r->n_classes * r->n_classes);
+  }
+  int64_t correct = 0;
+  for (int64_t from = 0; from < ds->n; from += batch) {
+    int n = (int) MIN ((int64_t) batch, ds->n - from);
+    gather (&b, ds, from, n);
+    const float *out = nn_model_forward (m, b.x, n, FALSE, error);
+    if (!out) {
+      nn_eval_result_free (g_steal_pointer (&r));
+      break;
+    }
+    r->loss += nn_loss (loss, out, b.t, n, out_el, NULL) * n;
+    for (int i = 0; ds->labels && i < n; i++) {
+      int pred = predicted_class (out + (int64_t) i * out_el, out_el), truth = ds->labels[from + i];
+      r->confusion[(int64_t) truth * r->n_classes + pred]++;
+      correct += pred == truth;
+    }
+  }
+  if (r) {
+    r->loss /= ds->n;
+    r->acc = ds->labels ? (double) correct / ds->n : NAN;
+  }
+  batch_clear (&b);
+  return r;
+}
+
+void
+nn_eval_result_free (NnEvalResult *r)
+{
+  if (!r)
+    return;
+  g_free (r->confusion);
+  g_free (r);
+}

@@ -22,6 +22,13 @@ nn_loss_name (NnLossKind k)
   return loss_names[k];
 }
 
+NnLossKind
+nn_model_default_loss (NnModel *m)
+{
+  const char *last = nn_model_last_activation (m);
+  return g_str_equal (last, "softmax") ? NN_LOSS_CCE : g_str_equal (last, "sigmoid") ? NN_LOSS_BCE : NN_LOSS_MSE;
+}
+
 #define PROB_EPS 1e-7f
 
 double

@@ -19,6 +19,9 @@ NN_API NnDataset *nn_dataset_load (const char *uri, const NnModel *m, GError **e
 NN_API NnDataset *nn_dataset_new (const NnShape *sample_shape, int64_t n, gboolean labels, int target_dim);
 NN_API void       nn_dataset_free (NnDataset *ds);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnDataset, nn_dataset_free)
+/* Decode one image file (PNG, JPEG, anything libav reads) into one input
+ * sample (C, H, W) of `p`'s shape, preprocessed exactly as folder: datasets. */
+NN_API gboolean nn_image_load (const char *path, const NnPreprocess *p, float *out, GError **error);
 /* Shuffle (seeded) and split off the last `fraction` into *val. */
 NN_API gboolean nn_dataset_split (const NnDataset *ds, double fraction, guint64 seed,
                                   NnDataset **train, NnDataset **val, GError **error);

@@ -4,6 +4,8 @@
 typedef enum { NN_LOSS_SSE, NN_LOSS_MSE, NN_LOSS_BCE, NN_LOSS_CCE } NnLossKind;
 NN_API gboolean nn_loss_from_name (const char *name, NnLossKind *out, GError **error);
 NN_API const char *nn_loss_name (NnLossKind k);
+/* The loss the last layer calls for: cce after softmax, bce after sigmoid, else mse. */
+NN_API NnLossKind nn_model_default_loss (NnModel *m);
 /* Mean loss over the batch of `n` rows of `dim` values; writes dL/dout into
  * `dout` when non-NULL. sse is the seed's 1/2 sum (t - o)^2 per sample,
  * averaged over the batch; mse is PyTorch's mean over all elements. */

@@ -1,0 +1,141 @@
+/* nn eval: loss, accuracy, per-class precision and recall, confusion matrix. */
+#include "nn-cli.h"
+
+static const char *
+class_name (NnModel *m, int i, char *buf, gsize len)
+{
+  const char *l = nn_model_label (m, i);
+  if (l)
+    return l;
+  g_snprintf (buf, len, "%d", i);
+  return buf;
+}
+
+static void
+per_class (const NnEvalResult *r, int k, double *precision, double *recall, int64_t *support)
+{
+  int64_t tp = r->confusion[(int64_t) k * r->n_classes + k], col = 0, row = 0;
+  for (int j = 0; j < r->n_classes; j++) {
+    row += r->confusion[(int64_t) k * r->n_classes + j];
+    col += r->confusion[(int64_t) j * r->n_classes + k];
+  }
+  *precision = col ? (double) tp / col : NAN;
+  *recall = row ? (double) tp / row : NAN;
+  *support = row;
+}
+
+static void
+print_text (NnModel *m, const NnEvalResult *r, NnLossKind loss)
+{
+  char buf[32];
+  printf ("samples   %" G_GINT64_FORMAT "\nloss      %.4f (%s)\n", r->n, r->loss, nn_loss_name (loss));
+  if (!r->confusion)
+    return;
+  printf ("accuracy  %.2f%%\n\n%-14s %9s %9s %8s\n", 100.0 * r->acc, "class", "precision", "recall", "support");
+  for (int k = 0; k < r->n_classes; k++) {
+    double p, rc;
+    int64_t s;
+    per_class (r, k, &p, &rc, &s);
+    printf ("%-14s %8.2f%% %8.2f%% %8" G_GINT64_FORMAT "\n", class_name (m, k, buf, sizeof buf), 100 * p, 100 * rc, s);
+  }
+  printf ("\nconfusion matrix (row = true class, column = predicted)\n%14s", "");
+  for (int j = 0; j < r->n_classes; j++)
+    printf (" %6d", j);
+  printf ("\n");
+  for (int i = 0; i < r->n_classes; i++) {
+    printf ("%-14.14s", class_name (m, i, buf, sizeof buf));
+    for (int j = 0; j < r->n_classes; j++)
+      printf (" %6" G_GINT64_FORMAT, r->confusion[(int64_t) i * r->n_classes + j]);
+    printf ("\n");
+  }
+}
+
+static void
+print_json (NnModel *m, const NnEvalResult *r, NnLossKind loss)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  char buf[32];
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "samples");
+  json_builder_add_int_value (b, r->n);
+  json_builder_set_member_name (b, "loss");
+  json_builder_add_double_value (b, r->loss);
+  json_builder_set_member_name (b, "loss_fn");
+  json_builder_add_string_value (b, nn_loss_name (loss));
+  if (r->confusion) {
+    json_builder_set_member_name (b, "accuracy");
+    json_builder_add_double_value (b, r->acc);
+    json_builder_set_member_name (b, "classes");
+    json_builder_begin_array (b);
+    for (int k = 0; k < r->n_classes; k++) {
+      double p, rc;
+      int64_t s;
+      per_class (r, k, &p, &rc, &s);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "label");
+      json_builder_add_string_value (b, class_name (m, k, buf, sizeof buf));
+      json_builder_set_member_name (b, "precision");
+      isnan (p) ? json_builder_add_null_value (b) : json_builder_add_double_value (b, p);
+      json_builder_set_member_name (b, "recall");
+      isnan (rc) ? json_builder_add_null_value (b) : json_builder_add_double_value (b, rc);
+      json_builder_set_member_name (b, "support");
+      json_builder_add_int_value (b, s);
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    json_builder_set_member_name (b, "confusion");
+    json_builder_begin_array (b);
+    for (int i = 0; i < r->n_classes; i++) {
+      json_builder_begin_array (b);
+      for (int j = 0; j < r->n_classes; j++)
+        json_builder_add_int_value (b, r->confusion[(int64_t) i * r->n_classes + j]);
+      json_builder_end_array (b);
+    }
+    json_builder_end_array (b);
+  }
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autofree char *s = json_to_string (root, FALSE);
+  printf ("%s\n", s);
+}
+
+int
+cmd_eval (int argc, char **argv)
+{
+  char *data = NULL, *loss_name = NULL;
+  gboolean json = FALSE;
+  int batch = 256, threads = 0;
+  GOptionEntry entries[] = {
+    { "data", 'd', 0, G_OPTION_ARG_STRING, &data, "Data: csv:FILE, idx:PREFIX or folder:DIR", "SOURCE" },
+    { "loss", 0, 0, G_OPTION_ARG_STRING, &loss_name, "sse, mse, bce or cce (default: from the last layer)", "NAME" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size (default 256)", "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads for matrix products", "N" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("MODEL - evaluate a model on a dataset");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  int status = 0;
+  if (!cli_parse (ctx, &argc, &argv, &status))
+    return status;
+  if (argc != 2)
+    return cli_usage ("eval", "expected one MODEL");
+  if (!data)
+    return cli_usage ("eval", "--data is required");
+  cli_threads (threads);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (NnModel) m = nn_model_load (argv[1], &e);
+  if (!m)
+    return cli_fail ("eval", e);
+  NnLossKind loss = nn_model_default_loss (m);
+  if (loss_name && !nn_loss_from_name (loss_name, &loss, &e))
+    return cli_usage ("eval", "%s", e->message);
+  g_autoptr (NnDataset) ds = nn_dataset_load (data, m, &e);
+  if (!ds)
+    return cli_fail ("eval", e);
+  g_autoptr (NnEvalResult) r = nn_evaluate (m, ds, loss, batch, &e);
+  if (!r)
+    return cli_fail ("eval", e);
+  (json ? print_json : print_text) (m, r, loss);
+  return 0;
+}

@@ -1,0 +1,137 @@
+/* nn predict: run a model on CSV rows (already preprocessed input tensors) or
+ * on image files, one result per line. */
+#include "nn-cli.h"
+#include <errno.h>
+
+typedef struct {
+  NnModel *m;
+  gboolean json;
+  int64_t  in_el, out_el;
+} Predict;
+
+static int
+argmax (const float *v, int64_t n)
+{
+  int k = 0;
+  for (int64_t i = 1; i < n; i++)
+    if (v[i] > v[k])
+      k = (int) i;
+  return k;
+}
+
+static void
+print_result (Predict *p, const char *source, const float *out)
+{
+  int k = p->out_el == 1 ? out[0] > 0.5f : argmax (out, p->out_el);
+  float score = p->out_el == 1 ? (k ? out[0] : 1.0f - out[0]) : out[k];
+  const char *label = nn_model_label (p->m, k);
+  char idx[16];
+  g_snprintf (idx, sizeof idx, "%d", k);
+  if (p->json) {
+    g_autofree char *esc = g_strescape (source, NULL);
+    g_autofree char *lab = g_strescape (label ? label : idx, NULL);
+    printf ("{\"input\": \"%s\", \"label\": \"%s\", \"class\": %d, \"score\": %.6g, \"output\": [", esc, lab, k, score);
+    for (int64_t i = 0; i < p->out_el; i++)
+      printf ("%s%.6g", i ? ", " : "", out[i]);
+    printf ("]}\n");
+  } else if (g_str_has_suffix (source, ".csv") || strchr (source, ':')) {
+    for (int64_t i = 0; i < p->out_el; i++)
+      printf ("%s%.6g", i ? "," : "", out[i]);
+    printf ("\n");
+  } else {
+    printf ("%s,%s,%.6g\n", source, label ? label : idx, score);
+  }
+}
+
+static gboolean
+parse_row (const char *line, float *x, int64_t n, const char *where, GError **error)
+{
+  g_auto (GStrv) cells = g_strsplit (line, ",", -1);
+  if ((int64_t) g_strv_length (cells) != n) {
+    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: %u values, the model takes %" G_GINT64_FORMAT, where,
+                 g_strv_length (cells), n);
+    return FALSE;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    char *end;
+    errno = 0;
+    x[i] = (float) g_ascii_strtod (g_strstrip (cells[i]), &end);
+    if (errno || end == cells[i] || *end) {
+      g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: \"%s\" is not a number", where, cells[i]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+predict_csv (Predict *p, const char *path, float *x, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autoptr (GError) e = NULL;
+  if (!g_file_get_contents (path, &text, NULL, &e)) {
+    g_set_error (error, NN_ERROR, NN_ERROR_IO, "%s", e->message);
+    return FALSE;
+  }
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (int i = 0; lines[i]; i++) {
+    char *l = g_strstrip (lines[i]);
+    if (!*l || *l == '#')
+      continue;
+    g_autofree char *where = g_strdup_printf ("%s:%d", path, i + 1);
+    if (!parse_row (l, x, p->in_el, where, error))
+      return FALSE;
+    const float *out = nn_model_forward (p->m, x, 1, FALSE, error);
+    if (!out)
+      return FALSE;
+    print_result (p, path, out);
+  }
+  return TRUE;
+}
+
+static gboolean
+predict_image (Predict *p, const char *path, float *x, GError **error)
+{
+  if (!nn_image_load (path, nn_model_preprocess (p->m), x, error))
+    return FALSE;
+  const float *out = nn_model_forward (p->m, x, 1, FALSE, error);
+  if (!out)
+    return FALSE;
+  print_result (p, path, out);
+  return TRUE;
+}
+
+int
+cmd_predict (int argc, char **argv)
+{
+  char *format = NULL;
+  GOptionEntry entries[] = {
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "csv (output vector / file,label,score) or json", "csv|json" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("MODEL INPUT... - classify CSV rows or image files");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx, "A .csv INPUT holds one preprocessed input tensor (C*H*W values) per row;\n"
+                                         "any other INPUT is decoded as an image and preprocessed like the training data.\n");
+  int status = 0;
+  if (!cli_parse (ctx, &argc, &argv, &status))
+    return status;
+  if (format && !g_str_equal (format, "csv") && !g_str_equal (format, "json"))
+    return cli_usage ("predict", "--format must be csv or json");
+  if (argc < 3)
+    return cli_usage ("predict", "expected MODEL and at least one INPUT");
+  g_autoptr (GError) e = NULL;
+  g_autoptr (NnModel) m = nn_model_load (argv[1], &e);
+  if (!m)
+    return cli_fail ("predict", e);
+  Predict p = { m, format && g_str_equal (format, "json"), nn_shape_numel (nn_model_input_shape (m)),
+                nn_shape_numel (nn_model_output_shape (m)) };
+  g_autofree float *x = g_new (float, p.in_el);
+  for (int i = 2; i < argc; i++) {
+    gboolean ok = g_str_has_suffix (argv[i], ".csv") ? predict_csv (&p, argv[i], x, &e)
+                                                     : predict_image (&p, argv[i], x, &e);
+    if (!ok)
+      return cli_fail ("predict", e);
+  }
+  return 0;
+}

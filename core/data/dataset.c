@@ -1,1 +1,146 @@
-#include "nn-private.h"
+/* Datasets: allocation, the URI dispatch and the seeded train/val split. */
+#include "data-private.h"
+
+NnDataset *
+nn_dataset_new (const NnShape *sample_shape, int64_t n, gboolean labels, int target_dim)
+{
+  g_return_val_if_fail (sample_shape && n >= 0 && target_dim >= 0, NULL);
+  NnDataset *ds = g_new0 (NnDataset, 1);
+  ds->sample_shape = *sample_shape;
+  ds->n = n;
+  gsize rows = n > 0 ? (gsize) n : 1;
+  ds->x = g_new0 (float, rows * (gsize) nn_shape_numel (sample_shape));
+  if (labels)
+    ds->labels = g_new0 (int32_t, rows);
+  if (target_dim > 0) {
+    ds->target_dim = target_dim;
+    ds->y = g_new0 (float, rows * (gsize) target_dim);
+  }
+  return ds;
+}
+
+void
+nn_dataset_free (NnDataset *ds)
+{
+  if (!ds)
+    return;
+  g_free (ds->x);
+  g_free (ds->labels);
+  g_free (ds->y);
+  g_strfreev (ds->class_names);
+  g_free (ds);
+}
+
+int
+nn_data_label_index (const NnDataTarget *t, const char *name)
+{
+  for (int i = 0; i < t->n_labels; i++)
+    if (t->labels[i] && strcmp (t->labels[i], name) == 0)
+      return i;
+  return -1;
+}
+
+char **
+nn_data_label_copy (const NnDataTarget *t)
+{
+  if (t->n_labels <= 0)
+    return NULL;
+  char **names = g_new0 (char *, t->n_labels + 1);
+  for (int i = 0; i < t->n_labels; i++)
+    names[i] = g_strdup (t->labels[i] ? t->labels[i] : "");
+  return names;
+}
+
+NnDataset *
+nn_data_load_uri (const char *uri, const NnDataTarget *t, GError **error)
+{
+  static const struct {
+    const char *scheme;
+    NnDataset *(*load) (const char *, const NnDataTarget *, GError **);
+  } schemes[] = {
+    { "csv:", nn_data_load_csv },
+    { "idx:", nn_data_load_idx },
+    { "folder:", nn_data_load_folder },
+  };
+  g_return_val_if_fail (uri && t, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (schemes); i++)
+    if (g_str_has_prefix (uri, schemes[i].scheme))
+      return schemes[i].load (uri + strlen (schemes[i].scheme), t, error);
+  g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
+               "%s: unknown dataset URI; expected csv:FILE, idx:PREFIX or folder:DIR", uri);
+  return NULL;
+}
+
+NnDataset *
+nn_dataset_load (const char *uri, const NnModel *m, GError **error)
+{
+  g_return_val_if_fail (uri && m, NULL);
+  NnDataTarget t = { 0 };
+  t.input = *nn_model_input_shape (m);
+  t.n_out = nn_shape_numel (nn_model_output_shape (m));
+  t.pre = *nn_model_preprocess (m);
+  t.n_labels = nn_model_n_labels (m);
+  g_autofree const char **labels = g_new0 (const char *, t.n_labels + 1);
+  for (int i = 0; i < t.n_labels; i++)
+    labels[i] = nn_model_label (m, i);
+  t.labels = labels;
+  return nn_data_load_uri (uri, &t, error);
+}
+
+/* Rows `idx` of ds into a new dataset. */
+static NnDataset *
+dataset_take (const NnDataset *ds, const guint32 *idx, int64_t n)
+{
+  NnDataset *out = nn_dataset_new (&ds->sample_shape, n, ds->labels != NULL, ds->y ? ds->target_dim : 0);
+  gsize d = (gsize) nn_shape_numel (&ds->sample_shape);
+  for (int64_t i = 0; i < n; i++) {
+    memcpy (out->x + i * d, ds->x + idx[i] * d, sizeof (float) * d);
+    if (ds->labels)
+      out->labels[i] = ds->labels[idx[i]];
+    if (ds->y)
+      memcpy (out->y + i * ds->target_dim, ds->y + (gsize) idx[i] * ds->target_dim,
+              sizeof (float) * ds->target_dim);
+  }
+  out->n_classes = ds->n_classes;
+  out->class_names = g_strdupv (ds->class_names);
+  return out;
+}
+
+gboolean
+nn_dataset_split (const NnDataset *ds, double fraction, guint64 seed,
+                  NnDataset **train, NnDataset **val, GError **error)
+{
+  g_return_val_if_fail (ds && train && val, FALSE);
+  *train = *val = NULL;
+  if (!(fraction >= 0.0 && fraction < 1.0)) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
+                 "validation fraction %g is outside [0, 1)", fraction);
+    return FALSE;
+  }
+  if (ds->n > G_MAXINT32) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "dataset too large to split");
+    return FALSE;
+  }
+  int64_t n_val = (int64_t) (ds->n * fraction + 0.5);
+  if (ds->n - n_val < 1 || (fraction > 0.0 && n_val < 1)) {
+    g_set_error (error, NN_ERROR, NN_ERROR_EMPTY,
+                 "cannot split %" G_GINT64_FORMAT " samples with validation fraction %g: a part would be empty",
+                 ds->n, fraction);
+    return FALSE;
+  }
+  guint32 seeds[2] = { (guint32) seed, (guint32) (seed >> 32) };
+  g_autoptr (GRand) rng = g_rand_new_with_seed_array (seeds, 2);
+  g_autofree guint32 *idx = g_new (guint32, ds->n > 0 ? ds->n : 1);
+  for (int64_t i = 0; i < ds->n; i++)
+    idx[i] = (guint32) i;
+  for (int64_t i = ds->n - 1; i > 0; i--) {
+    guint32 j = (guint32) g_rand_int_range (rng, 0, (gint32) (i + 1));
+    guint32 tmp = idx[i];
+    idx[i] = idx[j];
+    idx[j] = tmp;
+  }
+  *train = dataset_take (ds, idx, ds->n - n_val);
+  if (n_val > 0)
+    *val = dataset_take (ds, idx + (ds->n - n_val), n_val);
+  return TRUE;
+}

@@ -1,0 +1,265 @@
+/* Data augmentation for (C, H, W) samples, applied in place.
+ *
+ * Geometry (crop, rotate, scale, flip) is composed into one inverse affine
+ * map from output to input pixel centres and sampled bilinearly with
+ * clamp-to-edge, so a sample is resampled once. Photometric changes follow:
+ * brightness, contrast, saturation, then noise. Every random draw comes from
+ * the caller's GRand, so a seed reproduces a run. */
+#include "nn-private.h"
+
+struct _NnAugment {
+  float rotate;       /* max degrees either way */
+  float scale;        /* zoom 1 +- scale */
+  float crop;         /* crop window side 1 - U(0, crop), resized back */
+  gboolean flip_h, flip_v;
+  float noise;        /* Gaussian sigma, in sample units */
+  float brightness;   /* add U(-b, b) * (max - min) */
+  float contrast;     /* scale around the mean by 1 + U(-c, c) */
+  float saturation;   /* RGB: blend with gray by 1 + U(-s, s) */
+  /* One plane (H * W), grown when a larger sample arrives. Behind a pointer
+   * because apply takes a const augmenter; one augmenter per thread. */
+  struct { float *buf; gsize len; } *scratch;
+};
+
+typedef struct {
+  const char *key;
+  gsize       offset;
+  double      max;
+} FloatKey;
+
+static const FloatKey float_keys[] = {
+  { "rotate", G_STRUCT_OFFSET (NnAugment, rotate), 180.0 },
+  { "scale", G_STRUCT_OFFSET (NnAugment, scale), 0.9 },
+  { "crop", G_STRUCT_OFFSET (NnAugment, crop), 0.9 },
+  { "noise", G_STRUCT_OFFSET (NnAugment, noise), 1e6 },
+  { "brightness", G_STRUCT_OFFSET (NnAugment, brightness), 1.0 },
+  { "contrast", G_STRUCT_OFFSET (NnAugment, contrast), 1.0 },
+  { "saturation", G_STRUCT_OFFSET (NnAugment, saturation), 1.0 },
+};
+
+static gboolean
+parse_flip (NnAugment *a, const char *v)
+{
+  a->flip_h = a->flip_v = FALSE;
+  if (!*v)
+    return FALSE;
+  for (; *v; v++) {
+    if (*v == 'h')
+      a->flip_h = TRUE;
+    else if (*v == 'v')
+      a->flip_v = TRUE;
+    else
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_item (NnAugment *a, const char *item, GError **error)
+{
+  const char *eq = strchr (item, '=');
+  if (!eq) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "augment: \"%s\" is not key=value", item);
+    return FALSE;
+  }
+  g_autofree char *key = g_strstrip (g_strndup (item, eq - item));
+  g_autofree char *val = g_strstrip (g_strdup (eq + 1));
+  if (strcmp (key, "flip") == 0) {
+    if (parse_flip (a, val))
+      return TRUE;
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "augment: flip=%s: expected h, v or hv", val);
+    return FALSE;
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (float_keys); i++) {
+    if (strcmp (key, float_keys[i].key) != 0)
+      continue;
+    char *end;
+    double d = g_ascii_strtod (val, &end);
+    if (!*val || *end || !(d >= 0.0 && d <= float_keys[i].max)) {
+      g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "augment: %s=%s: expected a number in [0, %g]",
+                   key, val, float_keys[i].max);
+      return FALSE;
+    }
+    *(float *) G_STRUCT_MEMBER_P (a, float_keys[i].offset) = (float) d;
+    return TRUE;
+  }
+  g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
+               "augment: unknown key \"%s\" (rotate, scale, crop, flip, noise, brightness, contrast, saturation)",
+               key);
+  return FALSE;
+}
+
+NnAugment *
+nn_augment_new (const char *desc, GError **error)
+{
+  g_return_val_if_fail (desc, NULL);
+  NnAugment *a = g_new0 (NnAugment, 1);
+  a->scratch = g_malloc0 (sizeof *a->scratch);
+  g_auto (GStrv) items = g_strsplit (desc, ",", -1);
+  for (int i = 0; items[i]; i++) {
+    if (!*g_strstrip (items[i]))
+      continue;
+    if (!parse_item (a, items[i], error)) {
+      nn_augment_free (a);
+      return NULL;
+    }
+  }
+  return a;
+}
+
+void
+nn_augment_free (NnAugment *a)
+{
+  if (!a)
+    return;
+  if (a->scratch)
+    g_free (a->scratch->buf);
+  g_free (a->scratch);
+  g_free (a);
+}
+
+static inline float
+uniform (GRand *rng, float r)
+{
+  return r > 0.0f ? (float) g_rand_double_range (rng, -r, r) : 0.0f;
+}
+
+/* in = m[0..2] . (x, y, 1), in = m[3..5] . (x, y, 1) */
+typedef struct { double m[6]; gboolean identity; } Affine;
+
+/* Output pixel (x, y) -> input pixel, composed backwards from the forward
+ * chain crop+resize -> rotate/scale about the centre -> flip. */
+static void
+draw_affine (const NnAugment *a, int h, int w, GRand *rng, Affine *t)
+{
+  double cx = (w - 1) * 0.5, cy = (h - 1) * 0.5;
+  double side = 1.0, ox = 0.0, oy = 0.0;
+  if (a->crop > 0.0f) {
+    side = 1.0 - g_rand_double_range (rng, 0.0, a->crop);
+    ox = g_rand_double_range (rng, 0.0, 1.0) * (1.0 - side) * w;
+    oy = g_rand_double_range (rng, 0.0, 1.0) * (1.0 - side) * h;
+  }
+  double theta = uniform (rng, a->rotate) * G_PI / 180.0;
+  double k = 1.0 + uniform (rng, a->scale);
+  double fx = a->flip_h && g_rand_boolean (rng) ? -1.0 : 1.0;
+  double fy = a->flip_v && g_rand_boolean (rng) ? -1.0 : 1.0;
+  double c = cos (theta) / k, s = sin (theta) / k;
+  /* unflip: u = c + f (p - c); unrotate/unscale: q = R(-theta)/k (u - c) + c */
+  double r00 = c * fx, r01 = s * fy, r10 = -s * fx, r11 = c * fy;
+  double q0 = cx - r00 * cx - r01 * cy, q1 = cy - r10 * cx - r11 * cy;
+  /* uncrop: in = o + (q + 0.5) side - 0.5 */
+  double b0 = ox + 0.5 * side - 0.5, b1 = oy + 0.5 * side - 0.5;
+  t->m[0] = side * r00; t->m[1] = side * r01; t->m[2] = side * q0 + b0;
+  t->m[3] = side * r10; t->m[4] = side * r11; t->m[5] = side * q1 + b1;
+  t->identity = side == 1.0 && theta == 0.0 && k == 1.0 && fx == 1.0 && fy == 1.0;
+}
+
+static inline float
+sample_bilinear (const float *src, int h, int w, double x, double y)
+{
+  x = CLAMP (x, 0.0, w - 1.0);
+  y = CLAMP (y, 0.0, h - 1.0);
+  int x0 = (int) x, y0 = (int) y;
+  int x1 = MIN (x0 + 1, w - 1), y1 = MIN (y0 + 1, h - 1);
+  float fx = (float) (x - x0), fy = (float) (y - y0);
+  const float *r0 = src + (gsize) y0 * w, *r1 = src + (gsize) y1 * w;
+  float top = r0[x0] + (r0[x1] - r0[x0]) * fx;
+  float bot = r1[x0] + (r1[x1] - r1[x0]) * fx;
+  return top + (bot - top) * fy;
+}
+
+static void
+warp (const NnAugment *a, float *x, int c, int h, int w, const Affine *t)
+{
+  gsize plane = (gsize) h * w;
+  float *src = a->scratch->buf;
+  for (int ch = 0; ch < c; ch++) {
+    float *p = x + ch * plane;
+    memcpy (src, p, sizeof (float) * plane);
+    for (int y = 0; y < h; y++)
+      for (int xx = 0; xx < w; xx++)
+        p[(gsize) y * w + xx] = sample_bilinear (src, h, w, t->m[0] * xx + t->m[1] * y + t->m[2],
+                                                 t->m[3] * xx + t->m[4] * y + t->m[5]);
+  }
+}
+
+static void
+brightness (const NnAugment *a, float *x, gsize n, GRand *rng)
+{
+  float lo = x[0], hi = x[0];
+  for (gsize i = 1; i < n; i++) {
+    lo = MIN (lo, x[i]);
+    hi = MAX (hi, x[i]);
+  }
+  float range = hi > lo ? hi - lo : 1.0f;
+  float d = uniform (rng, a->brightness) * range;
+  for (gsize i = 0; i < n; i++)
+    x[i] += d;
+}
+
+static void
+contrast (const NnAugment *a, float *x, gsize n, GRand *rng)
+{
+  double sum = 0.0;
+  for (gsize i = 0; i < n; i++)
+    sum += x[i];
+  float mean = (float) (sum / n), f = 1.0f + uniform (rng, a->contrast);
+  for (gsize i = 0; i < n; i++)
+    x[i] = mean + (x[i] - mean) * f;
+}
+
+static void
+saturation (const NnAugment *a, float *x, gsize plane, GRand *rng)
+{
+  float f = 1.0f + uniform (rng, a->saturation);
+  float *r = x, *g = x + plane, *b = x + 2 * plane;
+  for (gsize i = 0; i < plane; i++) {
+    float gray = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+    r[i] = gray + (r[i] - gray) * f;
+    g[i] = gray + (g[i] - gray) * f;
+    b[i] = gray + (b[i] - gray) * f;
+  }
+}
+
+static void
+augment_one (const NnAugment *a, float *x, int c, int h, int w, GRand *rng)
+{
+  gsize n = (gsize) c * h * w;
+  if (a->rotate > 0 || a->scale > 0 || a->crop > 0 || a->flip_h || a->flip_v) {
+    Affine t;
+    draw_affine (a, h, w, rng, &t);
+    if (!t.identity)
+      warp (a, x, c, h, w, &t);
+  }
+  if (a->brightness > 0)
+    brightness (a, x, n, rng);
+  if (a->contrast > 0)
+    contrast (a, x, n, rng);
+  if (a->saturation > 0 && c == 3)
+    saturation (a, x, (gsize) h * w, rng);
+  if (a->noise > 0)
+    for (gsize i = 0; i < n; i++)
+      x[i] += a->noise * (float) nn_rand_normal (rng);
+}
+
+void
+nn_augment_apply (const NnAugment *a, float *x, int n, const NnShape *shape, GRand *rng)
+{
+  g_return_if_fail (a && x && shape && rng && n >= 0);
+  /* (C, H, W); (H, W) is one channel and a vector (N) a 1 x N image */
+  int c = 1, h = 1, w = 1;
+  if (shape->ndim == 3) {
+    c = (int) shape->dim[0]; h = (int) shape->dim[1]; w = (int) shape->dim[2];
+  } else if (shape->ndim == 2) {
+    h = (int) shape->dim[0]; w = (int) shape->dim[1];
+  } else {
+    w = (int) nn_shape_numel (shape);
+  }
+  gsize plane = (gsize) h * w;
+  if (plane > a->scratch->len) {
+    a->scratch->buf = g_renew (float, a->scratch->buf, plane);
+    a->scratch->len = plane;
+  }
+  for (int i = 0; i < n; i++)
+    augment_one (a, x + (gsize) i * c * plane, c, h, w, rng);
+}

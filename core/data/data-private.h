@@ -1,0 +1,26 @@
+/* Dataset loaders: internals shared by the core/data sources and their tests.
+ * Not installed. */
+#pragma once
+
+#include "nn-private.h"
+
+/* What a loader needs to know about the model it loads for; nn_dataset_load
+ * fills it from an NnModel, tests fill it by hand. */
+typedef struct {
+  NnShape      input;        /* per-sample input shape */
+  int64_t      n_out;        /* numel of the per-sample output */
+  NnPreprocess pre;          /* images: size, channels, rescale, mean/std */
+  int          n_labels;     /* the model's label names, or 0 */
+  const char *const *labels; /* (n_labels) */
+} NnDataTarget;
+
+/* Dispatch on the URI scheme (csv:, idx:, folder:). */
+NnDataset *nn_data_load_uri (const char *uri, const NnDataTarget *t, GError **error);
+NnDataset *nn_data_load_csv (const char *path, const NnDataTarget *t, GError **error);
+NnDataset *nn_data_load_idx (const char *prefix, const NnDataTarget *t, GError **error);
+NnDataset *nn_data_load_folder (const char *dir, const NnDataTarget *t, GError **error);
+
+/* Index of `name` among the target's labels, or -1. */
+int nn_data_label_index (const NnDataTarget *t, const char *name);
+/* The target's labels as a NULL-terminated copy, or NULL when it has none. */
+char **nn_data_label_copy (const NnDataTarget *t);

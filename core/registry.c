@@ -9,6 +9,7 @@ extern const NnLayerClass nn_relu_class;
 extern const NnLayerClass nn_leaky_relu_class;
 extern const NnLayerClass nn_softmax_class;
 extern const NnLayerClass nn_dropout_class;
+extern const NnLayerClass nn_conv2d_class;
 
 static const NnLayerClass *const classes[] = {
   &nn_dense_class,
@@ -18,6 +19,7 @@ static const NnLayerClass *const classes[] = {
   &nn_leaky_relu_class,
   &nn_softmax_class,
   &nn_dropout_class,
+  &nn_conv2d_class,
 };
 
 const NnLayerClass *

@@ -1,0 +1,303 @@
+/* conv2d: PyTorch's nn.Conv2d (no dilation, no groups) with Keras-style
+ * "valid"/"same" padding besides explicit, possibly asymmetric, padding.
+ * weight (F, C, kh, kw), bias (F). Input (C, H, W) -> (F, OH, OW).
+ *
+ * Each sample is unfolded (im2col) into col (C*kh*kw, OH*OW) so the
+ * convolution is one product W (F, C*kh*kw) x col; backward folds the column
+ * gradient back (col2im). A 1x1, stride 1, unpadded conv needs no unfolding. */
+#include "nn-private.h"
+#include <cblas.h>
+
+typedef struct {
+  int c, h, w;                 /* input */
+  int f, kh, kw;
+  int sh, sw;                  /* stride */
+  int pt, pb, pl, pr;          /* padding: top, bottom, left, right */
+  int oh, ow;                  /* output */
+} NnConv2dParams;
+
+typedef struct {
+  NnLayer parent;
+  NnConv2dParams p;
+  float *w, *b;                /* (F, C*kh*kw), (F) or NULL */
+  float *col;                  /* (C*kh*kw, OH*OW) one sample's unfolded input */
+  float *dcol;                 /* (C*kh*kw, OH*OW) its gradient */
+} NnConv2d;
+
+static int64_t
+conv_k (const NnConv2dParams *p)
+{
+  return (int64_t) p->c * p->kh * p->kw;
+}
+
+static int64_t
+conv_ohw (const NnConv2dParams *p)
+{
+  return (int64_t) p->oh * p->ow;
+}
+
+static gboolean
+conv_pointwise (const NnConv2dParams *p)
+{
+  return p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && !p->pt && !p->pb && !p->pl && !p->pr;
+}
+
+/* TensorFlow's "same": out = ceil(in / stride), the odd pixel of padding at the end. */
+static void
+same_padding (int in, int k, int s, int *before, int *after)
+{
+  int out = (in + s - 1) / s;
+  int total = MAX ((out - 1) * s + k - in, 0);
+  *before = total / 2;
+  *after = total - total / 2;
+}
+
+static gboolean
+parse_padding (NnLayer *l, JsonObject *spec, NnConv2dParams *p, GError **error)
+{
+  JsonNode *n = json_object_get_member (spec, "padding");
+  const char *s = nn_spec_string (spec, "padding", NULL);
+  if (!n || (s && g_str_equal (s, "valid"))) {
+    p->pt = p->pb = p->pl = p->pr = 0;
+    return TRUE;
+  }
+  if (s && g_str_equal (s, "same")) {
+    same_padding (p->h, p->kh, p->sh, &p->pt, &p->pb);
+    same_padding (p->w, p->kw, p->sw, &p->pl, &p->pr);
+    return TRUE;
+  }
+  if (JSON_NODE_HOLDS_ARRAY (n) && json_array_get_length (json_node_get_array (n)) == 4) {
+    JsonArray *a = json_node_get_array (n);
+    int v[4];
+    for (int i = 0; i < 4; i++) {
+      JsonNode *e = json_array_get_element (a, i);
+      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_INT64 ||
+          json_node_get_int (e) < 0 || json_node_get_int (e) > G_MAXINT / 4)
+        goto bad;
+      v[i] = (int) json_node_get_int (e);
+    }
+    p->pt = v[0], p->pb = v[1], p->pl = v[2], p->pr = v[3];
+    return TRUE;
+  }
+  if (s)
+    goto bad;
+  int pair[2];
+  if (!nn_spec_pair (spec, l->name, "padding", 0, 0, pair, NULL))
+    goto bad;
+  p->pt = p->pb = pair[0];
+  p->pl = p->pr = pair[1];
+  return TRUE;
+
+bad:
+  g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
+               "layer \"%s\": conv2d \"padding\" must be \"valid\", \"same\", an integer >= 0, "
+               "[rows, cols] or [top, bottom, left, right]", l->name);
+  return FALSE;
+}
+
+static gboolean
+conv_params (NnLayer *l, JsonObject *spec, NnConv2dParams *p, GError **error)
+{
+  char buf[64];
+  if (l->in.ndim != 3) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "layer \"%s\": conv2d needs a (C, H, W) input, got %s",
+                 l->name, nn_shape_to_string (&l->in, buf, sizeof buf));
+    return FALSE;
+  }
+  if (!json_object_has_member (spec, "filters") || !json_object_has_member (spec, "kernel")) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": conv2d needs \"filters\" and \"kernel\"",
+                 l->name);
+    return FALSE;
+  }
+  int k[2], s[2];
+  if (!nn_spec_int (spec, l->name, "filters", 0, 1, &p->f, error) ||
+      !nn_spec_pair (spec, l->name, "kernel", 0, 1, k, error) ||
+      !nn_spec_pair (spec, l->name, "stride", 1, 1, s, error))
+    return FALSE;
+  p->c = (int) l->in.dim[0], p->h = (int) l->in.dim[1], p->w = (int) l->in.dim[2];
+  p->kh = k[0], p->kw = k[1], p->sh = s[0], p->sw = s[1];
+  if (!parse_padding (l, spec, p, error))
+    return FALSE;
+  int ph = p->h + p->pt + p->pb, pw = p->w + p->pl + p->pr;
+  if (p->kh > ph || p->kw > pw) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE,
+                 "layer \"%s\": conv2d kernel %dx%d is larger than the padded input %dx%d (input %s)",
+                 l->name, p->kh, p->kw, ph, pw, nn_shape_to_string (&l->in, buf, sizeof buf));
+    return FALSE;
+  }
+  p->oh = (ph - p->kh) / p->sh + 1;
+  p->ow = (pw - p->kw) / p->sw + 1;
+  return TRUE;
+}
+
+static gboolean
+conv_create (NnLayer *l, JsonObject *spec, GError **error)
+{
+  NnConv2d *cv = (NnConv2d *) l;
+  NnConv2dParams *p = &cv->p;
+  if (!conv_params (l, spec, p, error))
+    return FALSE;
+  l->out = nn_shape_3d (p->f, p->oh, p->ow);
+  NnShape ws = nn_shape_4d (p->f, p->c, p->kh, p->kw), bs = nn_shape_1d (p->f);
+  cv->w = nn_layer_add_param (l, "weight", &ws, TRUE, TRUE);
+  cv->b = nn_spec_bool (spec, "bias", TRUE) ? nn_layer_add_param (l, "bias", &bs, TRUE, FALSE) : NULL;
+  return TRUE;
+}
+
+/* The unfolding does not depend on the batch, so one sample's worth is enough. */
+static gboolean
+conv_reserve (NnLayer *l, int n, GError **error)
+{
+  NnConv2d *cv = (NnConv2d *) l;
+  if (cv->col || conv_pointwise (&cv->p))
+    return TRUE;
+  gsize sz = (gsize) (conv_k (&cv->p) * conv_ohw (&cv->p));
+  cv->col = g_try_new (float, sz);
+  cv->dcol = g_try_new (float, sz);
+  if (!cv->col || !cv->dcol) {
+    g_set_error (error, NN_ERROR, NN_ERROR_FAILED, "layer \"%s\": cannot allocate %" G_GSIZE_FORMAT
+                 " floats of im2col scratch", l->name, 2 * sz);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+conv_init (NnLayer *l, GRand *rng)
+{
+  NnConv2d *cv = (NnConv2d *) l;
+  /* kaiming_uniform(a=sqrt(5)) gives bound 1/sqrt(fan_in), the same for the bias */
+  float bound = 1.0f / sqrtf ((float) conv_k (&cv->p));
+  nn_fill_uniform (cv->w, cv->p.f * conv_k (&cv->p), bound, rng);
+  if (cv->b)
+    nn_fill_uniform (cv->b, cv->p.f, bound, rng);
+}
+
+/* x (C, H, W) -> col (C*kh*kw, OH*OW); padding reads as zero. */
+static void
+im2col (const NnConv2dParams *p, const float *x, float *col)
+{
+  for (int c = 0; c < p->c; c++)
+    for (int ki = 0; ki < p->kh; ki++)
+      for (int kj = 0; kj < p->kw; kj++) {
+        float *row = col + (((int64_t) c * p->kh + ki) * p->kw + kj) * conv_ohw (p);
+        const float *plane = x + (int64_t) c * p->h * p->w;
+        for (int oy = 0; oy < p->oh; oy++) {
+          int iy = oy * p->sh + ki - p->pt;
+          float *r = row + (int64_t) oy * p->ow;
+          if (iy < 0 || iy >= p->h) {
+            memset (r, 0, sizeof (float) * p->ow);
+            continue;
+          }
+          for (int ox = 0; ox < p->ow; ox++) {
+            int ix = ox * p->sw + kj - p->pl;
+            r[ox] = ix >= 0 && ix < p->w ? plane[(int64_t) iy * p->w + ix] : 0.0f;
+          }
+        }
+      }
+}
+
+/* col (C*kh*kw, OH*OW) -> dx (C, H, W), summing overlapping windows. */
+static void
+col2im (const NnConv2dParams *p, const float *col, float *dx)
+{
+  memset (dx, 0, sizeof (float) * p->c * p->h * p->w);
+  for (int c = 0; c < p->c; c++)
+    for (int ki = 0; ki < p->kh; ki++)
+      for (int kj = 0; kj < p->kw; kj++) {
+        const float *row = col + (((int64_t) c * p->kh + ki) * p->kw + kj) * conv_ohw (p);
+        float *plane = dx + (int64_t) c * p->h * p->w;
+        for (int oy = 0; oy < p->oh; oy++) {
+          int iy = oy * p->sh + ki - p->pt;
+          if (iy < 0 || iy >= p->h)
+            continue;
+          const float *r = row + (int64_t) oy * p->ow;
+          for (int ox = 0; ox < p->ow; ox++) {
+            int ix = ox * p->sw + kj - p->pl;
+            if (ix >= 0 && ix < p->w)
+              plane[(int64_t) iy * p->w + ix] += r[ox];
+          }
+        }
+      }
+}
+
+/* x (n, C, H, W) -> y (n, F, OH, OW); caches nothing, backward unfolds again. */
+static void
+conv_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+{
+  NnConv2d *cv = (NnConv2d *) l;
+  const NnConv2dParams *p = &cv->p;
+  int64_t k = conv_k (p), ohw = conv_ohw (p), in_sz = (int64_t) p->c * p->h * p->w;
+  for (int i = 0; i < n; i++) {
+    const float *xi = x + i * in_sz;
+    float *yi = y + i * p->f * ohw;
+    const float *col = xi;
+    if (!conv_pointwise (p)) {
+      im2col (p, xi, cv->col);
+      col = cv->col;
+    }
+    for (int f = 0; f < p->f; f++)
+      for (int64_t j = 0; j < ohw; j++)
+        yi[f * ohw + j] = cv->b ? cv->b[f] : 0.0f;
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, p->f, (int) ohw, (int) k, 1.0f, cv->w, (int) k,
+                 col, (int) ohw, 1.0f, yi, (int) ohw);
+  }
+}
+
+/* dW += dy_i col_i^T, db += sum dy_i, dcol = W^T dy_i folded into dx_i. */
+static void
+conv_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
+{
+  NnConv2d *cv = (NnConv2d *) l;
+  const NnConv2dParams *p = &cv->p;
+  float *dw = l->params[0].grad, *db = cv->b ? l->params[1].grad : NULL;
+  int64_t k = conv_k (p), ohw = conv_ohw (p), in_sz = (int64_t) p->c * p->h * p->w;
+  gboolean pw = conv_pointwise (p);
+  for (int i = 0; i < n; i++) {
+    const float *xi = x + i * in_sz, *dyi = dy + i * p->f * ohw;
+    const float *col = xi;
+    if (!pw) {
+      im2col (p, xi, cv->col);
+      col = cv->col;
+    }
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, p->f, (int) k, (int) ohw, 1.0f, dyi, (int) ohw,
+                 col, (int) ohw, 1.0f, dw, (int) k);
+    for (int f = 0; db && f < p->f; f++)
+      for (int64_t j = 0; j < ohw; j++)
+        db[f] += dyi[f * ohw + j];
+    if (!dx)
+      continue;
+    float *dcol = pw ? dx + i * in_sz : cv->dcol;
+    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) k, (int) ohw, p->f, 1.0f, cv->w, (int) k,
+                 dyi, (int) ohw, 0.0f, dcol, (int) ohw);
+    if (!pw)
+      col2im (p, dcol, dx + i * in_sz);
+  }
+}
+
+static int64_t
+conv_flops (const NnLayer *l)
+{
+  const NnConv2d *cv = (const NnConv2d *) l;
+  return 2 * (int64_t) cv->p.f * conv_k (&cv->p) * conv_ohw (&cv->p);
+}
+
+static void
+conv_finalize (NnLayer *l)
+{
+  NnConv2d *cv = (NnConv2d *) l;
+  g_free (cv->col);
+  g_free (cv->dcol);
+}
+
+const NnLayerClass nn_conv2d_class = {
+  .type = "conv2d",
+  .size = sizeof (NnConv2d),
+  .create = conv_create,
+  .reserve = conv_reserve,
+  .forward = conv_forward,
+  .backward = conv_backward,
+  .init = conv_init,
+  .flops = conv_flops,
+  .finalize = conv_finalize,
+};

@@ -10,6 +10,8 @@ extern const NnLayerClass nn_leaky_relu_class;
 extern const NnLayerClass nn_softmax_class;
 extern const NnLayerClass nn_dropout_class;
 extern const NnLayerClass nn_conv2d_class;
+extern const NnLayerClass nn_maxpool2d_class;
+extern const NnLayerClass nn_avgpool2d_class;
 
 static const NnLayerClass *const classes[] = {
   &nn_dense_class,
@@ -20,6 +22,8 @@ static const NnLayerClass *const classes[] = {
   &nn_softmax_class,
   &nn_dropout_class,
   &nn_conv2d_class,
+  &nn_maxpool2d_class,
+  &nn_avgpool2d_class,
 };
 
 const NnLayerClass *

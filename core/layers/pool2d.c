@@ -1,0 +1,197 @@
+/* maxpool2d and avgpool2d: PyTorch's nn.MaxPool2d and nn.AvgPool2d.
+ * Options "size" (kernel), "stride" (default: size), "padding" (int or pair,
+ * at most half the kernel as PyTorch demands). Output sizes round down;
+ * average pooling counts the padding (count_include_pad=True), max pooling
+ * never picks it. Input (C, H, W) -> (C, OH, OW), no parameters. */
+#include "nn-private.h"
+
+typedef struct {
+  int c, h, w;
+  int kh, kw, sh, sw, ph, pw;
+  int oh, ow;
+} NnPool2dParams;
+
+typedef struct {
+  NnLayer parent;
+  NnPool2dParams p;
+  int32_t *argmax;   /* (capacity, C, OH, OW) index into the input plane, max pooling only */
+} NnPool2d;
+
+static gboolean
+is_max (const NnLayer *l)
+{
+  return l->klass->type[0] == 'm';
+}
+
+static gboolean
+pool_create (NnLayer *l, JsonObject *spec, GError **error)
+{
+  NnPool2dParams *p = &((NnPool2d *) l)->p;
+  const char *kind = l->klass->type;
+  char buf[64];
+  int k[2], s[2], pad[2];
+  if (l->in.ndim != 3) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "layer \"%s\": %s needs a (C, H, W) input, got %s",
+                 l->name, kind, nn_shape_to_string (&l->in, buf, sizeof buf));
+    return FALSE;
+  }
+  if (!nn_spec_pair (spec, l->name, "size", 2, 1, k, error) ||
+      !nn_spec_pair (spec, l->name, "stride", 1, 1, s, error) ||
+      !nn_spec_pair (spec, l->name, "padding", 0, 0, pad, error))
+    return FALSE;
+  if (!json_object_has_member (spec, "stride"))
+    s[0] = k[0], s[1] = k[1];
+  *p = (NnPool2dParams) { .c = (int) l->in.dim[0], .h = (int) l->in.dim[1], .w = (int) l->in.dim[2],
+                          .kh = k[0], .kw = k[1], .sh = s[0], .sw = s[1], .ph = pad[0], .pw = pad[1] };
+  if (2 * p->ph > p->kh || 2 * p->pw > p->kw) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
+                 "layer \"%s\": %s padding %dx%d is more than half the kernel %dx%d", l->name, kind,
+                 p->ph, p->pw, p->kh, p->kw);
+    return FALSE;
+  }
+  if (p->kh > p->h + 2 * p->ph || p->kw > p->w + 2 * p->pw) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "layer \"%s\": %s kernel %dx%d is larger than the input %s",
+                 l->name, kind, p->kh, p->kw, nn_shape_to_string (&l->in, buf, sizeof buf));
+    return FALSE;
+  }
+  p->oh = (p->h + 2 * p->ph - p->kh) / p->sh + 1;
+  p->ow = (p->w + 2 * p->pw - p->kw) / p->sw + 1;
+  l->out = nn_shape_3d (p->c, p->oh, p->ow);
+  return TRUE;
+}
+
+static gboolean
+pool_reserve (NnLayer *l, int n, GError **error)
+{
+  NnPool2d *pl = (NnPool2d *) l;
+  if (!is_max (l))
+    return TRUE;
+  g_free (pl->argmax);
+  pl->argmax = g_try_new (int32_t, (gsize) n * nn_shape_numel (&l->out));
+  if (!pl->argmax) {
+    g_set_error (error, NN_ERROR, NN_ERROR_FAILED, "layer \"%s\": cannot allocate the argmax cache", l->name);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* x (n*C planes of H*W) -> y (n*C planes of OH*OW); caches the argmax for backward. */
+static void
+maxpool_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+{
+  NnPool2d *pl = (NnPool2d *) l;
+  const NnPool2dParams *p = &pl->p;
+  int64_t planes = (int64_t) n * p->c;
+  for (int64_t q = 0; q < planes; q++) {
+    const float *xp = x + q * p->h * p->w;
+    for (int oy = 0; oy < p->oh; oy++)
+      for (int ox = 0; ox < p->ow; ox++) {
+        int y0 = oy * p->sh - p->ph, x0 = ox * p->sw - p->pw;
+        int best = -1;
+        float m = -INFINITY;
+        for (int iy = MAX (y0, 0); iy < MIN (y0 + p->kh, p->h); iy++)
+          for (int ix = MAX (x0, 0); ix < MIN (x0 + p->kw, p->w); ix++) {
+            float v = xp[iy * p->w + ix];
+            /* NaN wins, as in PyTorch, so it propagates instead of vanishing */
+            if (best < 0 || v > m || isnan (v)) {
+              m = v;
+              best = iy * p->w + ix;
+            }
+          }
+        int64_t o = (q * p->oh + oy) * p->ow + ox;
+        y[o] = m;
+        pl->argmax[o] = best;
+      }
+  }
+}
+
+static void
+maxpool_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
+{
+  NnPool2d *pl = (NnPool2d *) l;
+  const NnPool2dParams *p = &pl->p;
+  if (!dx)
+    return;
+  memset (dx, 0, sizeof (float) * n * nn_shape_numel (&l->in));
+  int64_t planes = (int64_t) n * p->c, ohw = (int64_t) p->oh * p->ow;
+  for (int64_t q = 0; q < planes; q++)
+    for (int64_t j = 0; j < ohw; j++)
+      dx[q * p->h * p->w + pl->argmax[q * ohw + j]] += dy[q * ohw + j];
+}
+
+static void
+avgpool_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+{
+  const NnPool2dParams *p = &((NnPool2d *) l)->p;
+  int64_t planes = (int64_t) n * p->c;
+  float scale = 1.0f / (float) (p->kh * p->kw);
+  for (int64_t q = 0; q < planes; q++) {
+    const float *xp = x + q * p->h * p->w;
+    for (int oy = 0; oy < p->oh; oy++)
+      for (int ox = 0; ox < p->ow; ox++) {
+        int y0 = oy * p->sh - p->ph, x0 = ox * p->sw - p->pw;
+        float sum = 0.0f;
+        for (int iy = MAX (y0, 0); iy < MIN (y0 + p->kh, p->h); iy++)
+          for (int ix = MAX (x0, 0); ix < MIN (x0 + p->kw, p->w); ix++)
+            sum += xp[iy * p->w + ix];
+        y[(q * p->oh + oy) * p->ow + ox] = sum * scale;
+      }
+  }
+}
+
+static void
+avgpool_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
+{
+  const NnPool2dParams *p = &((NnPool2d *) l)->p;
+  if (!dx)
+    return;
+  memset (dx, 0, sizeof (float) * n * nn_shape_numel (&l->in));
+  int64_t planes = (int64_t) n * p->c;
+  float scale = 1.0f / (float) (p->kh * p->kw);
+  for (int64_t q = 0; q < planes; q++) {
+    float *dxp = dx + q * p->h * p->w;
+    for (int oy = 0; oy < p->oh; oy++)
+      for (int ox = 0; ox < p->ow; ox++) {
+        int y0 = oy * p->sh - p->ph, x0 = ox * p->sw - p->pw;
+        float g = dy[(q * p->oh + oy) * p->ow + ox] * scale;
+        for (int iy = MAX (y0, 0); iy < MIN (y0 + p->kh, p->h); iy++)
+          for (int ix = MAX (x0, 0); ix < MIN (x0 + p->kw, p->w); ix++)
+            dxp[iy * p->w + ix] += g;
+      }
+  }
+}
+
+static int64_t
+pool_flops (const NnLayer *l)
+{
+  const NnPool2dParams *p = &((const NnPool2d *) l)->p;
+  return (int64_t) p->c * p->oh * p->ow * p->kh * p->kw;
+}
+
+static void
+pool_finalize (NnLayer *l)
+{
+  g_free (((NnPool2d *) l)->argmax);
+}
+
+const NnLayerClass nn_maxpool2d_class = {
+  .type = "maxpool2d",
+  .size = sizeof (NnPool2d),
+  .create = pool_create,
+  .reserve = pool_reserve,
+  .forward = maxpool_forward,
+  .backward = maxpool_backward,
+  .flops = pool_flops,
+  .finalize = pool_finalize,
+};
+
+const NnLayerClass nn_avgpool2d_class = {
+  .type = "avgpool2d",
+  .size = sizeof (NnPool2d),
+  .create = pool_create,
+  .reserve = pool_reserve,
+  .forward = avgpool_forward,
+  .backward = avgpool_backward,
+  .flops = pool_flops,
+  .finalize = pool_finalize,
+};

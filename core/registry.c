@@ -12,6 +12,7 @@ extern const NnLayerClass nn_dropout_class;
 extern const NnLayerClass nn_conv2d_class;
 extern const NnLayerClass nn_maxpool2d_class;
 extern const NnLayerClass nn_avgpool2d_class;
+extern const NnLayerClass nn_global_avgpool_class;
 
 static const NnLayerClass *const classes[] = {
   &nn_dense_class,
@@ -24,6 +25,7 @@ static const NnLayerClass *const classes[] = {
   &nn_conv2d_class,
   &nn_maxpool2d_class,
   &nn_avgpool2d_class,
+  &nn_global_avgpool_class,
 };
 
 const NnLayerClass *

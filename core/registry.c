@@ -13,6 +13,7 @@ extern const NnLayerClass nn_conv2d_class;
 extern const NnLayerClass nn_maxpool2d_class;
 extern const NnLayerClass nn_avgpool2d_class;
 extern const NnLayerClass nn_global_avgpool_class;
+extern const NnLayerClass nn_flatten_class;
 
 static const NnLayerClass *const classes[] = {
   &nn_dense_class,
@@ -26,6 +27,7 @@ static const NnLayerClass *const classes[] = {
   &nn_maxpool2d_class,
   &nn_avgpool2d_class,
   &nn_global_avgpool_class,
+  &nn_flatten_class,
 };
 
 const NnLayerClass *

@@ -14,6 +14,7 @@ extern const NnLayerClass nn_maxpool2d_class;
 extern const NnLayerClass nn_avgpool2d_class;
 extern const NnLayerClass nn_global_avgpool_class;
 extern const NnLayerClass nn_flatten_class;
+extern const NnLayerClass nn_batchnorm2d_class;
 
 static const NnLayerClass *const classes[] = {
   &nn_dense_class,
@@ -28,6 +29,7 @@ static const NnLayerClass *const classes[] = {
   &nn_avgpool2d_class,
   &nn_global_avgpool_class,
   &nn_flatten_class,
+  &nn_batchnorm2d_class,
 };
 
 const NnLayerClass *

@@ -15,6 +15,7 @@ extern const NnLayerClass nn_avgpool2d_class;
 extern const NnLayerClass nn_global_avgpool_class;
 extern const NnLayerClass nn_flatten_class;
 extern const NnLayerClass nn_batchnorm2d_class;
+extern const NnLayerClass nn_upsample2d_class;
 
 static const NnLayerClass *const classes[] = {
   &nn_dense_class,
@@ -30,6 +31,7 @@ static const NnLayerClass *const classes[] = {
   &nn_global_avgpool_class,
   &nn_flatten_class,
   &nn_batchnorm2d_class,
+  &nn_upsample2d_class,
 };
 
 const NnLayerClass *

@@ -1,0 +1,150 @@
+/* upsample2d: PyTorch's nn.Upsample with an integer "scale" (or [sh, sw]) and
+ * "mode" "nearest" or "bilinear" (align_corners=False: pixel centres line up,
+ * sources clamp at the border). (C, H, W) -> (C, H*sh, W*sw), no parameters.
+ *
+ * Every output pixel mixes at most two rows and two columns of the input; the
+ * taps and their weights are tabulated once per layer. */
+#include "nn-private.h"
+
+typedef struct {
+  int *i0, *i1;   /* (out) source indices */
+  float *t;       /* (out) weight of i1; i0 gets 1 - t */
+} NnTaps;
+
+typedef struct {
+  NnLayer parent;
+  int c, h, w, oh, ow;
+  NnTaps ty, tx;
+} NnUpsample;
+
+static void
+make_taps (NnTaps *t, int in, int scale, gboolean bilinear)
+{
+  int out = in * scale;
+  t->i0 = g_new (int, out);
+  t->i1 = g_new (int, out);
+  t->t = g_new (float, out);
+  for (int o = 0; o < out; o++) {
+    if (!bilinear) {
+      t->i0[o] = t->i1[o] = o / scale;
+      t->t[o] = 0.0f;
+      continue;
+    }
+    float src = MAX (((float) o + 0.5f) / (float) scale - 0.5f, 0.0f);
+    int i0 = MIN ((int) src, in - 1);
+    t->i0[o] = i0;
+    t->i1[o] = MIN (i0 + 1, in - 1);
+    t->t[o] = src - (float) i0;
+  }
+}
+
+static void
+free_taps (NnTaps *t)
+{
+  g_free (t->i0);
+  g_free (t->i1);
+  g_free (t->t);
+}
+
+static gboolean
+up_create (NnLayer *l, JsonObject *spec, GError **error)
+{
+  NnUpsample *u = (NnUpsample *) l;
+  char buf[64];
+  int s[2];
+  if (l->in.ndim != 3) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "layer \"%s\": upsample2d needs a (C, H, W) input, got %s",
+                 l->name, nn_shape_to_string (&l->in, buf, sizeof buf));
+    return FALSE;
+  }
+  if (!nn_spec_pair (spec, l->name, "scale", 2, 1, s, error))
+    return FALSE;
+  const char *mode = nn_spec_string (spec, "mode", "nearest");
+  gboolean bilinear = g_str_equal (mode, "bilinear");
+  if (!bilinear && !g_str_equal (mode, "nearest")) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
+                 "layer \"%s\": upsample2d \"mode\" must be \"nearest\" or \"bilinear\", not \"%s\"", l->name, mode);
+    return FALSE;
+  }
+  u->c = (int) l->in.dim[0], u->h = (int) l->in.dim[1], u->w = (int) l->in.dim[2];
+  if ((int64_t) u->h * s[0] > G_MAXINT / 4 || (int64_t) u->w * s[1] > G_MAXINT / 4) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "layer \"%s\": upsample2d output too large", l->name);
+    return FALSE;
+  }
+  u->oh = u->h * s[0], u->ow = u->w * s[1];
+  make_taps (&u->ty, u->h, s[0], bilinear);
+  make_taps (&u->tx, u->w, s[1], bilinear);
+  l->out = nn_shape_3d (u->c, u->oh, u->ow);
+  return TRUE;
+}
+
+/* x (n*C planes of H*W) -> y (n*C planes of OH*OW) */
+static void
+up_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+{
+  NnUpsample *u = (NnUpsample *) l;
+  for (int64_t q = 0; q < (int64_t) n * u->c; q++) {
+    const float *xp = x + q * u->h * u->w;
+    float *yp = y + q * u->oh * u->ow;
+    for (int oy = 0; oy < u->oh; oy++) {
+      const float *r0 = xp + u->ty.i0[oy] * u->w, *r1 = xp + u->ty.i1[oy] * u->w;
+      float ty = u->ty.t[oy];
+      for (int ox = 0; ox < u->ow; ox++) {
+        int a = u->tx.i0[ox], b = u->tx.i1[ox];
+        float tx = u->tx.t[ox];
+        float top = r0[a] + tx * (r0[b] - r0[a]), bottom = r1[a] + tx * (r1[b] - r1[a]);
+        yp[oy * u->ow + ox] = top + ty * (bottom - top);
+      }
+    }
+  }
+}
+
+/* Each output gradient goes back to its (up to) four taps. */
+static void
+up_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
+{
+  NnUpsample *u = (NnUpsample *) l;
+  if (!dx)
+    return;
+  memset (dx, 0, sizeof (float) * n * nn_shape_numel (&l->in));
+  for (int64_t q = 0; q < (int64_t) n * u->c; q++) {
+    float *xp = dx + q * u->h * u->w;
+    const float *gp = dy + q * u->oh * u->ow;
+    for (int oy = 0; oy < u->oh; oy++) {
+      float *r0 = xp + u->ty.i0[oy] * u->w, *r1 = xp + u->ty.i1[oy] * u->w;
+      float ty = u->ty.t[oy];
+      for (int ox = 0; ox < u->ow; ox++) {
+        int a = u->tx.i0[ox], b = u->tx.i1[ox];
+        float tx = u->tx.t[ox], g = gp[oy * u->ow + ox];
+        r0[a] += g * (1.0f - ty) * (1.0f - tx);
+        r0[b] += g * (1.0f - ty) * tx;
+        r1[a] += g * ty * (1.0f - tx);
+        r1[b] += g * ty * tx;
+      }
+    }
+  }
+}
+
+static int64_t
+up_flops (const NnLayer *l)
+{
+  return 6 * nn_shape_numel (&l->out);
+}
+
+static void
+up_finalize (NnLayer *l)
+{
+  NnUpsample *u = (NnUpsample *) l;
+  free_taps (&u->ty);
+  free_taps (&u->tx);
+}
+
+const NnLayerClass nn_upsample2d_class = {
+  .type = "upsample2d",
+  .size = sizeof (NnUpsample),
+  .create = up_create,
+  .forward = up_forward,
+  .backward = up_backward,
+  .flops = up_flops,
+  .finalize = up_finalize,
+};

@@ -26,7 +26,8 @@ read_maybe_gz (const char *path, GError **error)
   g_autoptr (GOutputStream) mem = g_memory_output_stream_new_resizable ();
   if (g_output_stream_splice (mem, in, G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
                               NULL, &err) < 0) {
-    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: cannot read: %s", path, err->message);
+    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: %s: %s", path,
+                 g_str_has_suffix (path, ".gz") ? "truncated or corrupt gzip data" : "cannot read", err->message);
     return NULL;
   }
   return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));

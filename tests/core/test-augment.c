@@ -1,0 +1,331 @@
+/* nn_augment_*: parsing and what each transform does to known images. */
+#include "nn-private.h"
+#include <check.h>
+
+static NnAugment *
+aug (const char *desc)
+{
+  GError *err = NULL;
+  NnAugment *a = nn_augment_new (desc, &err);
+  ck_assert_msg (a != NULL, "%s: %s", desc, err ? err->message : "");
+  return a;
+}
+
+static void
+ramp (float *x, int n)
+{
+  for (int i = 0; i < n; i++)
+    x[i] = (float) ((i * 37) % 101) / 100.0f;
+}
+
+static double
+mean_of (const float *x, int n)
+{
+  double s = 0;
+  for (int i = 0; i < n; i++)
+    s += x[i];
+  return s / n;
+}
+
+static double
+std_of (const float *x, int n)
+{
+  double m = mean_of (x, n), s = 0;
+  for (int i = 0; i < n; i++)
+    s += (x[i] - m) * (x[i] - m);
+  return sqrt (s / n);
+}
+
+START_TEST (test_parse_errors)
+{
+  const char *bad[] = { "rotate", "bogus=1", "rotate=abc", "rotate=-5", "flip=x", "flip=", "noise=1e9",
+                        "scale=0.1,zoom=2", "contrast=" };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
+    GError *err = NULL;
+    NnAugment *a = nn_augment_new (bad[i], &err);
+    ck_assert_msg (a == NULL, "%s accepted", bad[i]);
+    ck_assert (g_error_matches (err, NN_ERROR, NN_ERROR_INVALID));
+    ck_assert_ptr_nonnull (strstr (err->message, "augment"));
+    g_error_free (err);
+  }
+  GError *err = NULL;
+  NnAugment *a = nn_augment_new ("zoom=2", &err);
+  ck_assert_ptr_null (a);
+  ck_assert_ptr_nonnull (strstr (err->message, "zoom"));
+  g_error_free (err);
+  nn_augment_free (aug ("rotate=15,scale=0.1,crop=0.1,flip=h,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2"));
+  nn_augment_free (aug (""));
+  nn_augment_free (aug (" flip = hv , rotate=0 "));
+}
+END_TEST
+
+START_TEST (test_flip_h_mirrors_exactly)
+{
+  NnAugment *a = aug ("flip=h");
+  NnShape s = nn_shape_3d (2, 3, 5);
+  float x[30], orig[30];
+  ramp (orig, 30);
+  GRand *rng = g_rand_new_with_seed (1);
+  int flipped = 0, kept = 0;
+  for (int t = 0; t < 40; t++) {
+    memcpy (x, orig, sizeof x);
+    nn_augment_apply (a, x, 1, &s, rng);
+    if (memcmp (x, orig, sizeof x) == 0) {
+      kept++;
+      continue;
+    }
+    flipped++;
+    for (int c = 0; c < 2; c++)
+      for (int y = 0; y < 3; y++)
+        for (int xx = 0; xx < 5; xx++)
+          ck_assert_float_eq (x[c * 15 + y * 5 + xx], orig[c * 15 + y * 5 + (4 - xx)]);
+  }
+  ck_assert_int_gt (flipped, 5);
+  ck_assert_int_gt (kept, 5);
+  g_rand_free (rng);
+  nn_augment_free (a);
+}
+END_TEST
+
+START_TEST (test_flip_v_mirrors_rows)
+{
+  NnAugment *a = aug ("flip=v");
+  NnShape s = nn_shape_3d (1, 4, 3);
+  float x[12], orig[12];
+  ramp (orig, 12);
+  GRand *rng = g_rand_new_with_seed (2);
+  int flipped = 0;
+  for (int t = 0; t < 20; t++) {
+    memcpy (x, orig, sizeof x);
+    nn_augment_apply (a, x, 1, &s, rng);
+    if (memcmp (x, orig, sizeof x) == 0)
+      continue;
+    flipped++;
+    for (int y = 0; y < 4; y++)
+      for (int xx = 0; xx < 3; xx++)
+        ck_assert_float_eq (x[y * 3 + xx], orig[(3 - y) * 3 + xx]);
+  }
+  ck_assert_int_gt (flipped, 2);
+  g_rand_free (rng);
+  nn_augment_free (a);
+}
+END_TEST
+
+/* One bright pixel rotated by the angle the augmenter draws (replayed from
+ * an identical GRand) must land where the rotation about the centre puts it. */
+START_TEST (test_rotate_moves_marked_pixel)
+{
+  NnAugment *a = aug ("rotate=90");
+  const int H = 21, W = 21;
+  NnShape s = nn_shape_3d (1, H, W);
+  float x[21 * 21];
+  for (int t = 0; t < 10; t++) {
+    memset (x, 0, sizeof x);
+    int py = 3, px = 10;   /* above the centre (10, 10) */
+    x[py * W + px] = 1.0f;
+    GRand *rng = g_rand_new_with_seed (100 + t), *replay = g_rand_new_with_seed (100 + t);
+    nn_augment_apply (a, x, 1, &s, rng);
+    double th = g_rand_double_range (replay, -90, 90) * G_PI / 180.0;
+    /* forward map: p = c + R(th) (q - c) */
+    double dx = px - 10, dy = py - 10;
+    double ex = 10 + cos (th) * dx - sin (th) * dy, ey = 10 + sin (th) * dx + cos (th) * dy;
+    int best = 0;
+    for (int i = 1; i < H * W; i++)
+      if (x[i] > x[best])
+        best = i;
+    ck_assert_msg (fabs (best % W - ex) <= 1.0 && fabs (best / W - ey) <= 1.0,
+                   "angle %.1f: peak at (%d, %d), expected (%.1f, %.1f)", th * 180 / G_PI, best % W, best / W, ex, ey);
+    ck_assert_float_gt (x[best], 0.2f);
+    if (fabs (th) > 0.5)
+      ck_assert_int_ne (best, py * W + px);
+    g_rand_free (rng);
+    g_rand_free (replay);
+  }
+  nn_augment_free (a);
+}
+END_TEST
+
+START_TEST (test_scale_and_crop_keep_constant_image)
+{
+  NnAugment *a = aug ("scale=0.3,crop=0.3,rotate=30");
+  NnShape s = nn_shape_3d (3, 8, 8);
+  float x[3 * 64];
+  for (int i = 0; i < 3 * 64; i++)
+    x[i] = 0.25f + (i / 64) * 0.25f;
+  GRand *rng = g_rand_new_with_seed (3);
+  nn_augment_apply (a, x, 1, &s, rng);
+  for (int i = 0; i < 3 * 64; i++)
+    ck_assert_float_eq_tol (x[i], 0.25f + (i / 64) * 0.25f, 1e-5f);
+  g_rand_free (rng);
+  nn_augment_free (a);
+}
+END_TEST
+
+START_TEST (test_crop_zooms_in)
+{
+  /* a centred square grows (or stays) under crop-and-resize */
+  NnAugment *a = aug ("crop=0.5");
+  NnShape s = nn_shape_3d (1, 20, 20);
+  float x[400];
+  int grew = 0;
+  GRand *rng = g_rand_new_with_seed (4);
+  for (int t = 0; t < 10; t++) {
+    for (int i = 0; i < 400; i++)
+      x[i] = (i / 20 >= 8 && i / 20 < 12 && i % 20 >= 8 && i % 20 < 12) ? 1.0f : 0.0f;
+    nn_augment_apply (a, x, 1, &s, rng);
+    double sum = 0;
+    for (int i = 0; i < 400; i++)
+      sum += x[i];
+    ck_assert_double_ge (sum, 16 * 0.99);
+    grew += sum > 17;
+  }
+  ck_assert_int_gt (grew, 5);
+  g_rand_free (rng);
+  nn_augment_free (a);
+}
+END_TEST
+
+START_TEST (test_brightness_shifts_mean)
+{
+  NnAugment *a = aug ("brightness=0.5");
+  NnShape s = nn_shape_3d (1, 10, 10);
+  float x[100], orig[100];
+  ramp (orig, 100);
+  GRand *rng = g_rand_new_with_seed (5);
+  int moved = 0;
+  for (int t = 0; t < 10; t++) {
+    memcpy (x, orig, sizeof x);
+    nn_augment_apply (a, x, 1, &s, rng);
+    double d = x[0] - orig[0];
+    for (int i = 0; i < 100; i++)
+      ck_assert_float_eq_tol (x[i] - orig[i], d, 1e-5);
+    ck_assert_double_le (fabs (d), 0.5 + 1e-6);   /* range of the ramp is 1 */
+    ck_assert_double_eq_tol (mean_of (x, 100) - mean_of (orig, 100), d, 1e-5);
+    moved += fabs (d) > 0.01;
+  }
+  ck_assert_int_gt (moved, 5);
+  g_rand_free (rng);
+  nn_augment_free (a);
+}
+END_TEST
+
+START_TEST (test_contrast_scales_std_keeps_mean)
+{
+  NnAugment *a = aug ("contrast=0.5");
+  NnShape s = nn_shape_3d (1, 10, 10);
+  float x[100], orig[100];
+  ramp (orig, 100);
+  GRand *rng = g_rand_new_with_seed (6);
+  int changed = 0;
+  for (int t = 0; t < 10; t++) {
+    memcpy (x, orig, sizeof x);
+    nn_augment_apply (a, x, 1, &s, rng);
+    ck_assert_double_eq_tol (mean_of (x, 100), mean_of (orig, 100), 1e-5);
+    double f = std_of (x, 100) / std_of (orig, 100);
+    ck_assert_double_ge (f, 0.5 - 1e-4);
+    ck_assert_double_le (f, 1.5 + 1e-4);
+    changed += fabs (f - 1) > 0.01;
+  }
+  ck_assert_int_gt (changed, 5);
+  g_rand_free (rng);
+  nn_augment_free (a);
+}
+END_TEST
+
+START_TEST (test_saturation_rgb_only)
+{
+  NnAugment *a = aug ("saturation=0.8");
+  /* RGB: gray pixels stay, the luma of a colour pixel is kept */
+  NnShape s = nn_shape_3d (3, 1, 2);
+  float x[6] = { 0.5f, 0.9f, 0.5f, 0.1f, 0.5f, 0.3f };  /* px0 gray 0.5, px1 (0.9, 0.1, 0.3) */
+  float luma = 0.299f * 0.9f + 0.587f * 0.1f + 0.114f * 0.3f;
+  GRand *rng = g_rand_new_with_seed (7);
+  nn_augment_apply (a, x, 1, &s, rng);
+  for (int c = 0; c < 3; c++)
+    ck_assert_float_eq_tol (x[c * 2], 0.5f, 1e-6f);
+  ck_assert_float_eq_tol (0.299f * x[1] + 0.587f * x[3] + 0.114f * x[5], luma, 1e-5f);
+  ck_assert_float_ne (x[1], 0.9f);
+  /* gray samples are left alone */
+  NnShape g = nn_shape_3d (1, 2, 3);
+  float y[6], oy[6];
+  ramp (oy, 6);
+  memcpy (y, oy, sizeof y);
+  nn_augment_apply (a, y, 1, &g, rng);
+  ck_assert_mem_eq (y, oy, sizeof y);
+  g_rand_free (rng);
+  nn_augment_free (a);
+}
+END_TEST
+
+START_TEST (test_noise_sigma)
+{
+  NnAugment *a = aug ("noise=0.05");
+  NnShape s = nn_shape_3d (1, 100, 100);
+  float *x = g_new0 (float, 10000);
+  GRand *rng = g_rand_new_with_seed (8);
+  nn_augment_apply (a, x, 1, &s, rng);
+  ck_assert_double_lt (fabs (mean_of (x, 10000)), 0.003);
+  ck_assert_double_eq_tol (std_of (x, 10000), 0.05, 0.003);
+  g_free (x);
+  g_rand_free (rng);
+  nn_augment_free (a);
+}
+END_TEST
+
+START_TEST (test_seed_reproducible)
+{
+  NnAugment *a = aug ("rotate=15,scale=0.1,crop=0.1,flip=hv,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2");
+  NnShape s = nn_shape_3d (3, 12, 12);
+  int n = 4, d = 3 * 144;
+  float *x1 = g_new (float, n * d), *x2 = g_new (float, n * d), *x3 = g_new (float, n * d);
+  ramp (x1, n * d);
+  memcpy (x2, x1, sizeof (float) * n * d);
+  memcpy (x3, x1, sizeof (float) * n * d);
+  GRand *r1 = g_rand_new_with_seed (9), *r2 = g_rand_new_with_seed (9), *r3 = g_rand_new_with_seed (10);
+  nn_augment_apply (a, x1, n, &s, r1);
+  nn_augment_apply (a, x2, n, &s, r2);
+  nn_augment_apply (a, x3, n, &s, r3);
+  ck_assert_mem_eq (x1, x2, sizeof (float) * n * d);
+  ck_assert (memcmp (x1, x3, sizeof (float) * n * d) != 0);
+  /* samples of a batch get different draws */
+  ck_assert (memcmp (x1, x1 + d, sizeof (float) * d) != 0);
+  /* larger samples later grow the scratch */
+  NnShape big = nn_shape_3d (1, 40, 40);
+  float *xb = g_new0 (float, 1600);
+  nn_augment_apply (a, xb, 1, &big, r1);
+  g_free (xb);
+  g_free (x1); g_free (x2); g_free (x3);
+  g_rand_free (r1); g_rand_free (r2); g_rand_free (r3);
+  nn_augment_free (a);
+}
+END_TEST
+
+static Suite *
+suite (void)
+{
+  Suite *s = suite_create ("augment");
+  TCase *tc = tcase_create ("core");
+  tcase_add_test (tc, test_parse_errors);
+  tcase_add_test (tc, test_flip_h_mirrors_exactly);
+  tcase_add_test (tc, test_flip_v_mirrors_rows);
+  tcase_add_test (tc, test_rotate_moves_marked_pixel);
+  tcase_add_test (tc, test_scale_and_crop_keep_constant_image);
+  tcase_add_test (tc, test_crop_zooms_in);
+  tcase_add_test (tc, test_brightness_shifts_mean);
+  tcase_add_test (tc, test_contrast_scales_std_keeps_mean);
+  tcase_add_test (tc, test_saturation_rgb_only);
+  tcase_add_test (tc, test_noise_sigma);
+  tcase_add_test (tc, test_seed_reproducible);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (suite ());
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,268 @@
+/* csv: datasets, the URI dispatch and nn_dataset_split. */
+#include "data/data-private.h"
+#include <check.h>
+#include <glib/gstdio.h>
+
+static char *tmpdir;
+
+static void
+setup (void)
+{
+  tmpdir = g_dir_make_tmp ("nn-csv-XXXXXX", NULL);
+  ck_assert_ptr_nonnull (tmpdir);
+}
+
+static void
+teardown (void)
+{
+  g_autoptr (GDir) d = g_dir_open (tmpdir, 0, NULL);
+  const char *n;
+  while (d && (n = g_dir_read_name (d))) {
+    g_autofree char *p = g_build_filename (tmpdir, n, NULL);
+    g_unlink (p);
+  }
+  g_rmdir (tmpdir);
+  g_clear_pointer (&tmpdir, g_free);
+}
+
+static char *
+write_csv (const char *name, const char *text)
+{
+  char *p = g_build_filename (tmpdir, name, NULL);
+  ck_assert (g_file_set_contents (p, text, -1, NULL));
+  return p;
+}
+
+static const char *const names[] = { "cat", "dog", "eel" };
+
+/* input [n_in], n_out outputs, optionally the 3 labels above */
+static NnDataTarget
+target (int n_in, int n_out, gboolean labels)
+{
+  NnDataTarget t = { 0 };
+  t.input = nn_shape_1d (n_in);
+  t.n_out = n_out;
+  t.pre = (NnPreprocess) { 1, 1, n_in, 1.0f / 255, { 0 }, { 1, 1, 1 } };
+  if (labels) {
+    t.n_labels = n_out;
+    t.labels = names;
+  }
+  return t;
+}
+
+static void
+expect_error (const char *name, const char *text, NnDataTarget t, int code, const char *needle)
+{
+  g_autofree char *p = write_csv (name, text);
+  g_autoptr (GError) err = NULL;
+  NnDataset *ds = nn_data_load_csv (p, &t, &err);
+  ck_assert_msg (ds == NULL, "%s loaded", name);
+  ck_assert_msg (g_error_matches (err, NN_ERROR, code), "%s: code %d: %s", name, err ? err->code : -1,
+                 err ? err->message : "");
+  ck_assert_msg (strstr (err->message, p) != NULL, "message does not name the file: %s", err->message);
+  if (needle)
+    ck_assert_msg (strstr (err->message, needle) != NULL, "'%s' not in: %s", needle, err->message);
+}
+
+START_TEST (test_classification_with_header)
+{
+  g_autofree char *p = write_csv ("c.csv", "a,b,c,label\n1,2,3,0\n4.5, -5 ,6e1,2\r\n\n7,8,9,1\n\n");
+  NnDataTarget t = target (3, 3, FALSE);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (NnDataset) ds = nn_data_load_csv (p, &t, &err);
+  ck_assert_msg (ds != NULL, "%s", err ? err->message : "");
+  ck_assert_int_eq (ds->n, 3);
+  ck_assert_ptr_nonnull (ds->labels);
+  ck_assert_ptr_null (ds->y);
+  ck_assert_int_eq (ds->n_classes, 3);
+  ck_assert_ptr_null (ds->class_names);
+  float want[9] = { 1, 2, 3, 4.5f, -5, 60, 7, 8, 9 };
+  for (int i = 0; i < 9; i++)
+    ck_assert_float_eq (ds->x[i], want[i]);
+  ck_assert_int_eq (ds->labels[0], 0);
+  ck_assert_int_eq (ds->labels[1], 2);
+  ck_assert_int_eq (ds->labels[2], 1);
+  ck_assert_int_eq (ds->sample_shape.ndim, 1);
+  ck_assert_int_eq (ds->sample_shape.dim[0], 3);
+}
+END_TEST
+
+START_TEST (test_label_names)
+{
+  g_autofree char *p = write_csv ("n.csv", "0.5,dog\n0.25, eel\n1,0\n");
+  NnDataTarget t = target (1, 3, TRUE);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (NnDataset) ds = nn_data_load_csv (p, &t, &err);
+  ck_assert_msg (ds != NULL, "%s", err ? err->message : "");
+  ck_assert_int_eq (ds->n, 3);
+  ck_assert_int_eq (ds->labels[0], 1);
+  ck_assert_int_eq (ds->labels[1], 2);
+  ck_assert_int_eq (ds->labels[2], 0);
+  ck_assert_str_eq (ds->class_names[1], "dog");
+  ck_assert_ptr_null (ds->class_names[3]);
+}
+END_TEST
+
+START_TEST (test_regression)
+{
+  g_autofree char *p = write_csv ("r.csv", "x1,x2,y1,y2\n1,2,0.5,0.25\n3,4,-1,2\n");
+  NnDataTarget t = target (2, 2, FALSE);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (NnDataset) ds = nn_data_load_csv (p, &t, &err);
+  ck_assert_msg (ds != NULL, "%s", err ? err->message : "");
+  ck_assert_int_eq (ds->n, 2);
+  ck_assert_ptr_null (ds->labels);
+  ck_assert_int_eq (ds->target_dim, 2);
+  float wx[4] = { 1, 2, 3, 4 }, wy[4] = { 0.5f, 0.25f, -1, 2 };
+  for (int i = 0; i < 4; i++) {
+    ck_assert_float_eq (ds->x[i], wx[i]);
+    ck_assert_float_eq (ds->y[i], wy[i]);
+  }
+  /* one output, one target column: regression too (no header here) */
+  g_autofree char *q = write_csv ("r1.csv", "1,2,0.5\n3,4,1\n");
+  NnDataTarget t1 = target (2, 1, FALSE);
+  g_autoptr (NnDataset) d1 = nn_data_load_csv (q, &t1, &err);
+  ck_assert_msg (d1 != NULL, "%s", err ? err->message : "");
+  ck_assert_int_eq (d1->target_dim, 1);
+  ck_assert_float_eq (d1->y[1], 1.0f);
+}
+END_TEST
+
+START_TEST (test_errors)
+{
+  expect_error ("nonnum.csv", "a,b,l\n1,2,0\n1,x,1\n", target (2, 2, FALSE), NN_ERROR_FORMAT, ":3:");
+  expect_error ("nonnum2.csv", "1,2,0\n1,2,0\n1,nan,1\n", target (2, 2, FALSE), NN_ERROR_FORMAT, ":3:");
+  expect_error ("short.csv", "1,2,0\n1,2\n", target (2, 2, FALSE), NN_ERROR_FORMAT, ":2: short");
+  expect_error ("long.csv", "1,2,0\n1,2,0,4\n", target (2, 2, FALSE), NN_ERROR_FORMAT, ":2: long");
+  expect_error ("range.csv", "1,2,0\n1,2,2\n", target (2, 2, FALSE), NN_ERROR_FORMAT, ":2:");
+  expect_error ("neg.csv", "1,2,-1\n", target (2, 2, FALSE), NN_ERROR_FORMAT, ":1:");
+  expect_error ("frac.csv", "1,2,0.5\n", target (2, 2, FALSE), NN_ERROR_FORMAT, ":1:");
+  expect_error ("name.csv", "1,cow\n", target (1, 3, TRUE), NN_ERROR_FORMAT, "cow");
+  expect_error ("nolabels.csv", "1,2,dog\n", target (2, 3, FALSE), NN_ERROR_FORMAT, ":1:");
+  expect_error ("cols.csv", "h1,h2\n1,2,3,4,5\n", target (2, 2, FALSE), NN_ERROR_FORMAT, ":2:");
+  expect_error ("empty.csv", "a,b,label\n\n", target (2, 2, FALSE), NN_ERROR_EMPTY, NULL);
+  expect_error ("void.csv", "", target (2, 2, FALSE), NN_ERROR_EMPTY, NULL);
+
+  g_autofree char *missing = g_build_filename (tmpdir, "missing.csv", NULL);
+  NnDataTarget t = target (2, 2, FALSE);
+  g_autoptr (GError) err = NULL;
+  ck_assert_ptr_null (nn_data_load_csv (missing, &t, &err));
+  ck_assert (g_error_matches (err, NN_ERROR, NN_ERROR_IO));
+  ck_assert_ptr_nonnull (strstr (err->message, missing));
+}
+END_TEST
+
+START_TEST (test_uri_dispatch)
+{
+  g_autofree char *p = write_csv ("u.csv", "1,2,1\n");
+  g_autofree char *uri = g_strconcat ("csv:", p, NULL);
+  NnDataTarget t = target (2, 2, FALSE);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (NnDataset) ds = nn_data_load_uri (uri, &t, &err);
+  ck_assert_msg (ds != NULL, "%s", err ? err->message : "");
+  ck_assert_int_eq (ds->labels[0], 1);
+
+  ck_assert_ptr_null (nn_data_load_uri ("parquet:/x.pq", &t, &err));
+  ck_assert (g_error_matches (err, NN_ERROR, NN_ERROR_INVALID));
+  ck_assert_ptr_nonnull (strstr (err->message, "parquet:/x.pq"));
+  ck_assert_ptr_nonnull (strstr (err->message, "csv:"));
+  ck_assert_ptr_nonnull (strstr (err->message, "idx:"));
+  ck_assert_ptr_nonnull (strstr (err->message, "folder:"));
+  g_clear_error (&err);
+  ck_assert_ptr_null (nn_data_load_uri (p, &t, &err));
+  ck_assert (g_error_matches (err, NN_ERROR, NN_ERROR_INVALID));
+}
+END_TEST
+
+static NnDataset *
+numbered (int n)
+{
+  NnShape s = nn_shape_1d (2);
+  NnDataset *ds = nn_dataset_new (&s, n, TRUE, 1);
+  for (int i = 0; i < n; i++) {
+    ds->x[2 * i] = i;
+    ds->x[2 * i + 1] = -i;
+    ds->labels[i] = i % 3;
+    ds->y[i] = i * 10;
+  }
+  ds->n_classes = 3;
+  ds->class_names = g_strdupv ((char **) (const char *[]) { "a", "b", "c", NULL });
+  return ds;
+}
+
+START_TEST (test_split)
+{
+  g_autoptr (NnDataset) ds = numbered (10);
+  NnDataset *tr = NULL, *va = NULL, *tr2 = NULL, *va2 = NULL, *tr3 = NULL, *va3 = NULL;
+  g_autoptr (GError) err = NULL;
+  ck_assert (nn_dataset_split (ds, 0.3, 42, &tr, &va, &err));
+  ck_assert_int_eq (tr->n, 7);
+  ck_assert_int_eq (va->n, 3);
+  ck_assert_int_eq (va->n_classes, 3);
+  ck_assert_str_eq (va->class_names[2], "c");
+  int seen[10] = { 0 };
+  gboolean shuffled = FALSE;
+  for (int i = 0; i < 10; i++) {
+    const NnDataset *d = i < 7 ? tr : va;
+    int j = i < 7 ? i : i - 7;
+    int id = (int) d->x[2 * j];
+    ck_assert_float_eq (d->x[2 * j + 1], -id);
+    ck_assert_int_eq (d->labels[j], id % 3);
+    ck_assert_float_eq (d->y[j], id * 10);
+    seen[id]++;
+    shuffled |= id != i;
+  }
+  for (int i = 0; i < 10; i++)
+    ck_assert_int_eq (seen[i], 1);
+  ck_assert (shuffled);
+  ck_assert (nn_dataset_split (ds, 0.3, 42, &tr2, &va2, &err));
+  ck_assert_mem_eq (tr->x, tr2->x, sizeof (float) * 14);
+  ck_assert (nn_dataset_split (ds, 0.3, 43, &tr3, &va3, &err));
+  ck_assert (memcmp (tr->x, tr3->x, sizeof (float) * 14) != 0);
+  nn_dataset_free (tr); nn_dataset_free (va);
+  nn_dataset_free (tr2); nn_dataset_free (va2);
+  nn_dataset_free (tr3); nn_dataset_free (va3);
+
+  ck_assert (nn_dataset_split (ds, 0.0, 1, &tr, &va, &err));
+  ck_assert_int_eq (tr->n, 10);
+  ck_assert_ptr_null (va);
+  nn_dataset_free (tr);
+
+  ck_assert (!nn_dataset_split (ds, 1.0, 1, &tr, &va, &err));
+  ck_assert (g_error_matches (err, NN_ERROR, NN_ERROR_INVALID));
+  ck_assert_ptr_null (tr);
+  g_clear_error (&err);
+  ck_assert (!nn_dataset_split (ds, -0.1, 1, &tr, &va, &err));
+  ck_assert (g_error_matches (err, NN_ERROR, NN_ERROR_INVALID));
+  g_clear_error (&err);
+  g_autoptr (NnDataset) one = numbered (1);
+  ck_assert (!nn_dataset_split (one, 0.5, 1, &tr, &va, &err));
+  ck_assert (g_error_matches (err, NN_ERROR, NN_ERROR_EMPTY));
+}
+END_TEST
+
+static Suite *
+suite (void)
+{
+  Suite *s = suite_create ("data-csv");
+  TCase *tc = tcase_create ("core");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_classification_with_header);
+  tcase_add_test (tc, test_label_names);
+  tcase_add_test (tc, test_regression);
+  tcase_add_test (tc, test_errors);
+  tcase_add_test (tc, test_uri_dispatch);
+  tcase_add_test (tc, test_split);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (suite ());
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed ? 1 : 0;
+}

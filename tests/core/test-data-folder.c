@@ -1,0 +1,2 @@
+#include "nn-private.h"
+int main (void) { return 1; }

@@ -1,0 +1,568 @@
+/**
+ * SECTION:element-nnclassify
+ * @title: nnclassify
+ *
+ * Classifies video frames with a libnn model (a .safetensors file written by
+ * `nn train`, or a .json spec, which gets fresh random weights). Buffers pass
+ * through unchanged; each classified buffer carries a whole-frame
+ * #GstVideoRegionOfInterestMeta of type "nn-classification" whose parameter
+ * structure holds label, class-index, score and the top-k lists (see
+ * nn-classification-meta.h), and the element posts an element message with
+ * the same fields plus pts and frame.
+ *
+ * The model's input must be [C, H, W] with C 1 or 3, or [N] with N a perfect
+ * square (a flattened gray image). Frames of any size are converted and resized
+ * the way the model's "preprocess" says, exactly as `nn predict` does.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -m filesrc location=clip.mp4 ! decodebin ! videoconvert ! \
+ *     nnclassify model=models/fashion-lenet.safetensors top-k=3 ! nnoverlay ! \
+ *     videoconvert ! autovideosink
+ * ]|
+ */
+#include "gstnnclassify.h"
+
+#include <math.h>
+#include <nn/nn.h>
+
+#include "nn-classification-meta.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_nn_classify_debug);
+#define GST_CAT_DEFAULT gst_nn_classify_debug
+
+#define FORMATS "{ GRAY8, RGB, BGR, RGBx, BGRx, RGBA, BGRA, I420, NV12 }"
+
+enum {
+  PROP_0,
+  PROP_MODEL,
+  PROP_TOP_K,
+  PROP_THRESHOLD,
+  PROP_INFERENCE_INTERVAL,
+  PROP_LABELS,
+  PROP_LATENCY,
+  PROP_THROUGHPUT,
+};
+
+#define DEFAULT_PROP_MODEL NULL
+#define DEFAULT_PROP_TOP_K 3
+#define DEFAULT_PROP_THRESHOLD 0.0
+#define DEFAULT_PROP_INFERENCE_INTERVAL 1
+#define DEFAULT_PROP_LABELS NULL
+
+typedef void (*ProcessFunc) (GstNnClassify *self, GstVideoFrame *frame);
+
+struct _GstNnClassify {
+  GstVideoFilter parent;
+
+  /* properties and statistics, under the object lock */
+  char    *model_path;
+  guint    top_k;
+  gdouble  threshold;
+  guint    interval;
+  char    *labels_path;
+  guint64  n_inferences;
+  gdouble  total_ms;       /* time spent converting + running the model */
+  gint64   first_us, last_us;
+
+  /* from start() to stop() */
+  NnModel      *model;
+  NnPreprocess  pre;       /* the model's, with [N] inputs seen as a square */
+  gboolean      image_input;
+  float        *input;     /* (C, H, W) */
+  int           n_classes;
+  char        **labels;    /* (n_classes), NULL-terminated */
+  const char  **top_labels;/* (n_classes) scratch for the top-k */
+  gint         *top_idx;
+  gdouble      *top_scores;
+  guint64       frame;
+
+  /* from set_info() */
+  ProcessFunc        process;
+  NnPixelFormat      pixfmt;
+  GstVideoConverter *convert;  /* YUV -> RGB for 3-channel models */
+  GstVideoInfo       rgb_info;
+  GstBuffer         *rgb_buf;
+};
+
+G_DEFINE_TYPE (GstNnClassify, gst_nn_classify, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (nnclassify, "nnclassify", GST_RANK_NONE, GST_TYPE_NN_CLASSIFY);
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+
+/* ---- model set-up ---------------------------------------------------------- */
+
+/* A model takes images if its input is [1|3, H, W], or [N] with N = r * r,
+ * which we feed a gray r x r image (the model sees [1, 1, N] otherwise). */
+static gboolean
+image_geometry (const NnModel *m, NnPreprocess *pre)
+{
+  const NnShape *s = nn_model_input_shape (m);
+  *pre = *nn_model_preprocess (m);
+  if (s->ndim == 3)
+    return s->dim[0] == 1 || s->dim[0] == 3;
+  if (s->ndim != 1)
+    return FALSE;
+  int64_t r = (int64_t) llround (sqrt ((double) s->dim[0]));
+  if (r * r != s->dim[0])
+    return FALSE;
+  pre->channels = 1;
+  pre->height = pre->width = (int) r;
+  return TRUE;
+}
+
+/* Non-empty lines of a text file, stripped. */
+static char **
+read_labels (const char *path, int *n, GError **error)
+{
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return NULL;
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  GPtrArray *out = g_ptr_array_new ();
+  for (char **l = lines; *l; l++)
+    if (*g_strstrip (*l))
+      g_ptr_array_add (out, g_strdup (*l));
+  *n = out->len;
+  g_ptr_array_add (out, NULL);
+  return (char **) g_ptr_array_free (out, FALSE);
+}
+
+static gboolean
+setup_labels (GstNnClassify *self, const char *labels_path)
+{
+  if (labels_path) {
+    g_autoptr (GError) err = NULL;
+    int n = 0;
+    self->labels = read_labels (labels_path, &n, &err);
+    if (!self->labels)
+      goto read_failed;
+    if (n != self->n_classes)
+      goto count_mismatch;
+    return TRUE;
+  read_failed:
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not read labels file \"%s\"", labels_path),
+                       ("%s", err->message));
+    return FALSE;
+  count_mismatch:
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Labels file \"%s\" has %d labels, the model has %d classes",
+                                                  labels_path, n, self->n_classes), (NULL));
+    return FALSE;
+  }
+  self->labels = g_new0 (char *, self->n_classes + 1);
+  for (int i = 0; i < self->n_classes; i++) {
+    const char *l = nn_model_label (self->model, i);
+    self->labels[i] = l ? g_strdup (l) : g_strdup_printf ("class %d", i);
+  }
+  return TRUE;
+}
+
+static gboolean
+gst_nn_classify_start (GstBaseTransform *trans)
+{
+  GstNnClassify *self = GST_NN_CLASSIFY (trans);
+  g_autoptr (GError) err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  g_autofree char *path = g_strdup (self->model_path);
+  g_autofree char *labels_path = g_strdup (self->labels_path);
+  self->n_inferences = 0;
+  self->total_ms = 0.0;
+  self->first_us = self->last_us = 0;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!path)
+    goto no_model;
+  self->model = nn_model_load (path, &err);
+  if (!self->model)
+    goto load_failed;
+  if (!nn_model_reserve (self->model, 1, &err))
+    goto load_failed;
+  self->image_input = image_geometry (self->model, &self->pre);
+  self->input = g_new0 (float, nn_shape_numel (nn_model_input_shape (self->model)));
+  self->n_classes = (int) nn_shape_numel (nn_model_output_shape (self->model));
+  self->top_labels = g_new0 (const char *, self->n_classes);
+  self->top_idx = g_new0 (gint, self->n_classes);
+  self->top_scores = g_new0 (gdouble, self->n_classes);
+  self->frame = 0;
+  GST_INFO_OBJECT (self, "loaded %s: %d classes, %dx%dx%d input", path, self->n_classes, self->pre.channels,
+                   self->pre.height, self->pre.width);
+  return setup_labels (self, labels_path);
+
+  /* ERRORS */
+no_model:
+  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("No model set"),
+                     ("set the \"model\" property to a .safetensors or .json file"));
+  return FALSE;
+load_failed:
+  if (err->domain == NN_ERROR && err->code == NN_ERROR_IO)
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load model \"%s\"", path), ("%s", err->message));
+  else
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not load model \"%s\"", path), ("%s", err->message));
+  return FALSE;
+}
+
+static void
+clear_conversion (GstNnClassify *self)
+{
+  g_clear_pointer (&self->convert, gst_video_converter_free);
+  gst_clear_buffer (&self->rgb_buf);
+}
+
+static gboolean
+gst_nn_classify_stop (GstBaseTransform *trans)
+{
+  GstNnClassify *self = GST_NN_CLASSIFY (trans);
+  clear_conversion (self);
+  g_clear_pointer (&self->model, nn_model_free);
+  g_clear_pointer (&self->input, g_free);
+  g_clear_pointer (&self->labels, g_strfreev);
+  g_clear_pointer (&self->top_labels, g_free);
+  g_clear_pointer (&self->top_idx, g_free);
+  g_clear_pointer (&self->top_scores, g_free);
+  self->process = NULL;
+  return TRUE;
+}
+
+/* ---- frames to the model's input ------------------------------------------- */
+
+/* Packed RGB/gray, or the Y plane of I420/NV12 for gray models. */
+static void
+process_direct (GstNnClassify *self, GstVideoFrame *frame)
+{
+  nn_preprocess_image (&self->pre, GST_VIDEO_FRAME_PLANE_DATA (frame, 0), GST_VIDEO_FRAME_WIDTH (frame),
+                       GST_VIDEO_FRAME_HEIGHT (frame), GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0), self->pixfmt,
+                       self->input);
+}
+
+/* YUV for colour models: to RGB at the native size, then as packed RGB. */
+static void
+process_converted (GstNnClassify *self, GstVideoFrame *frame)
+{
+  GstVideoFrame rgb;
+  if (!gst_video_frame_map (&rgb, &self->rgb_info, self->rgb_buf, GST_MAP_WRITE))
+    return;
+  gst_video_converter_frame (self->convert, frame, &rgb);
+  nn_preprocess_image (&self->pre, GST_VIDEO_FRAME_PLANE_DATA (&rgb, 0), GST_VIDEO_FRAME_WIDTH (&rgb),
+                       GST_VIDEO_FRAME_HEIGHT (&rgb), GST_VIDEO_FRAME_PLANE_STRIDE (&rgb, 0), NN_PIXEL_RGB24,
+                       self->input);
+  gst_video_frame_unmap (&rgb);
+}
+
+static gboolean
+packed_format (GstVideoFormat f, NnPixelFormat *out)
+{
+  switch (f) {
+  case GST_VIDEO_FORMAT_GRAY8: *out = NN_PIXEL_GRAY8; return TRUE;
+  case GST_VIDEO_FORMAT_RGB: *out = NN_PIXEL_RGB24; return TRUE;
+  case GST_VIDEO_FORMAT_BGR: *out = NN_PIXEL_BGR24; return TRUE;
+  /* alpha sits where the padding byte would */
+  case GST_VIDEO_FORMAT_RGBx: case GST_VIDEO_FORMAT_RGBA: *out = NN_PIXEL_RGBX; return TRUE;
+  case GST_VIDEO_FORMAT_BGRx: case GST_VIDEO_FORMAT_BGRA: *out = NN_PIXEL_BGRX; return TRUE;
+  default: return FALSE;
+  }
+}
+
+static gboolean
+gst_nn_classify_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in_info, GstCaps *outcaps,
+                          GstVideoInfo *out_info)
+{
+  GstNnClassify *self = GST_NN_CLASSIFY (filter);
+  GstVideoFormat fmt = GST_VIDEO_INFO_FORMAT (in_info);
+  char shape[64];
+
+  clear_conversion (self);
+  if (!self->model || !self->image_input)
+    goto not_images;
+  if (packed_format (fmt, &self->pixfmt)) {
+    self->process = process_direct;
+  } else if (self->pre.channels == 1) {
+    self->pixfmt = NN_PIXEL_GRAY8;  /* plane 0 is luma */
+    self->process = process_direct;
+  } else {
+    gst_video_info_set_format (&self->rgb_info, GST_VIDEO_FORMAT_RGB, GST_VIDEO_INFO_WIDTH (in_info),
+                               GST_VIDEO_INFO_HEIGHT (in_info));
+    self->convert = gst_video_converter_new (in_info, &self->rgb_info, NULL);
+    if (!self->convert)
+      goto no_converter;
+    self->rgb_buf = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&self->rgb_info), NULL);
+    self->process = process_converted;
+  }
+  GST_DEBUG_OBJECT (self, "%s input, %s path", gst_video_format_to_string (fmt),
+                    self->process == process_direct ? "direct" : "converted");
+  return TRUE;
+
+  /* ERRORS */
+not_images:
+  if (self->model)
+    nn_shape_to_string (nn_model_input_shape (self->model), shape, sizeof shape);
+  else
+    g_strlcpy (shape, "(no model)", sizeof shape);
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("The model does not take images"),
+                     ("model input %s: need [1|3, H, W], or [N] with N a perfect square", shape));
+  return FALSE;
+no_converter:
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Cannot convert %s to RGB", gst_video_format_to_string (fmt)),
+                     (NULL));
+  return FALSE;
+}
+
+/* ---- classification ----------------------------------------------------------- */
+
+/* The k best of scores[0..n), best first; ties keep the lower index. */
+static void
+select_top (GstNnClassify *self, const float *scores, int k)
+{
+  int filled = 0;
+  for (int i = 0; i < self->n_classes; i++) {
+    gdouble v = scores[i];
+    if (filled == k && v <= self->top_scores[k - 1])
+      continue;
+    int j = filled < k ? filled++ : k - 1;
+    for (; j > 0 && v > self->top_scores[j - 1]; j--) {
+      self->top_scores[j] = self->top_scores[j - 1];
+      self->top_idx[j] = self->top_idx[j - 1];
+    }
+    self->top_scores[j] = v;
+    self->top_idx[j] = i;
+  }
+  for (int j = 0; j < k; j++)
+    self->top_labels[j] = self->labels[self->top_idx[j]];
+}
+
+static void
+record_time (GstNnClassify *self, gint64 t0, gint64 t1)
+{
+  GST_OBJECT_LOCK (self);
+  if (self->n_inferences++ == 0)
+    self->first_us = t0;
+  self->last_us = t1;
+  self->total_ms += (t1 - t0) / 1000.0;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+publish (GstNnClassify *self, GstBuffer *buf, int k, guint64 frame_no)
+{
+  GstStructure *s = nn_classification_new (k, self->top_labels, self->top_idx, self->top_scores);
+  GstStructure *ms = gst_structure_copy (s);
+  gst_structure_set (ms, "pts", G_TYPE_UINT64, (guint64) GST_BUFFER_PTS (buf), "frame", G_TYPE_UINT64, frame_no,
+                     NULL);
+  GstVideoInfo *info = &GST_VIDEO_FILTER (self)->in_info;
+  nn_buffer_add_classification (buf, GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info), s);
+  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), ms));
+}
+
+static GstFlowReturn
+classify (GstNnClassify *self, GstBuffer *buf, int k, gdouble threshold, guint64 frame_no)
+{
+  g_autoptr (GError) err = NULL;
+  GstVideoFrame frame;
+  /* NO_REF keeps the buffer writable for the meta; we only read the pixels */
+  if (!gst_video_frame_map (&frame, &GST_VIDEO_FILTER (self)->in_info, buf,
+                            GST_MAP_READ | GST_VIDEO_FRAME_MAP_FLAG_NO_REF))
+    goto map_failed;
+  gint64 t0 = g_get_monotonic_time ();
+  self->process (self, &frame);
+  gst_video_frame_unmap (&frame);
+  const float *out = nn_model_forward (self->model, self->input, 1, FALSE, &err);
+  if (!out)
+    goto forward_failed;
+  select_top (self, out, k);
+  record_time (self, t0, g_get_monotonic_time ());
+  GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %s %.3f", frame_no, self->top_labels[0], self->top_scores[0]);
+  if (self->top_scores[0] >= threshold)
+    publish (self, buf, k, frame_no);
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+map_failed:
+  GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not map the video frame"), (NULL));
+  return GST_FLOW_ERROR;
+forward_failed:
+  GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Inference failed"), ("%s", err->message));
+  return GST_FLOW_ERROR;
+}
+
+/* Our own transform_ip rather than GstVideoFilter's transform_frame_ip: that
+ * one maps the frame for writing and holds a buffer ref, which would make the
+ * buffer read-only for the meta and may copy its memory for nothing. */
+static GstFlowReturn
+gst_nn_classify_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
+{
+  GstNnClassify *self = GST_NN_CLASSIFY (trans);
+
+  GST_OBJECT_LOCK (self);
+  guint interval = self->interval;
+  int k = (int) MIN (self->top_k, (guint) self->n_classes);
+  gdouble threshold = self->threshold;
+  GST_OBJECT_UNLOCK (self);
+
+  if (G_UNLIKELY (!self->process))
+    goto not_negotiated;
+  guint64 frame_no = self->frame++;
+  if (frame_no % interval != 0)
+    return GST_FLOW_OK;
+  if (!gst_buffer_is_writable (buf))
+    goto not_writable;
+  return classify (self, buf, k, threshold, frame_no);
+
+  /* ERRORS */
+not_negotiated:
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("no caps set before the first buffer"));
+  return GST_FLOW_NOT_NEGOTIATED;
+not_writable:
+  GST_WARNING_OBJECT (self, "buffer not writable, frame %" G_GUINT64_FORMAT " not classified", frame_no);
+  return GST_FLOW_OK;
+}
+
+/* ---- properties ---------------------------------------------------------------- */
+
+static void
+gst_nn_classify_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  GstNnClassify *self = GST_NN_CLASSIFY (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+  case PROP_MODEL:
+    g_free (self->model_path);
+    self->model_path = g_value_dup_string (value);
+    break;
+  case PROP_TOP_K:
+    self->top_k = g_value_get_uint (value);
+    break;
+  case PROP_THRESHOLD:
+    self->threshold = g_value_get_double (value);
+    break;
+  case PROP_INFERENCE_INTERVAL:
+    self->interval = g_value_get_uint (value);
+    break;
+  case PROP_LABELS:
+    g_free (self->labels_path);
+    self->labels_path = g_value_dup_string (value);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_nn_classify_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GstNnClassify *self = GST_NN_CLASSIFY (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+  case PROP_MODEL:
+    g_value_set_string (value, self->model_path);
+    break;
+  case PROP_TOP_K:
+    g_value_set_uint (value, self->top_k);
+    break;
+  case PROP_THRESHOLD:
+    g_value_set_double (value, self->threshold);
+    break;
+  case PROP_INFERENCE_INTERVAL:
+    g_value_set_uint (value, self->interval);
+    break;
+  case PROP_LABELS:
+    g_value_set_string (value, self->labels_path);
+    break;
+  case PROP_LATENCY:
+    g_value_set_double (value, self->n_inferences ? self->total_ms / self->n_inferences : 0.0);
+    break;
+  case PROP_THROUGHPUT:
+    g_value_set_double (value, self->n_inferences > 1 && self->last_us > self->first_us ?
+                               (self->n_inferences - 1) * 1e6 / (self->last_us - self->first_us) : 0.0);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_nn_classify_finalize (GObject *object)
+{
+  GstNnClassify *self = GST_NN_CLASSIFY (object);
+  g_free (self->model_path);
+  g_free (self->labels_path);
+  G_OBJECT_CLASS (gst_nn_classify_parent_class)->finalize (object);
+}
+
+static void
+install_properties (GObjectClass *gobject_class)
+{
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+    g_param_spec_string ("model", "Model", "Model file: a .safetensors written by nn train, or a .json spec "
+                         "(random weights); loaded when the element starts", DEFAULT_PROP_MODEL,
+                         rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_TOP_K,
+    g_param_spec_uint ("top-k", "Top K", "Number of best classes reported in the meta and the message "
+                       "(at most the number of classes)", 1, 1000, DEFAULT_PROP_TOP_K, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
+    g_param_spec_double ("threshold", "Threshold", "Minimum score of the best class: frames whose best score is "
+                         "lower get no meta and no message", 0.0, 1.0, DEFAULT_PROP_THRESHOLD,
+                         rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
+    g_param_spec_uint ("inference-interval", "Inference interval", "Classify every Nth frame (frames 0, N, 2N, ...); "
+                       "the others pass through without a meta", 1, G_MAXUINT, DEFAULT_PROP_INFERENCE_INTERVAL,
+                       rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_LABELS,
+    g_param_spec_string ("labels", "Labels file", "Text file with one class name per line (blank lines ignored) "
+                         "replacing the model's labels; the count must match the model's outputs",
+                         DEFAULT_PROP_LABELS, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+    g_param_spec_double ("latency", "Latency", "Mean time per inference in milliseconds, conversion included "
+                         "(0 before the first)", 0.0, G_MAXDOUBLE, 0.0, ro));
+  g_object_class_install_property (gobject_class, PROP_THROUGHPUT,
+    g_param_spec_double ("throughput", "Throughput", "Inferences per second of wall-clock time between the first "
+                         "and the latest inference (0 before the second)", 0.0, G_MAXDOUBLE, 0.0, ro));
+}
+
+static void
+gst_nn_classify_class_init (GstNnClassifyClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
+
+  gobject_class->set_property = gst_nn_classify_set_property;
+  gobject_class->get_property = gst_nn_classify_get_property;
+  gobject_class->finalize = gst_nn_classify_finalize;
+  install_properties (gobject_class);
+
+  gst_element_class_set_static_metadata (element_class, "Neural-network classifier", "Filter/Analyzer/Video",
+                                         "Classifies video frames with a libnn model and attaches the result",
+                                         "gst-nn developers");
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_nn_classify_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_nn_classify_stop);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_nn_classify_transform_ip);
+  trans_class->transform_ip_on_passthrough = FALSE;
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_nn_classify_set_info);
+
+  GST_DEBUG_CATEGORY_INIT (gst_nn_classify_debug, "nnclassify", 0, "libnn video classifier");
+}
+
+static void
+gst_nn_classify_init (GstNnClassify *self)
+{
+  self->top_k = DEFAULT_PROP_TOP_K;
+  self->threshold = DEFAULT_PROP_THRESHOLD;
+  self->interval = DEFAULT_PROP_INFERENCE_INTERVAL;
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+}

@@ -1,0 +1,16 @@
+/* The "nn" plugin: neural-network elements built on libnn. */
+#include "gstnnclassify.h"
+#include "gstnnoverlay.h"
+
+static gboolean
+plugin_init (GstPlugin *plugin)
+{
+  gboolean ret = FALSE;
+  ret |= GST_ELEMENT_REGISTER (nnclassify, plugin);
+  ret |= GST_ELEMENT_REGISTER (nnoverlay, plugin);
+  return ret;
+}
+
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, nn,
+                   "Neural-network inference on video with libnn", plugin_init, VERSION,
+                   "LGPL", PACKAGE, "gst-nn project")

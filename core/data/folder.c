@@ -21,6 +21,21 @@ is_gray (enum AVPixelFormat f)
   return d && d->nb_components <= 2 && !(d->flags & AV_PIX_FMT_FLAG_PAL);
 }
 
+/* swscale deprecates the YUVJ formats (it warns on every image): use the
+ * plain YUV format and say the range is full instead. */
+static enum AVPixelFormat
+unjpeg (enum AVPixelFormat f, gboolean *full)
+{
+  switch (f) {
+    case AV_PIX_FMT_YUVJ420P: *full = TRUE; return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ422P: *full = TRUE; return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P: *full = TRUE; return AV_PIX_FMT_YUV444P;
+    case AV_PIX_FMT_YUVJ440P: *full = TRUE; return AV_PIX_FMT_YUV440P;
+    case AV_PIX_FMT_YUVJ411P: *full = TRUE; return AV_PIX_FMT_YUV411P;
+    default: return f;
+  }
+}
+
 /* Frame -> packed pixels in img (gray stays gray, everything else RGB24). */
 static gboolean
 frame_to_image (const AVFrame *f, Image *img)
@@ -36,10 +51,17 @@ frame_to_image (const AVFrame *f, Image *img)
     img->buf = g_realloc (img->buf, need);
     img->size = need;
   }
-  struct SwsContext *sws = sws_getContext (f->width, f->height, f->format, f->width, f->height, dst,
+  /* PNG gray and RGB are full range; only YUV carries a range of its own */
+  const AVPixFmtDescriptor *d = av_pix_fmt_desc_get (f->format);
+  gboolean yuv = d && !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3;
+  gboolean full = !yuv || f->color_range == AVCOL_RANGE_JPEG;
+  enum AVPixelFormat src = unjpeg (f->format, &full);
+  struct SwsContext *sws = sws_getContext (f->width, f->height, src, f->width, f->height, dst,
                                            SWS_POINT | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
   if (!sws)
     return FALSE;
+  const int *coefs = sws_getCoefficients (SWS_CS_ITU601);
+  sws_setColorspaceDetails (sws, coefs, full, coefs, 1, 0, 1 << 16, 1 << 16);
   guint8 *planes[4] = { img->buf };
   int strides[4] = { img->stride };
   int rows = sws_scale (sws, (const guint8 *const *) f->data, f->linesize, 0, f->height, planes, strides);

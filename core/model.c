@@ -513,3 +513,10 @@ nn_model_reset_state (NnModel *m)
     if (m->layers[i]->klass->reset_state)
       m->layers[i]->klass->reset_state (m->layers[i]);
 }
+
+void
+nn_model_set_bptt (NnModel *m, int steps)
+{
+  for (int i = 0; i < m->n_layers; i++)
+    m->layers[i]->bptt = MAX (steps, 0);
+}

@@ -51,8 +51,12 @@ struct _NnLayer {
   int      capacity;          /* batch the caches hold */
   GRand   *rng;               /* the model's, for dropout and friends */
   gboolean owns_rng;          /* standalone layers (tests) own theirs */
+  int      bptt;              /* recurrent layers: truncate backprop through time to chunks of this many steps (0 = full) */
   JsonNode *spec;             /* the layer's spec entry, as given (owned) */
 };
+
+/* Set every layer's bptt (the trainer's --bptt). */
+void nn_model_set_bptt (NnModel *m, int steps);
 
 /* Registry: the one table from spec names to classes (core/registry.c). */
 const NnLayerClass *nn_layer_class_lookup (const char *type);

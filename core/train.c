@@ -245,6 +245,7 @@ nn_train (NnModel *m, const NnTrainConfig *c, const NnDataset *train, const NnDa
   Snapshot snap = { params, n_params, g_new0 (float *, MAX (n_params, 1)) };
   GRand *rng = g_rand_new_with_seed ((guint32) (c->seed * 2654435761u + 1));
   nn_model_set_seed (m, c->seed);
+  nn_model_set_bptt (m, c->bptt);
   double best = INFINITY;
   int since_best = 0;
   gboolean ok = TRUE, stopped = FALSE;

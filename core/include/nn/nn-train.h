@@ -59,6 +59,7 @@ typedef struct {
   int           batch;
   guint64       seed;
   int           early_stop;     /* patience in epochs, 0 = off; restores the best weights */
+  int           bptt;           /* truncated backpropagation through time: chunk length in steps, 0 = full */
   const NnAugment *augment;     /* NULL = none */
   NnTrainCallback callback;
   gpointer      user_data;

@@ -134,15 +134,23 @@ row_average (const guint8 *row, const Layout *l, const Taps *t, float acc[3])
   }
 }
 
-/* out row(s) += w * converted source row (channel planes `plane` apart). */
+/* Horizontal taps are the same for every row: kept on the stack for widths
+ * up to this, recomputed per row beyond. */
+#define MAX_CACHED_TAPS 1024
+
+/* out row(s) += w * converted source row (channel planes `plane` apart);
+ * taps[ox] when cached, else NULL. */
 static void
-accumulate_row (const guint8 *row, const Layout *l, const Axis *ax, int out_ch, float w,
-                float *out, gsize plane)
+accumulate_row (const guint8 *row, const Layout *l, const Axis *ax, const Taps *taps, int out_ch,
+                float w, float *out, gsize plane)
 {
   Taps t;
   float acc[3];
   for (int ox = 0; ox < ax->out; ox++) {
-    axis_taps (ax, ox, &t);
+    if (taps)
+      t = taps[ox];
+    else
+      axis_taps (ax, ox, &t);
     row_average (row, l, &t, acc);
     if (out_ch == 1) {
       float v = l->nch == 1 ? acc[0] : 0.299f * acc[0] + 0.587f * acc[1] + 0.114f * acc[2];
@@ -180,6 +188,14 @@ nn_preprocess_image (const NnPreprocess *p, const guint8 *pixels, int width, int
     b[c] = -p->mean[c] / sd;
   }
 
+  Taps cache[MAX_CACHED_TAPS];
+  const Taps *htaps = NULL;
+  if (p->width <= MAX_CACHED_TAPS) {
+    for (int ox = 0; ox < p->width; ox++)
+      axis_taps (&ax, ox, &cache[ox]);
+    htaps = cache;
+  }
+
   for (int oy = 0; oy < p->height; oy++) {
     float *orow = out + (gsize) oy * p->width;
     for (int c = 0; c < p->channels; c++)
@@ -189,7 +205,7 @@ nn_preprocess_image (const NnPreprocess *p, const guint8 *pixels, int width, int
     for (int y = t.first; y <= t.last; y++) {
       float w = y == t.first ? t.w_first : y == t.last ? t.w_last : t.w_mid;
       if (w != 0.0f)
-        accumulate_row (pixels + (gsize) y * stride, &l, &ax, p->channels, w, orow, plane);
+        accumulate_row (pixels + (gsize) y * stride, &l, &ax, htaps, p->channels, w, orow, plane);
     }
     for (int c = 0; c < p->channels; c++) {
       float *o = orow + c * plane;

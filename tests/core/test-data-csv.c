@@ -241,6 +241,30 @@ START_TEST (test_split)
 }
 END_TEST
 
+
+/* nn_dataset_load reads the input size, outputs and labels from a model */
+START_TEST (test_load_through_model)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (NnModel) m = nn_model_new_from_spec (
+    "{\"input\": [2], \"labels\": [\"no\", \"yes\", \"maybe\"],"
+    " \"layers\": [{\"name\": \"fc\", \"type\": \"dense\", \"units\": 3}, {\"type\": \"softmax\"}]}", 1, &err);
+  ck_assert_msg (m != NULL, "%s", err ? err->message : "");
+  g_autofree char *p = write_csv ("m.csv", "a,b,answer\n1,2,maybe\n3,4,0\n");
+  g_autofree char *uri = g_strconcat ("csv:", p, NULL);
+  g_autoptr (NnDataset) ds = nn_dataset_load (uri, m, &err);
+  ck_assert_msg (ds != NULL, "%s", err ? err->message : "");
+  ck_assert_int_eq (ds->n, 2);
+  ck_assert_int_eq (ds->n_classes, 3);
+  ck_assert_int_eq (ds->labels[0], 2);
+  ck_assert_int_eq (ds->labels[1], 0);
+  ck_assert_str_eq (ds->class_names[2], "maybe");
+  ck_assert_float_eq (ds->x[3], 4.0f);
+  ck_assert_ptr_null (nn_dataset_load ("tsv:x", m, &err));
+  ck_assert (g_error_matches (err, NN_ERROR, NN_ERROR_INVALID));
+}
+END_TEST
+
 static Suite *
 suite (void)
 {
@@ -253,6 +277,7 @@ suite (void)
   tcase_add_test (tc, test_errors);
   tcase_add_test (tc, test_uri_dispatch);
   tcase_add_test (tc, test_split);
+  tcase_add_test (tc, test_load_through_model);
   suite_add_tcase (s, tc);
   return s;
 }

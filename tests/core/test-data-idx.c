@@ -212,6 +212,19 @@ START_TEST (test_fashion_mnist_t10k)
   ck_assert_float_eq (hi, 1.0f);
   /* Fashion-MNIST's mean pixel is about 0.286 */
   ck_assert_double_eq_tol (sum / (10000.0 * 784), 0.286, 0.01);
+
+  /* through a model with a flat input and its own normalisation */
+  g_autoptr (NnModel) m = nn_model_new_from_spec (
+    "{\"input\": [784], \"preprocess\": {\"rescale\": 0.00392156862745098, \"mean\": [0.5], \"std\": [0.5]},"
+    " \"layers\": [{\"name\": \"fc\", \"type\": \"dense\", \"units\": 10}, {\"type\": \"softmax\"}]}", 1, &err);
+  ck_assert_msg (m != NULL, "%s", err ? err->message : "");
+  g_autoptr (NnDataset) dm = nn_dataset_load ("idx:" FASHION, m, &err);
+  ck_assert_msg (dm != NULL, "%s", err ? err->message : "");
+  ck_assert_int_eq (dm->n, 10000);
+  ck_assert_int_eq (dm->sample_shape.ndim, 1);
+  for (gsize i = 0; i < 784 * 10; i++)
+    ck_assert_float_eq_tol (dm->x[i], (ds->x[i] - 0.5f) / 0.5f, 1e-5f);
+  ck_assert_mem_eq (dm->labels, ds->labels, sizeof (int32_t) * 10000);
 }
 END_TEST
 

@@ -31,7 +31,7 @@
 GST_DEBUG_CATEGORY_STATIC (gst_nn_classify_debug);
 #define GST_CAT_DEFAULT gst_nn_classify_debug
 
-#define FORMATS "{ GRAY8, RGB, BGR, RGBx, BGRx, RGBA, BGRA, I420, NV12 }"
+#define FORMATS "{ GRAY8, RGB, BGR, RGBx, BGRx, RGBA, BGRA, xRGB, xBGR, ARGB, ABGR, I420, NV12 }"
 
 enum {
   PROP_0,
@@ -80,6 +80,7 @@ struct _GstNnClassify {
   /* from set_info() */
   ProcessFunc        process;
   NnPixelFormat      pixfmt;
+  int                pixoff;   /* bytes before the first colour byte: 1 for xRGB */
   GstVideoConverter *convert;  /* YUV -> RGB for 3-channel models */
   GstVideoInfo       rgb_info;
   GstBuffer         *rgb_buf;
@@ -233,7 +234,8 @@ gst_nn_classify_stop (GstBaseTransform *trans)
 static void
 process_direct (GstNnClassify *self, GstVideoFrame *frame)
 {
-  nn_preprocess_image (&self->pre, GST_VIDEO_FRAME_PLANE_DATA (frame, 0), GST_VIDEO_FRAME_WIDTH (frame),
+  const guint8 *pixels = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (frame, 0) + self->pixoff;
+  nn_preprocess_image (&self->pre, pixels, GST_VIDEO_FRAME_WIDTH (frame),
                        GST_VIDEO_FRAME_HEIGHT (frame), GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0), self->pixfmt,
                        self->input);
 }
@@ -252,16 +254,20 @@ process_converted (GstNnClassify *self, GstVideoFrame *frame)
   gst_video_frame_unmap (&rgb);
 }
 
+/* Formats nn_preprocess_image reads directly. It reads 3 colour bytes per
+ * 4-byte pixel, so xRGB is RGBx starting one byte later. */
 static gboolean
-packed_format (GstVideoFormat f, NnPixelFormat *out)
+packed_format (GstVideoFormat f, NnPixelFormat *out, int *offset)
 {
+  *offset = 0;
   switch (f) {
   case GST_VIDEO_FORMAT_GRAY8: *out = NN_PIXEL_GRAY8; return TRUE;
   case GST_VIDEO_FORMAT_RGB: *out = NN_PIXEL_RGB24; return TRUE;
   case GST_VIDEO_FORMAT_BGR: *out = NN_PIXEL_BGR24; return TRUE;
-  /* alpha sits where the padding byte would */
   case GST_VIDEO_FORMAT_RGBx: case GST_VIDEO_FORMAT_RGBA: *out = NN_PIXEL_RGBX; return TRUE;
   case GST_VIDEO_FORMAT_BGRx: case GST_VIDEO_FORMAT_BGRA: *out = NN_PIXEL_BGRX; return TRUE;
+  case GST_VIDEO_FORMAT_xRGB: case GST_VIDEO_FORMAT_ARGB: *out = NN_PIXEL_RGBX; *offset = 1; return TRUE;
+  case GST_VIDEO_FORMAT_xBGR: case GST_VIDEO_FORMAT_ABGR: *out = NN_PIXEL_BGRX; *offset = 1; return TRUE;
   default: return FALSE;
   }
 }
@@ -277,7 +283,7 @@ gst_nn_classify_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo 
   clear_conversion (self);
   if (!self->model || !self->image_input)
     goto not_images;
-  if (packed_format (fmt, &self->pixfmt)) {
+  if (packed_format (fmt, &self->pixfmt, &self->pixoff)) {
     self->process = process_direct;
   } else if (self->pre.channels == 1) {
     self->pixfmt = NN_PIXEL_GRAY8;  /* plane 0 is luma */
@@ -285,6 +291,10 @@ gst_nn_classify_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo 
   } else {
     gst_video_info_set_format (&self->rgb_info, GST_VIDEO_FORMAT_RGB, GST_VIDEO_INFO_WIDTH (in_info),
                                GST_VIDEO_INFO_HEIGHT (in_info));
+    /* the converter insists these match */
+    GST_VIDEO_INFO_FPS_N (&self->rgb_info) = GST_VIDEO_INFO_FPS_N (in_info);
+    GST_VIDEO_INFO_FPS_D (&self->rgb_info) = GST_VIDEO_INFO_FPS_D (in_info);
+    GST_VIDEO_INFO_INTERLACE_MODE (&self->rgb_info) = GST_VIDEO_INFO_INTERLACE_MODE (in_info);
     self->convert = gst_video_converter_new (in_info, &self->rgb_info, NULL);
     if (!self->convert)
       goto no_converter;

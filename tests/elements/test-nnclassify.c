@@ -1,0 +1,460 @@
+/* nnclassify: negotiation, properties, metas, messages, error paths. */
+#include <math.h>
+#include <string.h>
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <nn/nn.h>
+
+#include "nn-classification-meta.h"
+#include "nn-test-util.h"
+
+static const GstVideoFormat all_formats[] = {
+  GST_VIDEO_FORMAT_GRAY8, GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGR, GST_VIDEO_FORMAT_RGBx,
+  GST_VIDEO_FORMAT_BGRx, GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_BGRA, GST_VIDEO_FORMAT_xRGB,
+  GST_VIDEO_FORMAT_xBGR, GST_VIDEO_FORMAT_ARGB, GST_VIDEO_FORMAT_ABGR, GST_VIDEO_FORMAT_I420,
+  GST_VIDEO_FORMAT_NV12,
+};
+
+static char *gray_model, *rgb_model, *flat_model;
+
+static void
+write_models (void)
+{
+  gray_model = nn_test_write_temp ("nnclassify-gray-XXXXXX.json", NN_TEST_SPEC_GRAY, -1);
+  rgb_model = nn_test_write_temp ("nnclassify-rgb-XXXXXX.json", NN_TEST_SPEC_RGB, -1);
+  flat_model = nn_test_write_temp ("nnclassify-flat-XXXXXX.json", NN_TEST_SPEC_FLAT, -1);
+}
+
+static void
+remove_models (void)
+{
+  char **paths[] = { &gray_model, &rgb_model, &flat_model };
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++) {
+    g_unlink (*paths[i]);
+    g_clear_pointer (paths[i], g_free);
+  }
+}
+
+static GstHarness *
+classify_harness (const char *model, const char *props, GstVideoFormat fmt, int w, int h)
+{
+  g_autofree char *desc = g_strdup_printf ("nnclassify name=c model=\"%s\" %s", model, props ? props : "");
+  GstHarness *hs = gst_harness_new_parse (desc);
+  g_autofree char *caps = nn_test_caps_string (fmt, w, h);
+  gst_harness_set_src_caps_str (hs, caps);
+  return hs;
+}
+
+/* Pushes one frame and returns the output (transfer full). */
+static GstBuffer *
+push_pull (GstHarness *hs, GstVideoFormat fmt, int w, int h, guint seed, guint64 pts)
+{
+  GstBuffer *in = nn_test_gray_frame (fmt, w, h, seed);
+  GST_BUFFER_PTS (in) = pts;
+  fail_unless_equals_int (gst_harness_push (hs, in), GST_FLOW_OK);
+  GstBuffer *out = gst_harness_pull (hs);
+  fail_unless (out != NULL);
+  return out;
+}
+
+/* Checks the meta's fields hang together; returns the label index. */
+static gint
+check_result (const GstStructure *s, guint expect_k, const char *const *labels, guint n_labels)
+{
+  const char *label = gst_structure_get_string (s, "label");
+  gint index = -1;
+  gdouble score = -1;
+  fail_unless (label != NULL);
+  fail_unless (gst_structure_get_int (s, "class-index", &index));
+  fail_unless (gst_structure_get_double (s, "score", &score));
+  fail_unless (index >= 0 && (guint) index < n_labels, "index %d", index);
+  fail_unless_equals_string (label, labels[index]);
+  fail_unless (score >= 0.0 && score <= 1.0, "score %f", score);
+  fail_unless_equals_int (nn_classification_n_top (s), expect_k);
+  gdouble prev = 2.0;
+  for (guint i = 0; i < expect_k; i++) {
+    const char *l;
+    gint idx;
+    gdouble v;
+    fail_unless (nn_classification_get_top (s, i, &l, &idx, &v));
+    fail_unless_equals_string (l, labels[idx]);
+    fail_unless (v <= prev, "top-k not sorted");
+    prev = v;
+    if (i == 0) {
+      fail_unless_equals_int (idx, index);
+      fail_unless_equals_float (v, score);
+    }
+  }
+  fail_if (nn_classification_get_top (s, expect_k, NULL, NULL, NULL));
+  return index;
+}
+
+static const char *const gray_labels[] = { "a", "b", "c" };
+static const char *const rgb_labels[] = { "red", "green", "blue", "gray" };
+
+GST_START_TEST (test_properties)
+{
+  GstElement *e = gst_element_factory_make ("nnclassify", NULL);
+  fail_unless (e != NULL);
+  g_autofree char *model = NULL, *labels = NULL;
+  guint top_k, interval;
+  gdouble threshold, latency, throughput;
+  g_object_get (e, "model", &model, "top-k", &top_k, "threshold", &threshold, "inference-interval", &interval,
+                "labels", &labels, "latency", &latency, "throughput", &throughput, NULL);
+  fail_unless (model == NULL && labels == NULL);
+  fail_unless_equals_int (top_k, 3);
+  fail_unless_equals_float (threshold, 0.0);
+  fail_unless_equals_int (interval, 1);
+  fail_unless_equals_float (latency, 0.0);
+  fail_unless_equals_float (throughput, 0.0);
+
+  g_object_set (e, "model", "/x/m.safetensors", "top-k", 5, "threshold", 0.25, "inference-interval", 4, "labels",
+                "/x/l.txt", NULL);
+  g_clear_pointer (&model, g_free);
+  g_clear_pointer (&labels, g_free);
+  g_object_get (e, "model", &model, "top-k", &top_k, "threshold", &threshold, "inference-interval", &interval,
+                "labels", &labels, NULL);
+  fail_unless_equals_string (model, "/x/m.safetensors");
+  fail_unless_equals_string (labels, "/x/l.txt");
+  fail_unless_equals_int (top_k, 5);
+  fail_unless_equals_float (threshold, 0.25);
+  fail_unless_equals_int (interval, 4);
+
+  GParamSpec *ps = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "model");
+  fail_unless (ps->flags & GST_PARAM_MUTABLE_READY);
+  ps = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "latency");
+  fail_if (ps->flags & G_PARAM_WRITABLE);
+  gst_object_unref (e);
+}
+GST_END_TEST;
+
+/* Every format, odd and even sizes, gray and colour models. */
+GST_START_TEST (test_formats)
+{
+  const int sizes[][2] = { { 8, 8 }, { 33, 17 }, { 64, 48 }, { 3, 2 } };
+  for (guint f = 0; f < G_N_ELEMENTS (all_formats); f++)
+    for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+      for (int m = 0; m < 2; m++) {
+        GstVideoFormat fmt = all_formats[f];
+        int w = sizes[s][0], h = sizes[s][1];
+        GstHarness *hs = classify_harness (m ? rgb_model : gray_model, "top-k=2", fmt, w, h);
+        GstBuffer *out = push_pull (hs, fmt, w, h, f + s, 0);
+        const GstStructure *st = nn_buffer_get_classification_structure (out);
+        fail_unless (st != NULL, "no meta for %s %dx%d", gst_video_format_to_string (fmt), w, h);
+        check_result (st, 2, m ? rgb_labels : gray_labels, m ? 4 : 3);
+        gst_buffer_unref (out);
+        gst_harness_teardown (hs);
+      }
+}
+GST_END_TEST;
+
+/* The whole-frame ROI meta and the result equal libnn's own answer. */
+GST_START_TEST (test_meta_matches_libnn)
+{
+  const int w = 33, h = 17;
+  GstHarness *hs = classify_harness (gray_model, "top-k=3", GST_VIDEO_FORMAT_GRAY8, w, h);
+  GstBuffer *out = push_pull (hs, GST_VIDEO_FORMAT_GRAY8, w, h, 7, 0);
+
+  GstVideoRegionOfInterestMeta *roi = gst_buffer_get_video_region_of_interest_meta (out);
+  fail_unless (roi != NULL);
+  fail_unless_equals_string (g_quark_to_string (roi->roi_type), "nn-classification");
+  fail_unless (roi->x == 0 && roi->y == 0 && roi->w == (guint) w && roi->h == (guint) h);
+
+  const char *label;
+  gint index;
+  gdouble score;
+  fail_unless (nn_buffer_get_classification (out, &label, &index, &score));
+
+  g_autoptr (GError) err = NULL;
+  g_autoptr (NnModel) m = nn_model_load (gray_model, &err);
+  fail_unless (m != NULL, "%s", err ? err->message : "");
+  guint8 pixels[17][33];
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      pixels[y][x] = nn_test_gray (x, y, 7);
+  float input[64];
+  nn_preprocess_image (nn_model_preprocess (m), &pixels[0][0], w, h, w, NN_PIXEL_GRAY8, input);
+  fail_unless (nn_model_reserve (m, 1, &err));
+  const float *p = nn_model_forward (m, input, 1, FALSE, &err);
+  fail_unless (p != NULL);
+  int best = 0;
+  for (int i = 1; i < 3; i++)
+    if (p[i] > p[best])
+      best = i;
+  fail_unless_equals_int (index, best);
+  fail_unless_equals_string (label, gray_labels[best]);
+  fail_unless (fabs (score - p[best]) < 1e-6, "score %f vs %f", score, p[best]);
+  check_result (nn_buffer_get_classification_structure (out), 3, gray_labels, 3);
+
+  gst_buffer_unref (out);
+  gst_harness_teardown (hs);
+}
+GST_END_TEST;
+
+static void
+check_message (GstMessage *msg, guint64 frame, guint64 pts)
+{
+  fail_unless (msg != NULL);
+  const GstStructure *s = gst_message_get_structure (msg);
+  fail_unless (gst_structure_has_name (s, "nn-classification"));
+  guint64 f, t;
+  fail_unless (gst_structure_get_uint64 (s, "frame", &f));
+  fail_unless (gst_structure_get_uint64 (s, "pts", &t));
+  fail_unless_equals_uint64 (f, frame);
+  fail_unless_equals_uint64 (t, pts);
+  check_result (s, 3, gray_labels, 3);
+}
+
+GST_START_TEST (test_bus_messages)
+{
+  GstHarness *hs = classify_harness (gray_model, NULL, GST_VIDEO_FORMAT_GRAY8, 28, 28);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (hs->element, bus);
+  for (guint i = 0; i < 5; i++) {
+    GstBuffer *out = push_pull (hs, GST_VIDEO_FORMAT_GRAY8, 28, 28, i, i * GST_SECOND / 30);
+    const char *label;
+    fail_unless (nn_buffer_get_classification (out, &label, NULL, NULL));
+    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+    check_message (msg, i, i * GST_SECOND / 30);
+    fail_unless_equals_string (gst_structure_get_string (gst_message_get_structure (msg), "label"), label);
+    gst_message_unref (msg);
+  }
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT) == NULL);
+
+  GstElement *c = gst_harness_find_element (hs, "nnclassify");
+  gdouble latency, throughput;
+  g_object_get (c, "latency", &latency, "throughput", &throughput, NULL);
+  fail_unless (latency > 0.0, "latency %f", latency);
+  fail_unless (throughput > 0.0, "throughput %f", throughput);
+  gst_object_unref (c);
+
+  gst_element_set_bus (hs->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (hs);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_inference_interval)
+{
+  GstHarness *hs = classify_harness (gray_model, "inference-interval=3", GST_VIDEO_FORMAT_I420, 16, 16);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (hs->element, bus);
+  for (guint i = 0; i < 9; i++) {
+    GstBuffer *out = push_pull (hs, GST_VIDEO_FORMAT_I420, 16, 16, i, i);
+    gboolean has = nn_buffer_get_classification (out, NULL, NULL, NULL);
+    fail_unless_equals_int (has, i % 3 == 0);
+    gst_buffer_unref (out);
+  }
+  for (guint i = 0; i < 9; i += 3) {
+    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+    check_message (msg, i, i);
+    gst_message_unref (msg);
+  }
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT) == NULL);
+  gst_element_set_bus (hs->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (hs);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_threshold_and_top_k)
+{
+  /* softmax over 3 random classes never reaches 1 */
+  GstHarness *hs = classify_harness (gray_model, "threshold=1.0", GST_VIDEO_FORMAT_GRAY8, 8, 8);
+  GstBuffer *out = push_pull (hs, GST_VIDEO_FORMAT_GRAY8, 8, 8, 1, 0);
+  fail_if (nn_buffer_get_classification (out, NULL, NULL, NULL));
+  gst_buffer_unref (out);
+  gst_harness_teardown (hs);
+
+  hs = classify_harness (gray_model, "top-k=10", GST_VIDEO_FORMAT_GRAY8, 8, 8);
+  out = push_pull (hs, GST_VIDEO_FORMAT_GRAY8, 8, 8, 1, 0);
+  check_result (nn_buffer_get_classification_structure (out), 3, gray_labels, 3);
+  gst_buffer_unref (out);
+  gst_harness_teardown (hs);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_labels_override)
+{
+  static const char *const mine[] = { "cat", "dog", "fish" };
+  g_autofree char *path = nn_test_write_temp ("nnclassify-labels-XXXXXX.txt", "cat\ndog\r\n\nfish\n", -1);
+  g_autofree char *props = g_strdup_printf ("labels=\"%s\"", path);
+  GstHarness *hs = classify_harness (gray_model, props, GST_VIDEO_FORMAT_GRAY8, 8, 8);
+  GstBuffer *out = push_pull (hs, GST_VIDEO_FORMAT_GRAY8, 8, 8, 3, 0);
+  check_result (nn_buffer_get_classification_structure (out), 3, mine, 3);
+  gst_buffer_unref (out);
+  gst_harness_teardown (hs);
+  g_unlink (path);
+}
+GST_END_TEST;
+
+/* The same gray picture as GRAY8, RGB, BGRx, xRGB and I420 gives the same answer. */
+GST_START_TEST (test_same_result_across_formats)
+{
+  const GstVideoFormat fmts[] = { GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGRx, GST_VIDEO_FORMAT_xRGB,
+                                  GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12 };
+  const char *models[] = { gray_model, rgb_model, flat_model };
+  for (guint m = 0; m < G_N_ELEMENTS (models); m++)
+    for (guint seed = 0; seed < 4; seed++) {
+      GstHarness *hs = classify_harness (models[m], "top-k=3", GST_VIDEO_FORMAT_GRAY8, 40, 30);
+      GstBuffer *ref = push_pull (hs, GST_VIDEO_FORMAT_GRAY8, 40, 30, seed, 0);
+      gst_harness_teardown (hs);
+      const GstStructure *rs = nn_buffer_get_classification_structure (ref);
+      fail_unless (rs != NULL);
+      for (guint f = 0; f < G_N_ELEMENTS (fmts); f++) {
+        /* colour models see video-range YUV stretched to full-range RGB */
+        gboolean exact = m != 1 || !GST_VIDEO_FORMAT_INFO_IS_YUV (gst_video_format_get_info (fmts[f]));
+        hs = classify_harness (models[m], "top-k=3", fmts[f], 40, 30);
+        GstBuffer *out = push_pull (hs, fmts[f], 40, 30, seed, 0);
+        const GstStructure *s = nn_buffer_get_classification_structure (out);
+        fail_unless (s != NULL);
+        for (guint i = 0; exact && i < 3; i++) {
+          gint ri, oi;
+          gdouble rv, ov;
+          fail_unless (nn_classification_get_top (rs, i, NULL, &ri, &rv));
+          fail_unless (nn_classification_get_top (s, i, NULL, &oi, &ov));
+          fail_unless (fabs (rv - ov) < 1e-4, "model %u %s: %f vs %f", m, gst_video_format_to_string (fmts[f]),
+                       rv, ov);
+          fail_unless_equals_int (ri, oi);
+        }
+        gst_buffer_unref (out);
+        gst_harness_teardown (hs);
+      }
+      gst_buffer_unref (ref);
+    }
+}
+GST_END_TEST;
+
+/* ---- failures --------------------------------------------------------------- */
+
+/* Starts nnclassify with `props`; the state change must fail with an error
+ * message whose text or debug mentions `needle`. */
+static void
+expect_start_error (const char *model, const char *labels, const char *needle, GQuark domain)
+{
+  GstElement *e = gst_element_factory_make ("nnclassify", NULL);
+  g_object_set (e, "model", model, "labels", labels, NULL);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (e, bus);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error message");
+  GError *err = NULL;
+  char *debug = NULL;
+  gst_message_parse_error (msg, &err, &debug);
+  fail_unless (err->domain == domain, "domain %s", g_quark_to_string (err->domain));
+  fail_unless (strstr (err->message, needle) != NULL, "\"%s\" not in \"%s\"", needle, err->message);
+  fail_unless (debug != NULL && debug[0]);
+  g_error_free (err);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
+GST_START_TEST (test_missing_model)
+{
+  expect_start_error ("/nonexistent/dir/model.safetensors", NULL, "/nonexistent/dir/model.safetensors",
+                      GST_RESOURCE_ERROR);
+  expect_start_error (NULL, NULL, "No model", GST_RESOURCE_ERROR);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_garbage_model)
+{
+  g_autofree char *st = nn_test_write_temp ("nnclassify-bad-XXXXXX.safetensors", "\x10\x00\x00\x00 not a model", 16);
+  g_autofree char *js = nn_test_write_temp ("nnclassify-bad-XXXXXX.json", "{\"input\": [1, 8", -1);
+  expect_start_error (st, NULL, st, GST_RESOURCE_ERROR);
+  expect_start_error (js, NULL, js, GST_RESOURCE_ERROR);
+  g_unlink (st);
+  g_unlink (js);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_bad_labels)
+{
+  g_autofree char *two = nn_test_write_temp ("nnclassify-labels-XXXXXX.txt", "x\ny\n", -1);
+  expect_start_error (gray_model, two, two, GST_RESOURCE_ERROR);
+  expect_start_error (gray_model, "/nonexistent/labels.txt", "/nonexistent/labels.txt", GST_RESOURCE_ERROR);
+  g_unlink (two);
+}
+GST_END_TEST;
+
+/* Models that do not take images are refused at negotiation. */
+GST_START_TEST (test_unsupported_model_input)
+{
+  const char *specs[] = {
+    "{\"input\":[63],\"layers\":[{\"type\":\"dense\",\"units\":2}]}",
+    "{\"input\":[2,4,4],\"layers\":[{\"type\":\"dense\",\"units\":2}]}",
+    "{\"input\":[4,4],\"layers\":[{\"type\":\"dense\",\"units\":2}]}",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++) {
+    g_autofree char *path = nn_test_write_temp ("nnclassify-shape-XXXXXX.json", specs[i], -1);
+    g_autofree char *desc = g_strdup_printf ("nnclassify model=\"%s\"", path);
+    GstHarness *hs = gst_harness_new_parse (desc);
+    GstBus *bus = gst_bus_new ();
+    gst_element_set_bus (hs->element, bus);
+    gst_harness_set_src_caps_str (hs, "video/x-raw,format=GRAY8,width=8,height=8,framerate=30/1");
+    GstBuffer *in = nn_test_gray_frame (GST_VIDEO_FORMAT_GRAY8, 8, 8, 0);
+    fail_unless_equals_int (gst_harness_push (hs, in), GST_FLOW_NOT_NEGOTIATED);
+    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL, "spec %u: no error", i);
+    GError *err = NULL;
+    gst_message_parse_error (msg, &err, NULL);
+    fail_unless (g_error_matches (err, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION), "%s", err->message);
+    g_error_free (err);
+    gst_message_unref (msg);
+    gst_element_set_bus (hs->element, NULL);
+    gst_object_unref (bus);
+    gst_harness_teardown (hs);
+    g_unlink (path);
+  }
+}
+GST_END_TEST;
+
+/* Going to READY and back reloads the model and restarts frame numbers. */
+GST_START_TEST (test_restart)
+{
+  GstHarness *hs = classify_harness (gray_model, "inference-interval=3", GST_VIDEO_FORMAT_GRAY8, 8, 8);
+  gst_buffer_unref (push_pull (hs, GST_VIDEO_FORMAT_GRAY8, 8, 8, 0, 0));
+  gst_buffer_unref (push_pull (hs, GST_VIDEO_FORMAT_GRAY8, 8, 8, 0, 0));
+  fail_unless_equals_int (gst_element_set_state (hs->element, GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+  gst_harness_play (hs);
+  gst_harness_set_src_caps_str (hs, "video/x-raw,format=GRAY8,width=8,height=8,framerate=30/1");
+  GstBuffer *out = push_pull (hs, GST_VIDEO_FORMAT_GRAY8, 8, 8, 0, 0);
+  fail_unless (nn_buffer_get_classification (out, NULL, NULL, NULL));
+  gst_buffer_unref (out);
+  out = push_pull (hs, GST_VIDEO_FORMAT_GRAY8, 8, 8, 0, 0);
+  fail_if (nn_buffer_get_classification (out, NULL, NULL, NULL));
+  gst_buffer_unref (out);
+  gst_harness_teardown (hs);
+}
+GST_END_TEST;
+
+static Suite *
+nnclassify_suite (void)
+{
+  Suite *s = suite_create ("nnclassify");
+  TCase *tc = tcase_create ("general");
+  tcase_add_unchecked_fixture (tc, write_models, remove_models);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_properties);
+  tcase_add_test (tc, test_formats);
+  tcase_add_test (tc, test_meta_matches_libnn);
+  tcase_add_test (tc, test_bus_messages);
+  tcase_add_test (tc, test_inference_interval);
+  tcase_add_test (tc, test_threshold_and_top_k);
+  tcase_add_test (tc, test_labels_override);
+  tcase_add_test (tc, test_same_result_across_formats);
+  tcase_add_test (tc, test_missing_model);
+  tcase_add_test (tc, test_garbage_model);
+  tcase_add_test (tc, test_bad_labels);
+  tcase_add_test (tc, test_unsupported_model_input);
+  tcase_add_test (tc, test_restart);
+  return s;
+}
+
+GST_CHECK_MAIN (nnclassify);

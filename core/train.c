@@ -12,6 +12,7 @@ nn_train_config_init (NnTrainConfig *c)
 /* Buffers of one training run, allocated once. */
 typedef struct {
   int      batch, in_el, out_el;
+  NnShape  image;          /* the input seen as (C, H, W), for augmentation */
   float   *x, *t, *dout;   /* (batch, in), (batch, out), (batch, out) */
   int64_t *perm;
 } Batch;
@@ -196,7 +197,7 @@ run_epoch (NnModel *m, const NnTrainConfig *c, const NnDataset *ds, Batch *b, Nn
     int n = (int) MIN ((int64_t) b->batch, ds->n - from);
     gather (b, ds, from, n);
     if (c->augment)
-      nn_augment_apply (c->augment, b->x, n, nn_model_input_shape (m), rng);
+      nn_augment_apply (c->augment, b->x, n, &b->image, rng);
     const float *out = nn_model_forward (m, b->x, n, TRUE, error);
     if (!out)
       return FALSE;
@@ -242,6 +243,9 @@ nn_train (NnModel *m, const NnTrainConfig *c, const NnDataset *train, const NnDa
   Batch b;
   batch_init (&b, batch, nn_shape_numel (nn_model_input_shape (m)), nn_shape_numel (nn_model_output_shape (m)),
               train->n);
+  /* a flat [784] input is still a 28x28 image to rotate or crop */
+  const NnPreprocess *pre = nn_model_preprocess (m);
+  b.image = nn_shape_3d (pre->channels, pre->height, pre->width);
   Snapshot snap = { params, n_params, g_new0 (float *, MAX (n_params, 1)) };
   GRand *rng = g_rand_new_with_seed ((guint32) (c->seed * 2654435761u + 1));
   nn_model_set_seed (m, c->seed);

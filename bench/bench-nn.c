@@ -1,0 +1,132 @@
+/* Our side of the micro-benchmarks: batch-1 latency of a model, and the
+ * throughput of a conv2d layer against OpenBLAS sgemm peak on this machine.
+ *   bench-nn latency MODEL RUNS      -> median microseconds per forward
+ *   bench-nn conv                    -> GFLOP/s of LeNet's conv2 and of sgemm */
+#include "nn-private.h"
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+static double
+median (double *v, int n)
+{
+  qsort (v, n, sizeof *v, cmp_double);
+  return v[n / 2];
+}
+
+static int
+latency (const char *path, int runs)
+{
+  GError *e = NULL;
+  NnModel *m = nn_model_load (path, &e);
+  if (!m) {
+    fprintf (stderr, "%s\n", e->message);
+    return 1;
+  }
+  int64_t in = nn_shape_numel (nn_model_input_shape (m));
+  float *x = g_new (float, in);
+  for (int64_t i = 0; i < in; i++)
+    x[i] = (float) (i % 13) / 13.0f;
+  double *t = g_new (double, runs);
+  for (int i = 0; i < 50; i++)
+    nn_model_forward (m, x, 1, FALSE, NULL);
+  for (int i = 0; i < runs; i++) {
+    gint64 t0 = g_get_monotonic_time ();
+    nn_model_forward (m, x, 1, FALSE, NULL);
+    t[i] = (double) (g_get_monotonic_time () - t0);
+  }
+  printf ("%.1f\n", median (t, runs));
+  nn_model_free (m);
+  g_free (x);
+  g_free (t);
+  return 0;
+}
+
+static double
+time_median_us (void (*fn) (gpointer), gpointer data, int runs)
+{
+  double *t = g_new (double, runs);
+  fn (data);
+  for (int i = 0; i < runs; i++) {
+    gint64 t0 = g_get_monotonic_time ();
+    fn (data);
+    t[i] = (double) (g_get_monotonic_time () - t0);
+  }
+  double m = median (t, runs);
+  g_free (t);
+  return m;
+}
+
+typedef struct {
+  NnLayer *l;
+  float *x, *y;
+  int n;
+} ConvRun;
+
+static void
+conv_fwd (gpointer d)
+{
+  ConvRun *r = d;
+  r->l->klass->forward (r->l, r->x, r->y, r->n, FALSE);
+}
+
+typedef struct {
+  int n;
+  float *a, *b, *c;
+} Gemm;
+
+static void
+gemm (gpointer d)
+{
+  Gemm *g = d;
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, g->n, g->n, g->n, 1.0f, g->a, g->n, g->b, g->n, 0.0f,
+               g->c, g->n);
+}
+
+static int
+conv (void)
+{
+  nn_set_threads (1);
+  /* LeNet's conv2: 16 -> 32 channels, 3x3 same, on 14x14, batch 64 */
+  NnShape in = nn_shape_3d (16, 14, 14);
+  GError *e = NULL;
+  NnLayer *l = nn_layer_new ("{\"type\": \"conv2d\", \"name\": \"c\", \"filters\": 32, \"kernel\": 3, \"padding\": \"same\"}",
+                             &in, 1, &e);
+  ConvRun r = { l, NULL, NULL, 64 };
+  nn_layer_reserve (l, r.n, &e);
+  r.x = g_new0 (float, r.n * nn_shape_numel (&in));
+  r.y = g_new0 (float, r.n * nn_shape_numel (&l->out));
+  double us = time_median_us (conv_fwd, &r, 30);
+  double flops = (double) l->klass->flops (l) * r.n;
+  Gemm g = { 512, g_new0 (float, 512 * 512), g_new0 (float, 512 * 512), g_new0 (float, 512 * 512) };
+  double gus = time_median_us (gemm, &g, 30);
+  printf ("conv2d 16->32 3x3 14x14 batch 64, 1 thread: %.1f GFLOP/s\n", flops / us / 1e3);
+  printf ("sgemm 512x512x512, 1 thread: %.1f GFLOP/s\n", 2.0 * 512 * 512 * 512 / gus / 1e3);
+  nn_layer_free (l);
+  g_free (r.x);
+  g_free (r.y);
+  g_free (g.a);
+  g_free (g.b);
+  g_free (g.c);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc >= 4 && g_str_equal (argv[1], "latency")) {
+    nn_set_threads (1);
+    return latency (argv[2], atoi (argv[3]));
+  }
+  if (argc >= 2 && g_str_equal (argv[1], "conv"))
+    return conv ();
+  fprintf (stderr, "usage: bench-nn latency MODEL RUNS | bench-nn conv\n");
+  return 2;
+}

@@ -74,9 +74,12 @@ parse_preprocess (NnModel *m, JsonObject *root, GError **error)
     p->height = m->input.dim[1];
     p->width = m->input.dim[2];
   } else {
+    /* a flat input of a square size is a flattened gray image (MNIST's [784]) */
+    int64_t n = nn_shape_numel (&m->input), side = (int64_t) llround (sqrt ((double) n));
+    gboolean square = m->input.ndim == 1 && side * side == n;
     p->channels = 1;
-    p->height = 1;
-    p->width = nn_shape_numel (&m->input);
+    p->height = square ? side : 1;
+    p->width = square ? side : n;
   }
   JsonNode *pn = json_object_get_member (root, "preprocess");
   g_autoptr (JsonObject) empty = json_object_new ();

@@ -1,0 +1,174 @@
+/* The nn command as a user meets it: help, exit codes, error lines, and a
+ * small train -> eval -> predict -> info round trip on CSV data. */
+#include <check.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+static char *tmp;
+
+static int
+run (char **out, char **err, ...)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (gpointer) NN_CLI_PATH);
+  va_list ap;
+  va_start (ap, err);
+  for (const char *a; (a = va_arg (ap, const char *));)
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  int status = -1;
+  GError *e = NULL;
+  char *o = NULL, *r = NULL;
+  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &r, &status, &e),
+                 "%s", e ? e->message : "");
+  g_ptr_array_free (argv, TRUE);
+  if (out)
+    *out = o;
+  else
+    g_free (o);
+  if (err)
+    *err = r;
+  else
+    g_free (r);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static char *
+tmp_path (const char *name)
+{
+  return g_build_filename (tmp, name, NULL);
+}
+
+static void
+setup (void)
+{
+  tmp = g_dir_make_tmp ("nn-cli-XXXXXX", NULL);
+  /* two Gaussian blobs: class 0 around (-1, -1), class 1 around (1, 1) */
+  GString *csv = g_string_new ("x1,x2,label\n");
+  GRand *r = g_rand_new_with_seed (3);
+  for (int i = 0; i < 200; i++) {
+    int c = i % 2;
+    g_string_append_printf (csv, "%.4f,%.4f,%d\n", (c ? 1 : -1) + g_rand_double_range (r, -0.6, 0.6),
+                            (c ? 1 : -1) + g_rand_double_range (r, -0.6, 0.6), c);
+  }
+  g_autofree char *p = tmp_path ("blobs.csv");
+  g_file_set_contents (p, csv->str, -1, NULL);
+  g_string_free (csv, TRUE);
+  g_rand_free (r);
+  g_autofree char *s = tmp_path ("spec.json");
+  g_file_set_contents (s, "{\"input\": [2], \"labels\": [\"neg\", \"pos\"], \"layers\": ["
+                          "{\"name\": \"h\", \"type\": \"dense\", \"units\": 8, \"activation\": \"tanh\"},"
+                          "{\"name\": \"o\", \"type\": \"dense\", \"units\": 2, \"activation\": \"softmax\"}]}", -1, NULL);
+  g_autofree char *q = tmp_path ("rows.csv");
+  g_file_set_contents (q, "-1.2,-0.8\n0.9,1.1\n", -1, NULL);
+}
+
+static void
+teardown (void)
+{
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
+  ck_assert_int_eq (system (cmd), 0);
+  g_free (tmp);
+}
+
+START_TEST (test_help_and_usage)
+{
+  char *out;
+  ck_assert_int_eq (run (&out, NULL, "--help", NULL), 0);
+  ck_assert (strstr (out, "train") && strstr (out, "predict"));
+  g_free (out);
+  const char *verbs[] = { "train", "eval", "predict", "info", "run" };
+  for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++) {
+    ck_assert_int_eq (run (&out, NULL, verbs[i], "--help", NULL), 0);
+    ck_assert_msg (strlen (out) > 40, "nn %s --help says too little", verbs[i]);
+    g_free (out);
+  }
+  ck_assert_int_eq (run (NULL, NULL, NULL), 2);
+  ck_assert_int_eq (run (NULL, NULL, "bogus", NULL), 2);
+  ck_assert_int_eq (run (NULL, NULL, "train", "--epochs", "x", NULL), 2);
+  ck_assert_int_eq (run (NULL, NULL, "train", "spec.json", NULL), 2);   /* no --data, no -o */
+  ck_assert_int_eq (run (NULL, NULL, "predict", "--format", "xml", "m", "x.csv", NULL), 2);
+}
+END_TEST
+
+START_TEST (test_errors_name_the_file)
+{
+  char *err;
+  ck_assert_int_eq (run (NULL, &err, "info", "/nonexistent/m.safetensors", NULL), 1);
+  ck_assert (strstr (err, "/nonexistent/m.safetensors"));
+  ck_assert_int_eq (strchr (err, '\n') - err + 1, (long) strlen (err)); /* one line */
+  g_free (err);
+  g_autofree char *spec = tmp_path ("spec.json"), *out = tmp_path ("m.safetensors");
+  ck_assert_int_eq (run (NULL, &err, "train", spec, "--data", "csv:/nonexistent.csv", "-o", out, NULL), 1);
+  ck_assert (strstr (err, "/nonexistent.csv"));
+  g_free (err);
+  ck_assert_int_eq (run (NULL, &err, "train", spec, "--data", "nope:x", "-o", out, NULL), 1);
+  ck_assert (strstr (err, "nope"));
+  g_free (err);
+  ck_assert (!g_file_test (out, G_FILE_TEST_EXISTS));
+}
+END_TEST
+
+START_TEST (test_train_eval_predict_info)
+{
+  g_autofree char *spec = tmp_path ("spec.json"), *data = tmp_path ("blobs.csv"), *model = tmp_path ("m.safetensors");
+  g_autofree char *log = tmp_path ("log.jsonl"), *rows = tmp_path ("rows.csv");
+  g_autofree char *src = g_strconcat ("csv:", data, NULL);
+  char *out, *err;
+  ck_assert_int_eq (run (&out, &err, "train", spec, "--data", src, "--val-split", "0.25", "--epochs", "15",
+                         "--batch", "16", "--lr", "0.02", "--seed", "4", "--log", log, "-o", model, NULL), 0);
+  ck_assert_msg (strstr (out, "epoch 15/15") && strstr (out, "val_acc"), "%s", out);
+  g_free (out);
+  g_free (err);
+  g_autofree char *lines = NULL;
+  ck_assert (g_file_get_contents (log, &lines, NULL, NULL));
+  g_auto (GStrv) split = g_strsplit (lines, "\n", -1);
+  ck_assert_int_eq (g_strv_length (split), 16);
+  ck_assert (strstr (lines, "\"epoch\": 15") && strstr (lines, "\"val_loss\""));
+
+  ck_assert_int_eq (run (&out, NULL, "eval", model, "--data", src, "--json", NULL), 0);
+  ck_assert (strstr (out, "\"accuracy\"") && strstr (out, "\"confusion\"") && strstr (out, "\"precision\""));
+  ck_assert (strstr (out, "\"accuracy\":1") || strstr (out, "\"accuracy\":0.99"));
+  g_free (out);
+
+  ck_assert_int_eq (run (&out, NULL, "predict", model, "--format", "json", rows, NULL), 0);
+  gchar **pl = g_strsplit (out, "\n", -1);
+  ck_assert (strstr (pl[0], "\"label\": \"neg\""));
+  ck_assert (strstr (pl[1], "\"label\": \"pos\""));
+  g_strfreev (pl);
+  g_free (out);
+  ck_assert_int_eq (run (&out, NULL, "predict", model, rows, NULL), 0);
+  ck_assert_int_eq (strlen (out) > 0 && strchr (out, ','), 1); /* csv: the output vector */
+  g_free (out);
+
+  ck_assert_int_eq (run (&out, NULL, "info", model, NULL), 0);
+  ck_assert (strstr (out, "parameters 42") && strstr (out, "neg, pos"));
+  g_free (out);
+}
+END_TEST
+
+static Suite *
+suite (void)
+{
+  Suite *s = suite_create ("cli");
+  TCase *tc = tcase_create ("cli");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_help_and_usage);
+  tcase_add_test (tc, test_errors_name_the_file);
+  tcase_add_test (tc, test_train_eval_predict_info);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *r = srunner_create (suite ());
+  srunner_run_all (r, CK_NORMAL);
+  int failed = srunner_ntests_failed (r);
+  srunner_free (r);
+  return failed ? 1 : 0;
+}

@@ -523,3 +523,15 @@ nn_model_set_bptt (NnModel *m, int steps)
   for (int i = 0; i < m->n_layers; i++)
     m->layers[i]->bptt = MAX (steps, 0);
 }
+
+const float *
+nn_model_layer_output (const NnModel *m, const char *name, NnShape *shape)
+{
+  for (int i = 0; m->acts && m->last_n && i < m->n_layers; i++)
+    if (strcmp (m->layers[i]->name, name) == 0) {
+      if (shape)
+        *shape = m->layers[i]->out;
+      return m->acts[i];
+    }
+  return NULL;
+}

@@ -43,6 +43,10 @@ NN_API const float *nn_model_forward (NnModel *m, const float *x, int n, gboolea
 /* dout: gradient of the loss w.r.t. the output of the last forward (n, output...).
  * Accumulates parameter gradients; `skip_last` skips the last layer (used for
  * the fused softmax+cross-entropy and sigmoid+bce gradients). */
+/* Output of the layer called `name` in the last forward, (n, out...) as in
+ * nn_model_layer_info; NULL if there is no such layer or no forward yet.
+ * Feature extraction (e.g. Frechet distances) reads it. */
+NN_API const float *nn_model_layer_output (const NnModel *m, const char *name, NnShape *shape);
 NN_API void nn_model_backward (NnModel *m, const float *dout, gboolean skip_last);
 NN_API void nn_model_zero_grad (NnModel *m);
 NN_API NnParam *nn_model_params (NnModel *m, int *n_params);

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmarks against PyTorch, both sides in the same run on this machine.
+# PyTorch at its best here: OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(2).
+# Usage: bench/run.sh [mlp|lenet|all]   (needs scripts/install-deps.sh --dev for python3-torch)
+# Prints a Markdown table; medians of REPEAT runs (default 3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+REPEAT=${REPEAT:-3}
+NN=build/cli/nn
+FM=/usr/share/datasets/fashion-mnist
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# one epoch of nn train: samples/s from the JSON log
+nn_epoch() { # spec threads batch
+  for i in $(seq "$REPEAT"); do
+    rm -f "$tmp/log.jsonl"
+    $NN train "$1" --data "idx:$FM/train" --epochs 1 --batch "$3" --threads "$2" --log "$tmp/log.jsonl" \
+      -o "$tmp/m.safetensors" >/dev/null
+    python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["samples_per_s"])' "$tmp/log.jsonl"
+  done | median
+}
+torch_epoch() { # spec batch
+  for i in $(seq "$REPEAT"); do
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_ref.py train "$1" "$FM/train" "$2"
+  done | median
+}
+row() { printf '| %s | %s | %s | %.2fx |\n' "$1" "$2" "$3" "$(echo "$4" | bc -l)"; }
+
+echo "| benchmark | gst-nn | PyTorch 1.13 (2 threads) | gst-nn / PyTorch |"
+echo "| --- | --- | --- | --- |"
+if [ "$what" = mlp ] || [ "$what" = all ]; then
+  for t in 1 2; do
+    a=$(nn_epoch models/fashion-mlp.json $t 64); b=$(torch_epoch models/fashion-mlp.json 64)
+    row "MLP 784-256-128-10 train, batch 64, samples/s (nn --threads $t)" "$a" "$b" "$a / $b"
+  done
+fi
+if [ "$what" = lenet ] || [ "$what" = all ]; then
+  for t in 1 2; do
+    a=$(nn_epoch models/fashion-lenet.json $t 64); b=$(torch_epoch models/fashion-lenet.json 64)
+    row "LeNet train, batch 64, samples/s (nn --threads $t)" "$a" "$b" "$a / $b"
+  done
+  a=$(for i in $(seq "$REPEAT"); do build/bench/bench-nn latency models/fashion-lenet.safetensors 2000; done | median)
+  b=$(for i in $(seq "$REPEAT"); do OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_ref.py latency models/fashion-lenet.json 2000; done | median)
+  row "LeNet batch-1 latency, µs (lower is better; ratio = PyTorch / gst-nn)" "$a" "$b" "$b / $a"
+  echo
+  build/bench/bench-nn conv | sed 's/^/    /'
+  echo
+  fps=$(GST_PLUGIN_PATH=build/plugins gst-launch-1.0 -q videotestsrc num-buffers=600 ! video/x-raw,width=640,height=480 \
+        ! nnclassify model=models/fashion-lenet.safetensors ! fakesink sync=false 2>&1 >/dev/null; \
+        s=$(date +%s.%N); GST_PLUGIN_PATH=build/plugins gst-launch-1.0 -q videotestsrc num-buffers=600 \
+        ! video/x-raw,width=640,height=480 ! nnclassify model=models/fashion-lenet.safetensors ! fakesink sync=false \
+        >/dev/null; e=$(date +%s.%N); echo "600 / ($e - $s)" | bc -l)
+  printf '    videotestsrc 640x480 ! nnclassify (LeNet) ! fakesink: %.0f frames/s\n' "$fps"
+fi

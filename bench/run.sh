@@ -28,7 +28,8 @@ torch_epoch() { # spec batch
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_ref.py train "$1" "$FM/train" "$2"
   done | median
 }
-row() { printf '| %s | %s | %s | %.2fx |\n' "$1" "$2" "$3" "$(echo "$4" | bc -l)"; }
+calc() { awk "BEGIN { print $1 }"; }
+row() { printf '| %s | %s | %s | %.2fx |\n' "$1" "$2" "$3" "$(calc "$4")"; }
 
 echo "| benchmark | gst-nn | PyTorch 1.13 (2 threads) | gst-nn / PyTorch |"
 echo "| --- | --- | --- | --- |"
@@ -53,6 +54,6 @@ if [ "$what" = lenet ] || [ "$what" = all ]; then
         ! nnclassify model=models/fashion-lenet.safetensors ! fakesink sync=false 2>&1 >/dev/null; \
         s=$(date +%s.%N); GST_PLUGIN_PATH=build/plugins gst-launch-1.0 -q videotestsrc num-buffers=600 \
         ! video/x-raw,width=640,height=480 ! nnclassify model=models/fashion-lenet.safetensors ! fakesink sync=false \
-        >/dev/null; e=$(date +%s.%N); echo "600 / ($e - $s)" | bc -l)
+        >/dev/null; e=$(date +%s.%N); calc "600 / ($e - $s)")
   printf '    videotestsrc 640x480 ! nnclassify (LeNet) ! fakesink: %.0f frames/s\n' "$fps"
 fi

@@ -161,6 +161,8 @@ setup_labels (GstNnClassify *self, const char *labels_path)
   return TRUE;
 }
 
+static gboolean gst_nn_classify_stop (GstBaseTransform *trans);
+
 static gboolean
 gst_nn_classify_start (GstBaseTransform *trans)
 {
@@ -191,7 +193,9 @@ gst_nn_classify_start (GstBaseTransform *trans)
   self->frame = 0;
   GST_INFO_OBJECT (self, "loaded %s: %d classes, %dx%dx%d input", path, self->n_classes, self->pre.channels,
                    self->pre.height, self->pre.width);
-  return setup_labels (self, labels_path);
+  if (!setup_labels (self, labels_path))
+    goto fail;
+  return TRUE;
 
   /* ERRORS */
 no_model:
@@ -203,6 +207,9 @@ load_failed:
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load model \"%s\"", path), ("%s", err->message));
   else
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not load model \"%s\"", path), ("%s", err->message));
+fail:
+  /* basetransform does not call stop() after a failed start() */
+  gst_nn_classify_stop (trans);
   return FALSE;
 }
 

@@ -16,6 +16,7 @@ extern const NnLayerClass nn_global_avgpool_class;
 extern const NnLayerClass nn_flatten_class;
 extern const NnLayerClass nn_batchnorm2d_class;
 extern const NnLayerClass nn_upsample2d_class;
+extern const NnLayerClass nn_embedding_class;
 extern const NnLayerClass nn_rnn_class;
 extern const NnLayerClass nn_lstm_class;
 
@@ -34,6 +35,7 @@ static const NnLayerClass *const classes[] = {
   &nn_flatten_class,
   &nn_batchnorm2d_class,
   &nn_upsample2d_class,
+  &nn_embedding_class,
   &nn_rnn_class,
   &nn_lstm_class,
 };

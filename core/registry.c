@@ -19,6 +19,7 @@ extern const NnLayerClass nn_upsample2d_class;
 extern const NnLayerClass nn_embedding_class;
 extern const NnLayerClass nn_rnn_class;
 extern const NnLayerClass nn_lstm_class;
+extern const NnLayerClass nn_convlstm2d_class;
 
 static const NnLayerClass *const classes[] = {
   &nn_dense_class,
@@ -38,6 +39,7 @@ static const NnLayerClass *const classes[] = {
   &nn_embedding_class,
   &nn_rnn_class,
   &nn_lstm_class,
+  &nn_convlstm2d_class,
 };
 
 const NnLayerClass *

@@ -20,6 +20,7 @@ extern const NnLayerClass nn_embedding_class;
 extern const NnLayerClass nn_rnn_class;
 extern const NnLayerClass nn_lstm_class;
 extern const NnLayerClass nn_convlstm2d_class;
+extern const NnLayerClass nn_time_distributed_class;
 
 static const NnLayerClass *const classes[] = {
   &nn_dense_class,
@@ -40,6 +41,7 @@ static const NnLayerClass *const classes[] = {
   &nn_rnn_class,
   &nn_lstm_class,
   &nn_convlstm2d_class,
+  &nn_time_distributed_class,
 };
 
 const NnLayerClass *

@@ -3,7 +3,7 @@
  * against ground truth. Encoding is GStreamer's (appsrc ! x264enc ! mp4mux). */
 #include <nn/nn.h>
 #include <gst/gst.h>
-#include <gst/app/gstappsrc.h>
+#include "video-writer.h"
 #include <stdio.h>
 
 static const char *probe_spec =
@@ -38,49 +38,21 @@ main (int argc, char **argv)
     fprintf (stderr, "nn-idx2video: %s\n", e->message);
     return 1;
   }
-  count = MIN ((int64_t) count, ds->n - offset);
-  g_autofree char *desc = g_strdup_printf (
-    "appsrc name=src format=time caps=video/x-raw,format=GRAY8,width=28,height=28,framerate=%d/1 ! videoscale ! "
-    "video/x-raw,width=%d,height=%d ! videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=fast "
-    "pass=quant quantizer=12 ! h264parse ! mp4mux ! filesink location=\"%s\"", fps, size, size, out);
-  GstElement *pipe = gst_parse_launch (desc, &e);
-  if (!pipe) {
-    fprintf (stderr, "nn-idx2video: %s\n", e->message);
-    return 1;
-  }
-  GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  count = (int) MIN ((int64_t) count, ds->n - offset);
+  g_autofree guint8 *frames = g_new (guint8, (gsize) count * 784);
   FILE *lf = labels_out ? fopen (labels_out, "w") : NULL;
   for (int i = 0; i < count; i++) {
-    GstBuffer *b = gst_buffer_new_allocate (NULL, 28 * 28, NULL);
-    GstMapInfo map;
-    gst_buffer_map (b, &map, GST_MAP_WRITE);
     const float *x = ds->x + (int64_t) (offset + i) * 784;
     for (int k = 0; k < 784; k++)
-      map.data[k] = (guint8) CLAMP (x[k] + 0.5f, 0, 255);
-    gst_buffer_unmap (b, &map);
-    GST_BUFFER_PTS (b) = gst_util_uint64_scale (i, GST_SECOND, fps);
-    GST_BUFFER_DURATION (b) = gst_util_uint64_scale (1, GST_SECOND, fps);
-    gst_app_src_push_buffer (GST_APP_SRC (src), b);
+      frames[i * 784 + k] = (guint8) CLAMP (x[k] + 0.5f, 0, 255);
     if (lf)
       fprintf (lf, "%d\n", ds->labels[offset + i]);
   }
   if (lf)
     fclose (lf);
-  gst_app_src_end_of_stream (GST_APP_SRC (src));
-  GstBus *bus = gst_element_get_bus (pipe);
-  GstMessage *m = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  int status = 0;
-  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
-    g_autoptr (GError) err = NULL;
-    gst_message_parse_error (m, &err, NULL);
-    fprintf (stderr, "nn-idx2video: %s\n", err->message);
-    status = 1;
+  if (!nn_write_gray_video (out, frames, count, 28, 28, size, fps, &e)) {
+    fprintf (stderr, "nn-idx2video: %s\n", e->message);
+    return 1;
   }
-  gst_message_unref (m);
-  gst_object_unref (bus);
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (src);
-  gst_object_unref (pipe);
-  return status;
+  return 0;
 }

@@ -1,12 +1,39 @@
 /* Element-wise activations (sigmoid, tanh, relu, leaky_relu) and softmax over
- * the channel axis. They are one kind in spirit: no parameters, y = f(x), and
+ * the channel axis (or the "axis" option: -1 = per-step classes of a (T, V) sequence). They are one kind in spirit: no parameters, y = f(x), and
  * backward from the output alone. A layer's "activation" option appends one. */
 #include "nn-private.h"
 
 typedef struct {
   NnLayer parent;
   NnAct act;
+  int64_t c, inner;   /* softmax: values along the axis, and their stride */
 } NnActLayer;
+
+/* Softmax's "axis" counts per-sample dims: 0 (default) is the class or channel
+ * axis, negative ones count from the end. */
+static gboolean
+softmax_axis (NnLayer *l, JsonObject *spec, GError **error)
+{
+  NnActLayer *a = (NnActLayer *) l;
+  int nd = l->in.ndim, axis = 0;
+  JsonNode *n = json_object_get_member (spec, "axis");
+  if (n) {
+    if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64 ||
+        json_node_get_int (n) < -nd || json_node_get_int (n) >= nd) {
+      g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": softmax \"axis\" must be an integer in [%d, %d]",
+                   l->name, -nd, nd - 1);
+      return FALSE;
+    }
+    axis = (int) json_node_get_int (n);
+  }
+  if (axis < 0)
+    axis += nd;
+  a->c = l->in.dim[axis];
+  a->inner = 1;
+  for (int d = axis + 1; d < nd; d++)
+    a->inner *= l->in.dim[d];
+  return TRUE;
+}
 
 static gboolean
 act_create (NnLayer *l, JsonObject *spec, GError **error)
@@ -17,7 +44,7 @@ act_create (NnLayer *l, JsonObject *spec, GError **error)
            g_str_equal (t, "relu") ? NN_ACT_RELU : g_str_equal (t, "leaky_relu") ? NN_ACT_LEAKY_RELU :
            NN_ACT_SOFTMAX;
   l->out = l->in;
-  return TRUE;
+  return a->act != NN_ACT_SOFTMAX || softmax_axis (l, spec, error);
 }
 
 static void
@@ -33,21 +60,22 @@ act_backward (NnLayer *l, const float *x, const float *y, const float *dy, float
     nn_act_backward (((NnActLayer *) l)->act, y, dy, dx, n * nn_shape_numel (&l->in));
 }
 
-/* Softmax over dim 1 (classes, or channels of a class map): rows of C values
- * with stride `inner` = H*W, so fully convolutional heads work unchanged. */
+/* Softmax over rows of C values with stride `inner` (H*W for the channels of
+ * a class map, so fully convolutional heads work unchanged); `rows` of them. */
 static void
-softmax_dims (const NnLayer *l, int64_t *c, int64_t *inner)
+softmax_dims (const NnLayer *l, int n, int64_t *c, int64_t *inner, int64_t *rows)
 {
-  *c = l->in.dim[0];
-  *inner = nn_shape_numel (&l->in) / *c;
+  *c = ((const NnActLayer *) l)->c;
+  *inner = ((const NnActLayer *) l)->inner;
+  *rows = n * nn_shape_numel (&l->in) / *c;
 }
 
 static void
 softmax_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
 {
-  int64_t c, inner;
-  softmax_dims (l, &c, &inner);
-  for (int64_t s = 0; s < n * inner; s++) {
+  int64_t c, inner, rows;
+  softmax_dims (l, n, &c, &inner, &rows);
+  for (int64_t s = 0; s < rows; s++) {
     const float *xs = x + (s / inner) * c * inner + s % inner;
     float *ys = y + (s / inner) * c * inner + s % inner;
     float mx = -INFINITY, sum = 0.0f;
@@ -65,9 +93,9 @@ softmax_backward (NnLayer *l, const float *x, const float *y, const float *dy, f
 {
   if (!dx)
     return;
-  int64_t c, inner;
-  softmax_dims (l, &c, &inner);
-  for (int64_t s = 0; s < n * inner; s++) {
+  int64_t c, inner, rows;
+  softmax_dims (l, n, &c, &inner, &rows);
+  for (int64_t s = 0; s < rows; s++) {
     int64_t o = (s / inner) * c * inner + s % inner;
     float dot = 0.0f;
     for (int64_t k = 0; k < c; k++)

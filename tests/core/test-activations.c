@@ -52,6 +52,47 @@ START_TEST (test_gradients)
 }
 END_TEST
 
+/* "axis": -1 normalises each step of a (T, V) sequence, 0 (the default) each
+ * class column; any axis agrees with a plain softmax over that axis. */
+START_TEST (test_softmax_axis)
+{
+  NnShape in = nn_shape_3d (2, 3, 4);
+  const char *specs[] = { "{\"type\":\"softmax\"}", "{\"type\":\"softmax\",\"axis\":1}",
+                          "{\"type\":\"softmax\",\"axis\":-1}", "{\"type\":\"softmax\",\"axis\":-3}" };
+  int axis[] = { 0, 1, 2, 0 };
+  float x[48], y[48];
+  for (int i = 0; i < 48; i++)
+    x[i] = sinf (1.3f * i) * 3.0f;
+  for (guint k = 0; k < G_N_ELEMENTS (specs); k++) {
+    NnLayer *l = nn_test_layer_new (specs[k], &in, 2);
+    l->klass->forward (l, x, y, 2, FALSE);
+    int64_t stride[3] = { 12, 4, 1 }, len = in.dim[axis[k]];
+    for (int n = 0; n < 2; n++)
+      for (int i = 0; i < 24; i++) {
+        /* i walks every element; the softmax row through it along the axis */
+        int64_t pos = i % stride[axis[k]] + (i / (stride[axis[k]] * len)) * stride[axis[k]] * len, base = n * 24 + pos;
+        if ((i / stride[axis[k]]) % len)
+          continue;
+        double sum = 0.0;
+        for (int64_t j = 0; j < len; j++)
+          sum += exp (x[base + j * stride[axis[k]]]);
+        for (int64_t j = 0; j < len; j++) {
+          double want = exp (x[base + j * stride[axis[k]]]) / sum;
+          ck_assert_msg (fabs (y[base + j * stride[axis[k]]] - want) < 1e-6, "%s: y[%" G_GINT64_FORMAT "]", specs[k],
+                         base + j * stride[axis[k]]);
+        }
+      }
+    nn_layer_free (l);
+    nn_gradcheck (&(NnGradCheck) { .spec = specs[k], .in = in, .n = 2, .seed = k + 21 });
+  }
+  nn_gradcheck (&(NnGradCheck) { .spec = specs[2], .in = nn_shape_2d (5, 3), .n = 2, .seed = 31 });
+  NnShape seq = nn_shape_2d (3, 4);
+  g_free (nn_test_layer_error ("{\"type\":\"softmax\",\"name\":\"sm\",\"axis\":2}", &seq, NN_ERROR_INVALID));
+  g_free (nn_test_layer_error ("{\"type\":\"softmax\",\"axis\":-3}", &seq, NN_ERROR_INVALID));
+  g_free (nn_test_layer_error ("{\"type\":\"softmax\",\"axis\":\"last\"}", &seq, NN_ERROR_INVALID));
+}
+END_TEST
+
 int
 main (void)
 {
@@ -61,6 +102,7 @@ main (void)
   tcase_add_test (tc, test_errors);
   tcase_add_test (tc, test_pytorch);
   tcase_add_test (tc, test_gradients);
+  tcase_add_test (tc, test_softmax_axis);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);

@@ -10,6 +10,7 @@ extern const NnLayerClass nn_leaky_relu_class;
 extern const NnLayerClass nn_softmax_class;
 extern const NnLayerClass nn_dropout_class;
 extern const NnLayerClass nn_conv2d_class;
+extern const NnLayerClass nn_conv2d_transpose_class;
 extern const NnLayerClass nn_maxpool2d_class;
 extern const NnLayerClass nn_avgpool2d_class;
 extern const NnLayerClass nn_global_avgpool_class;
@@ -31,6 +32,7 @@ static const NnLayerClass *const classes[] = {
   &nn_softmax_class,
   &nn_dropout_class,
   &nn_conv2d_class,
+  &nn_conv2d_transpose_class,
   &nn_maxpool2d_class,
   &nn_avgpool2d_class,
   &nn_global_avgpool_class,

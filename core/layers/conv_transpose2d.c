@@ -1,0 +1,246 @@
+/* conv2d_transpose: PyTorch's nn.ConvTranspose2d (no dilation, no groups),
+ * the up-sampling convolution of DCGAN generators.
+ * weight (C, F, kh, kw) as PyTorch stores it, bias (F). Input (C, H, W) ->
+ * (F, OH, OW) with OH = (H - 1) * stride - 2 * padding + kh + output_padding.
+ *
+ * It is conv2d's input gradient run forwards: each sample's columns
+ * col (F*kh*kw, H*W) = W^T (F*kh*kw, C) x (C, H*W) are folded (col2im) into
+ * the output; backward unfolds dy (im2col) and multiplies by W again. */
+#include "nn-private.h"
+#include <cblas.h>
+
+typedef struct {
+  int c, h, w;                 /* input */
+  int f, kh, kw;               /* output channels, kernel */
+  int sh, sw;                  /* stride */
+  int ph, pw;                  /* padding, cropped from both sides of the output */
+  int oph, opw;                /* output padding, added at the bottom and right */
+  int oh, ow;                  /* output */
+} NnConvT2dParams;
+
+typedef struct {
+  NnLayer parent;
+  NnConvT2dParams p;
+  float *w, *b;                /* (C, F*kh*kw), (F) or NULL */
+  float *col;                  /* (F*kh*kw, H*W) one sample's columns, or their gradient */
+} NnConvT2d;
+
+static int64_t
+ct_k (const NnConvT2dParams *p)
+{
+  return (int64_t) p->f * p->kh * p->kw;
+}
+
+static int64_t
+ct_hw (const NnConvT2dParams *p)
+{
+  return (int64_t) p->h * p->w;
+}
+
+static int64_t
+ct_ohw (const NnConvT2dParams *p)
+{
+  return (int64_t) p->oh * p->ow;
+}
+
+static gboolean
+ct_params (NnLayer *l, JsonObject *spec, NnConvT2dParams *p, GError **error)
+{
+  char buf[64];
+  if (l->in.ndim != 3) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "layer \"%s\": conv2d_transpose needs a (C, H, W) input, got %s",
+                 l->name, nn_shape_to_string (&l->in, buf, sizeof buf));
+    return FALSE;
+  }
+  if (!json_object_has_member (spec, "filters") || !json_object_has_member (spec, "kernel")) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": conv2d_transpose needs \"filters\" and \"kernel\"",
+                 l->name);
+    return FALSE;
+  }
+  int k[2], s[2], pad[2], op[2];
+  if (!nn_spec_int (spec, l->name, "filters", 0, 1, &p->f, error) ||
+      !nn_spec_pair (spec, l->name, "kernel", 0, 1, k, error) ||
+      !nn_spec_pair (spec, l->name, "stride", 1, 1, s, error) ||
+      !nn_spec_pair (spec, l->name, "padding", 0, 0, pad, error) ||
+      !nn_spec_pair (spec, l->name, "output_padding", 0, 0, op, error))
+    return FALSE;
+  p->c = (int) l->in.dim[0], p->h = (int) l->in.dim[1], p->w = (int) l->in.dim[2];
+  p->kh = k[0], p->kw = k[1], p->sh = s[0], p->sw = s[1];
+  p->ph = pad[0], p->pw = pad[1], p->oph = op[0], p->opw = op[1];
+  if (p->oph >= p->sh || p->opw >= p->sw) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
+                 "layer \"%s\": conv2d_transpose \"output_padding\" %dx%d must be smaller than the stride %dx%d",
+                 l->name, p->oph, p->opw, p->sh, p->sw);
+    return FALSE;
+  }
+  int64_t oh = (int64_t) (p->h - 1) * p->sh - 2 * p->ph + p->kh + p->oph;
+  int64_t ow = (int64_t) (p->w - 1) * p->sw - 2 * p->pw + p->kw + p->opw;
+  if (oh < 1 || ow < 1 || oh > G_MAXINT / 4 || ow > G_MAXINT / 4) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE,
+                 "layer \"%s\": conv2d_transpose padding %dx%d leaves no output (%" G_GINT64_FORMAT "x%"
+                 G_GINT64_FORMAT ") for input %s", l->name, p->ph, p->pw, oh, ow,
+                 nn_shape_to_string (&l->in, buf, sizeof buf));
+    return FALSE;
+  }
+  p->oh = (int) oh, p->ow = (int) ow;
+  return TRUE;
+}
+
+static gboolean
+ct_create (NnLayer *l, JsonObject *spec, GError **error)
+{
+  NnConvT2d *ct = (NnConvT2d *) l;
+  NnConvT2dParams *p = &ct->p;
+  if (!ct_params (l, spec, p, error))
+    return FALSE;
+  l->out = nn_shape_3d (p->f, p->oh, p->ow);
+  NnShape ws = nn_shape_4d (p->c, p->f, p->kh, p->kw), bs = nn_shape_1d (p->f);
+  ct->w = nn_layer_add_param (l, "weight", &ws, TRUE, TRUE);
+  ct->b = nn_spec_bool (spec, "bias", TRUE) ? nn_layer_add_param (l, "bias", &bs, TRUE, FALSE) : NULL;
+  return TRUE;
+}
+
+/* The columns do not depend on the batch: one sample's worth is enough. */
+static gboolean
+ct_reserve (NnLayer *l, int n, GError **error)
+{
+  NnConvT2d *ct = (NnConvT2d *) l;
+  if (ct->col)
+    return TRUE;
+  gsize sz = (gsize) (ct_k (&ct->p) * ct_hw (&ct->p));
+  ct->col = g_try_new (float, sz);
+  if (!ct->col) {
+    g_set_error (error, NN_ERROR, NN_ERROR_FAILED, "layer \"%s\": cannot allocate %" G_GSIZE_FORMAT
+                 " floats of column scratch", l->name, sz);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+ct_init (NnLayer *l, GRand *rng)
+{
+  NnConvT2d *ct = (NnConvT2d *) l;
+  /* PyTorch computes fan_in from weight.size(1): the output channels */
+  float bound = 1.0f / sqrtf ((float) ct_k (&ct->p));
+  nn_fill_uniform (ct->w, ct->p.c * ct_k (&ct->p), bound, rng);
+  if (ct->b)
+    nn_fill_uniform (ct->b, ct->p.f, bound, rng);
+}
+
+/* Output row/column oy*stride + ki - pad receives input pixel oy through tap ki. */
+
+/* col (F*kh*kw, H*W) -> y (F, OH, OW), summing overlapping taps on top of y. */
+static void
+col2out (const NnConvT2dParams *p, const float *col, float *y)
+{
+  for (int f = 0; f < p->f; f++)
+    for (int ki = 0; ki < p->kh; ki++)
+      for (int kj = 0; kj < p->kw; kj++) {
+        const float *row = col + (((int64_t) f * p->kh + ki) * p->kw + kj) * ct_hw (p);
+        float *plane = y + (int64_t) f * ct_ohw (p);
+        for (int iy = 0; iy < p->h; iy++) {
+          int oy = iy * p->sh + ki - p->ph;
+          if (oy < 0 || oy >= p->oh)
+            continue;
+          const float *r = row + (int64_t) iy * p->w;
+          float *dst = plane + (int64_t) oy * p->ow;
+          for (int ix = 0; ix < p->w; ix++) {
+            int ox = ix * p->sw + kj - p->pw;
+            if (ox >= 0 && ox < p->ow)
+              dst[ox] += r[ix];
+          }
+        }
+      }
+}
+
+/* dy (F, OH, OW) -> col (F*kh*kw, H*W): the taps each input pixel fed. */
+static void
+out2col (const NnConvT2dParams *p, const float *dy, float *col)
+{
+  for (int f = 0; f < p->f; f++)
+    for (int ki = 0; ki < p->kh; ki++)
+      for (int kj = 0; kj < p->kw; kj++) {
+        float *row = col + (((int64_t) f * p->kh + ki) * p->kw + kj) * ct_hw (p);
+        const float *plane = dy + (int64_t) f * ct_ohw (p);
+        for (int iy = 0; iy < p->h; iy++) {
+          int oy = iy * p->sh + ki - p->ph;
+          float *r = row + (int64_t) iy * p->w;
+          if (oy < 0 || oy >= p->oh) {
+            memset (r, 0, sizeof (float) * p->w);
+            continue;
+          }
+          const float *src = plane + (int64_t) oy * p->ow;
+          for (int ix = 0; ix < p->w; ix++) {
+            int ox = ix * p->sw + kj - p->pw;
+            r[ix] = ox >= 0 && ox < p->ow ? src[ox] : 0.0f;
+          }
+        }
+      }
+}
+
+/* x (n, C, H, W) -> y (n, F, OH, OW); caches nothing, backward unfolds dy. */
+static void
+ct_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+{
+  NnConvT2d *ct = (NnConvT2d *) l;
+  const NnConvT2dParams *p = &ct->p;
+  int64_t k = ct_k (p), hw = ct_hw (p), ohw = ct_ohw (p);
+  for (int i = 0; i < n; i++) {
+    const float *xi = x + i * p->c * hw;
+    float *yi = y + i * p->f * ohw;
+    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) k, (int) hw, p->c, 1.0f, ct->w, (int) k,
+                 xi, (int) hw, 0.0f, ct->col, (int) hw);
+    for (int f = 0; f < p->f; f++)
+      for (int64_t j = 0; j < ohw; j++)
+        yi[f * ohw + j] = ct->b ? ct->b[f] : 0.0f;
+    col2out (p, ct->col, yi);
+  }
+}
+
+/* dcol = unfold (dy_i); dW += x_i dcol^T; dx_i = W dcol; db += sum dy_i. */
+static void
+ct_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
+{
+  NnConvT2d *ct = (NnConvT2d *) l;
+  const NnConvT2dParams *p = &ct->p;
+  float *dw = l->params[0].grad, *db = ct->b ? l->params[1].grad : NULL;
+  int64_t k = ct_k (p), hw = ct_hw (p), ohw = ct_ohw (p);
+  for (int i = 0; i < n; i++) {
+    const float *xi = x + i * p->c * hw, *dyi = dy + i * p->f * ohw;
+    out2col (p, dyi, ct->col);
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, p->c, (int) k, (int) hw, 1.0f, xi, (int) hw,
+                 ct->col, (int) hw, 1.0f, dw, (int) k);
+    for (int f = 0; db && f < p->f; f++)
+      for (int64_t j = 0; j < ohw; j++)
+        db[f] += dyi[f * ohw + j];
+    if (dx)
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, p->c, (int) hw, (int) k, 1.0f, ct->w, (int) k,
+                   ct->col, (int) hw, 0.0f, dx + i * p->c * hw, (int) hw);
+  }
+}
+
+static int64_t
+ct_flops (const NnLayer *l)
+{
+  const NnConvT2d *ct = (const NnConvT2d *) l;
+  return 2 * (int64_t) ct->p.c * ct_k (&ct->p) * ct_hw (&ct->p);
+}
+
+static void
+ct_finalize (NnLayer *l)
+{
+  g_free (((NnConvT2d *) l)->col);
+}
+
+const NnLayerClass nn_conv2d_transpose_class = {
+  .type = "conv2d_transpose",
+  .size = sizeof (NnConvT2d),
+  .create = ct_create,
+  .reserve = ct_reserve,
+  .forward = ct_forward,
+  .backward = ct_backward,
+  .init = ct_init,
+  .flops = ct_flops,
+  .finalize = ct_finalize,
+};

@@ -535,3 +535,48 @@ nn_model_layer_output (const NnModel *m, const char *name, NnShape *shape)
     }
   return NULL;
 }
+
+static gboolean
+is_recurrent (const char *type)
+{
+  return g_strcmp0 (type, "rnn") == 0 || g_strcmp0 (type, "lstm") == 0 || g_strcmp0 (type, "convlstm2d") == 0;
+}
+
+NnModel *
+nn_model_new_streaming (const NnModel *m, GError **error)
+{
+  if (m->input.ndim < 2) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "streaming needs a sequence model (input [T, ...])");
+    return NULL;
+  }
+  g_autoptr (JsonNode) spec = json_node_copy (m->spec);
+  JsonObject *o = json_node_get_object (spec);
+  JsonArray *in = json_object_get_array_member (o, "input");
+  json_array_remove_element (in, 0);
+  JsonArray *one = json_array_new ();
+  json_array_add_int_element (one, 1);
+  for (guint i = 0; i < json_array_get_length (in); i++)
+    json_array_add_int_element (one, json_array_get_int_element (in, i));
+  json_object_set_array_member (o, "input", one);
+  gboolean any = FALSE;
+  JsonArray *layers = json_object_get_array_member (o, "layers");
+  for (guint i = 0; i < json_array_get_length (layers); i++) {
+    JsonObject *l = json_array_get_object_element (layers, i);
+    if (is_recurrent (nn_spec_string (l, "type", NULL))) {
+      json_object_set_boolean_member (l, "stateful", TRUE);
+      any = TRUE;
+    }
+  }
+  if (!any) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "streaming needs a recurrent layer (rnn, lstm, convlstm2d)");
+    return NULL;
+  }
+  NnModel *s = model_from_node (spec, 0, error);
+  if (!s)
+    return NULL;
+  for (int i = 0; i < s->n_params; i++) {
+    g_assert (nn_shape_equal (&s->params[i].shape, &m->params[i].shape));
+    memcpy (s->params[i].data, m->params[i].data, sizeof (float) * nn_shape_numel (&s->params[i].shape));
+  }
+  return s;
+}

@@ -65,6 +65,11 @@ typedef struct {
 NN_API int  nn_model_n_layers (const NnModel *m);
 NN_API void nn_model_layer_info (const NnModel *m, int i, NnLayerInfo *info);
 
+/* A streaming copy of a sequence model: the same weights, one time step per
+ * forward (input [1, ...] instead of [T, ...]), recurrent state carried from
+ * call to call, so a video is classified with O(1) work per frame. Start a
+ * new stream with nn_model_reset_state(). */
+NN_API NnModel *nn_model_new_streaming (const NnModel *m, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Recurrent models: forget carried state (no-op for feed-forward models). */
 NN_API void nn_model_reset_state (NnModel *m);
 

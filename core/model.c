@@ -575,7 +575,13 @@ nn_model_new_streaming (const NnModel *m, GError **error)
   if (!s)
     return NULL;
   for (int i = 0; i < s->n_params; i++) {
-    g_assert (nn_shape_equal (&s->params[i].shape, &m->params[i].shape));
+    if (s->n_params != m->n_params || !nn_shape_equal (&s->params[i].shape, &m->params[i].shape)) {
+      /* a layer after the recurrent ones depends on T (e.g. flatten then dense) */
+      g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "cannot stream this model: \"%s\" depends on the sequence length",
+                   m->params[i].name);
+      nn_model_free (s);
+      return NULL;
+    }
     memcpy (s->params[i].data, m->params[i].data, sizeof (float) * nn_shape_numel (&s->params[i].shape));
   }
   return s;

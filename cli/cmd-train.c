@@ -75,7 +75,7 @@ on_progress (const NnTrainProgress *p, gpointer data)
 typedef struct {
   char *data, *val, *weights, *loss, *optimizer, *out, *log, *augment;
   double lr, l1, l2, val_split, momentum, clip_norm, clip_value, rho, beta1, beta2;
-  int epochs, batch, early_stop, threads;
+  int epochs, batch, early_stop, threads, bptt;
   gint64 seed;
   gboolean nesterov;
 } TrainArgs;
@@ -126,6 +126,7 @@ configure (TrainArgs *a, NnTrainConfig *c, NnModel *m, GError **error)
   c->batch = a->batch;
   c->seed = (guint64) a->seed;
   c->early_stop = a->early_stop;
+  c->bptt = a->bptt;
   return TRUE;
 }
 
@@ -163,6 +164,7 @@ cmd_train (int argc, char **argv)
     { "l2", 0, 0, G_OPTION_ARG_DOUBLE, &a.l2, "L2 weight decay", "F" },
     { "clip-norm", 0, 0, G_OPTION_ARG_DOUBLE, &a.clip_norm, "Clip the global gradient norm", "F" },
     { "clip-value", 0, 0, G_OPTION_ARG_DOUBLE, &a.clip_value, "Clip each gradient element", "F" },
+    { "bptt", 0, 0, G_OPTION_ARG_INT, &a.bptt, "Truncated backpropagation through time: chunks of N steps (0 = full)", "N" },
     { "early-stop", 0, 0, G_OPTION_ARG_INT, &a.early_stop, "Stop after N epochs without validation improvement and restore the best weights", "N" },
     { "augment", 0, 0, G_OPTION_ARG_STRING, &a.augment, "Data augmentation, e.g. rotate=15,flip=h,noise=0.05", "LIST" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &a.seed, "Random seed (default 1): same seed, same run", "N" },

@@ -2,6 +2,9 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 
+static gboolean encode (const char *path, const char *desc, const guint8 *frames, int n, gsize fsize, int fps,
+                        GError **error);
+
 gboolean
 nn_write_gray_video (const char *path, const guint8 *frames, int n, int w, int h, int size, int fps,
                      GError **error)
@@ -10,12 +13,27 @@ nn_write_gray_video (const char *path, const guint8 *frames, int n, int w, int h
     "appsrc name=src format=time caps=video/x-raw,format=GRAY8,width=%d,height=%d,framerate=%d/1 ! videoscale ! "
     "video/x-raw,width=%d,height=%d ! videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=fast "
     "pass=quant quantizer=12 ! h264parse ! mp4mux ! filesink location=\"%s\"", w, h, fps, size, size, path);
+  return encode (path, desc, frames, n, (gsize) w * h, fps, error);
+}
+
+gboolean
+nn_write_rgb_video (const char *path, const guint8 *frames, int n, int w, int h, int fps, GError **error)
+{
+  g_autofree char *desc = g_strdup_printf (
+    "appsrc name=src format=time caps=video/x-raw,format=RGB,width=%d,height=%d,framerate=%d/1 ! "
+    "videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=fast "
+    "pass=quant quantizer=12 ! h264parse ! mp4mux ! filesink location=\"%s\"", w, h, fps, path);
+  return encode (path, desc, frames, n, (gsize) w * h * 3, fps, error);
+}
+
+static gboolean
+encode (const char *path, const char *desc, const guint8 *frames, int n, gsize fsize, int fps, GError **error)
+{
   GstElement *pipe = gst_parse_launch (desc, error);
   if (!pipe)
     return FALSE;
   GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
   gst_element_set_state (pipe, GST_STATE_PLAYING);
-  gsize fsize = (gsize) w * h;
   for (int i = 0; i < n; i++) {
     GstBuffer *b = gst_buffer_new_memdup (frames + i * fsize, fsize);
     GST_BUFFER_PTS (b) = gst_util_uint64_scale (i, GST_SECOND, fps);

@@ -7,3 +7,6 @@
  * gst_init() must have been called. */
 gboolean nn_write_gray_video (const char *path, const guint8 *frames, int n, int w, int h, int size, int fps,
                               GError **error);
+
+/* frames: n packed RGB24 frames of w x h, encoded at their own size. */
+gboolean nn_write_rgb_video (const char *path, const guint8 *frames, int n, int w, int h, int fps, GError **error);

@@ -1,0 +1,375 @@
+/* nn-gesture-render: procedural hand-gesture data for the gesture models.
+ *
+ *   nn-gesture-render crops DIR [--size 48] [--n 900] [--seed 1]      classifier data: hand centred
+ *   nn-gesture-render fcn DIR [--size 32] [--n 2500] [--seed 1]       detector data: is the centre on a hand?
+ *   nn-gesture-render video OUT.mp4 --sequence fist,palm,... [--hold 2] [--fps 15] [--width 320] [--height 240]
+ *                           [--layout centre|anywhere] [--truth FILE] [--seed 1]
+ *   nn-gesture-render detect-eval --model M [--n 300] [--width 320] [--height 240] [--seed 1]
+ *
+ * crops and fcn write folder: datasets (DIR/<class>/NNNNN.png). detect-eval
+ * renders frames with a hand anywhere (or none), runs them through nnclassify
+ * mode=map (the plugin must be on GST_PLUGIN_PATH) and reports the box IoU and
+ * the label accuracy. */
+#include "gesture-render.h"
+#include "video-writer.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SUPERSAMPLE 2
+
+static int n_per_class = 0, size = 0, fps = 15, width = 320, height = 240, seed = 1;
+static double hold = 2.0;
+static char *classes_opt = NULL, *sequence = NULL, *layout = NULL, *truth = NULL, *model = NULL;
+
+static GOptionEntry entries[] = {
+  { "n", 'n', 0, G_OPTION_ARG_INT, &n_per_class, "Images per class (crops, fcn) or frames (detect-eval)", "N" },
+  { "size", 's', 0, G_OPTION_ARG_INT, &size, "Image side (crops 48, fcn 32)", "PX" },
+  { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Random seed (default 1)", "N" },
+  { "classes", 'c', 0, G_OPTION_ARG_STRING, &classes_opt, "Classes to render (default the shipped seven)", "LIST" },
+  { "sequence", 0, 0, G_OPTION_ARG_STRING, &sequence, "video: gestures in order", "LIST" },
+  { "hold", 0, 0, G_OPTION_ARG_DOUBLE, &hold, "video: seconds per gesture (default 2)", "S" },
+  { "fps", 0, 0, G_OPTION_ARG_INT, &fps, "video: frames per second (default 15)", "N" },
+  { "width", 0, 0, G_OPTION_ARG_INT, &width, "video, detect-eval: frame width (default 320)", "PX" },
+  { "height", 0, 0, G_OPTION_ARG_INT, &height, "video, detect-eval: frame height (default 240)", "PX" },
+  { "layout", 0, 0, G_OPTION_ARG_STRING, &layout, "video: centre (hand in the centre square) or anywhere", "L" },
+  { "truth", 0, 0, G_OPTION_ARG_FILENAME, &truth, "video: write frame,label,x,y,w,h per frame", "FILE" },
+  { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "detect-eval: the fully convolutional model", "FILE" },
+  { NULL }
+};
+
+static const NnGesture shipped[] = {
+  NN_GESTURE_FIST, NN_GESTURE_POINT, NN_GESTURE_PEACE, NN_GESTURE_THREE,
+  NN_GESTURE_PALM, NN_GESTURE_THUMBS_UP, NN_GESTURE_NONE,
+};
+
+static int
+fail (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  fputs ("nn-gesture-render: ", stderr);
+  vfprintf (stderr, fmt, ap);
+  fputc ('\n', stderr);
+  va_end (ap);
+  return 1;
+}
+
+/* Gestures of a comma list, or the shipped ones. */
+static GArray *
+parse_list (const char *list)
+{
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (int));
+  if (!list) {
+    g_array_append_vals (a, shipped, G_N_ELEMENTS (shipped));
+    return a;
+  }
+  g_auto (GStrv) parts = g_strsplit (list, ",", -1);
+  for (char **p = parts; *p; p++) {
+    int g = nn_gesture_from_name (g_strstrip (*p));
+    if (g < 0) {
+      fail ("unknown gesture \"%s\"", *p);
+      g_array_free (a, TRUE);
+      return NULL;
+    }
+    g_array_append_val (a, g);
+  }
+  return a;
+}
+
+/* Area average of k x k blocks. */
+static void
+downsample (const guint8 *src, int w, int h, int k, guint8 *dst)
+{
+  int ow = w / k, oh = h / k;
+  for (int y = 0; y < oh; y++)
+    for (int x = 0; x < ow; x++)
+      for (int c = 0; c < 3; c++) {
+        int sum = 0;
+        for (int j = 0; j < k; j++)
+          for (int i = 0; i < k; i++)
+            sum += src[(((gsize) y * k + j) * w + x * k + i) * 3 + c];
+        dst[((gsize) y * ow + x) * 3 + c] = (guint8) ((sum + k * k / 2) / (k * k));
+      }
+}
+
+static gboolean
+save (const char *dir, NnGesture g, int index, const guint8 *rgb, int side)
+{
+  g_autofree char *sub = g_build_filename (dir, nn_gesture_name (g), NULL);
+  g_autofree char *name = g_strdup_printf ("%05d.png", index);
+  g_autofree char *path = g_build_filename (sub, name, NULL);
+  g_autoptr (GError) e = NULL;
+  if (g_mkdir_with_parents (sub, 0755) != 0 || !nn_write_png_rgb (path, rgb, side, side, &e)) {
+    fail ("%s: %s", path, e ? e->message : "cannot create the folder");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Hard negatives: half of the none images get a bare forearm or a
+ * skin-coloured blob the size of a hand. */
+static void
+add_forearm (NnScene *s, const NnHand *h, GRand *rng)
+{
+  if (g_rand_boolean (rng) || s->n_shapes >= NN_SCENE_MAX_SHAPES)
+    return;
+  NnShapeSpec *sh = &s->shapes[s->n_shapes++];
+  double a = g_rand_double_range (rng, 0, 2 * G_PI), len = h->scale * g_rand_double_range (rng, 0.3, 0.9);
+  sh->kind = g_rand_boolean (rng) ? 2 : 1;
+  sh->x0 = h->cx;
+  sh->y0 = h->cy;
+  sh->x1 = h->cx + cos (a) * len;
+  sh->y1 = h->cy + sin (a) * len;
+  sh->r = h->scale * g_rand_double_range (rng, 0.1, 0.2);
+  memcpy (sh->rgb, h->skin, sizeof sh->rgb);
+}
+
+/* Classifier crops: the hand's extent centred (a little jitter), 55-85 % of
+ * the side for an open palm, rotated up to 25 degrees. */
+static int
+cmd_crops (const char *dir)
+{
+  int side = size ? size : 48, n = n_per_class ? n_per_class : 900, big = side * SUPERSAMPLE;
+  g_autoptr (GArray) cls = parse_list (classes_opt);
+  if (!cls)
+    return 2;
+  GRand *rng = g_rand_new_with_seed (seed);
+  g_autofree guint8 *hi = g_malloc ((gsize) big * big * 3), *lo = g_malloc ((gsize) side * side * 3);
+  for (int i = 0; i < n; i++)
+    for (guint c = 0; c < cls->len; c++) {
+      NnGesture g = g_array_index (cls, int, c);
+      NnScene s;
+      NnHand h;
+      nn_scene_random (&s, big, big, big * 0.35, rng);
+      double j = 0.08 * big;
+      nn_hand_random (&h, g, big / 2.0 + g_rand_double_range (rng, -j, j), big / 2.0 + g_rand_double_range (rng, -j, j),
+                      g_rand_double_range (rng, 0.55, 0.85) * big, 25 * G_PI / 180, rng);
+      if (g == NN_GESTURE_NONE)
+        add_forearm (&s, &h, rng);
+      nn_gesture_draw (&s, g == NN_GESTURE_NONE ? NULL : &h, rng, hi, NULL, NULL);
+      downsample (hi, big, big, SUPERSAMPLE, lo);
+      if (!save (dir, g, i, lo, side))
+        return 1;
+    }
+  g_rand_free (rng);
+  return 0;
+}
+
+/* Detector data at the detector's scale (hands 24-36 pixels high): a crop is
+ * a gesture when its centre pixel lies on the hand, else none. Half of the
+ * none crops have a hand nearby (the edges of the box are learnt there). */
+static int
+cmd_fcn (const char *dir)
+{
+  int side = size ? size : 32, n = n_per_class ? n_per_class : 2500, big = side * SUPERSAMPLE;
+  g_autoptr (GArray) cls = parse_list (classes_opt);
+  if (!cls)
+    return 2;
+  GRand *rng = g_rand_new_with_seed (seed);
+  g_autofree guint8 *hi = g_malloc ((gsize) big * big * 3), *lo = g_malloc ((gsize) side * side * 3);
+  g_autofree guint8 *mask = g_malloc ((gsize) big * big);
+  int count[NN_GESTURE_N] = { 0 };
+  int want = n * (int) cls->len, done = 0, hands = 0;
+  for (guint c = 0; c < cls->len; c++)
+    hands += g_array_index (cls, int, c) != NN_GESTURE_NONE;
+  while (done < want) {
+    NnGesture g = shipped[g_rand_int_range (rng, 0, G_N_ELEMENTS (shipped) - 1)];
+    gboolean near = g_rand_boolean (rng);
+    NnScene s;
+    NnHand h;
+    nn_scene_random (&s, big, big, 12.0 * SUPERSAMPLE, rng);
+    double r = near ? 0.6 * big : 0.25 * big;
+    nn_hand_random (&h, g, big / 2.0 + g_rand_double_range (rng, -r, r), big / 2.0 + g_rand_double_range (rng, -r, r),
+                    g_rand_double_range (rng, 24, 36) * SUPERSAMPLE, 25 * G_PI / 180, rng);
+    gboolean with_hand = hands == 0 ? FALSE : g_rand_double (rng) < 0.85;
+    nn_gesture_draw (&s, with_hand ? &h : NULL, rng, hi, mask, NULL);
+    NnGesture label = with_hand && mask[(big / 2) * big + big / 2] >= 128 ? g : NN_GESTURE_NONE;
+    gboolean wanted = FALSE;
+    for (guint c = 0; c < cls->len; c++)
+      wanted |= g_array_index (cls, int, c) == (int) label;
+    if (!wanted || count[label] >= n)
+      continue;
+    downsample (hi, big, big, SUPERSAMPLE, lo);
+    if (!save (dir, label, count[label]++, lo, side))
+      return 1;
+    done++;
+  }
+  g_rand_free (rng);
+  return 0;
+}
+
+/* One camera, one background, one person: the gestures change in place and
+ * the hand drifts a little, as in front of a webcam. */
+static int
+cmd_video (const char *out)
+{
+  g_autoptr (GArray) seq = parse_list (sequence);
+  if (!seq || !sequence)
+    return seq ? fail ("video needs --sequence") : 2;
+  gboolean centre = !layout || g_str_equal (layout, "centre");
+  int per = MAX (1, (int) lround (hold * fps)), n = per * (int) seq->len;
+  gsize fsize = (gsize) width * height * 3;
+  g_autofree guint8 *frames = g_malloc (fsize * n);
+  GRand *rng = g_rand_new_with_seed (seed);
+  NnScene s;
+  nn_scene_random (&s, width, height, MIN (width, height) * (centre ? 0.25 : 0.12), rng);
+  s.noise = MIN (s.noise, 6.0);
+  NnHand base;
+  nn_hand_random (&base, NN_GESTURE_PALM, width / 2.0, height / 2.0, MIN (width, height) * (centre ? 0.7 : 0.3), 0.2,
+                  rng);
+  FILE *tf = truth ? fopen (truth, "w") : NULL;
+  double ax = centre ? 0.03 : 0.25, ay = centre ? 0.03 : 0.2;
+  for (int i = 0; i < n; i++) {
+    NnGesture g = g_array_index (seq, int, i / per);
+    NnHand h = base;
+    double t = (double) i / fps;
+    h.gesture = g;
+    h.cx = width * (0.5 + ax * sin (t * 0.9));
+    h.cy = height * (0.5 + ay * sin (t * 1.3 + 1.0));
+    h.angle = base.angle + 0.1 * sin (t * 0.7);
+    NnGestureBox box;
+    nn_gesture_draw (&s, g == NN_GESTURE_NONE ? NULL : &h, rng, frames + fsize * i, NULL, &box);
+    if (tf)
+      fprintf (tf, "%d,%s,%.0f,%.0f,%.0f,%.0f\n", i, nn_gesture_name (g), box.x, box.y, box.w, box.h);
+  }
+  if (tf)
+    fclose (tf);
+  g_rand_free (rng);
+  g_autoptr (GError) e = NULL;
+  if (!nn_write_rgb_video (out, frames, n, width, height, fps, &e))
+    return fail ("%s", e->message);
+  return 0;
+}
+
+static double
+iou (const NnGestureBox *a, double x, double y, double w, double h)
+{
+  double ix = MAX (0.0, MIN (a->x + a->w, x + w) - MAX (a->x, x));
+  double iy = MAX (0.0, MIN (a->y + a->h, y + h) - MAX (a->y, y));
+  double inter = ix * iy, uni = a->w * a->h + w * h - inter;
+  return uni > 0 ? inter / uni : 0.0;
+}
+
+static GstElement *
+eval_pipeline (GstElement **src, GstElement **sink)
+{
+  g_autofree char *desc = g_strdup_printf (
+    "appsrc name=src format=time caps=video/x-raw,format=RGB,width=%d,height=%d,framerate=%d/1 ! "
+    "nnclassify mode=map model=\"%s\" ! appsink name=out sync=false", width, height, fps, model);
+  g_autoptr (GError) e = NULL;
+  GstElement *p = gst_parse_launch (desc, &e);
+  if (!p) {
+    fail ("%s", e->message);
+    return NULL;
+  }
+  *src = gst_bin_get_by_name (GST_BIN (p), "src");
+  *sink = gst_bin_get_by_name (GST_BIN (p), "out");
+  return p;
+}
+
+/* The prediction of one frame: label and box of its nn-classification ROI. */
+static gboolean
+read_result (GstBuffer *b, char **label, double *x, double *y, double *w, double *h)
+{
+  gpointer state = NULL;
+  GstMeta *m;
+  while ((m = gst_buffer_iterate_meta_filtered (b, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) m;
+    GstStructure *s = gst_video_region_of_interest_meta_get_param (roi, "nn-classification");
+    if (!s)
+      continue;
+    *label = g_strdup (gst_structure_get_string (s, "label"));
+    *x = roi->x, *y = roi->y, *w = roi->w, *h = roi->h;
+    return TRUE;
+  }
+  return FALSE;
+}
+
+static int
+cmd_detect_eval (void)
+{
+  if (!model)
+    return fail ("detect-eval needs --model");
+  int n = n_per_class ? n_per_class : 300;
+  GstElement *src, *sink, *pipe = eval_pipeline (&src, &sink);
+  if (!pipe)
+    return 1;
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  GRand *rng = g_rand_new_with_seed (seed);
+  gsize fsize = (gsize) width * height * 3;
+  double sum_iou = 0;
+  int hands = 0, right = 0, hit50 = 0, done = 0;
+  for (int i = 0; i < n; i++) {
+    NnGesture g = shipped[i % G_N_ELEMENTS (shipped)];
+    NnScene s;
+    NnHand h;
+    double hh = g_rand_double_range (rng, 0.25, 0.375) * height, m = 0.3 * hh;
+    nn_scene_random (&s, width, height, 0.12 * height, rng);
+    nn_hand_random (&h, g, g_rand_double_range (rng, m + hh / 2, width - m - hh / 2),
+                    g_rand_double_range (rng, m + hh / 2, height - m - hh / 2), hh, 25 * G_PI / 180, rng);
+    GstBuffer *b = gst_buffer_new_allocate (NULL, fsize, NULL);
+    GstMapInfo map;
+    gst_buffer_map (b, &map, GST_MAP_WRITE);
+    NnGestureBox box;
+    nn_gesture_draw (&s, g == NN_GESTURE_NONE ? NULL : &h, rng, map.data, NULL, &box);
+    gst_buffer_unmap (b, &map);
+    GST_BUFFER_PTS (b) = gst_util_uint64_scale (i, GST_SECOND, fps);
+    gst_app_src_push_buffer (GST_APP_SRC (src), b);
+    GstSample *smp = gst_app_sink_pull_sample (GST_APP_SINK (sink));
+    if (!smp)
+      break;
+    g_autofree char *label = NULL;
+    double x = 0, y = 0, w = 0, bh = 0;
+    gboolean got = read_result (gst_sample_get_buffer (smp), &label, &x, &y, &w, &bh);
+    gst_sample_unref (smp);
+    done++;
+    right += got && g_strcmp0 (label, nn_gesture_name (g)) == 0;
+    if (g != NN_GESTURE_NONE) {
+      double v = got && g_strcmp0 (label, "none") != 0 ? iou (&box, x, y, w, bh) : 0.0;
+      sum_iou += v;
+      hit50 += v >= 0.5;
+      hands++;
+    }
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  g_rand_free (rng);
+  if (done < n)
+    return fail ("the pipeline stopped after %d frames (is the plugin on GST_PLUGIN_PATH?)", done);
+  printf ("%d frames %dx%d: label accuracy %.2f %% (%d/%d); hands %d: mean box IoU %.3f, IoU >= 0.5 %.2f %%\n", n,
+          width, height, 100.0 * right / n, right, n, hands, hands ? sum_iou / hands : 0.0,
+          hands ? 100.0 * hit50 / hands : 0.0);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("crops|fcn DIR | video OUT.mp4 | detect-eval");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  g_autoptr (GError) e = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &e))
+    return fail ("%s", e->message), 2;
+  const char *verb = argc > 1 ? argv[1] : "";
+  if (g_str_equal (verb, "detect-eval"))
+    return cmd_detect_eval ();
+  if (argc < 3)
+    return fail ("usage: nn-gesture-render crops|fcn DIR | video OUT.mp4 | detect-eval --model M (see --help)"), 2;
+  if (g_str_equal (verb, "crops"))
+    return cmd_crops (argv[2]);
+  if (g_str_equal (verb, "fcn"))
+    return cmd_fcn (argv[2]);
+  if (g_str_equal (verb, "video"))
+    return cmd_video (argv[2]);
+  return fail ("unknown verb \"%s\"", verb), 2;
+}

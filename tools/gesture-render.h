@@ -1,0 +1,90 @@
+/* Procedural hand gestures: no hand-gesture data set can be fetched here, so
+ * the gesture models are trained and tested on renders. A hand is a union of
+ * capsules (fingers, thumb, forearm) and a rounded box (palm), with outlines
+ * from the distance to each part's edge; the scene varies skin tone, size,
+ * position, rotation, finger lengths and spread, handedness, lighting, blur,
+ * sensor noise, and cluttered backgrounds (textures, shapes, skin-coloured
+ * blobs and bare forearms), so skin colour alone tells nothing.
+ *
+ * Everything is drawn from a caller's GRand: the same seed gives the same
+ * pixels. */
+#pragma once
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  NN_GESTURE_FIST,
+  NN_GESTURE_POINT,
+  NN_GESTURE_PEACE,
+  NN_GESTURE_THREE,
+  NN_GESTURE_PALM,
+  NN_GESTURE_THUMBS_UP,
+  NN_GESTURE_NONE,        /* no hand */
+  NN_GESTURE_HORNS,       /* index and little finger: not in the shipped models, for enrolment */
+  NN_GESTURE_N
+} NnGesture;
+
+/* "fist", "point", "peace", "three", "palm", "thumbs-up", "none", "horns" */
+const char *nn_gesture_name (NnGesture g);
+/* -1 if unknown */
+int         nn_gesture_from_name (const char *name);
+
+/* A hand: everything but the pixels it lands on. */
+typedef struct {
+  NnGesture gesture;
+  double cx, cy;        /* centre of the hand's extent, pixels */
+  double scale;         /* pixels per hand unit (wrist to middle fingertip is about 0.85) */
+  double angle;         /* radians, counter-clockwise */
+  gboolean mirror;      /* left hand */
+  double length[5];     /* thumb..little finger length factors */
+  double spread;        /* finger fan factor */
+  double skin[3];       /* RGB 0..255 */
+  double forearm;       /* forearm length in hand units, 0 = none */
+} NnHand;
+
+#define NN_SCENE_MAX_SHAPES 10
+
+typedef struct {
+  int kind;             /* 0 rect, 1 ellipse, 2 bar (capsule) */
+  double x0, y0, x1, y1, r;
+  double rgb[3];
+} NnShapeSpec;
+
+/* Everything but the hand: background, clutter, light, camera. */
+typedef struct {
+  int width, height;
+  int texture;          /* 0 gradient, 1 stripes, 2 checker, 3 blotches */
+  double c1[3], c2[3];
+  double freq, phase, dir;
+  double blotch[16];    /* 4x4 grid for blotches */
+  int n_shapes;
+  NnShapeSpec shapes[NN_SCENE_MAX_SHAPES];
+  double gain, light, light_dir, cast[3];
+  int blur;             /* 0 none, 1 light, 2 stronger */
+  double noise;         /* sensor noise sigma, 0..255 */
+} NnScene;
+
+typedef struct {
+  double x, y, w, h;    /* pixels; w = h = 0 when there is no hand */
+} NnGestureBox;
+
+/* A random scene of w x h; `clutter_scale` is the size of the largest clutter
+ * shapes in pixels (hands should be larger than blobs that mimic them). */
+void nn_scene_random (NnScene *s, int width, int height, double clutter_scale, GRand *rng);
+
+/* A random hand showing `g`, its extent centred at (cx, cy), height about
+ * `height` pixels for an open palm, rotated by up to max_angle radians. */
+void nn_hand_random (NnHand *h, NnGesture g, double cx, double cy, double height, double max_angle, GRand *rng);
+
+/* Packed RGB24 (width * height * 3); `mask` (optional, width * height) gets
+ * the hand's coverage 0..255 (forearm excluded) and `box` (optional) the
+ * bounding box of the covered pixels. `hand` may be NULL (class none).
+ * The sensor noise is drawn from rng. */
+void nn_gesture_draw (const NnScene *s, const NnHand *hand, GRand *rng, guint8 *rgb, guint8 *mask,
+                      NnGestureBox *box);
+
+/* Write packed RGB24 as a PNG (libavcodec's encoder). */
+gboolean nn_write_png_rgb (const char *path, const guint8 *rgb, int width, int height, GError **error);
+
+G_END_DECLS

@@ -25,3 +25,5 @@ int cmd_eval (int argc, char **argv);
 int cmd_predict (int argc, char **argv);
 int cmd_info (int argc, char **argv);
 int cmd_run (int argc, char **argv);
+int cmd_train_gan (int argc, char **argv);
+int cmd_generate (int argc, char **argv);

@@ -11,6 +11,8 @@ static const struct {
   { "eval", cmd_eval, "loss, accuracy, per-class precision/recall, confusion matrix" },
   { "predict", cmd_predict, "run a model on CSV rows or image files" },
   { "info", cmd_info, "layers, shapes, parameters and FLOPs of a model or spec" },
+  { "train-gan", cmd_train_gan, "train a generator against a discriminator (GAN), sample grids every epoch" },
+  { "generate", cmd_generate, "write a grid of images from a generator" },
   { "run", cmd_run, "run a pipeline file with ${VAR} substitution, results as JSON lines" },
 };
 

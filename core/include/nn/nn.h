@@ -85,5 +85,6 @@ typedef struct {
 #include "nn-model.h"
 #include "nn-data.h"
 #include "nn-train.h"
+#include "nn-gan.h"
 
 G_END_DECLS

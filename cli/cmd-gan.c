@@ -1,0 +1,252 @@
+/* nn train-gan: adversarial training of a generator and a discriminator, with
+ * per-epoch losses and a sample grid written every epoch. */
+#include "nn-cli.h"
+#include <unistd.h>
+
+typedef struct {
+  char *data, *out, *d_out, *log, *samples, *g_weights, *d_weights;
+  double lr, lr_d, beta1, beta2, smooth;
+  int epochs, batch, latent, threads, grid;
+  gint64 seed;
+} GanArgs;
+
+typedef struct {
+  GanArgs *a;
+  NnModel *g;
+  NnGanSpec spec;
+  float   *z;          /* (grid, input): fixed, so the grids show one set of samples learning */
+  FILE    *log;
+  gboolean tty;
+  gint64   last_draw;
+} GanUi;
+
+/* The dataset shaped for D, labels kept whatever D's outputs: an unconditional
+ * D has one output, which the loaders would take as the number of classes. */
+static NnDataset *
+load_real (const char *uri, NnModel *d, GError **error)
+{
+  g_autofree char *ds = nn_model_spec_json (d);
+  g_autoptr (JsonParser) p = json_parser_new ();
+  if (!json_parser_load_from_data (p, ds, -1, error))
+    return NULL;
+  JsonObject *o = json_node_get_object (json_parser_get_root (p));
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  const char *keep[] = { "input", "preprocess", "labels" };
+  for (gsize i = 0; i < G_N_ELEMENTS (keep); i++)
+    if (json_object_has_member (o, keep[i])) {
+      json_builder_set_member_name (b, keep[i]);
+      json_builder_add_value (b, json_node_copy (json_object_get_member (o, keep[i])));
+    }
+  int units = MAX (nn_model_n_labels (d), 256);
+  json_builder_set_member_name (b, "layers");
+  json_builder_begin_array (b);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "flatten");
+  json_builder_end_object (b);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "dense");
+  json_builder_set_member_name (b, "units");
+  json_builder_add_int_value (b, nn_model_n_labels (d) ? nn_model_n_labels (d) : units);
+  json_builder_end_object (b);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autofree char *spec = json_to_string (root, FALSE);
+  g_autoptr (NnModel) shaper = nn_model_new_from_spec (spec, 0, error);
+  return shaper ? nn_dataset_load (uri, shaper, error) : NULL;
+}
+
+static gboolean
+write_grid (GanUi *ui, int epoch, GError **error)
+{
+  const NnShape *os = nn_model_output_shape (ui->g);
+  if (!ui->a->samples || os->ndim != 3)
+    return TRUE;
+  const float *y = nn_model_forward (ui->g, ui->z, ui->a->grid, FALSE, error);
+  if (!y)
+    return FALSE;
+  int cols = (int) ceil (sqrt (ui->a->grid)), w, h;
+  if (ui->spec.n_classes)
+    cols = ui->spec.n_classes;
+  g_autofree guint8 *px = nn_image_grid (y, ui->a->grid, (int) os->dim[0], (int) os->dim[1], (int) os->dim[2],
+                                         ui->spec.lo, ui->spec.hi, cols, 2, &w, &h);
+  g_autofree char *path = strstr (ui->a->samples, "%d") ? g_strdup_printf (ui->a->samples, epoch)
+                                                        : g_strdup (ui->a->samples);
+  return nn_image_write_png (path, px, w, h, (int) os->dim[0], error);
+}
+
+static void
+log_epoch (GanUi *ui, const NnGanProgress *p)
+{
+  printf ("epoch %d/%d  d_loss %.4f  g_loss %.4f  D(x) %.3f  D(G(z)) %.3f  %.0f samples/s  %.1fs\n", p->epoch,
+          p->epochs, p->d_loss, p->g_loss, p->d_real, p->d_fake, p->samples_per_s, p->seconds);
+  fflush (stdout);
+  if (ui->log) {
+    fprintf (ui->log, "{\"epoch\": %d, \"epochs\": %d, \"d_loss\": %.6g, \"g_loss\": %.6g, \"d_real\": %.6g, "
+             "\"d_fake\": %.6g, \"samples_per_s\": %.6g, \"seconds\": %.6g}\n", p->epoch, p->epochs, p->d_loss,
+             p->g_loss, p->d_real, p->d_fake, p->samples_per_s, p->seconds);
+    fflush (ui->log);
+  }
+}
+
+static gboolean
+on_progress (const NnGanProgress *p, gpointer data)
+{
+  GanUi *ui = data;
+  if (!p->epoch_done) {
+    gint64 now = g_get_monotonic_time ();
+    if (!ui->tty || (now - ui->last_draw < 100000 && p->batch < p->n_batches))
+      return TRUE;
+    ui->last_draw = now;
+    fprintf (stderr, "\repoch %d/%d %3d%%  d_loss %.4f  g_loss %.4f  %.0f samples/s ", p->epoch, p->epochs,
+             (int) (100 * p->batch / MAX (p->n_batches, 1)), p->d_loss, p->g_loss, p->samples_per_s);
+    fflush (stderr);
+    return TRUE;
+  }
+  if (ui->tty)
+    fprintf (stderr, "\r\033[K");
+  log_epoch (ui, p);
+  g_autoptr (GError) e = NULL;
+  if (!write_grid (ui, p->epoch, &e))
+    fprintf (stderr, "nn train-gan: sample grid: %s\n", e->message);
+  /* a checkpoint each epoch: a long run can be stopped and still leave a model */
+  if (!nn_model_save (ui->g, ui->a->out, &e))
+    fprintf (stderr, "nn train-gan: %s\n", e->message);
+  return TRUE;
+}
+
+static NnModel *
+build (const char *path, const char *weights, gint64 seed, GError **error)
+{
+  NnModel *m = g_str_has_suffix (path, ".json") ? nn_model_new_from_spec_file (path, (guint64) seed, error)
+                                                : nn_model_load (path, error);
+  if (m && weights && !nn_model_load_weights (m, weights, error))
+    g_clear_pointer (&m, nn_model_free);
+  return m;
+}
+
+static void
+configure (GanArgs *a, NnGanConfig *c)
+{
+  nn_gan_config_init (c);
+  c->optim_g.lr = (float) a->lr;
+  c->optim_d.lr = (float) (a->lr_d > 0 ? a->lr_d : a->lr);
+  c->optim_g.beta1 = c->optim_d.beta1 = (float) a->beta1;
+  c->optim_g.beta2 = c->optim_d.beta2 = (float) a->beta2;
+  c->label_smooth = (float) a->smooth;
+  c->epochs = a->epochs;
+  c->batch = a->batch;
+  c->seed = (guint64) a->seed;
+}
+
+/* The grid's fixed inputs: one column per class for a conditional G. */
+static void
+grid_inputs (GanUi *ui)
+{
+  int in = nn_gan_input_size (&ui->spec);
+  ui->z = g_new (float, (gsize) ui->a->grid * in);
+  GRand *r = g_rand_new_with_seed ((guint32) ui->a->seed + 17);
+  for (int i = 0; i < ui->a->grid; i++)
+    nn_gan_sample_input (&ui->spec, r, ui->spec.n_classes ? i % ui->spec.n_classes : -1, ui->z + (gsize) i * in);
+  g_rand_free (r);
+}
+
+static int
+check_latent (GanArgs *a, const NnGanSpec *s)
+{
+  if (a->latent > 0 && a->latent != s->latent)
+    return cli_usage ("train-gan", "--latent %d, but the generator's spec says \"latent\": %d", a->latent,
+                      s->latent);
+  return 0;
+}
+
+static int
+run (GanArgs *a, NnModel *g, NnModel *d)
+{
+  g_autoptr (GError) e = NULL;
+  GanUi ui = { .a = a, .g = g, .tty = isatty (fileno (stderr)) };
+  if (!nn_gan_spec (g, &ui.spec, &e))
+    return cli_fail ("train-gan", e);
+  int status = check_latent (a, &ui.spec);
+  g_autoptr (NnDataset) real = status ? NULL : load_real (a->data, d, &e);
+  if (!status && !real)
+    status = cli_fail ("train-gan", e);
+  if (!status && a->log && !(ui.log = fopen (a->log, "a"))) {
+    fprintf (stderr, "nn train-gan: cannot open log %s: %s\n", a->log, g_strerror (errno));
+    status = 1;
+  }
+  if (!status) {
+    grid_inputs (&ui);
+    NnGanConfig c;
+    configure (a, &c);
+    c.callback = on_progress;
+    c.user_data = &ui;
+    printf ("training a GAN on %" G_GINT64_FORMAT " samples: generator %" G_GINT64_FORMAT " parameters, "
+            "discriminator %" G_GINT64_FORMAT ", latent %d, %d classes\n", real->n, nn_model_n_trainable (g),
+            nn_model_n_trainable (d), ui.spec.latent, ui.spec.n_classes);
+    if (!nn_gan_train (g, d, &c, real, &e) || !nn_model_save (g, a->out, &e) ||
+        (a->d_out && !nn_model_save (d, a->d_out, &e)))
+      status = cli_fail ("train-gan", e);
+    else
+      printf ("saved %s%s%s\n", a->out, a->d_out ? " and " : "", a->d_out ? a->d_out : "");
+  }
+  if (ui.log)
+    fclose (ui.log);
+  g_free (ui.z);
+  nn_gan_spec_clear (&ui.spec);
+  return status;
+}
+
+int
+cmd_train_gan (int argc, char **argv)
+{
+  GanArgs a = { .epochs = 10, .batch = 64, .seed = 1, .lr = 2e-4, .beta1 = 0.5, .beta2 = 0.999, .grid = 64 };
+  GOptionEntry entries[] = {
+    { "data", 'd', 0, G_OPTION_ARG_STRING, &a.data, "Real images: idx:PREFIX, folder:DIR or csv:FILE", "SOURCE" },
+    { "latent", 0, 0, G_OPTION_ARG_INT, &a.latent, "Latent size (checked against the generator's \"gan\" block)", "N" },
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &a.epochs, "Epochs (default 10)", "N" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &a.batch, "Mini-batch size (default 64)", "N" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &a.lr, "Adam learning rate (default 0.0002)", "F" },
+    { "lr-d", 0, 0, G_OPTION_ARG_DOUBLE, &a.lr_d, "Discriminator learning rate (default: --lr)", "F" },
+    { "beta1", 0, 0, G_OPTION_ARG_DOUBLE, &a.beta1, "Adam beta1 (default 0.5)", "F" },
+    { "beta2", 0, 0, G_OPTION_ARG_DOUBLE, &a.beta2, "Adam beta2 (default 0.999)", "F" },
+    { "label-smooth", 0, 0, G_OPTION_ARG_DOUBLE, &a.smooth, "One-sided label smoothing: real targets 1 - F", "F" },
+    { "g-weights", 0, 0, G_OPTION_ARG_FILENAME, &a.g_weights, "Start the generator from these weights", "FILE" },
+    { "d-weights", 0, 0, G_OPTION_ARG_FILENAME, &a.d_weights, "Start the discriminator from these weights", "FILE" },
+    { "samples", 0, 0, G_OPTION_ARG_FILENAME, &a.samples, "Write a sample grid every epoch (%d = epoch)", "FILE.png" },
+    { "grid", 0, 0, G_OPTION_ARG_INT, &a.grid, "Images in the sample grid (default 64)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &a.seed, "Random seed (default 1)", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "Threads for matrix products", "N" },
+    { "log", 0, 0, G_OPTION_ARG_FILENAME, &a.log, "Append per-epoch losses as JSON lines", "FILE.jsonl" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.out, "Where to save the generator", "G.safetensors" },
+    { "d-output", 0, 0, G_OPTION_ARG_FILENAME, &a.d_out, "Where to save the discriminator", "D.safetensors" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("GENERATOR DISCRIMINATOR - train a GAN");
+  g_option_context_set_description (ctx, "GENERATOR and DISCRIMINATOR are .json specs or .safetensors models; the "
+                                    "generator's spec carries \"gan\": {\"latent\": N, \"classes\": [...]}.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  int status = 0;
+  if (!cli_parse (ctx, &argc, &argv, &status))
+    return status;
+  if (argc != 3)
+    return cli_usage ("train-gan", "expected GENERATOR and DISCRIMINATOR");
+  if (!a.data)
+    return cli_usage ("train-gan", "--data is required");
+  if (!a.out)
+    return cli_usage ("train-gan", "-o G.safetensors is required");
+  if (a.epochs < 0 || a.batch < 1 || a.grid < 1 || a.lr <= 0 || a.smooth < 0 || a.smooth >= 1)
+    return cli_usage ("train-gan", "--epochs >= 0, --batch >= 1, --grid >= 1, --lr > 0, 0 <= --label-smooth < 1");
+  cli_threads (a.threads);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (NnModel) g = build (argv[1], a.g_weights, a.seed, &e);
+  if (!g)
+    return cli_fail ("train-gan", e);
+  g_autoptr (NnModel) d = build (argv[2], a.d_weights, a.seed + 1, &e);
+  if (!d)
+    return cli_fail ("train-gan", e);
+  return run (&a, g, d);
+}

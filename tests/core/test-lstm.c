@@ -1,6 +1,7 @@
 /* lstm: shapes and options, PyTorch parity (nn.LSTM), finite-difference
  * gradients through time, stateful streaming and truncated BPTT. */
 #include "recurrent-check.h"
+#include "layers/recurrent-private.h"
 
 START_TEST (test_shapes)
 {
@@ -114,6 +115,22 @@ START_TEST (test_bptt_one_by_hand)
 }
 END_TEST
 
+/* The cell's own exp (vectorisable) against libm, saturation included. */
+START_TEST (test_gate_functions)
+{
+  double worst = 0.0;
+  for (float v = -100.0f; v <= 100.0f; v += 0.01f) {
+    float s = nn_gate_sigmoid (v), t = nn_gate_tanh (v);
+    ck_assert_msg (isfinite (s) && isfinite (t) && s >= 0.0f && s <= 1.0f && t >= -1.0f && t <= 1.0f, "%g", v);
+    worst = MAX (worst, fabs (s - 1.0 / (1.0 + exp (-(double) v))));
+    worst = MAX (worst, fabs (t - tanh ((double) v)));
+    if (fabsf (v) < 80.0f)
+      ck_assert_msg (fabs (nn_gate_exp (v) / exp ((double) v) - 1.0) < 1e-6, "exp (%g)", v);
+  }
+  ck_assert_msg (worst < 1e-6, "gate functions off by %g", worst);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -126,6 +143,7 @@ main (void)
   tcase_add_test (tc, test_stateful);
   tcase_add_test (tc, test_truncated_bptt);
   tcase_add_test (tc, test_bptt_one_by_hand);
+  tcase_add_test (tc, test_gate_functions);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);

@@ -12,6 +12,8 @@ typedef struct {
   NnPreprocess pre;          /* images: size, channels, rescale, mean/std */
   int          n_labels;     /* the model's label names, or 0 */
   const char *const *labels; /* (n_labels) */
+  double       fps;          /* video: frames kept per second, 0 = all (preprocess "fps") */
+  int          clips;        /* video: most clips per video (preprocess "clips"), 0 = 1 */
 } NnDataTarget;
 
 /* Dispatch on the URI scheme (csv:, idx:, folder:). */
@@ -19,6 +21,10 @@ NnDataset *nn_data_load_uri (const char *uri, const NnDataTarget *t, GError **er
 NnDataset *nn_data_load_csv (const char *path, const NnDataTarget *t, GError **error);
 NnDataset *nn_data_load_idx (const char *prefix, const NnDataTarget *t, GError **error);
 NnDataset *nn_data_load_folder (const char *dir, const NnDataTarget *t, GError **error);
+/* folder: for [T, C, H, W] inputs, one sample per clip of each video (video.c). */
+NnDataset *nn_data_load_video_folder (const char *dir, const NnDataTarget *t, GError **error);
+/* Fill t->fps and t->clips from the model's "preprocess". */
+gboolean nn_data_video_sampling (const NnModel *m, NnDataTarget *t, GError **error);
 
 /* Index of `name` among the target's labels, or -1. */
 int nn_data_label_index (const NnDataTarget *t, const char *name);

@@ -84,6 +84,8 @@ nn_dataset_load (const char *uri, const NnModel *m, GError **error)
   for (int i = 0; i < t.n_labels; i++)
     labels[i] = nn_model_label (m, i);
   t.labels = labels;
+  if (!nn_data_video_sampling (m, &t, error))
+    return NULL;
   return nn_data_load_uri (uri, &t, error);
 }
 

@@ -236,6 +236,8 @@ decode_all (GPtrArray *paths, const NnDataTarget *t, NnDataset *ds, GError **err
 NnDataset *
 nn_data_load_folder (const char *dir, const NnDataTarget *t, GError **error)
 {
+  if (t->input.ndim == 4)
+    return nn_data_load_video_folder (dir, t, error);
   if (!check_target (dir, t, error))
     return NULL;
   g_autoptr (GPtrArray) classes = list_sorted (dir, G_FILE_TEST_IS_DIR, error);

@@ -1,0 +1,371 @@
+/* folder:DIR for video models (input [T, C, H, W]): DIR/<class>/<video>,
+ * classes sorted by name, every file decoded with libav.
+ *
+ * Sampling comes from the spec's "preprocess":
+ *   "fps":   frames per second kept from each video (0 or absent: every
+ *            frame); frame k of the clip is the first frame at or after
+ *            k / fps seconds, as nnvideoclassify samples a stream.
+ *   "clips": at most this many clips per video (default 1), consecutive and
+ *            non-overlapping from the first frame, so a long video gives
+ *            several samples; a video too short for one clip is an error.
+ * Frames go through nn_preprocess_image like images and video frames do in
+ * the elements. */
+#include "data-private.h"
+#include <json-glib/json-glib.h>
+#include <libavformat/avformat.h>
+#include <libavcodec/avcodec.h>
+#include <libswscale/swscale.h>
+#include <libavutil/imgutils.h>
+
+typedef struct {
+  const NnDataTarget *t;
+  NnPreprocess pre;      /* one frame (C, H, W) */
+  int          steps;    /* T */
+  gsize        frame_numel;
+  GArray      *x;        /* floats of every clip so far */
+} Loader;
+
+typedef struct {
+  AVFormatContext *fmt;
+  AVCodecContext  *ctx;
+  AVPacket        *pkt;
+  AVFrame         *frame;
+  struct SwsContext *sws;
+  int              stream;
+  double           time_base;
+  double           t0;       /* first frame's time, NAN before it */
+  int64_t          next;     /* index of the next sample */
+  int64_t          decoded;  /* frames decoded (for streams without times) */
+  guint8          *buf;      /* packed GRAY8 or RGB24 of the current frame */
+  gsize            size;
+} Decoder;
+
+static gboolean
+parse_sampling (JsonObject *po, NnDataTarget *t, GError **error)
+{
+  JsonNode *f = json_object_get_member (po, "fps"), *c = json_object_get_member (po, "clips");
+  if (f && (!JSON_NODE_HOLDS_VALUE (f) || json_node_get_value_type (f) == G_TYPE_STRING ||
+            !(json_node_get_double (f) >= 0.0))) {
+    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "spec: preprocess \"fps\" must be a number >= 0");
+    return FALSE;
+  }
+  if (c && (!JSON_NODE_HOLDS_VALUE (c) || json_node_get_value_type (c) != G_TYPE_INT64 ||
+            json_node_get_int (c) < 1 || json_node_get_int (c) > G_MAXINT)) {
+    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "spec: preprocess \"clips\" must be an integer >= 1");
+    return FALSE;
+  }
+  t->fps = f ? json_node_get_double (f) : 0.0;
+  t->clips = c ? (int) json_node_get_int (c) : 1;
+  return TRUE;
+}
+
+gboolean
+nn_data_video_sampling (const NnModel *m, NnDataTarget *t, GError **error)
+{
+  t->fps = 0.0;
+  t->clips = 1;
+  g_autofree char *json = nn_model_spec_json (m);
+  g_autoptr (JsonParser) p = json_parser_new ();
+  if (!json_parser_load_from_data (p, json, -1, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return TRUE;
+  JsonNode *pn = json_object_get_member (json_node_get_object (json_parser_get_root (p)), "preprocess");
+  return !pn || !JSON_NODE_HOLDS_OBJECT (pn) || parse_sampling (json_node_get_object (pn), t, error);
+}
+
+/* ---- decoding ---------------------------------------------------------------- */
+
+static void
+decoder_close (Decoder *d)
+{
+  sws_freeContext (d->sws);
+  av_frame_free (&d->frame);
+  av_packet_free (&d->pkt);
+  avcodec_free_context (&d->ctx);
+  avformat_close_input (&d->fmt);
+  g_free (d->buf);
+}
+
+static const char *
+decoder_open (Decoder *d, const char *path)
+{
+  memset (d, 0, sizeof *d);
+  d->t0 = NAN;
+  d->pkt = av_packet_alloc ();
+  d->frame = av_frame_alloc ();
+  if (avformat_open_input (&d->fmt, path, NULL, NULL) < 0 || avformat_find_stream_info (d->fmt, NULL) < 0)
+    return "not a video libav can open";
+  d->stream = av_find_best_stream (d->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+  const AVCodec *codec = d->stream >= 0 ? avcodec_find_decoder (d->fmt->streams[d->stream]->codecpar->codec_id) : NULL;
+  if (!codec)
+    return "no video stream or no decoder for it";
+  d->ctx = avcodec_alloc_context3 (codec);
+  if (!d->ctx || avcodec_parameters_to_context (d->ctx, d->fmt->streams[d->stream]->codecpar) < 0 ||
+      avcodec_open2 (d->ctx, codec, NULL) < 0)
+    return "cannot open the video decoder";
+  d->time_base = av_q2d (d->fmt->streams[d->stream]->time_base);
+  return NULL;
+}
+
+/* Next decoded frame into d->frame: 1, end of stream: 0, error: -1. */
+static int
+decoder_next (Decoder *d)
+{
+  for (;;) {
+    int r = avcodec_receive_frame (d->ctx, d->frame);
+    if (r >= 0)
+      return 1;
+    if (r == AVERROR_EOF)
+      return 0;
+    if (r != AVERROR (EAGAIN))
+      return -1;
+    if (av_read_frame (d->fmt, d->pkt) < 0) {
+      if (avcodec_send_packet (d->ctx, NULL) < 0)
+        return 0;
+      continue;
+    }
+    if (d->pkt->stream_index == d->stream && avcodec_send_packet (d->ctx, d->pkt) < 0 &&
+        d->pkt->size > 0) {
+      av_packet_unref (d->pkt);
+      return -1;
+    }
+    av_packet_unref (d->pkt);
+  }
+}
+
+/* Seconds of the current frame; frame counting at 25/s without timestamps. */
+static double
+frame_time (Decoder *d)
+{
+  int64_t ts = d->frame->best_effort_timestamp;
+  AVRational rate = d->fmt->streams[d->stream]->avg_frame_rate;
+  if (ts != AV_NOPTS_VALUE)
+    return ts * d->time_base;
+  return d->decoded / (rate.num > 0 && rate.den > 0 ? av_q2d (rate) : 25.0);
+}
+
+/* Does the sampler keep the current frame? Sample k is the first frame at
+ * or after k / fps seconds from the first frame. */
+static gboolean
+keep_frame (Decoder *d, double fps)
+{
+  double t = frame_time (d);
+  d->decoded++;
+  if (isnan (d->t0))
+    d->t0 = t;
+  if (fps <= 0.0)
+    return TRUE;
+  int64_t k = (int64_t) floor ((t - d->t0) * fps + 1e-3);
+  if (k < d->next)
+    return FALSE;
+  d->next = k + 1;
+  return TRUE;
+}
+
+/* swscale deprecates the YUVJ formats; the plain ones with full range instead. */
+static enum AVPixelFormat
+unjpeg (enum AVPixelFormat f, int *full)
+{
+  switch (f) {
+    case AV_PIX_FMT_YUVJ420P: *full = 1; return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ422P: *full = 1; return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P: *full = 1; return AV_PIX_FMT_YUV444P;
+    default: return f;
+  }
+}
+
+/* Current frame -> packed gray (1-channel models) or RGB24 -> one (C, H, W). */
+static gboolean
+convert_frame (Decoder *d, const NnPreprocess *pre, float *out)
+{
+  const AVFrame *f = d->frame;
+  gboolean gray = pre->channels == 1;
+  int stride = f->width * (gray ? 1 : 3);
+  gsize need = (gsize) stride * f->height;
+  if (need > d->size) {
+    d->buf = g_realloc (d->buf, need);
+    d->size = need;
+  }
+  const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get (f->format);
+  gboolean yuv = desc && !(desc->flags & AV_PIX_FMT_FLAG_RGB) && desc->nb_components >= 3;
+  int full = !yuv || f->color_range == AVCOL_RANGE_JPEG;
+  enum AVPixelFormat src = unjpeg (f->format, &full);
+  d->sws = sws_getCachedContext (d->sws, f->width, f->height, src, f->width, f->height,
+                                 gray ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24,
+                                 SWS_POINT | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
+  if (!d->sws)
+    return FALSE;
+  const int *coefs = sws_getCoefficients (SWS_CS_ITU601);
+  sws_setColorspaceDetails (d->sws, coefs, full, coefs, 1, 0, 1 << 16, 1 << 16);
+  guint8 *planes[4] = { d->buf };
+  int strides[4] = { stride };
+  if (sws_scale (d->sws, (const guint8 *const *) f->data, f->linesize, 0, f->height, planes, strides) != f->height)
+    return FALSE;
+  nn_preprocess_image (pre, d->buf, f->width, f->height, stride, gray ? NN_PIXEL_GRAY8 : NN_PIXEL_RGB24, out);
+  return TRUE;
+}
+
+/* Appends up to `clips` whole clips of `path` to l->x; returns how many. */
+static int
+load_video (Loader *l, const char *path, GError **error)
+{
+  Decoder d;
+  const char *why = decoder_open (&d, path);
+  gsize clip = l->frame_numel * l->steps, base = l->x->len;
+  int64_t want = (int64_t) l->steps * l->t->clips, got = 0;
+  while (!why && got < want) {
+    int r = decoder_next (&d);
+    if (r < 0)
+      why = "cannot decode a frame";
+    if (r <= 0)
+      break;
+    if (!keep_frame (&d, l->t->fps))
+      continue;
+    g_array_set_size (l->x, base + (got + 1) * l->frame_numel);
+    if (!convert_frame (&d, &l->pre, &g_array_index (l->x, float, base + got * l->frame_numel)))
+      why = "cannot convert its pixel format";
+    got++;
+  }
+  if (!why && got < l->steps)
+    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: %" G_GINT64_FORMAT " frames at %g fps, a clip needs %d", path,
+                 got, l->t->fps, l->steps);
+  else if (why)
+    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: %s", path, why);
+  decoder_close (&d);
+  if (why || got < l->steps)
+    return -1;
+  int n = (int) (got / l->steps);
+  g_array_set_size (l->x, base + n * clip);
+  return n;
+}
+
+/* ---- the folder --------------------------------------------------------------- */
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static GPtrArray *
+list_sorted (const char *dir, GFileTest test, GError **error)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GDir) d = g_dir_open (dir, 0, &err);
+  if (!d) {
+    g_set_error (error, NN_ERROR, NN_ERROR_IO, "%s: %s", dir, err->message);
+    return NULL;
+  }
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while ((name = g_dir_read_name (d))) {
+    g_autofree char *path = g_build_filename (dir, name, NULL);
+    if (name[0] != '.' && g_file_test (path, test))
+      g_ptr_array_add (names, g_strdup (name));
+  }
+  g_ptr_array_sort (names, compare_names);
+  return names;
+}
+
+/* The frame geometry of a [T, C, H, W] input; the model parses "preprocess"
+ * for flat inputs, so its per-channel values are spread over C here. */
+static gboolean
+frame_preprocess (const char *dir, const NnDataTarget *t, NnPreprocess *pre, GError **error)
+{
+  char buf[64];
+  *pre = t->pre;
+  if (t->input.ndim != 4 || (t->input.dim[1] != 1 && t->input.dim[1] != 3) || t->input.dim[0] < 1) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "%s: the model input %s is not a clip [T, 1|3, H, W]", dir,
+                 nn_shape_to_string (&t->input, buf, sizeof buf));
+    return FALSE;
+  }
+  if (pre->channels != t->input.dim[1])
+    for (int c = 1; c < 3; c++) {
+      pre->mean[c] = pre->mean[0];
+      pre->std[c] = pre->std[0];
+    }
+  pre->channels = (int) t->input.dim[1];
+  pre->height = (int) t->input.dim[2];
+  pre->width = (int) t->input.dim[3];
+  return TRUE;
+}
+
+static int
+class_index (const char *dir, const char *name, guint rank, guint n_classes, const NnDataTarget *t,
+             GError **error)
+{
+  if (t->n_labels <= 0 && n_classes != t->n_out) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE,
+                 "%s: %u class folders but the model has %" G_GINT64_FORMAT " outputs (and no labels)", dir,
+                 n_classes, t->n_out);
+    return -1;
+  }
+  int i = t->n_labels > 0 ? nn_data_label_index (t, name) : (int) rank;
+  if (i < 0 || i >= t->n_out)
+    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s/%s: folder \"%s\" matches no label of the model", dir, name,
+                 name);
+  return i < 0 || i >= t->n_out ? -1 : i;
+}
+
+static gboolean
+load_class (Loader *l, const char *dir, const char *name, int index, GArray *labels, GError **error)
+{
+  g_autofree char *sub = g_build_filename (dir, name, NULL);
+  g_autoptr (GPtrArray) files = list_sorted (sub, G_FILE_TEST_IS_REGULAR, error);
+  if (!files)
+    return FALSE;
+  for (guint i = 0; i < files->len; i++) {
+    g_autofree char *path = g_build_filename (sub, g_ptr_array_index (files, i), NULL);
+    int n = load_video (l, path, error);
+    if (n < 0)
+      return FALSE;
+    for (int k = 0; k < n; k++)
+      g_array_append_val (labels, index);
+  }
+  return TRUE;
+}
+
+static char **
+class_names (GPtrArray *classes, const NnDataTarget *t)
+{
+  if (t->n_labels > 0)
+    return nn_data_label_copy (t);
+  char **names = g_new0 (char *, classes->len + 1);
+  for (guint i = 0; i < classes->len; i++)
+    names[i] = g_strdup (g_ptr_array_index (classes, i));
+  return names;
+}
+
+NnDataset *
+nn_data_load_video_folder (const char *dir, const NnDataTarget *t, GError **error)
+{
+  Loader l = { .t = t, .steps = (int) t->input.dim[0] };
+  if (!frame_preprocess (dir, t, &l.pre, error))
+    return NULL;
+  l.frame_numel = (gsize) l.pre.channels * l.pre.height * l.pre.width;
+  g_autoptr (GPtrArray) classes = list_sorted (dir, G_FILE_TEST_IS_DIR, error);
+  if (!classes)
+    return NULL;
+  if (classes->len == 0) {
+    g_set_error (error, NN_ERROR, NN_ERROR_EMPTY, "%s: no class sub-folders", dir);
+    return NULL;
+  }
+  g_autoptr (GArray) x = l.x = g_array_new (FALSE, FALSE, sizeof (float));
+  g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (int));
+  for (guint c = 0; c < classes->len; c++) {
+    const char *name = g_ptr_array_index (classes, c);
+    int index = class_index (dir, name, c, classes->len, t, error);
+    if (index < 0 || !load_class (&l, dir, name, index, labels, error))
+      return NULL;
+  }
+  if (labels->len == 0) {
+    g_set_error (error, NN_ERROR, NN_ERROR_EMPTY, "%s: no videos in the class sub-folders", dir);
+    return NULL;
+  }
+  NnDataset *ds = nn_dataset_new (&t->input, labels->len, TRUE, 0);
+  memcpy (ds->x, x->data, sizeof (float) * x->len);
+  for (guint i = 0; i < labels->len; i++)
+    ds->labels[i] = g_array_index (labels, int, i);
+  ds->n_classes = (int) t->n_out;
+  ds->class_names = class_names (classes, t);
+  return ds;
+}

@@ -14,6 +14,22 @@
  * square (a flattened gray image). Frames of any size are converted and resized
  * the way the model's "preprocess" says, exactly as `nn predict` does.
  *
+ * mode=map is for fully convolutional models whose output is a class map
+ * [classes, H', W'] (softmax over the classes at each location): the cells
+ * where the background class ("background", default "none") is below one half
+ * form blobs, the strongest blob is the object, its cells' mean probabilities
+ * are the result and their extent is the box, so the ROI meta covers the
+ * object in frame coordinates (the whole frame when there is none) and the
+ * message carries x, y, width and height.
+ *
+ * For live use, smoothing=N (0, the default, is off) averages the last N results before the top-k is
+ * taken, and the element keeps a stable label that changes only when another
+ * class leads the smoothed scores by more than "hysteresis"; each change
+ * posts one "nn-gesture" element message (gesture, class-index, previous,
+ * score, pts, frame), so an application reacts once per gesture rather than
+ * once per frame. The meta and the per-frame message then also carry
+ * "stable" (string).
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 -m filesrc location=clip.mp4 ! decodebin ! videoconvert ! \
@@ -24,6 +40,7 @@
 #include "gstnnclassify.h"
 
 #include <math.h>
+#include <string.h>
 #include <nn/nn.h>
 
 #include "nn-classification-meta.h"
@@ -42,13 +59,43 @@ enum {
   PROP_LABELS,
   PROP_LATENCY,
   PROP_THROUGHPUT,
+  PROP_MODE,
+  PROP_SMOOTHING,
+  PROP_HYSTERESIS,
+  PROP_BACKGROUND,
 };
+
+typedef enum {
+  NN_CLASSIFY_MODE_WHOLE,
+  NN_CLASSIFY_MODE_MAP,
+} NnClassifyMode;
+
+#define GST_TYPE_NN_CLASSIFY_MODE (nn_classify_mode_get_type ())
+static GType
+nn_classify_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { NN_CLASSIFY_MODE_WHOLE, "The model classifies the whole frame", "whole" },
+    { NN_CLASSIFY_MODE_MAP, "The model outputs a class map [classes, H, W]: box and label of the strongest blob",
+      "map" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstNnClassifyMode", values));
+  return type;
+}
 
 #define DEFAULT_PROP_MODEL NULL
 #define DEFAULT_PROP_TOP_K 3
 #define DEFAULT_PROP_THRESHOLD 0.0
 #define DEFAULT_PROP_INFERENCE_INTERVAL 1
 #define DEFAULT_PROP_LABELS NULL
+#define DEFAULT_PROP_MODE NN_CLASSIFY_MODE_WHOLE
+#define DEFAULT_PROP_SMOOTHING 0
+#define DEFAULT_PROP_HYSTERESIS 0.2
+#define DEFAULT_PROP_BACKGROUND "none"
+#define MAX_SMOOTHING 300
 
 typedef void (*ProcessFunc) (GstNnClassify *self, GstVideoFrame *frame);
 
@@ -61,6 +108,10 @@ struct _GstNnClassify {
   gdouble  threshold;
   guint    interval;
   char    *labels_path;
+  NnClassifyMode mode;
+  guint    smoothing;
+  gdouble  hysteresis;
+  char    *background;
   guint64  n_inferences;
   gdouble  total_ms;       /* time spent converting + running the model */
   gint64   first_us, last_us;
@@ -76,6 +127,21 @@ struct _GstNnClassify {
   gint         *top_idx;
   gdouble      *top_scores;
   guint64       frame;
+  float        *scores;    /* (n_classes) this frame's result */
+  float        *history;   /* (MAX_SMOOTHING, n_classes) ring of results */
+  guint         hist_len, hist_pos;
+  float        *smoothed;  /* (n_classes) */
+  int           stable;    /* stable class, -1 before the first */
+  int           bg;        /* background class of map mode, -1 if none */
+
+  /* map mode: cell (i, j) centres at input (off_x + stride_x j, off_y + stride_y i) */
+  NnClassifyMode run_mode;
+  int           map_h, map_w;
+  double        stride_x, stride_y, off_x, off_y;
+  gint          *blob;     /* (map_h * map_w) component of each cell */
+  gint          *stack;    /* (map_h * map_w) flood-fill scratch */
+  gboolean      has_box;
+  double        box[4];    /* x, y, w, h in frame pixels */
 
   /* from set_info() */
   ProcessFunc        process;
@@ -163,6 +229,61 @@ setup_labels (GstNnClassify *self, const char *labels_path)
 
 static gboolean gst_nn_classify_stop (GstBaseTransform *trans);
 
+/* The grid of a class map: the product of the spatial steps of the layers is
+ * the stride, and the cells are centred in the input (valid convolutions lose
+ * the same margin on both sides, "same" ones half a stride). */
+static gboolean
+map_geometry (GstNnClassify *self)
+{
+  const NnShape *o = nn_model_output_shape (self->model);
+  const NnShape *in = nn_model_input_shape (self->model);
+  if (o->ndim != 3 || in->ndim != 3 || !self->image_input)
+    return FALSE;
+  self->n_classes = (int) o->dim[0];
+  self->map_h = (int) o->dim[1];
+  self->map_w = (int) o->dim[2];
+  int64_t ph = in->dim[1], pw = in->dim[2];
+  int sy = 1, sx = 1;
+  for (int i = 0; i < nn_model_n_layers (self->model); i++) {
+    NnLayerInfo li;
+    nn_model_layer_info (self->model, i, &li);
+    if (li.out.ndim != 3 || li.out.dim[1] <= 0 || li.out.dim[2] <= 0)
+      continue;
+    if ((double) ph / li.out.dim[1] >= 1.5)
+      sy *= (int) lround ((double) ph / li.out.dim[1]);
+    if ((double) pw / li.out.dim[2] >= 1.5)
+      sx *= (int) lround ((double) pw / li.out.dim[2]);
+    ph = li.out.dim[1];
+    pw = li.out.dim[2];
+  }
+  self->stride_x = sx;
+  self->stride_y = sy;
+  self->off_x = (in->dim[2] - sx * (self->map_w - 1.0)) / 2.0;
+  self->off_y = (in->dim[1] - sy * (self->map_h - 1.0)) / 2.0;
+  GST_INFO_OBJECT (self, "class map %dx%d, stride %dx%d, first centre (%.1f, %.1f)", self->map_w, self->map_h, sx, sy,
+                   self->off_x, self->off_y);
+  return TRUE;
+}
+
+static void
+allocate_results (GstNnClassify *self)
+{
+  int n = self->n_classes;
+  self->top_labels = g_new0 (const char *, n);
+  self->top_idx = g_new0 (gint, n);
+  self->top_scores = g_new0 (gdouble, n);
+  self->scores = g_new0 (float, n);
+  self->smoothed = g_new0 (float, n);
+  self->history = g_new0 (float, (gsize) MAX_SMOOTHING * n);
+  self->hist_len = self->hist_pos = 0;
+  self->stable = -1;
+  self->frame = 0;
+  if (self->run_mode == NN_CLASSIFY_MODE_MAP) {
+    self->blob = g_new0 (gint, (gsize) self->map_h * self->map_w);
+    self->stack = g_new0 (gint, (gsize) self->map_h * self->map_w);
+  }
+}
+
 static gboolean
 gst_nn_classify_start (GstBaseTransform *trans)
 {
@@ -172,6 +293,8 @@ gst_nn_classify_start (GstBaseTransform *trans)
   GST_OBJECT_LOCK (self);
   g_autofree char *path = g_strdup (self->model_path);
   g_autofree char *labels_path = g_strdup (self->labels_path);
+  g_autofree char *background = g_strdup (self->background);
+  self->run_mode = self->mode;
   self->n_inferences = 0;
   self->total_ms = 0.0;
   self->first_us = self->last_us = 0;
@@ -186,18 +309,29 @@ gst_nn_classify_start (GstBaseTransform *trans)
     goto load_failed;
   self->image_input = image_geometry (self->model, &self->pre);
   self->input = g_new0 (float, nn_shape_numel (nn_model_input_shape (self->model)));
-  self->n_classes = (int) nn_shape_numel (nn_model_output_shape (self->model));
-  self->top_labels = g_new0 (const char *, self->n_classes);
-  self->top_idx = g_new0 (gint, self->n_classes);
-  self->top_scores = g_new0 (gdouble, self->n_classes);
-  self->frame = 0;
+  if (self->run_mode == NN_CLASSIFY_MODE_MAP && !map_geometry (self))
+    goto not_a_map;
+  if (self->run_mode != NN_CLASSIFY_MODE_MAP)
+    self->n_classes = (int) nn_shape_numel (nn_model_output_shape (self->model));
+  allocate_results (self);
   GST_INFO_OBJECT (self, "loaded %s: %d classes, %dx%dx%d input", path, self->n_classes, self->pre.channels,
                    self->pre.height, self->pre.width);
   if (!setup_labels (self, labels_path))
     goto fail;
+  self->bg = -1;
+  for (int i = 0; i < self->n_classes; i++)
+    if (g_strcmp0 (self->labels[i], background) == 0)
+      self->bg = i;
   return TRUE;
 
   /* ERRORS */
+not_a_map: {
+    char shape[64];
+    nn_shape_to_string (nn_model_output_shape (self->model), shape, sizeof shape);
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Model \"%s\" does not output a class map", path),
+                       ("mode=map needs an output [classes, H, W] and an image input, the model gives %s", shape));
+    goto fail;
+  }
 no_model:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("No model set"),
                      ("set the \"model\" property to a .safetensors or .json file"));
@@ -231,6 +365,11 @@ gst_nn_classify_stop (GstBaseTransform *trans)
   g_clear_pointer (&self->top_labels, g_free);
   g_clear_pointer (&self->top_idx, g_free);
   g_clear_pointer (&self->top_scores, g_free);
+  g_clear_pointer (&self->scores, g_free);
+  g_clear_pointer (&self->smoothed, g_free);
+  g_clear_pointer (&self->history, g_free);
+  g_clear_pointer (&self->blob, g_free);
+  g_clear_pointer (&self->stack, g_free);
   self->process = NULL;
   return TRUE;
 }
@@ -361,20 +500,202 @@ record_time (GstNnClassify *self, gint64 t0, gint64 t1)
   GST_OBJECT_UNLOCK (self);
 }
 
+/* ---- class maps -------------------------------------------------------------- */
+
+/* Labels the 4-connected blob of object cells (background below one half)
+ * around `seed` with `id`; returns the sum of its object probabilities. */
+static double
+fill_blob (GstNnClassify *self, const float *bgp, int seed, int id)
+{
+  const int w = self->map_w, h = self->map_h;
+  int top = 0;
+  double sum = 0.0;
+  self->blob[seed] = id;
+  self->stack[top++] = seed;
+  while (top > 0) {
+    int k = self->stack[--top], x = k % w, y = k / w;
+    sum += 1.0 - bgp[k];
+    int nb[4] = { x > 0 ? k - 1 : -1, x < w - 1 ? k + 1 : -1, y > 0 ? k - w : -1, y < h - 1 ? k + w : -1 };
+    for (int i = 0; i < 4; i++)
+      if (nb[i] >= 0 && self->blob[nb[i]] == 0 && bgp[nb[i]] < 0.5f) {
+        self->blob[nb[i]] = id;
+        self->stack[top++] = nb[i];
+      }
+  }
+  return sum;
+}
+
+/* Index of the strongest blob, 0 if there is none. */
+static int
+strongest_blob (GstNnClassify *self, const float *out)
+{
+  const int n = self->map_h * self->map_w;
+  if (self->bg < 0)
+    return 0;
+  const float *bgp = out + (gsize) self->bg * n;
+  memset (self->blob, 0, sizeof (gint) * n);
+  int id = 0, best = 0;
+  double best_sum = 0.0;
+  for (int k = 0; k < n; k++)
+    if (self->blob[k] == 0 && bgp[k] < 0.5f) {
+      double sum = fill_blob (self, bgp, k, ++id);
+      if (sum > best_sum) {
+        best_sum = sum;
+        best = id;
+      }
+    }
+  return best;
+}
+
+/* Cells x0..x1, y0..y1 of the map -> frame pixels: each cell stands for one
+ * stride around its centre. */
 static void
-publish (GstNnClassify *self, GstBuffer *buf, int k, guint64 frame_no)
+set_box (GstNnClassify *self, int x0, int y0, int x1, int y1)
+{
+  GstVideoInfo *info = &GST_VIDEO_FILTER (self)->in_info;
+  double fx = (double) GST_VIDEO_INFO_WIDTH (info) / self->pre.width;
+  double fy = (double) GST_VIDEO_INFO_HEIGHT (info) / self->pre.height;
+  double bx0 = CLAMP (self->off_x + self->stride_x * (x0 - 0.5), 0.0, self->pre.width);
+  double bx1 = CLAMP (self->off_x + self->stride_x * (x1 + 0.5), 0.0, self->pre.width);
+  double by0 = CLAMP (self->off_y + self->stride_y * (y0 - 0.5), 0.0, self->pre.height);
+  double by1 = CLAMP (self->off_y + self->stride_y * (y1 + 0.5), 0.0, self->pre.height);
+  self->box[0] = bx0 * fx;
+  self->box[1] = by0 * fy;
+  self->box[2] = (bx1 - bx0) * fx;
+  self->box[3] = (by1 - by0) * fy;
+  self->has_box = self->box[2] >= 1.0 && self->box[3] >= 1.0;
+}
+
+/* The result of a class map: the mean class probabilities over the strongest
+ * blob, with the background left out so the label is an object (over the
+ * whole map when there is no blob, so the background wins). */
+static void
+map_result (GstNnClassify *self, const float *out)
+{
+  const int n = self->map_h * self->map_w, w = self->map_w, nc = self->n_classes;
+  int best = strongest_blob (self, out);
+  int count = 0, x0 = self->map_w, y0 = self->map_h, x1 = -1, y1 = -1;
+  memset (self->scores, 0, sizeof (float) * nc);
+  for (int k = 0; k < n; k++) {
+    if (best && self->blob[k] != best)
+      continue;
+    for (int c = 0; c < nc; c++)
+      self->scores[c] += out[(gsize) c * n + k];
+    count++;
+    x0 = MIN (x0, k % w), x1 = MAX (x1, k % w), y0 = MIN (y0, k / w), y1 = MAX (y1, k / w);
+  }
+  self->has_box = FALSE;
+  if (best) {
+    double rest = 0.0;
+    self->scores[self->bg] = 0.0f;
+    for (int c = 0; c < nc; c++)
+      rest += self->scores[c];
+    for (int c = 0; c < nc; c++)
+      self->scores[c] = rest > 0 ? (float) (self->scores[c] / rest) : 0.0f;
+    set_box (self, x0, y0, x1, y1);
+  } else {
+    for (int c = 0; c < nc; c++)
+      self->scores[c] /= MAX (count, 1);
+  }
+}
+
+/* ---- smoothing --------------------------------------------------------------- */
+
+/* smoothed = mean of the last min(n, seen) results (this one included). */
+static void
+smooth (GstNnClassify *self, guint n)
+{
+  const int nc = self->n_classes;
+  if (n == 0) {
+    memcpy (self->smoothed, self->scores, sizeof (float) * nc);
+    return;
+  }
+  memcpy (self->history + (gsize) self->hist_pos * nc, self->scores, sizeof (float) * nc);
+  self->hist_pos = (self->hist_pos + 1) % MAX_SMOOTHING;
+  self->hist_len = MIN (self->hist_len + 1, MAX_SMOOTHING);
+  guint m = MIN (n, self->hist_len);
+  memset (self->smoothed, 0, sizeof (float) * nc);
+  for (guint i = 0; i < m; i++) {
+    const float *h = self->history + (gsize) ((self->hist_pos + MAX_SMOOTHING - 1 - i) % MAX_SMOOTHING) * nc;
+    for (int c = 0; c < nc; c++)
+      self->smoothed[c] += h[c];
+  }
+  for (int c = 0; c < nc; c++)
+    self->smoothed[c] /= m;
+}
+
+/* Hysteresis: the stable class is set once n results are in, and changes
+ * only when another class leads it by more than `margin`. Returns TRUE when
+ * it changed; *previous gets the old one (-1 for the first). */
+static gboolean
+update_stable (GstNnClassify *self, guint n, gdouble margin, int *previous)
+{
+  int best = 0;
+  for (int c = 1; c < self->n_classes; c++)
+    if (self->smoothed[c] > self->smoothed[best])
+      best = c;
+  *previous = self->stable;
+  if (self->stable < 0) {
+    if (self->hist_len < n)
+      return FALSE;
+    self->stable = best;
+    return TRUE;
+  }
+  if (best == self->stable || self->smoothed[best] - self->smoothed[self->stable] <= margin)
+    return FALSE;
+  self->stable = best;
+  return TRUE;
+}
+
+static void
+post_gesture (GstNnClassify *self, GstBuffer *buf, int previous, guint64 frame_no)
+{
+  GstStructure *s = gst_structure_new ("nn-gesture", "gesture", G_TYPE_STRING, self->labels[self->stable],
+                                       "class-index", G_TYPE_INT, self->stable,
+                                       "previous", G_TYPE_STRING, previous >= 0 ? self->labels[previous] : "",
+                                       "score", G_TYPE_DOUBLE, (gdouble) self->smoothed[self->stable],
+                                       "pts", G_TYPE_UINT64, (guint64) GST_BUFFER_PTS (buf),
+                                       "frame", G_TYPE_UINT64, frame_no, NULL);
+  GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": gesture %s", frame_no, self->labels[self->stable]);
+  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static void
+publish (GstNnClassify *self, GstBuffer *buf, int k, guint64 frame_no, gboolean smoothing)
 {
   GstStructure *s = nn_classification_new (k, self->top_labels, self->top_idx, self->top_scores);
+  if (smoothing && self->stable >= 0)
+    gst_structure_set (s, "stable", G_TYPE_STRING, self->labels[self->stable], NULL);
+  GstVideoInfo *info = &GST_VIDEO_FILTER (self)->in_info;
+  guint fw = GST_VIDEO_INFO_WIDTH (info), fh = GST_VIDEO_INFO_HEIGHT (info);
+  guint x = 0, y = 0, w = fw, h = fh;
+  if (self->run_mode == NN_CLASSIFY_MODE_MAP && self->has_box) {
+    x = (guint) lround (self->box[0]);
+    y = (guint) lround (self->box[1]);
+    w = MIN ((guint) lround (self->box[2]), fw - x);
+    h = MIN ((guint) lround (self->box[3]), fh - y);
+  }
   GstStructure *ms = gst_structure_copy (s);
   gst_structure_set (ms, "pts", G_TYPE_UINT64, (guint64) GST_BUFFER_PTS (buf), "frame", G_TYPE_UINT64, frame_no,
                      NULL);
-  GstVideoInfo *info = &GST_VIDEO_FILTER (self)->in_info;
-  nn_buffer_add_classification (buf, GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info), s);
+  if (self->run_mode == NN_CLASSIFY_MODE_MAP)
+    gst_structure_set (ms, "x", G_TYPE_UINT, x, "y", G_TYPE_UINT, y, "width", G_TYPE_UINT, w, "height", G_TYPE_UINT,
+                       h, NULL);
+  GstVideoRegionOfInterestMeta *meta =
+    gst_buffer_add_video_region_of_interest_meta (buf, NN_CLASSIFICATION_NAME, x, y, w, h);
+  gst_video_region_of_interest_meta_add_param (meta, s);
   gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), ms));
 }
 
+typedef struct {
+  int      k;
+  gdouble  threshold;
+  guint    smoothing;
+  gdouble  hysteresis;
+} Settings;
+
 static GstFlowReturn
-classify (GstNnClassify *self, GstBuffer *buf, int k, gdouble threshold, guint64 frame_no)
+classify (GstNnClassify *self, GstBuffer *buf, const Settings *st, guint64 frame_no)
 {
   g_autoptr (GError) err = NULL;
   GstVideoFrame frame;
@@ -388,11 +709,20 @@ classify (GstNnClassify *self, GstBuffer *buf, int k, gdouble threshold, guint64
   const float *out = nn_model_forward (self->model, self->input, 1, FALSE, &err);
   if (!out)
     goto forward_failed;
-  select_top (self, out, k);
+  if (self->run_mode == NN_CLASSIFY_MODE_MAP)
+    map_result (self, out);
+  else
+    memcpy (self->scores, out, sizeof (float) * self->n_classes);
+  smooth (self, st->smoothing);
+  int previous = -1;
+  gboolean changed = st->smoothing > 0 && update_stable (self, st->smoothing, st->hysteresis, &previous);
+  select_top (self, self->smoothed, st->k);
   record_time (self, t0, g_get_monotonic_time ());
   GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %s %.3f", frame_no, self->top_labels[0], self->top_scores[0]);
-  if (self->top_scores[0] >= threshold)
-    publish (self, buf, k, frame_no);
+  if (self->top_scores[0] >= st->threshold)
+    publish (self, buf, st->k, frame_no, st->smoothing > 0);
+  if (changed)
+    post_gesture (self, buf, previous, frame_no);
   return GST_FLOW_OK;
 
   /* ERRORS */
@@ -414,8 +744,8 @@ gst_nn_classify_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 
   GST_OBJECT_LOCK (self);
   guint interval = self->interval;
-  int k = (int) MIN (self->top_k, (guint) self->n_classes);
-  gdouble threshold = self->threshold;
+  Settings st = { (int) MIN (self->top_k, (guint) self->n_classes), self->threshold, self->smoothing,
+                  self->hysteresis };
   GST_OBJECT_UNLOCK (self);
 
   if (G_UNLIKELY (!self->process))
@@ -425,7 +755,7 @@ gst_nn_classify_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
     return GST_FLOW_OK;
   if (!gst_buffer_is_writable (buf))
     goto not_writable;
-  return classify (self, buf, k, threshold, frame_no);
+  return classify (self, buf, &st, frame_no);
 
   /* ERRORS */
 not_negotiated:
@@ -462,6 +792,19 @@ gst_nn_classify_set_property (GObject *object, guint prop_id, const GValue *valu
     g_free (self->labels_path);
     self->labels_path = g_value_dup_string (value);
     break;
+  case PROP_MODE:
+    self->mode = g_value_get_enum (value);
+    break;
+  case PROP_SMOOTHING:
+    self->smoothing = g_value_get_uint (value);
+    break;
+  case PROP_HYSTERESIS:
+    self->hysteresis = g_value_get_double (value);
+    break;
+  case PROP_BACKGROUND:
+    g_free (self->background);
+    self->background = g_value_dup_string (value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -491,6 +834,18 @@ gst_nn_classify_get_property (GObject *object, guint prop_id, GValue *value, GPa
   case PROP_LABELS:
     g_value_set_string (value, self->labels_path);
     break;
+  case PROP_MODE:
+    g_value_set_enum (value, self->mode);
+    break;
+  case PROP_SMOOTHING:
+    g_value_set_uint (value, self->smoothing);
+    break;
+  case PROP_HYSTERESIS:
+    g_value_set_double (value, self->hysteresis);
+    break;
+  case PROP_BACKGROUND:
+    g_value_set_string (value, self->background);
+    break;
   case PROP_LATENCY:
     g_value_set_double (value, self->n_inferences ? self->total_ms / self->n_inferences : 0.0);
     break;
@@ -511,6 +866,7 @@ gst_nn_classify_finalize (GObject *object)
   GstNnClassify *self = GST_NN_CLASSIFY (object);
   g_free (self->model_path);
   g_free (self->labels_path);
+  g_free (self->background);
   G_OBJECT_CLASS (gst_nn_classify_parent_class)->finalize (object);
 }
 
@@ -539,6 +895,21 @@ install_properties (GObjectClass *gobject_class)
     g_param_spec_string ("labels", "Labels file", "Text file with one class name per line (blank lines ignored) "
                          "replacing the model's labels; the count must match the model's outputs",
                          DEFAULT_PROP_LABELS, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_MODE,
+    g_param_spec_enum ("mode", "Mode", "whole: the model classifies the frame; map: the model outputs a class map "
+                       "[classes, H, W] and the result is the box and label of the strongest non-background blob",
+                       GST_TYPE_NN_CLASSIFY_MODE, DEFAULT_PROP_MODE, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_SMOOTHING,
+    g_param_spec_uint ("smoothing", "Smoothing", "Average the last N results before taking the top-k, keep a "
+                       "stable label with hysteresis and post an nn-gesture message when it changes (0 = off)",
+                       0, MAX_SMOOTHING, DEFAULT_PROP_SMOOTHING, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_HYSTERESIS,
+    g_param_spec_double ("hysteresis", "Hysteresis", "With smoothing: another class must lead the stable one by "
+                         "more than this (in smoothed score) to replace it", 0.0, 1.0, DEFAULT_PROP_HYSTERESIS,
+                         rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_BACKGROUND,
+    g_param_spec_string ("background", "Background label", "mode=map: the class that means nothing there",
+                         DEFAULT_PROP_BACKGROUND, rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_LATENCY,
     g_param_spec_double ("latency", "Latency", "Mean time per inference in milliseconds, conversion included "
                          "(0 before the first)", 0.0, G_MAXDOUBLE, 0.0, ro));
@@ -581,5 +952,9 @@ gst_nn_classify_init (GstNnClassify *self)
   self->top_k = DEFAULT_PROP_TOP_K;
   self->threshold = DEFAULT_PROP_THRESHOLD;
   self->interval = DEFAULT_PROP_INFERENCE_INTERVAL;
+  self->mode = DEFAULT_PROP_MODE;
+  self->smoothing = DEFAULT_PROP_SMOOTHING;
+  self->hysteresis = DEFAULT_PROP_HYSTERESIS;
+  self->background = g_strdup (DEFAULT_PROP_BACKGROUND);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }

@@ -434,6 +434,269 @@ GST_START_TEST (test_restart)
 }
 GST_END_TEST;
 
+/* ---- smoothing, nn-gesture, class maps ------------------------------------------ */
+
+/* A model with weights we choose: built from `spec`, params[i] filled by
+ * `fill`, saved to a temporary safetensors (g_unlink and g_free it). */
+static char *
+save_model (const char *spec, void (*fill) (NnParam *p, int n))
+{
+  GError *err = NULL;
+  NnModel *m = nn_model_new_from_spec (spec, 1, &err);
+  fail_unless (m != NULL, "%s", err ? err->message : "");
+  int n = 0;
+  NnParam *p = nn_model_params (m, &n);
+  fill (p, n);
+  char *path = nn_test_write_temp ("nnclassify-chosen-XXXXXX.safetensors", "", 0);
+  fail_unless (nn_model_save (m, path, &err), "%s", err ? err->message : "");
+  nn_model_free (m);
+  return path;
+}
+
+/* Mean brightness b in [0, 1] -> logits (10 - 20b, 3, 20b - 10): "dark" below
+ * about 0.35, "mid" around 0.5, "bright" above about 0.65. */
+#define BRIGHTNESS_SPEC \
+  "{\"input\":[1,8,8],\"labels\":[\"dark\",\"mid\",\"bright\"],\"preprocess\":{\"rescale\":0.00392156862745098}," \
+  "\"layers\":[{\"name\":\"fc\",\"type\":\"dense\",\"units\":3},{\"type\":\"softmax\"}]}"
+
+static void
+fill_brightness (NnParam *p, int n)
+{
+  fail_unless_equals_int (n, 2);  /* fc.weight [3, 64], fc.bias [3] */
+  const float slope[3] = { -20.0f, 0.0f, 20.0f }, bias[3] = { 10.0f, 3.0f, -10.0f };
+  for (int c = 0; c < 3; c++) {
+    for (int i = 0; i < 64; i++)
+      p[0].data[c * 64 + i] = slope[c] / 64.0f;
+    p[1].data[c] = bias[c];
+  }
+}
+
+static GstBuffer *
+flat_frame (int w, int h, guint8 v)
+{
+  GstBuffer *b = gst_buffer_new_allocate (NULL, (gsize) w * h, NULL);
+  gst_buffer_memset (b, 0, v, (gsize) w * h);
+  return b;
+}
+
+/* Pushes frames of the given values; returns the nn-gesture messages' labels
+ * joined by spaces, and checks each names the previous one. */
+static char *
+gestures_for (GstHarness *hs, GstBus *bus, const guint8 *values, int n)
+{
+  GString *seen = g_string_new (NULL);
+  g_autofree char *last = g_strdup ("");
+  for (int i = 0; i < n; i++) {
+    GstBuffer *in = flat_frame (8, 8, values[i]);
+    GST_BUFFER_PTS (in) = i * GST_SECOND / 30;
+    fail_unless_equals_int (gst_harness_push (hs, in), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (hs));
+    GstMessage *m;
+    while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+      const GstStructure *st = gst_message_get_structure (m);
+      if (gst_structure_has_name (st, "nn-gesture")) {
+        guint64 frame;
+        fail_unless (gst_structure_get_uint64 (st, "frame", &frame));
+        fail_unless_equals_uint64 (frame, i);
+        fail_unless_equals_string (gst_structure_get_string (st, "previous"), last);
+        g_free (last);
+        last = g_strdup (gst_structure_get_string (st, "gesture"));
+        g_string_append_printf (seen, "%s%s", seen->len ? " " : "", last);
+      }
+      gst_message_unref (m);
+    }
+  }
+  return g_string_free (seen, FALSE);
+}
+
+static GstHarness *
+gesture_harness (const char *model, const char *props, GstBus **bus)
+{
+  g_autofree char *desc = g_strdup_printf ("nnclassify model=\"%s\" %s", model, props);
+  GstHarness *hs = gst_harness_new_parse (desc);
+  gst_harness_set_src_caps_str (hs, "video/x-raw,format=GRAY8,width=8,height=8,framerate=30/1");
+  *bus = gst_bus_new ();
+  gst_element_set_bus (hs->element, *bus);
+  return hs;
+}
+
+static void
+gesture_teardown (GstHarness *hs, GstBus *bus)
+{
+  gst_element_set_bus (hs->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (hs);
+}
+
+/* One-frame glitches do not flicker through; a held change does, once. */
+GST_START_TEST (test_smoothing_hysteresis)
+{
+  g_autofree char *model = save_model (BRIGHTNESS_SPEC, fill_brightness);
+  guint8 v[40];
+  for (int i = 0; i < 40; i++)
+    v[i] = i < 20 ? 20 : 128;  /* dark, then mid */
+  v[8] = 240;                   /* glitches */
+  v[14] = 128;
+  v[30] = 20;
+
+  GstBus *bus;
+  GstHarness *hs = gesture_harness (model, "smoothing=4 hysteresis=0.2", &bus);
+  g_autofree char *smoothed = gestures_for (hs, bus, v, 40);
+  fail_unless_equals_string (smoothed, "dark mid");
+  gesture_teardown (hs, bus);
+
+  /* without averaging every glitch is a gesture */
+  hs = gesture_harness (model, "smoothing=1 hysteresis=0.0", &bus);
+  g_autofree char *raw = gestures_for (hs, bus, v, 40);
+  fail_unless_equals_string (raw, "dark bright dark mid dark mid dark mid");
+  gesture_teardown (hs, bus);
+
+  /* smoothing=0 (the default): no nn-gesture at all */
+  hs = gesture_harness (model, "", &bus);
+  g_autofree char *off = gestures_for (hs, bus, v, 40);
+  fail_unless_equals_string (off, "");
+  gesture_teardown (hs, bus);
+  g_unlink (model);
+}
+GST_END_TEST;
+
+/* The meta's top-k is the smoothed one and carries the stable label. */
+GST_START_TEST (test_smoothing_meta)
+{
+  g_autofree char *model = save_model (BRIGHTNESS_SPEC, fill_brightness);
+  GstBus *bus;
+  GstHarness *hs = gesture_harness (model, "smoothing=2 hysteresis=0.5", &bus);
+  const guint8 v[] = { 20, 20, 235, 235 };
+  const char *stable[] = { NULL, "dark", "dark", "bright" };
+  for (int i = 0; i < 4; i++) {
+    GstBuffer *in = flat_frame (8, 8, v[i]);
+    fail_unless_equals_int (gst_harness_push (hs, in), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull (hs);
+    const GstStructure *s = nn_buffer_get_classification_structure (out);
+    fail_unless (s != NULL);
+    fail_unless_equals_string (gst_structure_get_string (s, "stable"), stable[i]);
+    gdouble score;
+    fail_unless (gst_structure_get_double (s, "score", &score));
+    if (i == 2) /* half dark, half bright: neither is sure */
+      fail_unless (score < 0.6, "smoothed score %f", score);
+    gst_buffer_unref (out);
+  }
+  gesture_teardown (hs, bus);
+  g_unlink (model);
+}
+GST_END_TEST;
+
+/* A 1x1 convolution as a class map: bright pixels are "object", dark ones
+ * "none"; the third class never wins. */
+#define MAP_SPEC \
+  "{\"input\":[1,8,8],\"labels\":[\"none\",\"object\",\"other\"],\"preprocess\":{\"rescale\":0.00392156862745098}," \
+  "\"layers\":[{\"name\":\"head\",\"type\":\"conv2d\",\"filters\":3,\"kernel\":1},{\"type\":\"softmax\"}]}"
+
+static void
+fill_map (NnParam *p, int n)
+{
+  fail_unless_equals_int (n, 2);  /* head.weight [3, 1, 1, 1], head.bias [3] */
+  const float w[3] = { -10.0f, 10.0f, 0.0f }, b[3] = { 5.0f, -5.0f, -8.0f };
+  for (int c = 0; c < 3; c++) {
+    p[0].data[c] = w[c];
+    p[1].data[c] = b[c];
+  }
+}
+
+/* 64x48 gray frame, dark, with bright rectangles (x, y, w, h) in 8x6 cells. */
+static GstBuffer *
+rect_frame (const int (*rects)[4], int n)
+{
+  GstBuffer *b = flat_frame (64, 48, 10);
+  GstMapInfo map;
+  gst_buffer_map (b, &map, GST_MAP_WRITE);
+  for (int r = 0; r < n; r++)
+    for (int y = rects[r][1]; y < rects[r][1] + rects[r][3]; y++)
+      memset (map.data + y * 64 + rects[r][0], 250, rects[r][2]);
+  gst_buffer_unmap (b, &map);
+  return b;
+}
+
+static GstVideoRegionOfInterestMeta *
+roi_of (GstBuffer *b)
+{
+  GstVideoRegionOfInterestMeta *roi =
+    gst_buffer_get_video_region_of_interest_meta_id (b, 0);
+  fail_unless (roi != NULL);
+  fail_unless_equals_string (g_quark_to_string (roi->roi_type), NN_CLASSIFICATION_NAME);
+  return roi;
+}
+
+GST_START_TEST (test_map_mode_box)
+{
+  g_autofree char *model = save_model (MAP_SPEC, fill_map);
+  g_autofree char *desc = g_strdup_printf ("nnclassify mode=map model=\"%s\"", model);
+  GstHarness *hs = gst_harness_new_parse (desc);
+  gst_harness_set_src_caps_str (hs, "video/x-raw,format=GRAY8,width=64,height=48,framerate=30/1");
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (hs->element, bus);
+
+  /* the larger of two blobs wins; the box is in frame pixels */
+  const int two[2][4] = { { 16, 12, 24, 18 }, { 56, 42, 8, 6 } };
+  fail_unless_equals_int (gst_harness_push (hs, rect_frame (two, 2)), GST_FLOW_OK);
+  GstBuffer *out = gst_harness_pull (hs);
+  GstVideoRegionOfInterestMeta *roi = roi_of (out);
+  fail_unless_equals_int (roi->x, 16);
+  fail_unless_equals_int (roi->y, 12);
+  fail_unless_equals_int (roi->w, 24);
+  fail_unless_equals_int (roi->h, 18);
+  const char *label;
+  gdouble score;
+  fail_unless (nn_buffer_get_classification (out, &label, NULL, &score));
+  fail_unless_equals_string (label, "object");
+  fail_unless (score > 0.99, "score %f", score);
+  gst_buffer_unref (out);
+  GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+  guint x, y, w, h;
+  fail_unless (gst_structure_get (gst_message_get_structure (m), "x", G_TYPE_UINT, &x, "y", G_TYPE_UINT, &y,
+                                  "width", G_TYPE_UINT, &w, "height", G_TYPE_UINT, &h, NULL));
+  fail_unless (x == 16 && y == 12 && w == 24 && h == 18, "message box %u %u %u %u", x, y, w, h);
+  gst_message_unref (m);
+
+  /* nothing there: the background over the whole frame */
+  fail_unless_equals_int (gst_harness_push (hs, rect_frame (two, 0)), GST_FLOW_OK);
+  out = gst_harness_pull (hs);
+  roi = roi_of (out);
+  fail_unless (roi->x == 0 && roi->y == 0 && roi->w == 64 && roi->h == 48);
+  fail_unless (nn_buffer_get_classification (out, &label, NULL, NULL));
+  fail_unless_equals_string (label, "none");
+  gst_buffer_unref (out);
+
+  gst_element_set_bus (hs->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (hs);
+  g_unlink (model);
+}
+GST_END_TEST;
+
+/* mode=map wants [classes, H, W]. */
+GST_START_TEST (test_map_mode_needs_a_map)
+{
+  GstElement *e = gst_element_factory_make ("nnclassify", NULL);
+  gst_util_set_object_arg (G_OBJECT (e), "mode", "map");
+  g_object_set (e, "model", gray_model, NULL);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (e, bus);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  GError *err = NULL;
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "class map") != NULL, "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+GST_END_TEST;
+
 static Suite *
 nnclassify_suite (void)
 {
@@ -454,6 +717,10 @@ nnclassify_suite (void)
   tcase_add_test (tc, test_bad_labels);
   tcase_add_test (tc, test_unsupported_model_input);
   tcase_add_test (tc, test_restart);
+  tcase_add_test (tc, test_smoothing_hysteresis);
+  tcase_add_test (tc, test_smoothing_meta);
+  tcase_add_test (tc, test_map_mode_box);
+  tcase_add_test (tc, test_map_mode_needs_a_map);
   return s;
 }
 

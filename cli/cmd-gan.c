@@ -250,3 +250,146 @@ cmd_train_gan (int argc, char **argv)
     return cli_fail ("train-gan", e);
   return run (&a, g, d);
 }
+
+/* ---- nn gan-score ------------------------------------------------------------- */
+
+typedef struct {
+  char *clf, *data, *train, *features;
+  int n, threads;
+  gint64 seed;
+} ScoreArgs;
+
+/* Generated images as the classifier's inputs: quantised to 8 bits, then
+ * preprocessed like any picture it is shown. */
+static float *
+generated_inputs (NnModel *g, const NnGanSpec *s, NnModel *clf, const ScoreArgs *a, int32_t *asked, GError **error)
+{
+  const NnShape *os = nn_model_output_shape (g);
+  int c = (int) os->dim[0], h = (int) os->dim[1], w = (int) os->dim[2], in = nn_gan_input_size (s), chunk = 256;
+  int64_t cin = nn_shape_numel (nn_model_input_shape (clf));
+  float *x = g_new (float, (gsize) a->n * cin), *z = g_new (float, (gsize) chunk * in);
+  guint8 *px = g_new (guint8, (gsize) c * h * w);
+  GRand *r = g_rand_new_with_seed ((guint32) a->seed);
+  gboolean ok = TRUE;
+  for (int from = 0; from < a->n && ok; from += chunk) {
+    int b = MIN (chunk, a->n - from);
+    for (int i = 0; i < b; i++) {
+      asked[from + i] = s->n_classes ? (from + i) % s->n_classes : -1;
+      nn_gan_sample_input (s, r, asked[from + i], z + (gsize) i * in);
+    }
+    const float *y = nn_model_forward (g, z, b, FALSE, error);
+    ok = y != NULL;
+    for (int i = 0; ok && i < b; i++) {
+      for (int p = 0; p < h * w; p++)
+        for (int k = 0; k < c; k++) {
+          float u = (y[((gsize) i * c + k) * h * w + p] - s->lo) / (s->hi - s->lo) * 255.0f + 0.5f;
+          px[(gsize) p * c + k] = (guint8) CLAMP (u, 0.0f, 255.0f);
+        }
+      nn_preprocess_image (nn_model_preprocess (clf), px, w, h, w * c, c == 1 ? NN_PIXEL_GRAY8 : NN_PIXEL_RGB24,
+                           x + (gsize) (from + i) * cin);
+    }
+  }
+  g_rand_free (r);
+  g_free (px);
+  g_free (z);
+  if (!ok)
+    g_clear_pointer (&x, g_free);
+  return x;
+}
+
+typedef struct {
+  NnClassifierScore s;
+  float *feats;
+  int dim;
+  double fd;
+} ScoreRow;
+
+static void
+print_row (const char *what, const ScoreRow *r, const char *asked_name)
+{
+  printf ("%-26s %8" G_GINT64_FORMAT " %10.4f %10.4f %8.3f ", what, r->s.n, r->s.mean_max_prob, r->s.class_entropy,
+          r->s.inception_score);
+  if (isnan (r->s.asked_share))
+    printf ("%10s ", "-");
+  else
+    printf ("%9.2f%% ", 100.0 * r->s.asked_share);
+  printf ("%10.3f   %s\n", r->fd, asked_name);
+}
+
+static gboolean
+score_set (NnModel *clf, const float *x, int64_t n, const int32_t *asked, const ScoreArgs *a, ScoreRow *r,
+           GError **error)
+{
+  return nn_classifier_score (clf, x, n, asked, a->features, &r->feats, &r->dim, &r->s, error);
+}
+
+static int
+score_run (ScoreArgs *a, NnModel *g, NnModel *clf)
+{
+  g_autoptr (GError) e = NULL;
+  NnGanSpec s;
+  if (!nn_gan_spec (g, &s, &e))
+    return cli_fail ("gan-score", e);
+  g_autoptr (NnDataset) test = nn_dataset_load (a->data, clf, &e);
+  g_autoptr (NnDataset) train = test && a->train ? nn_dataset_load (a->train, clf, &e) : NULL;
+  g_autofree int32_t *asked = g_new (int32_t, a->n);
+  g_autofree float *gen = test && (!a->train || train) ? generated_inputs (g, &s, clf, a, asked, &e) : NULL;
+  ScoreRow rg = { 0 }, rt = { 0 }, rr = { 0 };
+  int64_t nt = test ? MIN (test->n, (int64_t) a->n) : 0, nr = train ? MIN (train->n, (int64_t) a->n) : 0;
+  gboolean ok = gen && score_set (clf, gen, a->n, s.n_classes ? asked : NULL, a, &rg, &e) &&
+                score_set (clf, test->x, nt, test->labels, a, &rt, &e) &&
+                (!train || score_set (clf, train->x, nr, train->labels, a, &rr, &e)) &&
+                nn_frechet_distance (rg.feats, a->n, rt.feats, nt, rg.dim, &rg.fd, &e) &&
+                (!train || nn_frechet_distance (rr.feats, nr, rt.feats, nt, rr.dim, &rr.fd, &e));
+  int status = 0;
+  if (ok) {
+    rt.fd = 0.0;
+    printf ("classifier features: layer \"%s\" (%d values); Frechet distances to the test images\n", a->features,
+            rg.dim);
+    printf ("%-26s %8s %10s %10s %8s %10s %10s\n", "images", "n", "mean-max-p", "class-H", "IS", "class-ok",
+            "frechet");
+    print_row ("generated", &rg, s.n_classes ? "(class-ok: the asked-for class)" : "");
+    if (train)
+      print_row ("real (training set)", &rr, "(class-ok: accuracy)");
+    print_row ("real (test set)", &rt, "(class-ok: accuracy)");
+  } else {
+    status = cli_fail ("gan-score", e);
+  }
+  g_free (rg.feats);
+  g_free (rt.feats);
+  g_free (rr.feats);
+  nn_gan_spec_clear (&s);
+  return status;
+}
+
+int
+cmd_gan_score (int argc, char **argv)
+{
+  ScoreArgs a = { .n = 10000, .seed = 1, .features = (char *) "fc1_relu" };
+  GOptionEntry entries[] = {
+    { "classifier", 'c', 0, G_OPTION_ARG_FILENAME, &a.clf, "The classifier that judges the images", "MODEL" },
+    { "data", 'd', 0, G_OPTION_ARG_STRING, &a.data, "Real test images (idx:PREFIX, folder:DIR)", "SOURCE" },
+    { "train", 0, 0, G_OPTION_ARG_STRING, &a.train, "Real training images, for the train-test reference distance", "SOURCE" },
+    { "features", 0, 0, G_OPTION_ARG_STRING, &a.features, "Classifier layer whose output are the features (default fc1_relu)", "LAYER" },
+    { "count", 'n', 0, G_OPTION_ARG_INT, &a.n, "Images per set (default 10000)", "N" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &a.seed, "Random seed (default 1)", "S" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "Threads for matrix products", "N" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("GENERATOR - score generated images with a classifier");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  int status = 0;
+  if (!cli_parse (ctx, &argc, &argv, &status))
+    return status;
+  if (argc != 2 || !a.clf || !a.data)
+    return cli_usage ("gan-score", "expected GENERATOR, --classifier MODEL and --data SOURCE");
+  if (a.n < 2)
+    return cli_usage ("gan-score", "-n must be >= 2");
+  cli_threads (a.threads);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (NnModel) g = nn_model_load (argv[1], &e);
+  g_autoptr (NnModel) clf = g ? nn_model_load (a.clf, &e) : NULL;
+  if (!clf)
+    return cli_fail ("gan-score", e);
+  return score_run (&a, g, clf);
+}

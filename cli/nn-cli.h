@@ -27,3 +27,4 @@ int cmd_info (int argc, char **argv);
 int cmd_run (int argc, char **argv);
 int cmd_train_gan (int argc, char **argv);
 int cmd_generate (int argc, char **argv);
+int cmd_gan_score (int argc, char **argv);

@@ -141,6 +141,11 @@ nn_gan_sample_input (const NnGanSpec *s, GRand *rng, int cls, float *input)
 void
 nn_gan_slerp (const float *a, const float *b, int dim, float t, float *out)
 {
+  /* the ends exactly, so a walk passes through its random points */
+  if (t <= 0.0f || t >= 1.0f) {
+    memmove (out, t <= 0.0f ? a : b, sizeof (float) * dim);
+    return;
+  }
   double ab = 0, aa = 0, bb = 0;
   for (int i = 0; i < dim; i++) {
     ab += (double) a[i] * b[i];

@@ -1,6 +1,7 @@
 /* The "nn" plugin: neural-network elements built on libnn. */
 #include "gstnnclassify.h"
 #include "gstnnoverlay.h"
+#include "gstnngansrc.h"
 #include "gstnnvideoclassify.h"
 
 static gboolean
@@ -9,6 +10,7 @@ plugin_init (GstPlugin *plugin)
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER (nnclassify, plugin);
   ret |= GST_ELEMENT_REGISTER (nnoverlay, plugin);
+  ret |= GST_ELEMENT_REGISTER (nngansrc, plugin);
   ret |= GST_ELEMENT_REGISTER (nnvideoclassify, plugin);
   return ret;
 }

@@ -102,7 +102,7 @@ print_json (NnModel *m, const NnEvalResult *r, NnLossKind loss)
 int
 cmd_eval (int argc, char **argv)
 {
-  char *data = NULL, *loss_name = NULL;
+  g_autofree char *data = NULL, *loss_name = NULL;
   gboolean json = FALSE;
   int batch = 256, threads = 0;
   GOptionEntry entries[] = {

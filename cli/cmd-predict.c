@@ -104,7 +104,7 @@ predict_image (Predict *p, const char *path, float *x, GError **error)
 int
 cmd_predict (int argc, char **argv)
 {
-  char *format = NULL;
+  g_autofree char *format = NULL;
   GOptionEntry entries[] = {
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "csv (output vector / file,label,score) or json", "csv|json" },
     { NULL }

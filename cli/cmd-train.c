@@ -80,6 +80,24 @@ typedef struct {
   gboolean nesterov;
 } TrainArgs;
 
+static char default_optimizer[] = "adam";
+
+/* GOption hands out copies of string arguments */
+static void
+train_args_clear (TrainArgs *a)
+{
+  if (a->optimizer != default_optimizer)
+    g_free (a->optimizer);
+  g_free (a->data);
+  g_free (a->val);
+  g_free (a->weights);
+  g_free (a->loss);
+  g_free (a->out);
+  g_free (a->log);
+  g_free (a->augment);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TrainArgs, train_args_clear)
+
 static gboolean
 load_data (NnModel *m, TrainArgs *a, NnDataset **train, NnDataset **val, GError **error)
 {
@@ -143,7 +161,7 @@ build_model (const char *path, TrainArgs *a, GError **error)
 int
 cmd_train (int argc, char **argv)
 {
-  TrainArgs a = { .optimizer = (char *) "adam", .epochs = 10, .batch = 32, .seed = 1, .momentum = 0.9, .rho = 0.9,
+  g_auto (TrainArgs) a = { .optimizer = default_optimizer, .epochs = 10, .batch = 32, .seed = 1, .momentum = 0.9, .rho = 0.9,
                   .beta1 = 0.9, .beta2 = 0.999 };
   GOptionEntry entries[] = {
     { "data", 'd', 0, G_OPTION_ARG_STRING, &a.data, "Training data: csv:FILE, idx:PREFIX or folder:DIR", "SOURCE" },

@@ -14,6 +14,7 @@ typedef struct {
   const char *const *labels; /* (n_labels) */
   double       fps;          /* video: frames kept per second, 0 = all (preprocess "fps") */
   int          clips;        /* video: most clips per video (preprocess "clips"), 0 = 1 */
+  const char  *vocab;        /* text: the spec's "vocab" string (UTF-8 characters in index order), or NULL */
 } NnDataTarget;
 
 /* Dispatch on the URI scheme (csv:, idx:, folder:). */
@@ -21,6 +22,10 @@ NnDataset *nn_data_load_uri (const char *uri, const NnDataTarget *t, GError **er
 NnDataset *nn_data_load_csv (const char *path, const NnDataTarget *t, GError **error);
 NnDataset *nn_data_load_idx (const char *prefix, const NnDataTarget *t, GError **error);
 NnDataset *nn_data_load_folder (const char *dir, const NnDataTarget *t, GError **error);
+/* text:FILE, next-character windows over t->vocab (text.c). */
+NnDataset *nn_data_load_text (const char *path, const NnDataTarget *t, GError **error);
+/* The spec's top-level "vocab" string (transfer full), or NULL. */
+char *nn_data_spec_vocab (const NnModel *m);
 /* folder: for [T, C, H, W] inputs, one sample per clip of each video (video.c). */
 NnDataset *nn_data_load_video_folder (const char *dir, const NnDataTarget *t, GError **error);
 /* Fill t->fps and t->clips from the model's "preprocess". */

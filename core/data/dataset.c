@@ -61,13 +61,14 @@ nn_data_load_uri (const char *uri, const NnDataTarget *t, GError **error)
     { "csv:", nn_data_load_csv },
     { "idx:", nn_data_load_idx },
     { "folder:", nn_data_load_folder },
+    { "text:", nn_data_load_text },
   };
   g_return_val_if_fail (uri && t, NULL);
   for (gsize i = 0; i < G_N_ELEMENTS (schemes); i++)
     if (g_str_has_prefix (uri, schemes[i].scheme))
       return schemes[i].load (uri + strlen (schemes[i].scheme), t, error);
   g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
-               "%s: unknown dataset URI; expected csv:FILE, idx:PREFIX or folder:DIR", uri);
+               "%s: unknown dataset URI; expected csv:FILE, idx:PREFIX, folder:DIR or text:FILE", uri);
   return NULL;
 }
 
@@ -86,6 +87,8 @@ nn_dataset_load (const char *uri, const NnModel *m, GError **error)
   t.labels = labels;
   if (!nn_data_video_sampling (m, &t, error))
     return NULL;
+  g_autofree char *vocab = nn_data_spec_vocab (m);
+  t.vocab = vocab;
   return nn_data_load_uri (uri, &t, error);
 }
 

@@ -56,6 +56,8 @@ generate_images (NnModel *g, const GenerateArgs *a)
 int
 cmd_generate (int argc, char **argv)
 {
+  if (generate_text_wanted (argc, argv))
+    return cmd_generate_text (argc, argv);
   GenerateArgs a = { .n = 64, .seed = 1 };
   GOptionEntry entries[] = {
     { "count", 'n', 0, G_OPTION_ARG_INT, &a.n, "How many samples (default 64)", "N" },

@@ -27,4 +27,8 @@ int cmd_info (int argc, char **argv);
 int cmd_run (int argc, char **argv);
 int cmd_train_gan (int argc, char **argv);
 int cmd_generate (int argc, char **argv);
+/* nn generate on a character-level model (generate-text.c): wanted when the
+ * arguments name a text model or use its options. */
+gboolean generate_text_wanted (int argc, char **argv);
+int cmd_generate_text (int argc, char **argv);
 int cmd_gan_score (int argc, char **argv);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages gst-nn needs. Idempotent: when everything is
 # already there it only runs dpkg-query and returns in well under a second.
-# Usage: scripts/install-deps.sh [--dev]   (--dev adds python3-torch for fixtures/benchmarks)
+# Usage: scripts/install-deps.sh [--dev]   (--dev adds python3-torch for fixtures/benchmarks, fortunes for the char-LSTM corpus)
 set -euo pipefail
 
 pkgs=(gcc libc6-dev meson ninja-build pkg-config check
@@ -11,7 +11,7 @@ pkgs=(gcc libc6-dev meson ninja-build pkg-config check
       gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
       libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
       dataset-fashion-mnist)
-if [ "${1:-}" = "--dev" ]; then pkgs+=(python3-torch python3-numpy hyperfine); fi
+if [ "${1:-}" = "--dev" ]; then pkgs+=(python3-torch python3-numpy hyperfine fortunes); fi
 
 missing=()
 for p in "${pkgs[@]}"; do

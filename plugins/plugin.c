@@ -1,6 +1,7 @@
 /* The "nn" plugin: neural-network elements built on libnn. */
 #include "gstnnclassify.h"
 #include "gstnnoverlay.h"
+#include "gstnncapture.h"
 #include "gstnngansrc.h"
 #include "gstnnvideoclassify.h"
 
@@ -10,6 +11,7 @@ plugin_init (GstPlugin *plugin)
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER (nnclassify, plugin);
   ret |= GST_ELEMENT_REGISTER (nnoverlay, plugin);
+  ret |= GST_ELEMENT_REGISTER (nncapture, plugin);
   ret |= GST_ELEMENT_REGISTER (nngansrc, plugin);
   ret |= GST_ELEMENT_REGISTER (nnvideoclassify, plugin);
   return ret;

@@ -1,0 +1,228 @@
+/* nncapture: files in the folder: layout, label changes, interval, count,
+ * numbering after existing files, lossless pixels, errors. */
+#include <string.h>
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <glib/gstdio.h>
+#include <nn/nn.h>
+
+#include "nn-test-util.h"
+
+#define W 12
+#define H 10
+
+static GstHarness *
+capture_harness (const char *dir, const char *props, GstVideoFormat fmt)
+{
+  g_autofree char *desc = g_strdup_printf ("nncapture location=\"%s\" %s", dir, props);
+  GstHarness *hs = gst_harness_new_parse (desc);
+  g_autofree char *caps = nn_test_caps_string (fmt, W, H);
+  gst_harness_set_src_caps_str (hs, caps);
+  return hs;
+}
+
+/* RGB frame whose pixel (x, y) is (x * 20 + seed, y * 20, 255 - seed). */
+static GstBuffer *
+rgb_frame (guint8 seed)
+{
+  GstBuffer *b = gst_buffer_new_allocate (NULL, W * H * 3, NULL);
+  GstMapInfo map;
+  gst_buffer_map (b, &map, GST_MAP_WRITE);
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      map.data[(y * W + x) * 3] = (guint8) (x * 20 + seed);
+      map.data[(y * W + x) * 3 + 1] = (guint8) (y * 20);
+      map.data[(y * W + x) * 3 + 2] = (guint8) (255 - seed);
+    }
+  gst_buffer_unmap (b, &map);
+  return b;
+}
+
+static void
+push (GstHarness *hs, GstBuffer *in)
+{
+  fail_unless_equals_int (gst_harness_push (hs, in), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (hs));
+}
+
+static int
+count_files (const char *dir, const char *label)
+{
+  g_autofree char *sub = g_build_filename (dir, label, NULL);
+  g_autoptr (GDir) d = g_dir_open (sub, 0, NULL);
+  int n = 0;
+  while (d && g_dir_read_name (d))
+    n++;
+  return n;
+}
+
+static void
+expect_pixels (const char *dir, const char *label, const char *file, guint8 seed)
+{
+  g_autofree char *path = g_build_filename (dir, label, file, NULL);
+  NnPreprocess p = { 3, H, W, 1.0f, { 0, 0, 0 }, { 1, 1, 1 } };
+  float px[3 * W * H];
+  GError *e = NULL;
+  fail_unless (nn_image_load (path, &p, px, &e), "%s", e ? e->message : "");
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      fail_unless_equals_int ((int) px[y * W + x], (guint8) (x * 20 + seed));
+      fail_unless_equals_int ((int) px[W * H + y * W + x], (guint8) (y * 20));
+      fail_unless_equals_int ((int) px[2 * W * H + y * W + x], (guint8) (255 - seed));
+    }
+}
+
+static void
+remove_tree (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name (d))) {
+    g_autofree char *p = g_build_filename (dir, name, NULL);
+    if (g_file_test (p, G_FILE_TEST_IS_DIR))
+      remove_tree (p);
+    else
+      g_unlink (p);
+  }
+  g_rmdir (dir);
+}
+
+GST_START_TEST (test_properties)
+{
+  GstElement *e = gst_element_factory_make ("nncapture", NULL);
+  fail_unless (e != NULL);
+  g_autofree char *location = NULL, *label = NULL;
+  guint interval, count;
+  g_object_get (e, "location", &location, "label", &label, "interval", &interval, "count", &count, NULL);
+  fail_unless_equals_string (location, "capture");
+  fail_unless_equals_string (label, "unlabelled");
+  fail_unless_equals_int (interval, 1);
+  fail_unless_equals_int (count, 0);
+  GParamSpec *ps = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "label");
+  fail_unless (ps->flags & GST_PARAM_MUTABLE_PLAYING);
+  gst_object_unref (e);
+}
+GST_END_TEST;
+
+/* interval=2 count=3: frames 0, 2, 4 of "a"; then done once; "b" starts afresh. */
+GST_START_TEST (test_labels_interval_count)
+{
+  g_autofree char *dir = g_dir_make_tmp ("nncapture-XXXXXX", NULL);
+  GstHarness *hs = capture_harness (dir, "label=a interval=2 count=3", GST_VIDEO_FORMAT_RGB);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (hs->element, bus);
+  for (guint8 i = 0; i < 10; i++)
+    push (hs, rgb_frame (i));
+  fail_unless_equals_int (count_files (dir, "a"), 3);
+  expect_pixels (dir, "a", "00000.png", 0);
+  expect_pixels (dir, "a", "00001.png", 2);
+  expect_pixels (dir, "a", "00002.png", 4);
+
+  int saved = 0, done = 0;
+  GstMessage *m;
+  while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *s = gst_message_get_structure (m);
+    if (gst_structure_has_name (s, "nn-capture")) {
+      guint64 frame;
+      fail_unless (gst_structure_get_uint64 (s, "frame", &frame));
+      fail_unless_equals_uint64 (frame, saved * 2);
+      fail_unless_equals_string (gst_structure_get_string (s, "label"), "a");
+      fail_unless (g_str_has_suffix (gst_structure_get_string (s, "path"), ".png"));
+      saved++;
+    } else if (gst_structure_has_name (s, "nn-capture-done")) {
+      done++;
+    }
+    gst_message_unref (m);
+  }
+  fail_unless_equals_int (saved, 3);
+  fail_unless_equals_int (done, 1);
+
+  /* a new label while playing */
+  GstElement *c = gst_harness_find_element (hs, "nncapture");
+  g_object_set (c, "label", "b", NULL);
+  gst_object_unref (c);
+  push (hs, rgb_frame (50));
+  push (hs, rgb_frame (51));
+  fail_unless_equals_int (count_files (dir, "b"), 1);
+  expect_pixels (dir, "b", "00000.png", 50);
+  fail_unless_equals_int (count_files (dir, "a"), 3);
+
+  gst_element_set_bus (hs->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (hs);
+
+  /* a second session adds after the existing files */
+  hs = capture_harness (dir, "label=a", GST_VIDEO_FORMAT_RGB);
+  push (hs, rgb_frame (99));
+  gst_harness_teardown (hs);
+  fail_unless_equals_int (count_files (dir, "a"), 4);
+  expect_pixels (dir, "a", "00003.png", 99);
+  remove_tree (dir);
+}
+GST_END_TEST;
+
+/* Other layouts land as the same RGB (or gray) pixels. */
+GST_START_TEST (test_formats)
+{
+  g_autofree char *dir = g_dir_make_tmp ("nncapture-XXXXXX", NULL);
+  const GstVideoFormat fmts[] = { GST_VIDEO_FORMAT_BGRx, GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_GRAY8 };
+  for (guint i = 0; i < G_N_ELEMENTS (fmts); i++) {
+    const char *name = gst_video_format_to_string (fmts[i]);
+    g_autofree char *props = g_strdup_printf ("label=%s", name);
+    GstHarness *hs = capture_harness (dir, props, fmts[i]);
+    push (hs, nn_test_gray_frame (fmts[i], W, H, 3));
+    gst_harness_teardown (hs);
+    g_autofree char *path = g_build_filename (dir, name, "00000.png", NULL);
+    NnPreprocess p = { 3, H, W, 1.0f, { 0, 0, 0 }, { 1, 1, 1 } };
+    float px[3 * W * H];
+    GError *e = NULL;
+    fail_unless (nn_image_load (path, &p, px, &e), "%s", e ? e->message : "");
+    for (int c = 0; c < 3; c++)
+      for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+          fail_unless_equals_int ((int) px[c * W * H + y * W + x], nn_test_gray (x, y, 3));
+  }
+  remove_tree (dir);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_unwritable_location)
+{
+  g_autofree char *file = nn_test_write_temp ("nncapture-file-XXXXXX", "x", 1);
+  g_autofree char *desc = g_strdup_printf ("nncapture location=\"%s\" label=a", file);
+  GstHarness *hs = gst_harness_new_parse (desc);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (hs->element, bus);
+  g_autofree char *caps = nn_test_caps_string (GST_VIDEO_FORMAT_RGB, W, H);
+  gst_harness_set_src_caps_str (hs, caps);
+  fail_unless_equals_int (gst_harness_push (hs, rgb_frame (0)), GST_FLOW_ERROR);
+  GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (m != NULL);
+  GError *err = NULL;
+  gst_message_parse_error (m, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE), "%s", err->message);
+  fail_unless (strstr (err->message, file) != NULL, "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (m);
+  gst_element_set_bus (hs->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (hs);
+  g_unlink (file);
+}
+GST_END_TEST;
+
+static Suite *
+nncapture_suite (void)
+{
+  Suite *s = suite_create ("nncapture");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_properties);
+  tcase_add_test (tc, test_labels_interval_count);
+  tcase_add_test (tc, test_formats);
+  tcase_add_test (tc, test_unwritable_location);
+  return s;
+}
+
+GST_CHECK_MAIN (nncapture);

@@ -5,7 +5,9 @@
  * Draws the classification that nnclassify attached upstream: the best label
  * and its score as text, and one bar per top-k class. Frames without a result
  * of their own (with nnclassify's inference-interval > 1, or under its
- * threshold) show the latest result seen. The text uses an embedded bitmap
+ * threshold) show the latest result seen. When the result covers only part
+ * of the frame (nnclassify mode=map), its box is outlined and labelled as
+ * well. The text uses an embedded bitmap
  * font scaled with the frame size, so it needs no fonts installed. On YUV
  * formats only the luma is drawn.
  *
@@ -16,6 +18,8 @@
  * ]|
  */
 #include "gstnnoverlay.h"
+
+#include <string.h>
 
 #include "nn-classification-meta.h"
 #include "nndraw.h"
@@ -37,12 +41,14 @@ enum {
 static const NnColor text_color = { 255, 255, 255 };
 static const NnColor bar_color = { 40, 220, 90 };
 static const NnColor track_color = { 70, 70, 70 };
+static const NnColor box_color = { 255, 200, 0 };
 
 struct _GstNnOverlay {
   GstVideoFilter parent;
 
   guint scale;             /* property, under the object lock; 0 = auto */
   GstStructure *last;      /* latest result seen (streaming thread only) */
+  gint box[4];             /* its region x, y, w, h */
 };
 
 G_DEFINE_TYPE (GstNnOverlay, gst_nn_overlay, GST_TYPE_VIDEO_FILTER);
@@ -100,15 +106,51 @@ draw_result (GstVideoFrame *f, const GstStructure *s, int sc)
   }
 }
 
+/* The region of the buffer's classification (the frame for whole-frame results). */
+static const GstStructure *
+classification_region (GstBuffer *buf, gint box[4])
+{
+  gpointer state = NULL;
+  GstMeta *m;
+  GQuark type = g_quark_from_static_string (NN_CLASSIFICATION_NAME);
+  while ((m = gst_buffer_iterate_meta_filtered (buf, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) m;
+    GstStructure *s = roi->roi_type == type ? gst_video_region_of_interest_meta_get_param (roi, NN_CLASSIFICATION_NAME) : NULL;
+    if (!s)
+      continue;
+    box[0] = roi->x, box[1] = roi->y, box[2] = roi->w, box[3] = roi->h;
+    return s;
+  }
+  return NULL;
+}
+
+/* An outline `t` pixels thick with the label above it (inside when at the top). */
+static void
+draw_box (GstVideoFrame *f, const gint b[4], const GstStructure *s, int sc)
+{
+  const int t = MAX (1, sc);
+  nn_draw_rect (f, b[0], b[1], b[2], t, box_color);
+  nn_draw_rect (f, b[0], b[1] + b[3] - t, b[2], t, box_color);
+  nn_draw_rect (f, b[0], b[1], t, b[3], box_color);
+  nn_draw_rect (f, b[0] + b[2] - t, b[1], t, b[3], box_color);
+  const char *label = gst_structure_get_string (s, "label");
+  const int ch = NN_FONT_CELL_H * sc;
+  int y = b[1] >= ch + t ? b[1] - ch - t : b[1] + 2 * t;
+  nn_draw_shade (f, b[0], y, nn_text_width (label ? label : "?", sc, MAX_LABEL_CHARS) + 2 * t, ch);
+  nn_draw_text (f, b[0] + t, y, sc, label ? label : "?", MAX_LABEL_CHARS, box_color);
+}
+
 static GstFlowReturn
 gst_nn_overlay_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *frame)
 {
   GstNnOverlay *self = GST_NN_OVERLAY (filter);
-  const GstStructure *s = nn_buffer_get_classification_structure (frame->buffer);
+  gint box[4];
+  const GstStructure *s = classification_region (frame->buffer, box);
   if (s) {
     if (self->last)
       gst_structure_free (self->last);
     self->last = gst_structure_copy (s);
+    memcpy (self->box, box, sizeof box);
   }
   if (!self->last)
     return GST_FLOW_OK;
@@ -116,6 +158,10 @@ gst_nn_overlay_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *frame)
   GST_OBJECT_LOCK (self);
   int sc = self->scale ? (int) self->scale : auto_scale (frame);
   GST_OBJECT_UNLOCK (self);
+  gboolean whole = self->box[0] == 0 && self->box[1] == 0 && self->box[2] >= GST_VIDEO_FRAME_WIDTH (frame) &&
+                   self->box[3] >= GST_VIDEO_FRAME_HEIGHT (frame);
+  if (!whole)
+    draw_box (frame, self->box, self->last, sc);
   draw_result (frame, self->last, sc);
   return GST_FLOW_OK;
 }

@@ -192,6 +192,43 @@ GST_START_TEST (test_after_nnclassify)
 }
 GST_END_TEST;
 
+/* A result with a region (nnclassify mode=map): its outline is drawn in the
+ * box colour, the inside of the box and the rest of the frame stay as they
+ * were (the result panel aside). */
+GST_START_TEST (test_draws_region_box)
+{
+  const int w = 224, h = 224, bx = 120, by = 110, bw = 60, bh = 50;
+  GstHarness *hs = overlay_harness ("scale=2", GST_VIDEO_FORMAT_RGB, w, h);
+  GstBuffer *in = nn_test_gray_frame (GST_VIDEO_FORMAT_RGB, w, h, 5);
+  const char *labels[] = { "palm" };
+  const gint idx[] = { 4 };
+  const gdouble scores[] = { 0.9 };
+  GstVideoRegionOfInterestMeta *roi =
+    gst_buffer_add_video_region_of_interest_meta (in, NN_CLASSIFICATION_NAME, bx, by, bw, bh);
+  gst_video_region_of_interest_meta_add_param (roi, nn_classification_new (1, labels, idx, scores));
+  GstBuffer *orig, *out = push_pull (hs, in, &orig);
+  GstMapInfo map;
+  gst_buffer_map (out, &map, GST_MAP_READ);
+  const int corners[][2] = { { bx, by + bh - 1 }, { bx + bw - 1, by + bh - 1 }, { bx + bw / 2, by + bh - 1 },
+                             { bx, by + bh / 2 }, { bx + bw - 1, by + bh / 2 } };
+  for (guint i = 0; i < G_N_ELEMENTS (corners); i++) {
+    const guint8 *p = map.data + (corners[i][1] * w + corners[i][0]) * 3;
+    fail_unless (p[0] == 255 && p[1] == 200 && p[2] == 0, "outline at (%d, %d) is %d %d %d", corners[i][0],
+                 corners[i][1], p[0], p[1], p[2]);
+  }
+  gst_buffer_unmap (out, &map);
+  /* the label sits above the box; inside and below nothing changes */
+  fail_unless_equals_int (count_changed (orig, out, GST_VIDEO_FORMAT_RGB, w, h, bx + 2, by + 2, bx + bw - 2,
+                                         by + bh - 2), 0);
+  fail_unless_equals_int (count_changed (orig, out, GST_VIDEO_FORMAT_RGB, w, h, 0, by + bh, w, h), 0);
+  fail_unless (count_changed (orig, out, GST_VIDEO_FORMAT_RGB, w, h, bx, by - 16, bx + bw, by) > 0,
+               "no label above the box");
+  gst_buffer_unref (orig);
+  gst_buffer_unref (out);
+  gst_harness_teardown (hs);
+}
+GST_END_TEST;
+
 static Suite *
 nnoverlay_suite (void)
 {
@@ -205,6 +242,7 @@ nnoverlay_suite (void)
   tcase_add_test (tc, test_remembers_last_result);
   tcase_add_test (tc, test_scale);
   tcase_add_test (tc, test_after_nnclassify);
+  tcase_add_test (tc, test_draws_region_box);
   return s;
 }
 

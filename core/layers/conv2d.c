@@ -144,19 +144,22 @@ conv_create (NnLayer *l, JsonObject *spec, GError **error)
   return TRUE;
 }
 
-/* The unfolding does not depend on the batch, so one sample's worth is enough. */
+/* Forward keeps every sample's unfolding (n, C*kh*kw, OH*OW) so backward
+ * does not unfold again; the column gradient is one sample's worth. */
 static gboolean
 conv_reserve (NnLayer *l, int n, GError **error)
 {
   NnConv2d *cv = (NnConv2d *) l;
-  if (cv->col || conv_pointwise (&cv->p))
+  if (conv_pointwise (&cv->p))
     return TRUE;
   gsize sz = (gsize) (conv_k (&cv->p) * conv_ohw (&cv->p));
-  cv->col = g_try_new (float, sz);
-  cv->dcol = g_try_new (float, sz);
+  g_free (cv->col);
+  cv->col = g_try_new (float, sz * n);
+  if (!cv->dcol)
+    cv->dcol = g_try_new (float, sz);
   if (!cv->col || !cv->dcol) {
     g_set_error (error, NN_ERROR, NN_ERROR_FAILED, "layer \"%s\": cannot allocate %" G_GSIZE_FORMAT
-                 " floats of im2col scratch", l->name, 2 * sz);
+                 " floats of im2col scratch", l->name, sz * (n + 1));
     return FALSE;
   }
   return TRUE;
@@ -173,6 +176,17 @@ conv_init (NnLayer *l, GRand *rng)
     nn_fill_uniform (cv->b, cv->p.f, bound, rng);
 }
 
+/* Output columns [lo, hi) of kernel column kj read inside the row; the rest
+ * read padding. */
+static void
+valid_cols (const NnConv2dParams *p, int kj, int *lo, int *hi)
+{
+  int first = p->pl - kj, last = p->w + p->pl - kj;   /* need first <= ox*sw < last */
+  *lo = first <= 0 ? 0 : (first + p->sw - 1) / p->sw;
+  *hi = last <= 0 ? 0 : MIN (p->ow, (last + p->sw - 1) / p->sw);
+  *lo = MIN (*lo, *hi);
+}
+
 /* x (C, H, W) -> col (C*kh*kw, OH*OW); padding reads as zero. */
 static void
 im2col (const NnConv2dParams *p, const float *x, float *col)
@@ -182,6 +196,8 @@ im2col (const NnConv2dParams *p, const float *x, float *col)
       for (int kj = 0; kj < p->kw; kj++) {
         float *row = col + (((int64_t) c * p->kh + ki) * p->kw + kj) * conv_ohw (p);
         const float *plane = x + (int64_t) c * p->h * p->w;
+        int lo, hi;
+        valid_cols (p, kj, &lo, &hi);
         for (int oy = 0; oy < p->oh; oy++) {
           int iy = oy * p->sh + ki - p->pt;
           float *r = row + (int64_t) oy * p->ow;
@@ -189,10 +205,14 @@ im2col (const NnConv2dParams *p, const float *x, float *col)
             memset (r, 0, sizeof (float) * p->ow);
             continue;
           }
-          for (int ox = 0; ox < p->ow; ox++) {
-            int ix = ox * p->sw + kj - p->pl;
-            r[ox] = ix >= 0 && ix < p->w ? plane[(int64_t) iy * p->w + ix] : 0.0f;
-          }
+          const float *src = plane + (int64_t) iy * p->w + kj - p->pl;
+          memset (r, 0, sizeof (float) * lo);
+          if (p->sw == 1)
+            memcpy (r + lo, src + lo, sizeof (float) * (hi - lo));
+          else
+            for (int ox = lo; ox < hi; ox++)
+              r[ox] = src[ox * p->sw];
+          memset (r + hi, 0, sizeof (float) * (p->ow - hi));
         }
       }
 }
@@ -207,21 +227,21 @@ col2im (const NnConv2dParams *p, const float *col, float *dx)
       for (int kj = 0; kj < p->kw; kj++) {
         const float *row = col + (((int64_t) c * p->kh + ki) * p->kw + kj) * conv_ohw (p);
         float *plane = dx + (int64_t) c * p->h * p->w;
+        int lo, hi;
+        valid_cols (p, kj, &lo, &hi);
         for (int oy = 0; oy < p->oh; oy++) {
           int iy = oy * p->sh + ki - p->pt;
           if (iy < 0 || iy >= p->h)
             continue;
           const float *r = row + (int64_t) oy * p->ow;
-          for (int ox = 0; ox < p->ow; ox++) {
-            int ix = ox * p->sw + kj - p->pl;
-            if (ix >= 0 && ix < p->w)
-              plane[(int64_t) iy * p->w + ix] += r[ox];
-          }
+          float *dst = plane + (int64_t) iy * p->w + kj - p->pl;
+          for (int ox = lo; ox < hi; ox++)
+            dst[ox * p->sw] += r[ox];
         }
       }
 }
 
-/* x (n, C, H, W) -> y (n, F, OH, OW); caches nothing, backward unfolds again. */
+/* x (n, C, H, W) -> y (n, F, OH, OW); keeps the unfolded inputs for backward. */
 static void
 conv_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
 {
@@ -233,8 +253,8 @@ conv_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
     float *yi = y + i * p->f * ohw;
     const float *col = xi;
     if (!conv_pointwise (p)) {
-      im2col (p, xi, cv->col);
-      col = cv->col;
+      im2col (p, xi, cv->col + i * k * ohw);
+      col = cv->col + i * k * ohw;
     }
     for (int f = 0; f < p->f; f++)
       for (int64_t j = 0; j < ohw; j++)
@@ -254,12 +274,9 @@ conv_backward (NnLayer *l, const float *x, const float *y, const float *dy, floa
   int64_t k = conv_k (p), ohw = conv_ohw (p), in_sz = (int64_t) p->c * p->h * p->w;
   gboolean pw = conv_pointwise (p);
   for (int i = 0; i < n; i++) {
-    const float *xi = x + i * in_sz, *dyi = dy + i * p->f * ohw;
-    const float *col = xi;
-    if (!pw) {
-      im2col (p, xi, cv->col);
-      col = cv->col;
-    }
+    const float *dyi = dy + i * p->f * ohw;
+    /* the forward of this batch left sample i unfolded here */
+    const float *col = pw ? x + i * in_sz : cv->col + i * k * ohw;
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, p->f, (int) k, (int) ohw, 1.0f, dyi, (int) ohw,
                  col, (int) ohw, 1.0f, dw, (int) k);
     for (int f = 0; db && f < p->f; f++)

@@ -69,10 +69,12 @@ static gboolean
 parse_preprocess (NnModel *m, JsonObject *root, GError **error)
 {
   NnPreprocess *p = &m->pre;
-  if (m->input.ndim == 3) {
-    p->channels = m->input.dim[0];
-    p->height = m->input.dim[1];
-    p->width = m->input.dim[2];
+  if (m->input.ndim >= 3) {
+    /* [C, H, W] images, [T, C, H, W] clips: the frame is the last three */
+    int d = m->input.ndim - 3;
+    p->channels = m->input.dim[d];
+    p->height = m->input.dim[d + 1];
+    p->width = m->input.dim[d + 2];
   } else {
     /* a flat input of a square size is a flattened gray image (MNIST's [784]) */
     int64_t n = nn_shape_numel (&m->input), side = (int64_t) llround (sqrt ((double) n));

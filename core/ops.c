@@ -24,8 +24,11 @@ nn_linear_forward (const float *x, const float *w, const float *b, float *y, int
     for (int i = 0; i < n; i++)
       memcpy (y + (int64_t) i * out, b, sizeof (float) * out);
   }
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, x, in, w, in,
-               b ? 1.0f : 0.0f, y, out);
+  if (n == 1) /* batch 1 (streaming, elements): gemv reads W once, gemm would pack it first */
+    cblas_sgemv (CblasRowMajor, CblasNoTrans, out, in, 1.0f, w, in, x, 1, b ? 1.0f : 0.0f, y, 1);
+  else
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, x, in, w, in,
+                 b ? 1.0f : 0.0f, y, out);
 }
 
 void

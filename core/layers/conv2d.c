@@ -205,14 +205,18 @@ im2col (const NnConv2dParams *p, const float *x, float *col)
             memset (r, 0, sizeof (float) * p->ow);
             continue;
           }
+          /* rows are short (tens of floats): plain loops beat library calls */
           const float *src = plane + (int64_t) iy * p->w + kj - p->pl;
-          memset (r, 0, sizeof (float) * lo);
+          for (int ox = 0; ox < lo; ox++)
+            r[ox] = 0.0f;
           if (p->sw == 1)
-            memcpy (r + lo, src + lo, sizeof (float) * (hi - lo));
+            for (int ox = lo; ox < hi; ox++)
+              r[ox] = src[ox];
           else
             for (int ox = lo; ox < hi; ox++)
               r[ox] = src[ox * p->sw];
-          memset (r + hi, 0, sizeof (float) * (p->ow - hi));
+          for (int ox = hi; ox < p->ow; ox++)
+            r[ox] = 0.0f;
         }
       }
 }

@@ -106,7 +106,7 @@ cmd_eval (int argc, char **argv)
   gboolean json = FALSE;
   int batch = 256, threads = 0;
   GOptionEntry entries[] = {
-    { "data", 'd', 0, G_OPTION_ARG_STRING, &data, "Data: csv:FILE, idx:PREFIX or folder:DIR", "SOURCE" },
+    { "data", 'd', 0, G_OPTION_ARG_STRING, &data, "Data: csv:FILE, idx:PREFIX, folder:DIR or text:FILE", "SOURCE" },
     { "loss", 0, 0, G_OPTION_ARG_STRING, &loss_name, "sse, mse, bce or cce (default: from the last layer)", "NAME" },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size (default 256)", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },

@@ -164,7 +164,7 @@ cmd_train (int argc, char **argv)
   g_auto (TrainArgs) a = { .optimizer = default_optimizer, .epochs = 10, .batch = 32, .seed = 1, .momentum = 0.9, .rho = 0.9,
                   .beta1 = 0.9, .beta2 = 0.999 };
   GOptionEntry entries[] = {
-    { "data", 'd', 0, G_OPTION_ARG_STRING, &a.data, "Training data: csv:FILE, idx:PREFIX or folder:DIR", "SOURCE" },
+    { "data", 'd', 0, G_OPTION_ARG_STRING, &a.data, "Training data: csv:FILE, idx:PREFIX, folder:DIR or text:FILE", "SOURCE" },
     { "val", 0, 0, G_OPTION_ARG_STRING, &a.val, "Validation data", "SOURCE" },
     { "val-split", 0, 0, G_OPTION_ARG_DOUBLE, &a.val_split, "Hold out this fraction of the training data for validation", "F" },
     { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &a.weights, "Start from these weights (.safetensors)", "FILE" },

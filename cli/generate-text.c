@@ -146,50 +146,6 @@ prime_model (NnModel *s, const Vocab *v, const char *prime, GString *text, GErro
   return y;
 }
 
-/* nn_model_new_streaming's recipe for models whose input is [T] indices:
- * input [1], recurrent layers stateful, the same weights. */
-static NnModel *
-streaming_copy (const NnModel *m, GError **error)
-{
-  g_autoptr (GError) e = NULL;
-  NnModel *s = nn_model_new_streaming (m, &e);
-  if (s || nn_model_input_shape (m)->ndim != 1) {
-    if (e)
-      g_propagate_error (error, g_steal_pointer (&e));
-    return s;
-  }
-  g_autofree char *json = nn_model_spec_json (m);
-  g_autoptr (JsonParser) p = json_parser_new ();
-  if (!json_parser_load_from_data (p, json, -1, error))
-    return NULL;
-  JsonObject *o = json_node_get_object (json_parser_get_root (p));
-  JsonArray *one = json_array_new ();
-  json_array_add_int_element (one, 1);
-  json_object_set_array_member (o, "input", one);
-  JsonArray *layers = json_object_get_array_member (o, "layers");
-  for (guint i = 0; layers && i < json_array_get_length (layers); i++) {
-    JsonObject *l = json_array_get_object_element (layers, i);
-    const char *type = l ? json_object_get_string_member_with_default (l, "type", "") : "";
-    if (g_str_equal (type, "lstm") || g_str_equal (type, "rnn"))
-      json_object_set_boolean_member (l, "stateful", TRUE);
-  }
-  g_autofree char *spec = json_to_string (json_parser_get_root (p), FALSE);
-  if (!(s = nn_model_new_from_spec (spec, 0, error)))
-    return NULL;
-  int na, nb;
-  NnParam *pa = nn_model_params ((NnModel *) m, &na), *pb = nn_model_params (s, &nb);
-  for (int i = 0; i < na && na == nb; i++) {
-    if (!nn_shape_equal (&pa[i].shape, &pb[i].shape))
-      break;
-    memcpy (pb[i].data, pa[i].data, sizeof (float) * nn_shape_numel (&pa[i].shape));
-    if (i + 1 == na)
-      return s;
-  }
-  nn_model_free (s);
-  g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "cannot stream this model: a layer depends on the sequence length");
-  return NULL;
-}
-
 static int
 generate (NnModel *m, const TextArgs *a)
 {
@@ -199,7 +155,7 @@ generate (NnModel *m, const TextArgs *a)
     g_free (v.chars);
     return cli_fail ("generate", e);
   }
-  g_autoptr (NnModel) s = streaming_copy (m, &e);
+  g_autoptr (NnModel) s = nn_model_new_streaming (m, &e);
   g_autoptr (GString) text = g_string_new (NULL);
   const float *y = s ? prime_model (s, &v, a->prime, text, &e) : NULL;
   GRand *rng = g_rand_new_with_seed ((guint32) a->seed);

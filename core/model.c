@@ -547,10 +547,7 @@ is_recurrent (const char *type)
 NnModel *
 nn_model_new_streaming (const NnModel *m, GError **error)
 {
-  if (m->input.ndim < 2) {
-    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "streaming needs a sequence model (input [T, ...])");
-    return NULL;
-  }
+  /* [T] token indices, [T, F] features, [T, C, H, W] frames: T becomes 1 */
   g_autoptr (JsonNode) spec = json_node_copy (m->spec);
   JsonObject *o = json_node_get_object (spec);
   JsonArray *in = json_object_get_array_member (o, "input");

@@ -23,30 +23,32 @@ nn_epoch() { # spec threads batch
     python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["samples_per_s"])' "$tmp/log.jsonl"
   done | median
 }
-torch_epoch() { # spec batch
+torch_epoch() { # spec batch threads
   for i in $(seq "$REPEAT"); do
-    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_ref.py train "$1" "$FM/train" "$2"
+    OPENBLAS_NUM_THREADS=1 TORCH_THREADS=$3 /usr/bin/python3 bench/torch_ref.py train "$1" "$FM/train" "$2"
   done | median
 }
 calc() { awk "BEGIN { print $1 }"; }
 row() { printf '| %s | %s | %s | %.2fx |\n' "$1" "$2" "$3" "$(calc "$4")"; }
 
-echo "| benchmark | gst-nn | PyTorch 1.13 (2 threads) | gst-nn / PyTorch |"
+echo "| benchmark (threads: gst-nn / PyTorch) | gst-nn | PyTorch 1.13 | gst-nn / PyTorch |"
 echo "| --- | --- | --- | --- |"
 if [ "$what" = mlp ] || [ "$what" = all ]; then
   for t in 1 2; do
-    a=$(nn_epoch models/fashion-mlp.json $t 64); b=$(torch_epoch models/fashion-mlp.json 64)
-    row "MLP 784-256-128-10 train, batch 64, samples/s (nn --threads $t)" "$a" "$b" "$a / $b"
+    a=$(nn_epoch models/fashion-mlp.json $t 64); b=$(torch_epoch models/fashion-mlp.json 64 $t)
+    row "MLP 784-256-128-10 training, batch 64, samples/s ($t / $t)" "$a" "$b" "$a / $b"
   done
 fi
 if [ "$what" = lenet ] || [ "$what" = all ]; then
   for t in 1 2; do
-    a=$(nn_epoch models/fashion-lenet.json $t 64); b=$(torch_epoch models/fashion-lenet.json 64)
-    row "LeNet train, batch 64, samples/s (nn --threads $t)" "$a" "$b" "$a / $b"
+    a=$(nn_epoch models/fashion-lenet.json $t 64); b=$(torch_epoch models/fashion-lenet.json 64 $t)
+    row "LeNet training, batch 64, samples/s ($t / $t)" "$a" "$b" "$a / $b"
   done
   a=$(for i in $(seq "$REPEAT"); do build/bench/bench-nn latency models/fashion-lenet.safetensors 2000; done | median)
-  b=$(for i in $(seq "$REPEAT"); do OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_ref.py latency models/fashion-lenet.json 2000; done | median)
-  row "LeNet batch-1 latency, µs (lower is better; ratio = PyTorch / gst-nn)" "$a" "$b" "$b / $a"
+  for t in 1 2; do
+    b=$(for i in $(seq "$REPEAT"); do OPENBLAS_NUM_THREADS=1 TORCH_THREADS=$t /usr/bin/python3 bench/torch_ref.py latency models/fashion-lenet.json 2000; done | median)
+    row "LeNet batch-1 latency, µs, lower is better, ratio = PyTorch / gst-nn (1 / $t)" "$a" "$b" "$b / $a"
+  done
   echo
   build/bench/bench-nn conv | sed 's/^/    /'
   echo

@@ -12,11 +12,13 @@ import struct
 import sys
 import time
 
+import os
+
 import numpy as np
 import torch
 import torch.nn as nn
 
-torch.set_num_threads(2)
+torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "2")))
 
 
 def build(spec):

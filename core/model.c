@@ -442,21 +442,34 @@ nn_model_forward (NnModel *m, const float *x, int n, gboolean training, GError *
   return in;
 }
 
-void
-nn_model_backward (NnModel *m, const float *dout, gboolean skip_last)
+static const float *
+backward (NnModel *m, const float *dout, gboolean skip_last, gboolean want_input)
 {
-  g_return_if_fail (m->last_x != NULL);
+  g_return_val_if_fail (m->last_x != NULL, NULL);
   const float *dy = dout;
   int cur = 0;
   for (int i = m->n_layers - 1 - (skip_last ? 1 : 0); i >= 0; i--) {
     NnLayer *l = m->layers[i];
     const float *x = i ? m->acts[i - 1] : m->last_x;
-    /* the first layer's dx is nobody's business: skip that product */
-    float *dx = i ? m->gbuf[cur] : NULL;
+    /* the first layer's dx is nobody's business unless asked: skip that product */
+    float *dx = i || want_input ? m->gbuf[cur] : NULL;
     l->klass->backward (l, x, m->acts[i], dy, dx, m->last_n);
     dy = dx;
     cur ^= 1;
   }
+  return dy;
+}
+
+void
+nn_model_backward (NnModel *m, const float *dout, gboolean skip_last)
+{
+  backward (m, dout, skip_last, FALSE);
+}
+
+const float *
+nn_model_backward_input (NnModel *m, const float *dout, gboolean skip_last)
+{
+  return backward (m, dout, skip_last, TRUE);
 }
 
 void

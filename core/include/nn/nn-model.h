@@ -48,6 +48,9 @@ NN_API const float *nn_model_forward (NnModel *m, const float *x, int n, gboolea
  * Feature extraction (e.g. Frechet distances) reads it. */
 NN_API const float *nn_model_layer_output (const NnModel *m, const char *name, NnShape *shape);
 NN_API void nn_model_backward (NnModel *m, const float *dout, gboolean skip_last);
+/* The same, also returning dL/dx at the model's input, (n, input...), owned by
+ * the model until the next call: chains models (a GAN's G step through D). */
+NN_API const float *nn_model_backward_input (NnModel *m, const float *dout, gboolean skip_last);
 NN_API void nn_model_zero_grad (NnModel *m);
 NN_API NnParam *nn_model_params (NnModel *m, int *n_params);
 NN_API int64_t  nn_model_n_trainable (const NnModel *m);

@@ -179,6 +179,36 @@ START_TEST (test_info_and_workspace)
 }
 END_TEST
 
+/* dL/dx at the model's input against central differences, L = sum (y * g) */
+START_TEST (test_backward_input)
+{
+  GError *e = NULL;
+  NnModel *m = nn_model_new_from_spec (mlp, 3, &e);
+  float x[6] = { 0.3f, -0.8f, 1.1f, -0.2f, 0.5f, 0.9f }, g[4] = { 0.7f, -1.3f, 0.2f, 0.9f };
+  nn_model_forward (m, x, 2, FALSE, &e);
+  float dx[6];
+  memcpy (dx, nn_model_backward_input (m, g, FALSE), sizeof dx);
+  double maxg = 0;
+  for (int i = 0; i < 6; i++) {
+    float keep = x[i], h = 1e-2f;
+    double l[2];
+    for (int s = 0; s < 2; s++) {
+      x[i] = keep + (s ? -h : h);
+      const float *y = nn_model_forward (m, x, 2, FALSE, &e);
+      l[s] = 0;
+      for (int j = 0; j < 4; j++)
+        l[s] += (double) y[j] * g[j];
+    }
+    x[i] = keep;
+    double num = (l[0] - l[1]) / (2 * h);
+    ck_assert_msg (fabs (num - dx[i]) < 1e-3 + 1e-2 * fabs (num), "dx[%d] %g vs numeric %g", i, dx[i], num);
+    maxg = MAX (maxg, fabs (dx[i]));
+  }
+  ck_assert (maxg > 1e-3);
+  nn_model_free (m);
+}
+END_TEST
+
 static Suite *
 suite (void)
 {
@@ -189,6 +219,7 @@ suite (void)
   tcase_add_test (tc, test_bad_specs);
   tcase_add_test (tc, test_weights_mismatch);
   tcase_add_test (tc, test_info_and_workspace);
+  tcase_add_test (tc, test_backward_input);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -13,7 +13,7 @@ static const struct {
   { "info", cmd_info, "layers, shapes, parameters and FLOPs of a model or spec" },
   { "train-gan", cmd_train_gan, "train a generator against a discriminator (GAN), sample grids every epoch" },
   { "gan-score", cmd_gan_score, "judge a generator's images with a classifier: scores and Frechet distance" },
-  { "generate", cmd_generate, "write a grid of images from a generator" },
+  { "generate", cmd_generate, "sample text from a character model, or an image grid from a generator" },
   { "run", cmd_run, "run a pipeline file with ${VAR} substitution, results as JSON lines" },
 };
 

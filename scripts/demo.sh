@@ -35,3 +35,36 @@ echo
 echo "== A live source (10 s of GStreamer's test source at 30 fps, classified every 3rd frame) =="
 timeout 20 $NN run pipelines/classify-live.pipeline SOURCE="videotestsrc is-live=true num-buffers=300" \
   INTERVAL=3 SINK="fakesink sync=true" | tail -n 1
+
+echo
+echo "== Movie-trailer genre from the dynamics (ConvLSTM streaming in nnvideoclassify) =="
+for g in action drama; do
+  build/tools/nn-trailer-gen --genre "$g" --seed 7 "$out/trailer-$g.mp4" >/dev/null
+  printf 'rendered %-7s -> ' "$g"
+  $NN run pipelines/trailer-genre.pipeline INPUT="$out/trailer-$g.mp4" | grep '"final": true' \
+    | python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); print("verdict", r["verdict"], r["genres"])'
+done
+
+echo
+echo "== Text from the character LSTM (the seed's temperature rule) =="
+$NN generate models/char-lstm.safetensors --prime "A man " --length 200 --temperature 0.6 --seed 5
+echo
+
+echo
+echo "== GAN: ask the generator for sneakers, let the LeNet classify them =="
+$NN run pipelines/gan-to-classifier.pipeline CLASS=sneaker FRAMES=100 OUTPUT="$out/gan-sneakers.mp4" \
+  | python3 -c '
+import collections, json, sys
+c = collections.Counter(json.loads(l)["label"] for l in sys.stdin if "nn-classification" in l)
+print("classifier labels of 100 generated sneakers:", dict(c))'
+$NN generate models/fashion-dcgan.safetensors -n 64 --class bag --seed 3 -o "$out/gan-bags.png"
+echo "wrote $out/gan-sneakers.mp4 and $out/gan-bags.png"
+
+echo
+echo "== Live gesture stand-in: a rendered video paced like a camera, one line per stable gesture =="
+build/tools/nn-gesture-render video "$out/gestures.mp4" --sequence fist,peace,palm,thumbs-up,none --hold 2 >/dev/null
+$NN run pipelines/gesture-live-standin.pipeline VIDEO="$out/gestures.mp4" SINK="fakesink sync=false" \
+  | grep '"nn-gesture"' | python3 -c '
+import json, sys
+print("announced:", [json.loads(l)["gesture"] for l in sys.stdin])'
+echo "(rendered: fist, peace, palm, thumbs-up, none)"

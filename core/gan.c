@@ -1,13 +1,9 @@
 /* GANs: the generator's "gan" spec block, latent sampling, and adversarial
  * training with the non-saturating loss.
  *
- * The generator step needs dL/dG(z), the gradient at D's input, which a
- * model's backward does not hand out (the first layer's dx is skipped). So
- * the trainer builds one more model, C = G then D, from both specs: C's
- * backward carries the gradient through D into G's layers. C owns the weights
- * G trains; D's weights are copied into C after each discriminator step and
- * C's generator weights into `g` after each generator step (a few hundred
- * kilobytes, next to millions of multiply-adds). */
+ * The generator step chains the two models by hand: D's backward hands out
+ * dL/dG(z), the gradient at its input, which becomes the output gradient of
+ * G's backward. G and D train in place; nothing is copied between models. */
 #include "nn-private.h"
 
 /* ---- the spec ---------------------------------------------------------------- */
@@ -176,56 +172,20 @@ nn_gan_config_init (NnGanConfig *c)
 }
 
 struct _NnGanTrainer {
-  NnModel     *g, *d, *c;     /* c = G then D, owned */
+  NnModel     *g, *d;         /* not owned */
   NnGanSpec    spec;
-  NnParam     *gp, *dp, *cp;  /* params of g, d and c */
-  int          ngp, ndp;
+  NnParam     *dp;            /* D's parameters and buffers */
+  int          ndp;
   NnOptimizer *opt_g, *opt_d;
   int          batch, in_el, img_el, d_out;
   gboolean     d_sigmoid;     /* D ends in a sigmoid: its output is a probability */
   float        smooth;
-  char        *g_last;        /* name of G's last layer inside C */
   GRand       *rng;
   float       *z, *x2, *dout; /* (batch, in), (2 batch, img), (2 batch, d_out) */
+  float       *dgz;           /* (batch, img): dL/dG(z), handed from D to G */
+  float       *dbuf;          /* D's buffers (running statistics) across the G step */
   int32_t     *cls;           /* (2 batch) the classes D judges each row as */
 };
-
-/* The spec of C: G's input, G's layers renamed g<i>, then D's renamed d<i>. */
-static char *
-chained_spec (NnModel *g, NnModel *d, char **g_last, GError **error)
-{
-  g_autofree char *gs = nn_model_spec_json (g), *ds = nn_model_spec_json (d);
-  g_autoptr (JsonParser) gp = json_parser_new ();
-  g_autoptr (JsonParser) dp = json_parser_new ();
-  if (!json_parser_load_from_data (gp, gs, -1, error) || !json_parser_load_from_data (dp, ds, -1, error))
-    return NULL;
-  JsonObject *go = json_node_get_object (json_parser_get_root (gp));
-  JsonObject *dobj = json_node_get_object (json_parser_get_root (dp));
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "input");
-  json_builder_add_value (b, json_node_copy (json_object_get_member (go, "input")));
-  json_builder_set_member_name (b, "layers");
-  json_builder_begin_array (b);
-  JsonArray *parts[2] = { json_object_get_array_member (go, "layers"), json_object_get_array_member (dobj, "layers") };
-  for (int k = 0; k < 2; k++)
-    for (guint i = 0; i < json_array_get_length (parts[k]); i++) {
-      JsonNode *copy = json_node_copy (json_array_get_element (parts[k], i));
-      g_autofree char *nm = g_strdup_printf ("%c%u", k ? 'd' : 'g', i);
-      json_object_set_string_member (json_node_get_object (copy), "name", nm);
-      json_builder_add_value (b, copy);
-      if (k == 0) {
-        const char *act = nn_spec_string (json_node_get_object (copy), "activation", NULL);
-        g_free (*g_last);
-        *g_last = act && strcmp (act, "linear") && strcmp (act, "none") ? g_strdup_printf ("%s_%s", nm, act)
-                                                                         : g_strdup (nm);
-      }
-    }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  return json_to_string (root, FALSE);
-}
 
 static gboolean
 trainer_check (NnGanTrainer *t, GError **error)
@@ -246,28 +206,29 @@ trainer_check (NnGanTrainer *t, GError **error)
   return TRUE;
 }
 
-/* C's parameters are G's then D's, in order: check they line up with g and d. */
-static gboolean
-trainer_params (NnGanTrainer *t, GError **error)
+/* The G step runs D in training mode, which moves D's running statistics on
+ * a batch of fakes alone; D's statistics follow D's own (mixed) batches only,
+ * so they are put back after it. save: TRUE to keep, FALSE to restore. */
+static void
+d_buffers (NnGanTrainer *t, gboolean save)
 {
-  int ncp;
-  t->gp = nn_model_params (t->g, &t->ngp);
-  t->dp = nn_model_params (t->d, &t->ndp);
-  t->cp = nn_model_params (t->c, &ncp);
-  gboolean ok = ncp == t->ngp + t->ndp;
-  for (int i = 0; ok && i < ncp; i++)
-    ok = nn_shape_equal (&t->cp[i].shape, i < t->ngp ? &t->gp[i].shape : &t->dp[i - t->ngp].shape);
-  if (!ok)
-    g_set_error (error, NN_ERROR, NN_ERROR_FAILED, "the chained generator and discriminator do not have the "
-                 "parameters of the two models");
-  return ok;
+  float *b = t->dbuf;
+  for (int i = 0; i < t->ndp; i++) {
+    if (t->dp[i].trainable)
+      continue;
+    size_t sz = sizeof (float) * nn_shape_numel (&t->dp[i].shape);
+    memcpy (save ? b : t->dp[i].data, save ? t->dp[i].data : b, sz);
+    b += nn_shape_numel (&t->dp[i].shape);
+  }
 }
 
-static void
-copy_params (NnParam *dst, const NnParam *src, int n)
+static int64_t
+d_buffer_size (NnGanTrainer *t)
 {
-  for (int i = 0; i < n; i++)
-    memcpy (dst[i].data, src[i].data, sizeof (float) * nn_shape_numel (&src[i].shape));
+  int64_t n = 0;
+  for (int i = 0; i < t->ndp; i++)
+    n += t->dp[i].trainable ? 0 : nn_shape_numel (&t->dp[i].shape);
+  return n;
 }
 
 void
@@ -275,18 +236,31 @@ nn_gan_trainer_free (NnGanTrainer *t)
 {
   if (!t)
     return;
-  nn_model_free (t->c);
   nn_optimizer_free (t->opt_g);
   nn_optimizer_free (t->opt_d);
   nn_gan_spec_clear (&t->spec);
-  g_free (t->g_last);
   if (t->rng)
     g_rand_free (t->rng);
   g_free (t->z);
   g_free (t->x2);
   g_free (t->dout);
+  g_free (t->dgz);
+  g_free (t->dbuf);
   g_free (t->cls);
   g_free (t);
+}
+
+static void
+trainer_alloc (NnGanTrainer *t, int batch)
+{
+  t->in_el = nn_gan_input_size (&t->spec);
+  t->img_el = (int) nn_shape_numel (nn_model_input_shape (t->d));
+  t->z = g_new (float, (int64_t) batch * t->in_el);
+  t->x2 = g_new (float, (int64_t) 2 * batch * t->img_el);
+  t->dout = g_new0 (float, (int64_t) 2 * batch * t->d_out);
+  t->dgz = g_new (float, (int64_t) batch * t->img_el);
+  t->dbuf = g_new (float, MAX (d_buffer_size (t), 1));
+  t->cls = g_new0 (int32_t, 2 * batch);
 }
 
 NnGanTrainer *
@@ -304,24 +278,17 @@ nn_gan_trainer_new (NnModel *g, NnModel *d, const NnGanConfig *c, int batch, GEr
   t->d_sigmoid = g_str_equal (nn_model_last_activation (d), "sigmoid");
   if (!trainer_check (t, error))
     return NULL;
-  g_autofree char *cs = chained_spec (g, d, &t->g_last, error);
-  if (!cs || !(t->c = nn_model_new_from_spec (cs, c->seed, error)) || !trainer_params (t, error))
+  if (!nn_model_reserve (g, batch, error) || !nn_model_reserve (d, 2 * batch, error))
     return NULL;
-  copy_params (t->cp, t->gp, t->ngp);
-  copy_params (t->cp + t->ngp, t->dp, t->ndp);
-  if (!nn_model_reserve (t->c, batch, error) || !nn_model_reserve (d, 2 * batch, error))
-    return NULL;
-  t->opt_g = nn_optimizer_new (&c->optim_g, t->cp, t->ngp);
+  int ngp;
+  NnParam *gp = nn_model_params (g, &ngp);
+  t->dp = nn_model_params (d, &t->ndp);
+  t->opt_g = nn_optimizer_new (&c->optim_g, gp, ngp);
   t->opt_d = nn_optimizer_new (&c->optim_d, t->dp, t->ndp);
   t->rng = g_rand_new_with_seed ((guint32) (c->seed * 2654435761u + 7));
-  nn_model_set_seed (t->c, c->seed);
+  nn_model_set_seed (g, c->seed);
   nn_model_set_seed (d, c->seed + 1);
-  t->in_el = nn_gan_input_size (&t->spec);
-  t->img_el = (int) nn_shape_numel (nn_model_input_shape (d));
-  t->z = g_new (float, (int64_t) batch * t->in_el);
-  t->x2 = g_new (float, (int64_t) 2 * batch * t->img_el);
-  t->dout = g_new0 (float, (int64_t) 2 * batch * t->d_out);
-  t->cls = g_new0 (int32_t, 2 * batch);
+  trainer_alloc (t, batch);
   return g_steal_pointer (&t);
 }
 
@@ -351,7 +318,9 @@ bce_row (NnGanTrainer *t, const float *out, int i, float target, int rows, doubl
   return loss / rows;
 }
 
-/* G: minimise -log D(G(z)) through C; leaves G(z) in C's workspace. */
+/* G: minimise -log D(G(z)); the gradient at D's input is G's output gradient.
+ * Returns G(z), which stays in G's workspace. D's parameter gradients from
+ * this pass are zeroed before D's own step. */
 static const float *
 generator_step (NnGanTrainer *t, int n, NnGanProgress *acc, GError **error)
 {
@@ -359,7 +328,10 @@ generator_step (NnGanTrainer *t, int n, NnGanProgress *acc, GError **error)
     t->cls[n + i] = t->spec.n_classes ? g_rand_int_range (t->rng, 0, t->spec.n_classes) : 0;
     nn_gan_sample_input (&t->spec, t->rng, t->cls[n + i], t->z + (int64_t) i * t->in_el);
   }
-  const float *out = nn_model_forward (t->c, t->z, n, TRUE, error);
+  const float *fake = nn_model_forward (t->g, t->z, n, TRUE, error);
+  d_buffers (t, TRUE);
+  const float *out = fake ? nn_model_forward (t->d, fake, n, TRUE, error) : NULL;
+  d_buffers (t, FALSE);
   if (!out)
     return NULL;
   memset (t->dout, 0, sizeof (float) * 2 * n * t->d_out);
@@ -369,12 +341,13 @@ generator_step (NnGanTrainer *t, int n, NnGanProgress *acc, GError **error)
     t->cls[i] = t->cls[n + i];
     loss += bce_row (t, out, i, 1.0f, n, &pf);
   }
-  nn_model_zero_grad (t->c);
-  nn_model_backward (t->c, t->dout, t->d_sigmoid);
+  /* D's next forward reuses the buffer the input gradient lives in */
+  memcpy (t->dgz, nn_model_backward_input (t->d, t->dout, t->d_sigmoid), sizeof (float) * n * t->img_el);
+  nn_model_zero_grad (t->g);
+  nn_model_backward (t->g, t->dgz, FALSE);
   nn_optimizer_step (t->opt_g);
-  copy_params (t->gp, t->cp, t->ngp);
   acc->g_loss += loss;
-  return nn_model_layer_output (t->c, t->g_last, NULL);
+  return fake;
 }
 
 /* D: real rows (target 1 - smooth) and the fakes (target 0) in one batch. */
@@ -398,7 +371,6 @@ discriminator_step (NnGanTrainer *t, const float *x, const int32_t *labels, cons
   nn_model_zero_grad (t->d);
   nn_model_backward (t->d, t->dout, t->d_sigmoid);
   nn_optimizer_step (t->opt_d);
-  copy_params (t->cp + t->ngp, t->dp, t->ndp);
   acc->d_loss += loss;
   acc->d_real += pr / n;
   acc->d_fake += pf / n;

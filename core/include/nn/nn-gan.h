@@ -61,9 +61,9 @@ typedef struct {
 } NnGanConfig;
 NN_API void nn_gan_config_init (NnGanConfig *c);
 
-/* One iteration at a time, for benchmarks and custom loops. The trainer keeps
- * its own copy of G chained into D; `g` and `d` hold the current weights
- * after every step. */
+/* One iteration at a time, for benchmarks and custom loops. The trainer
+ * trains `g` and `d` in place (it holds them, it does not own them): they
+ * hold the current weights after every step. */
 typedef struct _NnGanTrainer NnGanTrainer;
 NN_API NnGanTrainer *nn_gan_trainer_new (NnModel *g, NnModel *d, const NnGanConfig *c, int batch,
                                          GError **error) G_GNUC_WARN_UNUSED_RESULT;

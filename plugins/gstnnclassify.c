@@ -16,8 +16,8 @@
  *
  * mode=map is for fully convolutional models whose output is a class map
  * [classes, H', W'] (softmax over the classes at each location): the cells
- * where the background class ("background", default "none") is below one half
- * form blobs, the strongest blob is the object, its cells' mean probabilities
+ * where the background class ("background", default "none") is below
+ * 1 - "object-threshold" (one half by default) form blobs, the strongest blob is the object, its cells' mean probabilities
  * are the result and their extent is the box, so the ROI meta covers the
  * object in frame coordinates (the whole frame when there is none) and the
  * message carries x, y, width and height.
@@ -63,6 +63,7 @@ enum {
   PROP_SMOOTHING,
   PROP_HYSTERESIS,
   PROP_BACKGROUND,
+  PROP_OBJECT_THRESHOLD,
 };
 
 typedef enum {
@@ -95,6 +96,7 @@ nn_classify_mode_get_type (void)
 #define DEFAULT_PROP_SMOOTHING 0
 #define DEFAULT_PROP_HYSTERESIS 0.2
 #define DEFAULT_PROP_BACKGROUND "none"
+#define DEFAULT_PROP_OBJECT_THRESHOLD 0.5
 #define MAX_SMOOTHING 300
 
 typedef void (*ProcessFunc) (GstNnClassify *self, GstVideoFrame *frame);
@@ -112,6 +114,7 @@ struct _GstNnClassify {
   guint    smoothing;
   gdouble  hysteresis;
   char    *background;
+  gdouble  object_threshold;
   guint64  n_inferences;
   gdouble  total_ms;       /* time spent converting + running the model */
   gint64   first_us, last_us;
@@ -133,6 +136,7 @@ struct _GstNnClassify {
   float        *smoothed;  /* (n_classes) */
   int           stable;    /* stable class, -1 before the first */
   int           bg;        /* background class of map mode, -1 if none */
+  float         bg_max;    /* cells below this background probability are objects */
 
   /* map mode: cell (i, j) centres at input (off_x + stride_x j, off_y + stride_y i) */
   NnClassifyMode run_mode;
@@ -295,6 +299,7 @@ gst_nn_classify_start (GstBaseTransform *trans)
   g_autofree char *labels_path = g_strdup (self->labels_path);
   g_autofree char *background = g_strdup (self->background);
   self->run_mode = self->mode;
+  self->bg_max = (float) (1.0 - self->object_threshold);
   self->n_inferences = 0;
   self->total_ms = 0.0;
   self->first_us = self->last_us = 0;
@@ -502,7 +507,7 @@ record_time (GstNnClassify *self, gint64 t0, gint64 t1)
 
 /* ---- class maps -------------------------------------------------------------- */
 
-/* Labels the 4-connected blob of object cells (background below one half)
+/* Labels the 4-connected blob of object cells (background below bg_max)
  * around `seed` with `id`; returns the sum of its object probabilities. */
 static double
 fill_blob (GstNnClassify *self, const float *bgp, int seed, int id)
@@ -517,7 +522,7 @@ fill_blob (GstNnClassify *self, const float *bgp, int seed, int id)
     sum += 1.0 - bgp[k];
     int nb[4] = { x > 0 ? k - 1 : -1, x < w - 1 ? k + 1 : -1, y > 0 ? k - w : -1, y < h - 1 ? k + w : -1 };
     for (int i = 0; i < 4; i++)
-      if (nb[i] >= 0 && self->blob[nb[i]] == 0 && bgp[nb[i]] < 0.5f) {
+      if (nb[i] >= 0 && self->blob[nb[i]] == 0 && bgp[nb[i]] < self->bg_max) {
         self->blob[nb[i]] = id;
         self->stack[top++] = nb[i];
       }
@@ -537,7 +542,7 @@ strongest_blob (GstNnClassify *self, const float *out)
   int id = 0, best = 0;
   double best_sum = 0.0;
   for (int k = 0; k < n; k++)
-    if (self->blob[k] == 0 && bgp[k] < 0.5f) {
+    if (self->blob[k] == 0 && bgp[k] < self->bg_max) {
       double sum = fill_blob (self, bgp, k, ++id);
       if (sum > best_sum) {
         best_sum = sum;
@@ -805,6 +810,9 @@ gst_nn_classify_set_property (GObject *object, guint prop_id, const GValue *valu
     g_free (self->background);
     self->background = g_value_dup_string (value);
     break;
+  case PROP_OBJECT_THRESHOLD:
+    self->object_threshold = g_value_get_double (value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -845,6 +853,9 @@ gst_nn_classify_get_property (GObject *object, guint prop_id, GValue *value, GPa
     break;
   case PROP_BACKGROUND:
     g_value_set_string (value, self->background);
+    break;
+  case PROP_OBJECT_THRESHOLD:
+    g_value_set_double (value, self->object_threshold);
     break;
   case PROP_LATENCY:
     g_value_set_double (value, self->n_inferences ? self->total_ms / self->n_inferences : 0.0);
@@ -910,6 +921,10 @@ install_properties (GObjectClass *gobject_class)
   g_object_class_install_property (gobject_class, PROP_BACKGROUND,
     g_param_spec_string ("background", "Background label", "mode=map: the class that means nothing there",
                          DEFAULT_PROP_BACKGROUND, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_OBJECT_THRESHOLD,
+    g_param_spec_double ("object-threshold", "Object threshold", "mode=map: cells whose probability of not being "
+                         "the background exceeds this form the blobs", 0.0, 1.0, DEFAULT_PROP_OBJECT_THRESHOLD,
+                         rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_LATENCY,
     g_param_spec_double ("latency", "Latency", "Mean time per inference in milliseconds, conversion included "
                          "(0 before the first)", 0.0, G_MAXDOUBLE, 0.0, ro));
@@ -956,5 +971,6 @@ gst_nn_classify_init (GstNnClassify *self)
   self->smoothing = DEFAULT_PROP_SMOOTHING;
   self->hysteresis = DEFAULT_PROP_HYSTERESIS;
   self->background = g_strdup (DEFAULT_PROP_BACKGROUND);
+  self->object_threshold = DEFAULT_PROP_OBJECT_THRESHOLD;
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }

@@ -5,11 +5,13 @@
  *   nn-gesture-render video OUT.mp4 --sequence fist,palm,... [--hold 2] [--fps 15] [--width 320] [--height 240]
  *                           [--layout centre|anywhere] [--truth FILE] [--seed 1]
  *   nn-gesture-render detect-eval --model M [--n 300] [--width 320] [--height 240] [--seed 1]
+ *   nn-gesture-render reshape IN.safetensors --width W --height H -o OUT.safetensors
  *
  * crops and fcn write folder: datasets (DIR/<class>/NNNNN.png). detect-eval
  * renders frames with a hand anywhere (or none), runs them through nnclassify
  * mode=map (the plugin must be on GST_PLUGIN_PATH) and reports the box IoU and
- * the label accuracy. */
+ * the label accuracy. reshape gives a fully convolutional model trained on
+ * crops the input size of whole frames (same weights, new spec input). */
 #include "gesture-render.h"
 #include "video-writer.h"
 
@@ -17,7 +19,9 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
+#include <nn/nn.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,7 +29,9 @@
 
 static int n_per_class = 0, size = 0, fps = 15, width = 320, height = 240, seed = 1;
 static double hold = 2.0;
-static char *classes_opt = NULL, *sequence = NULL, *layout = NULL, *truth = NULL, *model = NULL;
+static gboolean verbose = FALSE;
+static double object_threshold = 0.5;
+static char *classes_opt = NULL, *sequence = NULL, *layout = NULL, *truth = NULL, *model = NULL, *output = NULL;
 
 static GOptionEntry entries[] = {
   { "n", 'n', 0, G_OPTION_ARG_INT, &n_per_class, "Images per class (crops, fcn) or frames (detect-eval)", "N" },
@@ -40,6 +46,9 @@ static GOptionEntry entries[] = {
   { "layout", 0, 0, G_OPTION_ARG_STRING, &layout, "video: centre (hand in the centre square) or anywhere", "L" },
   { "truth", 0, 0, G_OPTION_ARG_FILENAME, &truth, "video: write frame,label,x,y,w,h per frame", "FILE" },
   { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "detect-eval: the fully convolutional model", "FILE" },
+  { "object-threshold", 0, 0, G_OPTION_ARG_DOUBLE, &object_threshold, "detect-eval: nnclassify's object-threshold", "P" },
+  { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "detect-eval: print each frame's truth and prediction", NULL },
+  { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "reshape: the model to write", "FILE" },
   { NULL }
 };
 
@@ -261,7 +270,8 @@ eval_pipeline (GstElement **src, GstElement **sink)
 {
   g_autofree char *desc = g_strdup_printf (
     "appsrc name=src format=time caps=video/x-raw,format=RGB,width=%d,height=%d,framerate=%d/1 ! "
-    "nnclassify mode=map model=\"%s\" ! appsink name=out sync=false", width, height, fps, model);
+    "nnclassify mode=map object-threshold=%g model=\"%s\" ! appsink name=out sync=false", width, height, fps,
+    object_threshold, model);
   g_autoptr (GError) e = NULL;
   GstElement *p = gst_parse_launch (desc, &e);
   if (!p) {
@@ -329,6 +339,9 @@ cmd_detect_eval (void)
     gboolean got = read_result (gst_sample_get_buffer (smp), &label, &x, &y, &w, &bh);
     gst_sample_unref (smp);
     done++;
+    if (verbose)
+      printf ("%3d %-9s %4.0f %4.0f %4.0f %4.0f | %-9s %4.0f %4.0f %4.0f %4.0f\n", i, nn_gesture_name (g), box.x, box.y,
+              box.w, box.h, label ? label : "-", x, y, w, bh);
     right += got && g_strcmp0 (label, nn_gesture_name (g)) == 0;
     if (g != NN_GESTURE_NONE) {
       double v = got && g_strcmp0 (label, "none") != 0 ? iou (&box, x, y, w, bh) : 0.0;
@@ -348,6 +361,47 @@ cmd_detect_eval (void)
   printf ("%d frames %dx%d: label accuracy %.2f %% (%d/%d); hands %d: mean box IoU %.3f, IoU >= 0.5 %.2f %%\n", n,
           width, height, 100.0 * right / n, right, n, hands, hands ? sum_iou / hands : 0.0,
           hands ? 100.0 * hit50 / hands : 0.0);
+  return 0;
+}
+
+/* The spec of `m` with its input made [C, height, width]. */
+static char *
+reshaped_spec (NnModel *m, int w, int h)
+{
+  g_autofree char *json = nn_model_spec_json (m);
+  g_autoptr (JsonParser) p = json_parser_new ();
+  if (!json_parser_load_from_data (p, json, -1, NULL))
+    return NULL;
+  JsonObject *o = json_node_get_object (json_parser_get_root (p));
+  JsonArray *in = json_object_get_array_member (o, "input");
+  if (!in || json_array_get_length (in) != 3)
+    return NULL;
+  JsonArray *shape = json_array_new ();
+  json_array_add_int_element (shape, json_array_get_int_element (in, 0));
+  json_array_add_int_element (shape, h);
+  json_array_add_int_element (shape, w);
+  json_object_set_array_member (o, "input", shape);
+  return json_to_string (json_parser_get_root (p), FALSE);
+}
+
+static int
+cmd_reshape (const char *in)
+{
+  if (!output)
+    return fail ("reshape needs -o OUT.safetensors");
+  g_autoptr (GError) e = NULL;
+  g_autoptr (NnModel) m = nn_model_load (in, &e);
+  if (!m)
+    return fail ("%s", e->message);
+  g_autofree char *spec = reshaped_spec (m, width, height);
+  if (!spec)
+    return fail ("%s: the model input is not [C, H, W]", in);
+  g_autoptr (NnModel) r = nn_model_new_from_spec (spec, 1, &e);
+  if (!r || !nn_model_load_weights (r, in, &e) || !nn_model_save (r, output, &e))
+    return fail ("%s", e->message);
+  char buf[64];
+  printf ("%s: input [%d, %d, %d], output %s\n", output, (int) nn_model_input_shape (r)->dim[0], height, width,
+          nn_shape_to_string (nn_model_output_shape (r), buf, sizeof buf));
   return 0;
 }
 
@@ -371,5 +425,7 @@ main (int argc, char **argv)
     return cmd_fcn (argv[2]);
   if (g_str_equal (verb, "video"))
     return cmd_video (argv[2]);
+  if (g_str_equal (verb, "reshape"))
+    return cmd_reshape (argv[2]);
   return fail ("unknown verb \"%s\"", verb), 2;
 }

@@ -64,6 +64,7 @@ enum {
   PROP_HYSTERESIS,
   PROP_BACKGROUND,
   PROP_OBJECT_THRESHOLD,
+  PROP_MIN_CELLS,
 };
 
 typedef enum {
@@ -97,6 +98,7 @@ nn_classify_mode_get_type (void)
 #define DEFAULT_PROP_HYSTERESIS 0.2
 #define DEFAULT_PROP_BACKGROUND "none"
 #define DEFAULT_PROP_OBJECT_THRESHOLD 0.5
+#define DEFAULT_PROP_MIN_CELLS 1
 #define MAX_SMOOTHING 300
 
 typedef void (*ProcessFunc) (GstNnClassify *self, GstVideoFrame *frame);
@@ -115,6 +117,7 @@ struct _GstNnClassify {
   gdouble  hysteresis;
   char    *background;
   gdouble  object_threshold;
+  guint    min_blob;
   guint64  n_inferences;
   gdouble  total_ms;       /* time spent converting + running the model */
   gint64   first_us, last_us;
@@ -137,6 +140,7 @@ struct _GstNnClassify {
   int           stable;    /* stable class, -1 before the first */
   int           bg;        /* background class of map mode, -1 if none */
   float         bg_max;    /* cells below this background probability are objects */
+  int           min_cells; /* smaller blobs are noise */
 
   /* map mode: cell (i, j) centres at input (off_x + stride_x j, off_y + stride_y i) */
   NnClassifyMode run_mode;
@@ -300,6 +304,7 @@ gst_nn_classify_start (GstBaseTransform *trans)
   g_autofree char *background = g_strdup (self->background);
   self->run_mode = self->mode;
   self->bg_max = (float) (1.0 - self->object_threshold);
+  self->min_cells = (int) self->min_blob;
   self->n_inferences = 0;
   self->total_ms = 0.0;
   self->first_us = self->last_us = 0;
@@ -508,18 +513,20 @@ record_time (GstNnClassify *self, gint64 t0, gint64 t1)
 /* ---- class maps -------------------------------------------------------------- */
 
 /* Labels the 4-connected blob of object cells (background below bg_max)
- * around `seed` with `id`; returns the sum of its object probabilities. */
+ * around `seed` with `id`; returns the sum of its object probabilities (0
+ * for blobs of fewer than min_cells cells, which never win). */
 static double
 fill_blob (GstNnClassify *self, const float *bgp, int seed, int id)
 {
   const int w = self->map_w, h = self->map_h;
-  int top = 0;
+  int top = 0, cells = 0;
   double sum = 0.0;
   self->blob[seed] = id;
   self->stack[top++] = seed;
   while (top > 0) {
     int k = self->stack[--top], x = k % w, y = k / w;
     sum += 1.0 - bgp[k];
+    cells++;
     int nb[4] = { x > 0 ? k - 1 : -1, x < w - 1 ? k + 1 : -1, y > 0 ? k - w : -1, y < h - 1 ? k + w : -1 };
     for (int i = 0; i < 4; i++)
       if (nb[i] >= 0 && self->blob[nb[i]] == 0 && bgp[nb[i]] < self->bg_max) {
@@ -527,7 +534,7 @@ fill_blob (GstNnClassify *self, const float *bgp, int seed, int id)
         self->stack[top++] = nb[i];
       }
   }
-  return sum;
+  return cells >= self->min_cells ? sum : 0.0;
 }
 
 /* Index of the strongest blob, 0 if there is none. */
@@ -813,6 +820,9 @@ gst_nn_classify_set_property (GObject *object, guint prop_id, const GValue *valu
   case PROP_OBJECT_THRESHOLD:
     self->object_threshold = g_value_get_double (value);
     break;
+  case PROP_MIN_CELLS:
+    self->min_blob = g_value_get_uint (value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -856,6 +866,9 @@ gst_nn_classify_get_property (GObject *object, guint prop_id, GValue *value, GPa
     break;
   case PROP_OBJECT_THRESHOLD:
     g_value_set_double (value, self->object_threshold);
+    break;
+  case PROP_MIN_CELLS:
+    g_value_set_uint (value, self->min_blob);
     break;
   case PROP_LATENCY:
     g_value_set_double (value, self->n_inferences ? self->total_ms / self->n_inferences : 0.0);
@@ -925,6 +938,9 @@ install_properties (GObjectClass *gobject_class)
     g_param_spec_double ("object-threshold", "Object threshold", "mode=map: cells whose probability of not being "
                          "the background exceeds this form the blobs", 0.0, 1.0, DEFAULT_PROP_OBJECT_THRESHOLD,
                          rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_MIN_CELLS,
+    g_param_spec_uint ("min-cells", "Minimum blob", "mode=map: blobs of fewer cells are ignored (noise)", 1, G_MAXUINT,
+                       DEFAULT_PROP_MIN_CELLS, rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_LATENCY,
     g_param_spec_double ("latency", "Latency", "Mean time per inference in milliseconds, conversion included "
                          "(0 before the first)", 0.0, G_MAXDOUBLE, 0.0, ro));
@@ -972,5 +988,6 @@ gst_nn_classify_init (GstNnClassify *self)
   self->hysteresis = DEFAULT_PROP_HYSTERESIS;
   self->background = g_strdup (DEFAULT_PROP_BACKGROUND);
   self->object_threshold = DEFAULT_PROP_OBJECT_THRESHOLD;
+  self->min_blob = DEFAULT_PROP_MIN_CELLS;
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }

@@ -30,7 +30,8 @@
 static int n_per_class = 0, size = 0, fps = 15, width = 320, height = 240, seed = 1;
 static double hold = 2.0;
 static gboolean verbose = FALSE;
-static double object_threshold = 0.5;
+static double object_threshold = 0.9;
+static int min_cells = 1;
 static char *classes_opt = NULL, *sequence = NULL, *layout = NULL, *truth = NULL, *model = NULL, *output = NULL;
 
 static GOptionEntry entries[] = {
@@ -46,7 +47,8 @@ static GOptionEntry entries[] = {
   { "layout", 0, 0, G_OPTION_ARG_STRING, &layout, "video: centre (hand in the centre square) or anywhere", "L" },
   { "truth", 0, 0, G_OPTION_ARG_FILENAME, &truth, "video: write frame,label,x,y,w,h per frame", "FILE" },
   { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "detect-eval: the fully convolutional model", "FILE" },
-  { "object-threshold", 0, 0, G_OPTION_ARG_DOUBLE, &object_threshold, "detect-eval: nnclassify's object-threshold", "P" },
+  { "object-threshold", 0, 0, G_OPTION_ARG_DOUBLE, &object_threshold, "detect-eval: nnclassify's object-threshold (0.9)", "P" },
+  { "min-cells", 0, 0, G_OPTION_ARG_INT, &min_cells, "detect-eval: nnclassify's min-cells", "N" },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "detect-eval: print each frame's truth and prediction", NULL },
   { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "reshape: the model to write", "FILE" },
   { NULL }
@@ -270,8 +272,8 @@ eval_pipeline (GstElement **src, GstElement **sink)
 {
   g_autofree char *desc = g_strdup_printf (
     "appsrc name=src format=time caps=video/x-raw,format=RGB,width=%d,height=%d,framerate=%d/1 ! "
-    "nnclassify mode=map object-threshold=%g model=\"%s\" ! appsink name=out sync=false", width, height, fps,
-    object_threshold, model);
+    "nnclassify mode=map object-threshold=%g min-cells=%d model=\"%s\" ! appsink name=out sync=false", width,
+    height, fps, object_threshold, min_cells, model);
   g_autoptr (GError) e = NULL;
   GstElement *p = gst_parse_launch (desc, &e);
   if (!p) {

@@ -674,6 +674,30 @@ GST_START_TEST (test_map_mode_box)
 }
 GST_END_TEST;
 
+/* Blobs under min-cells are noise: a lone bright cell is not an object. */
+GST_START_TEST (test_map_mode_min_cells)
+{
+  g_autofree char *model = save_model (MAP_SPEC, fill_map);
+  const int one[1][4] = { { 56, 42, 8, 6 } };
+  const char *expect[] = { "object", "none" };
+  for (int i = 0; i < 2; i++) {
+    g_autofree char *desc = g_strdup_printf ("nnclassify mode=map min-cells=%d model=\"%s\"", i + 1, model);
+    GstHarness *hs = gst_harness_new_parse (desc);
+    gst_harness_set_src_caps_str (hs, "video/x-raw,format=GRAY8,width=64,height=48,framerate=30/1");
+    fail_unless_equals_int (gst_harness_push (hs, rect_frame (one, 1)), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull (hs);
+    const char *label;
+    fail_unless (nn_buffer_get_classification (out, &label, NULL, NULL));
+    fail_unless_equals_string (label, expect[i]);
+    GstVideoRegionOfInterestMeta *roi = roi_of (out);
+    fail_unless_equals_int (roi->w, i == 0 ? 8 : 64);
+    gst_buffer_unref (out);
+    gst_harness_teardown (hs);
+  }
+  g_unlink (model);
+}
+GST_END_TEST;
+
 /* mode=map wants [classes, H, W]. */
 GST_START_TEST (test_map_mode_needs_a_map)
 {
@@ -721,6 +745,7 @@ nnclassify_suite (void)
   tcase_add_test (tc, test_smoothing_meta);
   tcase_add_test (tc, test_map_mode_box);
   tcase_add_test (tc, test_map_mode_needs_a_map);
+  tcase_add_test (tc, test_map_mode_min_cells);
   return s;
 }
 

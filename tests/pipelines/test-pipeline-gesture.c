@@ -62,7 +62,10 @@ json_uint (const char *line, const char *key)
   return p ? g_ascii_strtoull (p + strlen (pat), NULL, 10) : G_MAXUINT64;
 }
 
-GST_START_TEST (test_gesture_sequence_live)
+/* Renders the sequence (hand layout `layout`), plays it through the stand-in
+ * pipeline with the extra VAR=VALUE settings, checks the announcements. */
+static void
+check_live_sequence (const char *layout, char **vars)
 {
   g_autofree char *dir = g_dir_make_tmp ("nn-gesture-XXXXXX", NULL);
   g_autofree char *video = g_build_filename (dir, "gestures.mp4", NULL);
@@ -73,11 +76,13 @@ GST_START_TEST (test_gesture_sequence_live)
   g_autofree char *hold = g_strdup_printf ("%.1f", HOLD_S);
   g_autofree char *fps = g_strdup_printf ("%d", FPS);
   char *render_argv[] = { render, "video", video, "--sequence", seq, "--hold", hold, "--fps", fps, "--seed", "7",
-                          NULL };
+                          "--layout", (char *) layout, NULL };
   g_free (run (render_argv, NULL));
 
   g_autofree char *var = g_strconcat ("VIDEO=", video, NULL);
-  char *run_argv[] = { nn, "run", "pipelines/gesture-live-standin.pipeline", var, "SINK=fakesink sync=true", NULL };
+  char *run_argv[10] = { nn, "run", "pipelines/gesture-live-standin.pipeline", var, "SINK=fakesink sync=true", NULL };
+  for (int i = 0; vars && vars[i] && i < 4; i++)
+    run_argv[5 + i] = vars[i];
   gint64 t0 = g_get_monotonic_time ();
   g_autofree char *out = run (run_argv, src);
   double wall = (g_get_monotonic_time () - t0) / 1e6;
@@ -110,10 +115,24 @@ GST_START_TEST (test_gesture_sequence_live)
   /* paced by the clock: as long as the video, not as fast as the CPU allows */
   double length = (double) frames / FPS;
   fail_unless (wall >= 0.9 * length, "played %.1f s of video in %.1f s", length, wall);
-  g_print ("gesture stand-in: %s in %.1f s (video %.1f s)\n", got, wall, length);
+  g_print ("gesture stand-in (%s): %s in %.1f s (video %.1f s)\n", layout, got, wall, length);
 
   g_unlink (video);
   g_rmdir (dir);
+}
+
+/* The LeNet on the centre square, the hand held in front of the camera. */
+GST_START_TEST (test_gesture_sequence_live)
+{
+  check_live_sequence ("centre", NULL);
+}
+GST_END_TEST;
+
+/* The fully convolutional detector, the hand anywhere in the frame. */
+GST_START_TEST (test_detector_sequence_live)
+{
+  char *vars[] = { "MODEL=models/gesture-fcn.safetensors", "MODE=map", "CROP=identity", NULL };
+  check_live_sequence ("anywhere", vars);
 }
 GST_END_TEST;
 
@@ -339,6 +358,10 @@ pipeline_gesture_suite (void)
   tcase_set_timeout (tc, 120);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_gesture_sequence_live);
+  TCase *det = tcase_create ("detector");
+  tcase_set_timeout (det, 120);
+  suite_add_tcase (s, det);
+  tcase_add_test (det, test_detector_sequence_live);
   TCase *enrol = tcase_create ("enrolment");
   tcase_set_timeout (enrol, 120);
   suite_add_tcase (s, enrol);

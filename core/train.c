@@ -50,11 +50,15 @@ gather (Batch *b, const NnDataset *ds, int64_t from, int n)
     memcpy (b->x + (int64_t) i * b->in_el, ds->x + r * b->in_el, sizeof (float) * b->in_el);
     float *t = b->t + (int64_t) i * b->out_el;
     if (ds->labels) {
+      /* one class per sample, or one per step of a (T, classes) output */
+      int steps = ds->label_steps, per = b->out_el / steps;
+      const int32_t *lab = ds->labels + r * steps;
       memset (t, 0, sizeof (float) * b->out_el);
-      if (b->out_el == 1)
-        t[0] = (float) ds->labels[r];
-      else
-        t[ds->labels[r]] = 1.0f;
+      for (int s = 0; s < steps; s++)
+        if (per == 1)
+          t[s] = (float) lab[s];
+        else
+          t[s * per + lab[s]] = 1.0f;
     } else {
       memcpy (t, ds->y + r * b->out_el, sizeof (float) * b->out_el);
     }
@@ -77,12 +81,18 @@ predicted_class (const float *out, int out_el)
   return out_el == 1 ? out[0] > 0.5f : argmax (out, out_el);
 }
 
-static int
+/* Right predictions in rows perm[from..from+n), counting every step of
+ * per-step labels. */
+static int64_t
 count_correct (const float *out, const NnDataset *ds, const Batch *b, int64_t from, int n)
 {
-  int c = 0;
-  for (int i = 0; i < n; i++)
-    c += predicted_class (out + (int64_t) i * b->out_el, b->out_el) == ds->labels[b->perm[from + i]];
+  int64_t c = 0;
+  int steps = ds->label_steps, per = b->out_el / steps;
+  for (int i = 0; i < n; i++) {
+    const int32_t *lab = ds->labels + b->perm[from + i] * steps;
+    for (int s = 0; s < steps; s++)
+      c += predicted_class (out + (int64_t) i * b->out_el + s * per, per) == lab[s];
+  }
   return c;
 }
 
@@ -125,11 +135,16 @@ check_dataset (NnModel *m, const NnDataset *ds, const char *what, GError **error
   }
   int64_t out_el = nn_shape_numel (out);
   if (ds->labels) {
-    int64_t classes = out_el == 1 ? 2 : out_el;
-    for (int64_t i = 0; i < ds->n; i++)
+    if (ds->label_steps < 1 || out_el % ds->label_steps) {
+      g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "%s data: %d labels per sample do not divide the model's %"
+                   G_GINT64_FORMAT " outputs", what, ds->label_steps, out_el);
+      return FALSE;
+    }
+    int64_t per = out_el / ds->label_steps, classes = per == 1 ? 2 : per;
+    for (int64_t i = 0; i < ds->n * ds->label_steps; i++)
       if (ds->labels[i] < 0 || ds->labels[i] >= classes) {
         g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "%s data: sample %" G_GINT64_FORMAT " has class %d, the model has %"
-                     G_GINT64_FORMAT " outputs", what, i, ds->labels[i], out_el);
+                     G_GINT64_FORMAT " outputs", what, i / ds->label_steps, ds->labels[i], per);
         return FALSE;
       }
   } else if (!ds->y || ds->target_dim != out_el) {
@@ -211,7 +226,7 @@ run_epoch (NnModel *m, const NnTrainConfig *c, const NnDataset *ds, Batch *b, Nn
     seen += n;
     p->batch = k + 1;
     p->loss = loss / seen;
-    p->acc = ds->labels ? (double) correct / seen : NAN;
+    p->acc = ds->labels ? (double) correct / ((double) seen * ds->label_steps) : NAN;
     p->seconds = (g_get_monotonic_time () - t0) / 1e6;
     p->samples_per_s = seen / MAX (p->seconds, 1e-9);
     if (!isfinite (p->loss)) {
@@ -296,8 +311,9 @@ nn_evaluate (NnModel *m, const NnDataset *ds, NnLossKind loss, int batch, GError
   batch_init (&b, batch, nn_shape_numel (nn_model_input_shape (m)), out_el, ds->n);
   NnEvalResult *r = g_new0 (NnEvalResult, 1);
   r->n = ds->n;
+  int steps = ds->labels ? ds->label_steps : 1, per = out_el / steps;
   if (ds->labels) {
-    r->n_classes = out_el == 1 ? 2 : out_el;
+    r->n_classes = per == 1 ? 2 : per;
     r->confusion = g_new0 (int64_t, (int64_t) r->n_classes * r->n_classes);
   }
   int64_t correct = 0;
@@ -310,15 +326,17 @@ nn_evaluate (NnModel *m, const NnDataset *ds, NnLossKind loss, int batch, GError
       break;
     }
     r->loss += nn_loss (loss, out, b.t, n, out_el, NULL) * n;
-    for (int i = 0; ds->labels && i < n; i++) {
-      int pred = predicted_class (out + (int64_t) i * out_el, out_el), truth = ds->labels[from + i];
-      r->confusion[(int64_t) truth * r->n_classes + pred]++;
-      correct += pred == truth;
-    }
+    for (int i = 0; ds->labels && i < n; i++)
+      for (int s = 0; s < steps; s++) {
+        int pred = predicted_class (out + (int64_t) i * out_el + s * per, per);
+        int truth = ds->labels[(from + i) * steps + s];
+        r->confusion[(int64_t) truth * r->n_classes + pred]++;
+        correct += pred == truth;
+      }
   }
   if (r) {
     r->loss /= ds->n;
-    r->acc = ds->labels ? (double) correct / ds->n : NAN;
+    r->acc = ds->labels ? (double) correct / ((double) ds->n * steps) : NAN;
   }
   batch_clear (&b);
   return r;

@@ -2,16 +2,18 @@
 #include "data-private.h"
 
 NnDataset *
-nn_dataset_new (const NnShape *sample_shape, int64_t n, gboolean labels, int target_dim)
+nn_dataset_new (const NnShape *sample_shape, int64_t n, int label_steps, int target_dim)
 {
-  g_return_val_if_fail (sample_shape && n >= 0 && target_dim >= 0, NULL);
+  g_return_val_if_fail (sample_shape && n >= 0 && target_dim >= 0 && label_steps >= 0, NULL);
   NnDataset *ds = g_new0 (NnDataset, 1);
   ds->sample_shape = *sample_shape;
   ds->n = n;
   gsize rows = n > 0 ? (gsize) n : 1;
   ds->x = g_new0 (float, rows * (gsize) nn_shape_numel (sample_shape));
-  if (labels)
-    ds->labels = g_new0 (int32_t, rows);
+  if (label_steps > 0) {
+    ds->label_steps = label_steps;
+    ds->labels = g_new0 (int32_t, rows * (gsize) label_steps);
+  }
   if (target_dim > 0) {
     ds->target_dim = target_dim;
     ds->y = g_new0 (float, rows * (gsize) target_dim);
@@ -96,12 +98,13 @@ nn_dataset_load (const char *uri, const NnModel *m, GError **error)
 static NnDataset *
 dataset_take (const NnDataset *ds, const guint32 *idx, int64_t n)
 {
-  NnDataset *out = nn_dataset_new (&ds->sample_shape, n, ds->labels != NULL, ds->y ? ds->target_dim : 0);
+  NnDataset *out = nn_dataset_new (&ds->sample_shape, n, ds->labels ? ds->label_steps : 0, ds->y ? ds->target_dim : 0);
   gsize d = (gsize) nn_shape_numel (&ds->sample_shape);
   for (int64_t i = 0; i < n; i++) {
     memcpy (out->x + i * d, ds->x + idx[i] * d, sizeof (float) * d);
     if (ds->labels)
-      out->labels[i] = ds->labels[idx[i]];
+      memcpy (out->labels + i * ds->label_steps, ds->labels + (gsize) idx[i] * ds->label_steps,
+              sizeof (int32_t) * ds->label_steps);
     if (ds->y)
       memcpy (out->y + i * ds->target_dim, ds->y + (gsize) idx[i] * ds->target_dim,
               sizeof (float) * ds->target_dim);

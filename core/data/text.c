@@ -9,7 +9,6 @@
 #include "data-private.h"
 
 /* One-hot targets take T*V floats per window: refuse what would not fit. */
-#define TEXT_MAX_TARGET_BYTES (4.0 * 1024 * 1024 * 1024)
 
 /* `c` as it is written inside a JSON string. */
 static void
@@ -147,19 +146,17 @@ text_windows (const char *path, const NnDataTarget *t, const int32_t *idx, int64
     return NULL;
   }
   int64_t n = (n_chars - 1 - T) / stride + 1;
-  if ((double) n * T * V * sizeof (float) > TEXT_MAX_TARGET_BYTES) {
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "%s: text: %" G_GINT64_FORMAT " windows of %" G_GINT64_FORMAT
-                 " steps x %d classes need %.1f GiB of one-hot targets; use a shorter file", path, n, T, V,
-                 (double) n * T * V * sizeof (float) / (1024.0 * 1024 * 1024));
-    return NULL;
-  }
-  NnDataset *ds = nn_dataset_new (&t->input, n, FALSE, (int) (T * V));
+  /* the next character of every step is a class label; the trainer expands
+   * them to one-hot per batch, so memory is n*T, not n*T*V */
+  NnDataset *ds = nn_dataset_new (&t->input, n, (int) T, 0);
+  ds->n_classes = V;
   for (int64_t i = 0; i < n; i++) {
     const int32_t *w = idx + i * stride;
-    float *x = ds->x + i * T, *y = ds->y + i * T * V;
+    float *x = ds->x + i * T;
+    int32_t *y = ds->labels + i * T;
     for (int64_t s = 0; s < T; s++) {
       x[s] = (float) w[s];
-      y[s * V + w[s + 1]] = 1.0f;
+      y[s] = w[s + 1];
     }
   }
   return ds;

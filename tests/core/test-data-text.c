@@ -1,5 +1,5 @@
-/* text:FILE datasets: windows of T character indices with one-hot next-character
- * targets, the vocabulary from the spec's "vocab", the fallback for unknown
+/* text:FILE datasets: windows of T character indices with the next character
+ * of every step as a class label, the vocabulary from the spec's "vocab", the fallback for unknown
  * characters, the errors; and a tiny character model that learns through
  * nn_train to beat the unigram baseline. */
 #include <check.h>
@@ -51,17 +51,14 @@ load_ok (const char *path, const NnDataTarget *t)
   return ds;
 }
 
+/* The class label of step s of sample i, checked to be a valid class. */
 static int
-hot (const float *row, int V)
+label (const NnDataset *ds, int64_t i, int s, int V)
 {
-  int k = -1;
-  for (int i = 0; i < V; i++) {
-    ck_assert (row[i] == 0.0f || row[i] == 1.0f);
-    if (row[i] == 1.0f) {
-      ck_assert_msg (k < 0, "two ones in a one-hot row");
-      k = i;
-    }
-  }
+  ck_assert_int_eq (ds->target_dim, 0);
+  ck_assert (ds->y == NULL);
+  int k = ds->labels[i * ds->label_steps + s];
+  ck_assert (k >= 0 && k < V);
   return k;
 }
 
@@ -75,12 +72,12 @@ START_TEST (test_windows)
   ck_assert_int_eq (ds->n, (11 - 1 - 4) / 2 + 1);
   ck_assert_int_eq (ds->sample_shape.ndim, 1);
   ck_assert_int_eq (ds->sample_shape.dim[0], 4);
-  ck_assert (ds->labels == NULL);
-  ck_assert_int_eq (ds->target_dim, 16);
+  ck_assert (ds->labels != NULL && ds->y == NULL);
+  ck_assert_int_eq (ds->label_steps, 4);
   for (int64_t i = 0; i < ds->n; i++)
     for (int s = 0; s < 4; s++) {
       ck_assert_float_eq (ds->x[i * 4 + s], (float) (text[i * 2 + s] - 'a'));
-      ck_assert_int_eq (hot (ds->y + (i * 4 + s) * 4, 4), text[i * 2 + s + 1] - 'a');
+      ck_assert_int_eq (label (ds, i, s, 4), text[i * 2 + s + 1] - 'a');
     }
 }
 END_TEST
@@ -97,13 +94,13 @@ START_TEST (test_utf8_and_fallback)
   for (int64_t i = 0; i < ds->n; i++)
     for (int s = 0; s < 2; s++) {
       ck_assert_float_eq (ds->x[i * 2 + s], (float) want[i + s]);
-      ck_assert_int_eq (hot (ds->y + (i * 2 + s) * 3, 3), want[i + s + 1]);
+      ck_assert_int_eq (label (ds, i, s, 3), want[i + s + 1]);
     }
   /* without a space in the vocab the first character stands in */
   g_autofree char *q = write_text ("v.txt", "ab?", -1);
   NnDataTarget t2 = target (2, "ba", 2);
   g_autoptr (NnDataset) d2 = load_ok (q, &t2);
-  ck_assert_int_eq (hot (d2->y + 2, 2), 0);
+  ck_assert_int_eq (label (d2, 0, 1, 2), 0);
   ck_assert_float_eq (d2->x[0], 1.0f);
 }
 END_TEST
@@ -201,7 +198,7 @@ START_TEST (test_learns_below_unigram)
   ck_assert_msg (tr != NULL, "%s", e ? e->message : "?");
   g_autoptr (NnDataset) va = nn_dataset_load (vuri, m, &e);
   ck_assert_msg (va != NULL, "%s", e ? e->message : "?");
-  ck_assert_int_eq (tr->target_dim, T * 4);
+  ck_assert_int_eq (tr->label_steps, T);
   ck_assert_int_eq (nn_model_default_loss (m), NN_LOSS_CCE);
   g_autoptr (NnEvalResult) before = nn_evaluate (m, va, NN_LOSS_CCE, 64, &e);
   ck_assert (before != NULL);
@@ -229,7 +226,7 @@ START_TEST (test_dataset_load_uses_spec_vocab)
   g_autoptr (NnDataset) ds = nn_dataset_load (uri, m, &e);
   ck_assert_msg (ds != NULL, "%s", e ? e->message : "?");
   ck_assert_float_eq (ds->x[0], 1.0f);
-  ck_assert_int_eq (hot (ds->y + 3 * 3, 3), 0); /* the step after "abab" is "\n" */
+  ck_assert_int_eq (label (ds, 0, 3, 3), 0); /* the step after "abab" is "\n" */
   /* the vocab survives a save and a load */
   g_autofree char *st = g_build_filename (tmp, "m.safetensors", NULL);
   ck_assert_msg (nn_model_save (m, st, &e), "%s", e ? e->message : "?");

@@ -6,7 +6,8 @@ typedef struct {
   NnShape   sample_shape;  /* per-sample input shape, e.g. [1, 28, 28] */
   int64_t   n;             /* samples */
   float    *x;             /* (n, numel(sample_shape)) */
-  int32_t  *labels;        /* (n) class indices, or NULL for regression targets */
+  int32_t  *labels;        /* (n, label_steps) class indices, or NULL for regression targets */
+  int       label_steps;   /* classes per sample: 1, or T for per-step classes of a (T, classes) output */
   int       n_classes;     /* classification: number of classes */
   float    *y;             /* (n, target_dim) regression targets, or NULL */
   int       target_dim;
@@ -16,7 +17,8 @@ typedef struct {
 /* Load `uri` shaped for `m`: the input shape, the output size (CSV target
  * columns) and the preprocessing (images) come from the model. */
 NN_API NnDataset *nn_dataset_load (const char *uri, const NnModel *m, GError **error) G_GNUC_WARN_UNUSED_RESULT;
-NN_API NnDataset *nn_dataset_new (const NnShape *sample_shape, int64_t n, gboolean labels, int target_dim);
+/* label_steps: class indices per sample (0 = none, 1 = one class, T = one per step) */
+NN_API NnDataset *nn_dataset_new (const NnShape *sample_shape, int64_t n, int label_steps, int target_dim);
 NN_API void       nn_dataset_free (NnDataset *ds);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnDataset, nn_dataset_free)
 /* Decode one image file (PNG, JPEG, anything libav reads) into one input

@@ -1,7 +1,8 @@
 /* Classification results as nnclassify attaches them to buffers.
  *
- * nnclassify adds a GstVideoRegionOfInterestMeta covering the whole frame,
- * roi_type "nn-classification", with one parameter, a GstStructure named
+ * nnclassify adds a GstVideoRegionOfInterestMeta, roi_type "nn-classification",
+ * covering the whole frame (mode=whole) or the detected object's box in frame
+ * coordinates (mode=map), with one parameter, a GstStructure named
  * "nn-classification":
  *
  *   label        (string)     best class
@@ -11,8 +12,10 @@
  *   top-k-indices(GstValueArray of int)
  *   top-k-scores (GstValueArray of double)
  *
- * The element message it posts has the same fields plus pts (guint64) and
- * frame (guint64). Applications read a buffer's result with:
+ * With smoothing, "stable" (string) is the current stable label. The element
+ * message it posts has the same fields plus pts (guint64) and frame (guint64),
+ * and x, y, width, height in mode=map; each change of the stable label posts
+ * an "nn-gesture" message (gesture, class-index, previous, score, pts, frame). Applications read a buffer's result with:
  *
  *   const char *label; gint index; gdouble score;
  *   if (nn_buffer_get_classification (buf, &label, &index, &score))

@@ -149,6 +149,31 @@ START_TEST (test_train_eval_predict_info)
 }
 END_TEST
 
+/* Without a camera, the camera pipeline fails with a line that says what is
+ * missing and which pipeline to run instead. */
+START_TEST (test_run_missing_camera)
+{
+  const char *src = g_getenv ("NN_SOURCE_ROOT"), *build = g_getenv ("NN_BUILD_ROOT");
+  ck_assert (src && build);
+  g_autofree char *plugins = g_build_filename (build, "plugins", NULL), *reg = tmp_path ("registry.bin");
+  g_setenv ("GST_PLUGIN_PATH_1_0", plugins, TRUE);
+  g_setenv ("GST_REGISTRY_1_0", reg, TRUE);
+  g_autofree char *pipe = g_build_filename (src, "pipelines", "gesture-camera.pipeline", NULL);
+  g_autofree char *model = g_build_filename (src, "models", "gesture-fcn.safetensors", NULL);
+  g_autofree char *model_arg = g_strconcat ("MODEL=", model, NULL);
+  char *err;
+  ck_assert_int_eq (run (NULL, &err, "run", pipe, "DEVICE=/dev/nn-no-such-camera", "SINK=fakesink", model_arg, NULL), 1);
+  ck_assert_msg (strstr (err, "/dev/nn-no-such-camera") && strstr (err, "No camera") &&
+                 strstr (err, "gesture-live-standin.pipeline"), "%s", err);
+  g_free (err);
+  /* a pipeline that needs a variable says which */
+  g_autofree char *file_pipe = g_build_filename (src, "pipelines", "classify-file.pipeline", NULL);
+  ck_assert_int_eq (run (NULL, &err, "run", file_pipe, NULL), 2);
+  ck_assert_msg (strstr (err, "INPUT=VALUE"), "%s", err);
+  g_free (err);
+}
+END_TEST
+
 static Suite *
 suite (void)
 {
@@ -159,6 +184,7 @@ suite (void)
   tcase_add_test (tc, test_help_and_usage);
   tcase_add_test (tc, test_errors_name_the_file);
   tcase_add_test (tc, test_train_eval_predict_info);
+  tcase_add_test (tc, test_run_missing_camera);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -35,3 +35,6 @@ gboolean nn_data_video_sampling (const NnModel *m, NnDataTarget *t, GError **err
 int nn_data_label_index (const NnDataTarget *t, const char *name);
 /* The target's labels as a NULL-terminated copy, or NULL when it has none. */
 char **nn_data_label_copy (const NnDataTarget *t);
+
+/* Sorted entries of dir (no hidden ones) that pass `test` (folder: images and videos). */
+GPtrArray *nn_data_list_sorted (const char *dir, GFileTest test, GError **error);

@@ -128,9 +128,8 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
-/* Sorted entries of dir (no hidden ones) that pass `test`. */
-static GPtrArray *
-list_sorted (const char *dir, GFileTest test, GError **error)
+GPtrArray *
+nn_data_list_sorted (const char *dir, GFileTest test, GError **error)
 {
   g_autoptr (GError) err = NULL;
   g_autoptr (GDir) d = g_dir_open (dir, 0, &err);
@@ -192,7 +191,7 @@ collect (const char *dir, GPtrArray *classes, const int *index, GPtrArray *paths
 {
   for (guint c = 0; c < classes->len; c++) {
     g_autofree char *sub = g_build_filename (dir, g_ptr_array_index (classes, c), NULL);
-    g_autoptr (GPtrArray) files = list_sorted (sub, G_FILE_TEST_IS_REGULAR, error);
+    g_autoptr (GPtrArray) files = nn_data_list_sorted (sub, G_FILE_TEST_IS_REGULAR, error);
     if (!files)
       return FALSE;
     for (guint i = 0; i < files->len; i++) {
@@ -240,7 +239,7 @@ nn_data_load_folder (const char *dir, const NnDataTarget *t, GError **error)
     return nn_data_load_video_folder (dir, t, error);
   if (!check_target (dir, t, error))
     return NULL;
-  g_autoptr (GPtrArray) classes = list_sorted (dir, G_FILE_TEST_IS_DIR, error);
+  g_autoptr (GPtrArray) classes = nn_data_list_sorted (dir, G_FILE_TEST_IS_DIR, error);
   if (!classes)
     return NULL;
   if (classes->len == 0) {

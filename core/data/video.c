@@ -240,32 +240,6 @@ load_video (Loader *l, const char *path, GError **error)
 
 /* ---- the folder --------------------------------------------------------------- */
 
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-static GPtrArray *
-list_sorted (const char *dir, GFileTest test, GError **error)
-{
-  g_autoptr (GError) err = NULL;
-  g_autoptr (GDir) d = g_dir_open (dir, 0, &err);
-  if (!d) {
-    g_set_error (error, NN_ERROR, NN_ERROR_IO, "%s: %s", dir, err->message);
-    return NULL;
-  }
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-  while ((name = g_dir_read_name (d))) {
-    g_autofree char *path = g_build_filename (dir, name, NULL);
-    if (name[0] != '.' && g_file_test (path, test))
-      g_ptr_array_add (names, g_strdup (name));
-  }
-  g_ptr_array_sort (names, compare_names);
-  return names;
-}
-
 /* The frame geometry of a [T, C, H, W] input; the model parses "preprocess"
  * for flat inputs, so its per-channel values are spread over C here. */
 static gboolean
@@ -310,7 +284,7 @@ static gboolean
 load_class (Loader *l, const char *dir, const char *name, int index, GArray *labels, GError **error)
 {
   g_autofree char *sub = g_build_filename (dir, name, NULL);
-  g_autoptr (GPtrArray) files = list_sorted (sub, G_FILE_TEST_IS_REGULAR, error);
+  g_autoptr (GPtrArray) files = nn_data_list_sorted (sub, G_FILE_TEST_IS_REGULAR, error);
   if (!files)
     return FALSE;
   for (guint i = 0; i < files->len; i++) {
@@ -342,7 +316,7 @@ nn_data_load_video_folder (const char *dir, const NnDataTarget *t, GError **erro
   if (!frame_preprocess (dir, t, &l.pre, error))
     return NULL;
   l.frame_numel = (gsize) l.pre.channels * l.pre.height * l.pre.width;
-  g_autoptr (GPtrArray) classes = list_sorted (dir, G_FILE_TEST_IS_DIR, error);
+  g_autoptr (GPtrArray) classes = nn_data_list_sorted (dir, G_FILE_TEST_IS_DIR, error);
   if (!classes)
     return NULL;
   if (classes->len == 0) {

@@ -134,20 +134,18 @@ struct _GstNnClassify {
   gdouble      *top_scores;
   guint64       frame;
   float        *scores;    /* (n_classes) this frame's result */
-  float        *history;   /* (MAX_SMOOTHING, n_classes) ring of results */
-  guint         hist_len, hist_pos;
+  NnSmoother   *smoother;  /* rings up to MAX_SMOOTHING results */
   float        *smoothed;  /* (n_classes) */
   int           stable;    /* stable class, -1 before the first */
   int           bg;        /* background class of map mode, -1 if none */
-  float         bg_max;    /* cells below this background probability are objects */
+  gdouble       obj_threshold; /* object-threshold as of start() */
   int           min_cells; /* smaller blobs are noise */
 
   /* map mode: cell (i, j) centres at input (off_x + stride_x j, off_y + stride_y i) */
   NnClassifyMode run_mode;
   int           map_h, map_w;
   double        stride_x, stride_y, off_x, off_y;
-  gint          *blob;     /* (map_h * map_w) component of each cell */
-  gint          *stack;    /* (map_h * map_w) flood-fill scratch */
+  int           *map_scratch; /* nn_classmap_find's */
   gboolean      has_box;
   double        box[4];    /* x, y, w, h in frame pixels */
 
@@ -282,14 +280,11 @@ allocate_results (GstNnClassify *self)
   self->top_scores = g_new0 (gdouble, n);
   self->scores = g_new0 (float, n);
   self->smoothed = g_new0 (float, n);
-  self->history = g_new0 (float, (gsize) MAX_SMOOTHING * n);
-  self->hist_len = self->hist_pos = 0;
+  self->smoother = nn_smoother_new (n, MAX_SMOOTHING, DEFAULT_PROP_HYSTERESIS);
   self->stable = -1;
   self->frame = 0;
-  if (self->run_mode == NN_CLASSIFY_MODE_MAP) {
-    self->blob = g_new0 (gint, (gsize) self->map_h * self->map_w);
-    self->stack = g_new0 (gint, (gsize) self->map_h * self->map_w);
-  }
+  if (self->run_mode == NN_CLASSIFY_MODE_MAP)
+    self->map_scratch = g_new0 (int, nn_classmap_scratch_size (self->map_h, self->map_w));
 }
 
 static gboolean
@@ -303,7 +298,7 @@ gst_nn_classify_start (GstBaseTransform *trans)
   g_autofree char *labels_path = g_strdup (self->labels_path);
   g_autofree char *background = g_strdup (self->background);
   self->run_mode = self->mode;
-  self->bg_max = (float) (1.0 - self->object_threshold);
+  self->obj_threshold = self->object_threshold;
   self->min_cells = (int) self->min_blob;
   self->n_inferences = 0;
   self->total_ms = 0.0;
@@ -377,9 +372,8 @@ gst_nn_classify_stop (GstBaseTransform *trans)
   g_clear_pointer (&self->top_scores, g_free);
   g_clear_pointer (&self->scores, g_free);
   g_clear_pointer (&self->smoothed, g_free);
-  g_clear_pointer (&self->history, g_free);
-  g_clear_pointer (&self->blob, g_free);
-  g_clear_pointer (&self->stack, g_free);
+  g_clear_pointer (&self->smoother, nn_smoother_free);
+  g_clear_pointer (&self->map_scratch, g_free);
   self->process = NULL;
   return TRUE;
 }
@@ -512,53 +506,6 @@ record_time (GstNnClassify *self, gint64 t0, gint64 t1)
 
 /* ---- class maps -------------------------------------------------------------- */
 
-/* Labels the 4-connected blob of object cells (background below bg_max)
- * around `seed` with `id`; returns the sum of its object probabilities (0
- * for blobs of fewer than min_cells cells, which never win). */
-static double
-fill_blob (GstNnClassify *self, const float *bgp, int seed, int id)
-{
-  const int w = self->map_w, h = self->map_h;
-  int top = 0, cells = 0;
-  double sum = 0.0;
-  self->blob[seed] = id;
-  self->stack[top++] = seed;
-  while (top > 0) {
-    int k = self->stack[--top], x = k % w, y = k / w;
-    sum += 1.0 - bgp[k];
-    cells++;
-    int nb[4] = { x > 0 ? k - 1 : -1, x < w - 1 ? k + 1 : -1, y > 0 ? k - w : -1, y < h - 1 ? k + w : -1 };
-    for (int i = 0; i < 4; i++)
-      if (nb[i] >= 0 && self->blob[nb[i]] == 0 && bgp[nb[i]] < self->bg_max) {
-        self->blob[nb[i]] = id;
-        self->stack[top++] = nb[i];
-      }
-  }
-  return cells >= self->min_cells ? sum : 0.0;
-}
-
-/* Index of the strongest blob, 0 if there is none. */
-static int
-strongest_blob (GstNnClassify *self, const float *out)
-{
-  const int n = self->map_h * self->map_w;
-  if (self->bg < 0)
-    return 0;
-  const float *bgp = out + (gsize) self->bg * n;
-  memset (self->blob, 0, sizeof (gint) * n);
-  int id = 0, best = 0;
-  double best_sum = 0.0;
-  for (int k = 0; k < n; k++)
-    if (self->blob[k] == 0 && bgp[k] < self->bg_max) {
-      double sum = fill_blob (self, bgp, k, ++id);
-      if (sum > best_sum) {
-        best_sum = sum;
-        best = id;
-      }
-    }
-  return best;
-}
-
 /* Cells x0..x1, y0..y1 of the map -> frame pixels: each cell stands for one
  * stride around its centre. */
 static void
@@ -578,85 +525,33 @@ set_box (GstNnClassify *self, int x0, int y0, int x1, int y1)
   self->has_box = self->box[2] >= 1.0 && self->box[3] >= 1.0;
 }
 
-/* The result of a class map: the mean class probabilities over the strongest
- * blob, with the background left out so the label is an object (over the
- * whole map when there is no blob, so the background wins). */
+/* The result of a class map: the strongest blob's label (see
+ * nn_classmap_find) and its box in frame pixels. */
 static void
 map_result (GstNnClassify *self, const float *out)
 {
-  const int n = self->map_h * self->map_w, w = self->map_w, nc = self->n_classes;
-  int best = strongest_blob (self, out);
-  int count = 0, x0 = self->map_w, y0 = self->map_h, x1 = -1, y1 = -1;
-  memset (self->scores, 0, sizeof (float) * nc);
-  for (int k = 0; k < n; k++) {
-    if (best && self->blob[k] != best)
-      continue;
-    for (int c = 0; c < nc; c++)
-      self->scores[c] += out[(gsize) c * n + k];
-    count++;
-    x0 = MIN (x0, k % w), x1 = MAX (x1, k % w), y0 = MIN (y0, k / w), y1 = MAX (y1, k / w);
-  }
+  NnClassMapResult r = { .probs = self->scores };
+  nn_classmap_find (out, self->n_classes, self->map_h, self->map_w, self->bg, self->obj_threshold,
+                    self->min_cells, self->map_scratch, &r);
   self->has_box = FALSE;
-  if (best) {
-    double rest = 0.0;
-    self->scores[self->bg] = 0.0f;
-    for (int c = 0; c < nc; c++)
-      rest += self->scores[c];
-    for (int c = 0; c < nc; c++)
-      self->scores[c] = rest > 0 ? (float) (self->scores[c] / rest) : 0.0f;
-    set_box (self, x0, y0, x1, y1);
-  } else {
-    for (int c = 0; c < nc; c++)
-      self->scores[c] /= MAX (count, 1);
-  }
+  if (r.found)
+    set_box (self, r.x, r.y, r.x + r.w - 1, r.y + r.h - 1);
 }
 
 /* ---- smoothing --------------------------------------------------------------- */
 
-/* smoothed = mean of the last min(n, seen) results (this one included). */
-static void
-smooth (GstNnClassify *self, guint n)
-{
-  const int nc = self->n_classes;
-  if (n == 0) {
-    memcpy (self->smoothed, self->scores, sizeof (float) * nc);
-    return;
-  }
-  memcpy (self->history + (gsize) self->hist_pos * nc, self->scores, sizeof (float) * nc);
-  self->hist_pos = (self->hist_pos + 1) % MAX_SMOOTHING;
-  self->hist_len = MIN (self->hist_len + 1, MAX_SMOOTHING);
-  guint m = MIN (n, self->hist_len);
-  memset (self->smoothed, 0, sizeof (float) * nc);
-  for (guint i = 0; i < m; i++) {
-    const float *h = self->history + (gsize) ((self->hist_pos + MAX_SMOOTHING - 1 - i) % MAX_SMOOTHING) * nc;
-    for (int c = 0; c < nc; c++)
-      self->smoothed[c] += h[c];
-  }
-  for (int c = 0; c < nc; c++)
-    self->smoothed[c] /= m;
-}
-
-/* Hysteresis: the stable class is set once n results are in, and changes
- * only when another class leads it by more than `margin`. Returns TRUE when
- * it changed; *previous gets the old one (-1 for the first). */
+/* smoothing=0 passes the result through and keeps no stable label. Returns
+ * TRUE when the stable label changed; *previous gets the old one. */
 static gboolean
-update_stable (GstNnClassify *self, guint n, gdouble margin, int *previous)
+smooth (GstNnClassify *self, guint n, gdouble margin, int *previous)
 {
-  int best = 0;
-  for (int c = 1; c < self->n_classes; c++)
-    if (self->smoothed[c] > self->smoothed[best])
-      best = c;
-  *previous = self->stable;
-  if (self->stable < 0) {
-    if (self->hist_len < n)
-      return FALSE;
-    self->stable = best;
-    return TRUE;
-  }
-  if (best == self->stable || self->smoothed[best] - self->smoothed[self->stable] <= margin)
+  *previous = -1;
+  if (n == 0) {
+    memcpy (self->smoothed, self->scores, sizeof (float) * self->n_classes);
     return FALSE;
-  self->stable = best;
-  return TRUE;
+  }
+  nn_smoother_configure (self->smoother, (int) n, margin);
+  return nn_smoother_push (self->smoother, self->scores, self->smoothed, &self->stable, previous);
 }
 
 static void
@@ -725,9 +620,8 @@ classify (GstNnClassify *self, GstBuffer *buf, const Settings *st, guint64 frame
     map_result (self, out);
   else
     memcpy (self->scores, out, sizeof (float) * self->n_classes);
-  smooth (self, st->smoothing);
-  int previous = -1;
-  gboolean changed = st->smoothing > 0 && update_stable (self, st->smoothing, st->hysteresis, &previous);
+  int previous;
+  gboolean changed = smooth (self, st->smoothing, st->hysteresis, &previous);
   select_top (self, self->smoothed, st->k);
   record_time (self, t0, g_get_monotonic_time ());
   GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %s %.3f", frame_no, self->top_labels[0], self->top_scores[0]);

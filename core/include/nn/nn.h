@@ -86,5 +86,6 @@ typedef struct {
 #include "nn-data.h"
 #include "nn-train.h"
 #include "nn-gan.h"
+#include "nn-post.h"
 
 G_END_DECLS

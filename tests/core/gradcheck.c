@@ -266,3 +266,15 @@ nn_test_fixture_run (const char *file, double tol)
     run_case (json_array_get_object_element (cases, i), tol);
   return (int) json_array_get_length (cases);
 }
+
+void
+nn_test_uniform_init (const float *v, int n, float bound)
+{
+  float lo = bound, hi = -bound;
+  for (int i = 0; i < n; i++) {
+    ck_assert_msg (fabsf (v[i]) <= bound, "value %d = %g outside +-%g", i, v[i], bound);
+    lo = fminf (lo, v[i]);
+    hi = fmaxf (hi, v[i]);
+  }
+  ck_assert_msg (hi - lo > bound, "values span only %g of +-%g", hi - lo, bound);
+}

@@ -29,6 +29,10 @@ NnLayer *nn_test_layer_new (const char *spec, const NnShape *in, int n);
  * test if it succeeds or the error does not name the layer. */
 char *nn_test_layer_error (const char *spec, const NnShape *in, int code);
 
+/* Checks n values drawn from PyTorch's default U(-bound, bound): all inside,
+ * and spread over more than half the interval (not constant). */
+void nn_test_uniform_init (const float *v, int n, float bound);
+
 /* Runs every case of tests/fixtures/layers/<file>.json: copies the params in,
  * compares y (and buffers listed in "after"), then dx and the param grads for
  * the fixture's dy. Returns the number of cases run. */

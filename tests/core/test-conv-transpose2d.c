@@ -34,13 +34,7 @@ START_TEST (test_shapes)
   ck_assert (l->params[0].decay && !l->params[1].decay);
   ck_assert_int_eq (l->klass->flops (l), 2 * 3 * 6 * 5 * 3 * 4 * 4);
   /* PyTorch's default init: fan_in from weight.size(1) = out * kh * kw */
-  float bound = 1.0f / sqrtf (90.0f), lo = 1, hi = -1;
-  for (int i = 0; i < 3 * 90; i++) {
-    ck_assert (fabsf (l->params[0].data[i]) <= bound);
-    lo = fminf (lo, l->params[0].data[i]);
-    hi = fmaxf (hi, l->params[0].data[i]);
-  }
-  ck_assert (hi - lo > bound);
+  nn_test_uniform_init (l->params[0].data, 3 * 90, 1.0f / sqrtf (90.0f));
   nn_layer_free (l);
 
   l = nn_test_layer_new ("{\"type\":\"conv2d_transpose\",\"filters\":2,\"kernel\":1,\"bias\":false}",

@@ -1,6 +1,6 @@
 /* Our side of the micro-benchmarks: batch-1 latency of a model, and the
  * throughput of a conv2d layer against OpenBLAS sgemm peak on this machine.
- *   bench-nn latency MODEL RUNS      -> median microseconds per forward
+ *   bench-nn latency MODEL RUNS [THREADS] -> median microseconds per forward (1 thread by default)
  *   bench-nn conv                    -> GFLOP/s of LeNet's conv2 and of sgemm */
 #include "nn-private.h"
 #include <cblas.h>
@@ -66,7 +66,7 @@ time_median_us (void (*fn) (gpointer), gpointer data, int runs)
 
 typedef struct {
   NnLayer *l;
-  float *x, *y;
+  float *x, *y, *dx;
   int n;
 } ConvRun;
 
@@ -75,6 +75,15 @@ conv_fwd (gpointer d)
 {
   ConvRun *r = d;
   r->l->klass->forward (r->l, r->x, r->y, r->n, FALSE);
+}
+
+/* a training pass: forward, then backward with dy = y (values do not matter) */
+static void
+conv_train (gpointer d)
+{
+  ConvRun *r = d;
+  r->l->klass->forward (r->l, r->x, r->y, r->n, TRUE);
+  r->l->klass->backward (r->l, r->x, r->y, r->y, r->dx, r->n);
 }
 
 typedef struct {
@@ -93,25 +102,31 @@ gemm (gpointer d)
 static int
 conv (void)
 {
-  nn_set_threads (1);
   /* LeNet's conv2: 16 -> 32 channels, 3x3 same, on 14x14, batch 64 */
   NnShape in = nn_shape_3d (16, 14, 14);
   GError *e = NULL;
   NnLayer *l = nn_layer_new ("{\"type\": \"conv2d\", \"name\": \"c\", \"filters\": 32, \"kernel\": 3, \"padding\": \"same\"}",
                              &in, 1, &e);
-  ConvRun r = { l, NULL, NULL, 64 };
-  nn_layer_reserve (l, r.n, &e);
+  ConvRun r = { l, NULL, NULL, NULL, 64 };
   r.x = g_new0 (float, r.n * nn_shape_numel (&in));
   r.y = g_new0 (float, r.n * nn_shape_numel (&l->out));
-  double us = time_median_us (conv_fwd, &r, 30);
+  r.dx = g_new0 (float, r.n * nn_shape_numel (&in));
   double flops = (double) l->klass->flops (l) * r.n;
+  for (int t = 1; t <= 2; t++) {
+    nn_set_threads (t);
+    nn_layer_reserve (l, r.n, &e);
+    double us = time_median_us (conv_fwd, &r, 30), tus = time_median_us (conv_train, &r, 30);
+    printf ("conv2d 16->32 3x3 14x14 batch 64, %d thread%s: forward %.1f GFLOP/s, forward + backward %.1f GFLOP/s\n",
+            t, t > 1 ? "s" : "", flops / us / 1e3, 3 * flops / tus / 1e3);
+  }
+  nn_set_threads (1);
   Gemm g = { 512, g_new0 (float, 512 * 512), g_new0 (float, 512 * 512), g_new0 (float, 512 * 512) };
   double gus = time_median_us (gemm, &g, 30);
-  printf ("conv2d 16->32 3x3 14x14 batch 64, 1 thread: %.1f GFLOP/s\n", flops / us / 1e3);
   printf ("sgemm 512x512x512, 1 thread: %.1f GFLOP/s\n", 2.0 * 512 * 512 * 512 / gus / 1e3);
   nn_layer_free (l);
   g_free (r.x);
   g_free (r.y);
+  g_free (r.dx);
   g_free (g.a);
   g_free (g.b);
   g_free (g.c);
@@ -122,11 +137,11 @@ int
 main (int argc, char **argv)
 {
   if (argc >= 4 && g_str_equal (argv[1], "latency")) {
-    nn_set_threads (1);
+    nn_set_threads (argc >= 5 ? atoi (argv[4]) : 1);
     return latency (argv[2], atoi (argv[3]));
   }
   if (argc >= 2 && g_str_equal (argv[1], "conv"))
     return conv ();
-  fprintf (stderr, "usage: bench-nn latency MODEL RUNS | bench-nn conv\n");
+  fprintf (stderr, "usage: bench-nn latency MODEL RUNS [THREADS] | bench-nn conv\n");
   return 2;
 }

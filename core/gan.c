@@ -185,6 +185,10 @@ struct _NnGanTrainer {
   float       *dgz;           /* (batch, img): dL/dG(z), handed from D to G */
   float       *dbuf;          /* D's buffers (running statistics) across the G step */
   int32_t     *cls;           /* (2 batch) the classes D judges each row as */
+  NnParam     *gp;            /* G's parameters and buffers */
+  int          ngp;
+  float        ema;           /* decay of the weight average, 0: none */
+  float       *avg;           /* G's averaged parameters and buffers, one after another */
 };
 
 static gboolean
@@ -247,7 +251,52 @@ nn_gan_trainer_free (NnGanTrainer *t)
   g_free (t->dgz);
   g_free (t->dbuf);
   g_free (t->cls);
+  g_free (t->avg);
   g_free (t);
+}
+
+static void
+average_init (NnGanTrainer *t)
+{
+  int64_t n = 0;
+  for (int i = 0; i < t->ngp; i++)
+    n += nn_shape_numel (&t->gp[i].shape);
+  t->avg = g_new (float, n);
+  float *a = t->avg;
+  for (int i = 0; i < t->ngp; i++) {
+    int64_t k = nn_shape_numel (&t->gp[i].shape);
+    memcpy (a, t->gp[i].data, sizeof (float) * k);
+    a += k;
+  }
+}
+
+static void
+average_update (NnGanTrainer *t)
+{
+  float *a = t->avg, keep = t->ema, take = 1.0f - t->ema;
+  for (int i = 0; i < t->ngp; i++) {
+    int64_t k = nn_shape_numel (&t->gp[i].shape);
+    const float *w = t->gp[i].data;
+    for (int64_t j = 0; j < k; j++)
+      a[j] = keep * a[j] + take * w[j];
+    a += k;
+  }
+}
+
+void
+nn_gan_trainer_swap_average (NnGanTrainer *t)
+{
+  float *a = t->avg;
+  for (int i = 0; a && i < t->ngp; i++) {
+    int64_t k = nn_shape_numel (&t->gp[i].shape);
+    float *w = t->gp[i].data;
+    for (int64_t j = 0; j < k; j++) {
+      float v = w[j];
+      w[j] = a[j];
+      a[j] = v;
+    }
+    a += k;
+  }
 }
 
 static void
@@ -280,15 +329,22 @@ nn_gan_trainer_new (NnModel *g, NnModel *d, const NnGanConfig *c, int batch, GEr
     return NULL;
   if (!nn_model_reserve (g, batch, error) || !nn_model_reserve (d, 2 * batch, error))
     return NULL;
-  int ngp;
-  NnParam *gp = nn_model_params (g, &ngp);
+  if (c->ema < 0 || c->ema >= 1) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "the generator's weight average needs 0 <= decay < 1, got %g",
+                 c->ema);
+    return NULL;
+  }
+  t->gp = nn_model_params (g, &t->ngp);
   t->dp = nn_model_params (d, &t->ndp);
-  t->opt_g = nn_optimizer_new (&c->optim_g, gp, ngp);
+  t->opt_g = nn_optimizer_new (&c->optim_g, t->gp, t->ngp);
   t->opt_d = nn_optimizer_new (&c->optim_d, t->dp, t->ndp);
   t->rng = g_rand_new_with_seed ((guint32) (c->seed * 2654435761u + 7));
   nn_model_set_seed (g, c->seed);
   nn_model_set_seed (d, c->seed + 1);
   trainer_alloc (t, batch);
+  t->ema = c->ema;
+  if (t->ema > 0)
+    average_init (t);
   return g_steal_pointer (&t);
 }
 
@@ -346,6 +402,8 @@ generator_step (NnGanTrainer *t, int n, NnGanProgress *acc, GError **error)
   nn_model_zero_grad (t->g);
   nn_model_backward (t->g, t->dgz, FALSE);
   nn_optimizer_step (t->opt_g);
+  if (t->avg)
+    average_update (t);
   acc->g_loss += loss;
   return fake;
 }
@@ -506,9 +564,12 @@ nn_gan_train (NnModel *g, NnModel *d, const NnGanConfig *c, const NnDataset *rea
     NnGanProgress p = { .epoch = e, .epochs = c->epochs };
     ok = gan_epoch (t, c, real, &b, &p, &stop, error);
     p.epoch_done = TRUE;
+    nn_gan_trainer_swap_average (t);
     if (ok && c->callback && !c->callback (&p, c->user_data))
       stop = TRUE;
+    nn_gan_trainer_swap_average (t);
   }
+  nn_gan_trainer_swap_average (t);
   gan_batch_clear (&b);
   return ok;
 }

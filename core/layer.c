@@ -34,6 +34,7 @@ nn_layer_new_from_object (JsonObject *spec, const NnShape *in, GRand *rng, GErro
 {
   const char *type = nn_spec_string (spec, "type", NULL);
   const char *name = nn_spec_string (spec, "name", type);
+  nn_get_threads ();  /* settles the thread setup (OpenBLAS single) before any product */
   if (!type) {
     g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "layer \"%s\": no \"type\"", name ? name : "?");
     return NULL;
@@ -85,11 +86,15 @@ nn_layer_new (const char *spec_json, const NnShape *in, guint64 seed, GError **e
 gboolean
 nn_layer_reserve (NnLayer *l, int n, GError **error)
 {
-  if (n <= l->capacity)
+  /* per-thread scratch follows nn_set_threads() */
+  int nt = nn_get_threads ();
+  if (n <= l->capacity && nt <= l->threads)
     return TRUE;
+  n = MAX (n, l->capacity);
   if (l->klass->reserve && !l->klass->reserve (l, n, error))
     return FALSE;
   l->capacity = n;
+  l->threads = nt;
   return TRUE;
 }
 

@@ -14,6 +14,7 @@ struct _NnModel {
   int           n_params;
   GRand        *rng;
   int           capacity;    /* batch the workspace holds */
+  int           threads;     /* threads the layers' scratch serves */
   float       **acts;        /* acts[i]: (capacity, layers[i]->out) */
   float        *gbuf[2];     /* ping-pong gradients, (capacity, max numel) */
   const float  *last_x;      /* input of the last forward (caller's memory) */
@@ -398,8 +399,16 @@ nn_model_set_seed (NnModel *m, guint64 seed)
 gboolean
 nn_model_reserve (NnModel *m, int n, GError **error)
 {
-  if (n <= m->capacity)
+  if (n <= m->capacity && nn_get_threads () <= m->threads)
     return TRUE;
+  if (n <= m->capacity) {
+    /* more threads than the layers' scratch serves: only that grows */
+    for (int i = 0; i < m->n_layers; i++)
+      if (!nn_layer_reserve (m->layers[i], n, error))
+        return FALSE;
+    m->threads = nn_get_threads ();
+    return TRUE;
+  }
   int64_t maxel = nn_shape_numel (&m->input);
   if (!m->acts)
     m->acts = g_new0 (float *, m->n_layers);
@@ -420,6 +429,7 @@ nn_model_reserve (NnModel *m, int n, GError **error)
     m->gbuf[k] = g_new (float, n * maxel);
   }
   m->capacity = n;
+  m->threads = nn_get_threads ();
   return TRUE;
 }
 

@@ -23,7 +23,8 @@ typedef struct {
   /* Parse the layer's spec options, validate them against l->in, set l->out
    * and add parameters with nn_layer_add_param(). */
   gboolean (*create)   (NnLayer *l, JsonObject *spec, GError **error);
-  /* Optional: size per-sample caches for batches of up to n. */
+  /* Optional: size per-sample caches for batches of up to n, and per-thread
+   * scratch for nn_get_threads() threads. Called again when either grows. */
   gboolean (*reserve)  (NnLayer *l, int n, GError **error);
   /* x (n, in...) -> y (n, out...). */
   void     (*forward)  (NnLayer *l, const float *x, float *y, int n, gboolean training);
@@ -49,6 +50,7 @@ struct _NnLayer {
   NnParam  params[NN_LAYER_MAX_PARAMS];
   int      n_params;
   int      capacity;          /* batch the caches hold */
+  int      threads;           /* threads the per-thread scratch serves */
   GRand   *rng;               /* the model's, for dropout and friends */
   gboolean owns_rng;          /* standalone layers (tests) own theirs */
   int      bptt;              /* recurrent layers: truncate backprop through time to chunks of this many steps (0 = full) */
@@ -87,6 +89,17 @@ static inline NnShape nn_shape_1d (int64_t a) { return (NnShape) { 1, { a } }; }
 static inline NnShape nn_shape_2d (int64_t a, int64_t b) { return (NnShape) { 2, { a, b } }; }
 static inline NnShape nn_shape_3d (int64_t a, int64_t b, int64_t c) { return (NnShape) { 3, { a, b, c } }; }
 static inline NnShape nn_shape_4d (int64_t a, int64_t b, int64_t c, int64_t d) { return (NnShape) { 4, { a, b, c, d } }; }
+
+/* ---- threads (core/parallel.c) -------------------------------------------------
+ * fn (lo, hi, thread, data) runs on [lo, hi) of [0, n), the ranges split
+ * evenly over at most max_threads threads (thread < max_threads: an index
+ * into per-thread scratch). Runs inline for one thread or when nested. */
+#define NN_MAX_THREADS 64
+typedef void (*NnRangeFunc) (int lo, int hi, int thread, gpointer data);
+void nn_parallel_for (int n, int max_threads, NnRangeFunc fn, gpointer data);
+/* How many threads nn_parallel_for (n, max_threads, ...) runs on: threads
+ * 0 .. team-1 each get a non-empty range. */
+int  nn_parallel_team (int n, int max_threads);
 
 /* ---- shared maths (core/ops.c) ------------------------------------------------ */
 /* Uniform in [-bound, bound], PyTorch's kaiming_uniform(a=sqrt 5) and bias bound. */

@@ -17,35 +17,87 @@ nn_rand_normal (GRand *rng)
   return sqrt (-2.0 * log (u)) * cos (2.0 * G_PI * v);
 }
 
+/* The dense products split over the threads along a dimension whose blocks
+ * are independent: batch rows for y and dx, output units for dW (and for y at
+ * batch 1, where each thread then reads only its rows of W). */
+typedef struct {
+  const float *x, *w, *b, *dy;
+  float       *y, *dx, *dw, *db;
+  int          n, in, out;
+} LinearJob;
+
+#define LINEAR_SPLIT_MIN 65536   /* multiply-adds worth a thread's wake-up */
+
+static int
+linear_threads (const LinearJob *j)
+{
+  return (int64_t) j->n * j->in * j->out < LINEAR_SPLIT_MIN ? 1 : NN_MAX_THREADS;
+}
+
+static void
+forward_rows (int lo, int hi, int t, gpointer data)
+{
+  const LinearJob *j = data;
+  float *y = j->y + (int64_t) lo * j->out;
+  if (j->b)
+    for (int i = lo; i < hi; i++)
+      memcpy (j->y + (int64_t) i * j->out, j->b, sizeof (float) * j->out);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, j->out, j->in, 1.0f, j->x + (int64_t) lo * j->in,
+               j->in, j->w, j->in, j->b ? 1.0f : 0.0f, y, j->out);
+}
+
+/* batch 1 (streaming, elements): gemv reads W once, gemm would pack it first */
+static void
+forward_units (int lo, int hi, int t, gpointer data)
+{
+  const LinearJob *j = data;
+  if (j->b)
+    memcpy (j->y + lo, j->b + lo, sizeof (float) * (hi - lo));
+  cblas_sgemv (CblasRowMajor, CblasNoTrans, hi - lo, j->in, 1.0f, j->w + (int64_t) lo * j->in, j->in, j->x, 1,
+               j->b ? 1.0f : 0.0f, j->y + lo, 1);
+}
+
 void
 nn_linear_forward (const float *x, const float *w, const float *b, float *y, int n, int in, int out)
 {
-  if (b) {
-    for (int i = 0; i < n; i++)
-      memcpy (y + (int64_t) i * out, b, sizeof (float) * out);
-  }
-  if (n == 1) /* batch 1 (streaming, elements): gemv reads W once, gemm would pack it first */
-    cblas_sgemv (CblasRowMajor, CblasNoTrans, out, in, 1.0f, w, in, x, 1, b ? 1.0f : 0.0f, y, 1);
+  LinearJob j = { .x = x, .w = w, .b = b, .y = y, .n = n, .in = in, .out = out };
+  if (n == 1)
+    nn_parallel_for (out, linear_threads (&j), forward_units, &j);
   else
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, x, in, w, in,
-                 b ? 1.0f : 0.0f, y, out);
+    nn_parallel_for (n, linear_threads (&j), forward_rows, &j);
+}
+
+static void
+backward_rows (int lo, int hi, int t, gpointer data)
+{
+  const LinearJob *j = data;
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, hi - lo, j->in, j->out, 1.0f,
+               j->dy + (int64_t) lo * j->out, j->out, j->w, j->in, 0.0f, j->dx + (int64_t) lo * j->in, j->in);
+}
+
+static void
+backward_units (int lo, int hi, int t, gpointer data)
+{
+  const LinearJob *j = data;
+  if (j->dw)
+    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, j->in, j->n, 1.0f, j->dy + lo, j->out, j->x,
+                 j->in, 1.0f, j->dw + (int64_t) lo * j->in, j->in);
+  for (int i = 0; j->db && i < j->n; i++) {
+    const float *r = j->dy + (int64_t) i * j->out;
+    for (int u = lo; u < hi; u++)
+      j->db[u] += r[u];
+  }
 }
 
 void
 nn_linear_backward (const float *x, const float *w, const float *dy, float *dx, float *dw, float *db,
                     int n, int in, int out)
 {
+  LinearJob j = { .x = x, .w = w, .dy = dy, .dx = dx, .dw = dw, .db = db, .n = n, .in = in, .out = out };
   if (dx)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dy, out, w, in, 0.0f, dx, in);
-  if (dw)
-    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in);
-  if (db) {
-    for (int i = 0; i < n; i++) {
-      const float *r = dy + (int64_t) i * out;
-      for (int j = 0; j < out; j++)
-        db[j] += r[j];
-    }
-  }
+    nn_parallel_for (n, linear_threads (&j), backward_rows, &j);
+  if (dw || db)
+    nn_parallel_for (out, linear_threads (&j), backward_units, &j);
 }
 
 #define LEAKY_SLOPE 0.01f

@@ -47,17 +47,46 @@ act_create (NnLayer *l, JsonObject *spec, GError **error)
   return a->act != NN_ACT_SOFTMAX || softmax_axis (l, spec, error);
 }
 
+/* Element-wise work splits over the threads by samples once it outweighs a
+ * thread's wake-up (a few microseconds). */
+#define ACT_SPLIT_MIN 32768
+
+typedef struct {
+  NnAct        act;
+  const float *in, *dy;      /* forward: x; backward: y */
+  float       *out;          /* forward: y; backward: dx */
+  int64_t      per;          /* values per sample */
+} ActJob;
+
+static void
+act_range (int lo, int hi, int t, gpointer data)
+{
+  const ActJob *j = data;
+  int64_t o = lo * j->per, k = (hi - lo) * j->per;
+  if (j->dy)
+    nn_act_backward (j->act, j->in + o, j->dy + o, j->out + o, k);
+  else
+    nn_act_forward (j->act, j->in + o, j->out + o, k);
+}
+
+static void
+act_run (NnLayer *l, const float *in, const float *dy, float *out, int n)
+{
+  ActJob j = { ((NnActLayer *) l)->act, in, dy, out, nn_shape_numel (&l->in) };
+  nn_parallel_for (n, n * j.per < ACT_SPLIT_MIN ? 1 : NN_MAX_THREADS, act_range, &j);
+}
+
 static void
 act_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
 {
-  nn_act_forward (((NnActLayer *) l)->act, x, y, n * nn_shape_numel (&l->in));
+  act_run (l, x, NULL, y, n);
 }
 
 static void
 act_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
 {
   if (dx)
-    nn_act_backward (((NnActLayer *) l)->act, y, dy, dx, n * nn_shape_numel (&l->in));
+    act_run (l, y, dy, dx, n);
 }
 
 /* Softmax over rows of C values with stride `inner` (H*W for the channels of

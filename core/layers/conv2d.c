@@ -21,7 +21,9 @@ typedef struct {
   NnConv2dParams p;
   float *w, *b;                /* (F, C*kh*kw), (F) or NULL */
   float *col;                  /* (C*kh*kw, OH*OW) one sample's unfolded input */
-  float *dcol;                 /* (C*kh*kw, OH*OW) its gradient */
+  float *dcol;                 /* (threads, C*kh*kw, OH*OW) a sample's column gradient per thread */
+  float *gscratch;             /* (threads - 1, F*C*kh*kw + F) the other threads' weight and bias gradients */
+  int    threads;              /* threads the scratch serves */
 } NnConv2d;
 
 static int64_t
@@ -145,21 +147,25 @@ conv_create (NnLayer *l, JsonObject *spec, GError **error)
 }
 
 /* Forward keeps every sample's unfolding (n, C*kh*kw, OH*OW) so backward
- * does not unfold again; the column gradient is one sample's worth. */
+ * does not unfold again; each thread has one sample's column gradient and
+ * its own share of the parameter gradients. */
 static gboolean
 conv_reserve (NnLayer *l, int n, GError **error)
 {
   NnConv2d *cv = (NnConv2d *) l;
-  if (conv_pointwise (&cv->p))
-    return TRUE;
-  gsize sz = (gsize) (conv_k (&cv->p) * conv_ohw (&cv->p));
+  int nt = nn_get_threads ();
+  gsize sz = conv_pointwise (&cv->p) ? 0 : (gsize) (conv_k (&cv->p) * conv_ohw (&cv->p));
+  gsize share = (gsize) (cv->p.f * conv_k (&cv->p) + cv->p.f);
   g_free (cv->col);
-  cv->col = g_try_new (float, sz * n);
-  if (!cv->dcol)
-    cv->dcol = g_try_new (float, sz);
-  if (!cv->col || !cv->dcol) {
+  g_free (cv->dcol);
+  g_free (cv->gscratch);
+  cv->col = g_try_new (float, sz * n + 1);
+  cv->dcol = g_try_new (float, sz * nt + 1);
+  cv->gscratch = g_try_new (float, share * (nt - 1) + 1);
+  cv->threads = nt;
+  if (!cv->col || !cv->dcol || !cv->gscratch) {
     g_set_error (error, NN_ERROR, NN_ERROR_FAILED, "layer \"%s\": cannot allocate %" G_GSIZE_FORMAT
-                 " floats of im2col scratch", l->name, sz * (n + 1));
+                 " floats of im2col scratch", l->name, sz * (n + nt) + share * (nt - 1));
     return FALSE;
   }
   return TRUE;
@@ -245,26 +251,103 @@ col2im (const NnConv2dParams *p, const float *col, float *dx)
       }
 }
 
-/* x (n, C, H, W) -> y (n, F, OH, OW); keeps the unfolded inputs for backward. */
+/* One parallel job: the tensors of a forward or backward call. */
+typedef struct {
+  NnConv2d    *cv;
+  const float *x, *dy;
+  float       *y, *dx;
+  int          sample;      /* forward of one sample split by filters */
+} ConvJob;
+
+static const float *
+conv_unfold (NnConv2d *cv, const float *x, int i)
+{
+  const NnConv2dParams *p = &cv->p;
+  int64_t in_sz = (int64_t) p->c * p->h * p->w, sz = conv_k (p) * conv_ohw (p);
+  if (conv_pointwise (p))
+    return x + i * in_sz;
+  im2col (p, x + i * in_sz, cv->col + i * sz);
+  return cv->col + i * sz;
+}
+
+/* y rows [f0, f1) of sample i from its unfolded input */
+static void
+conv_rows (NnConv2d *cv, const float *col, float *yi, int f0, int f1)
+{
+  const NnConv2dParams *p = &cv->p;
+  int64_t k = conv_k (p), ohw = conv_ohw (p);
+  for (int f = f0; f < f1; f++)
+    for (int64_t j = 0; j < ohw; j++)
+      yi[f * ohw + j] = cv->b ? cv->b[f] : 0.0f;
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, f1 - f0, (int) ohw, (int) k, 1.0f, cv->w + f0 * k,
+               (int) k, col, (int) ohw, 1.0f, yi + f0 * ohw, (int) ohw);
+}
+
+static void
+forward_samples (int lo, int hi, int t, gpointer data)
+{
+  ConvJob *j = data;
+  int64_t out_sz = (int64_t) j->cv->p.f * conv_ohw (&j->cv->p);
+  for (int i = lo; i < hi; i++)
+    conv_rows (j->cv, conv_unfold (j->cv, j->x, i), j->y + i * out_sz, 0, j->cv->p.f);
+}
+
+static void
+forward_filters (int lo, int hi, int t, gpointer data)
+{
+  ConvJob *j = data;
+  const NnConv2dParams *p = &j->cv->p;
+  int64_t in_sz = (int64_t) p->c * p->h * p->w, sz = conv_k (p) * conv_ohw (p);
+  const float *col = conv_pointwise (p) ? j->x + j->sample * in_sz : j->cv->col + j->sample * sz;
+  conv_rows (j->cv, col, j->y + j->sample * p->f * conv_ohw (p), lo, hi);
+}
+
+/* x (n, C, H, W) -> y (n, F, OH, OW); keeps the unfolded inputs for backward.
+ * A batch splits over the threads by samples; a single frame (the elements'
+ * case) by filters, after one unfolding. */
 static void
 conv_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
 {
   NnConv2d *cv = (NnConv2d *) l;
+  ConvJob job = { .cv = cv, .x = x, .y = y };
+  if (n >= nn_parallel_team (NN_MAX_THREADS, NN_MAX_THREADS) || cv->p.f < 16) {
+    nn_parallel_for (n, NN_MAX_THREADS, forward_samples, &job);
+    return;
+  }
+  for (job.sample = 0; job.sample < n; job.sample++) {
+    conv_unfold (cv, x, job.sample);
+    nn_parallel_for (cv->p.f, NN_MAX_THREADS, forward_filters, &job);
+  }
+}
+
+/* Thread t's share of the parameter gradients: thread 0 adds into the
+ * layer's own, the others into zeroed scratch summed after the join. */
+static void
+backward_samples (int lo, int hi, int t, gpointer data)
+{
+  ConvJob *j = data;
+  NnConv2d *cv = j->cv;
   const NnConv2dParams *p = &cv->p;
   int64_t k = conv_k (p), ohw = conv_ohw (p), in_sz = (int64_t) p->c * p->h * p->w;
-  for (int i = 0; i < n; i++) {
-    const float *xi = x + i * in_sz;
-    float *yi = y + i * p->f * ohw;
-    const float *col = xi;
-    if (!conv_pointwise (p)) {
-      im2col (p, xi, cv->col + i * k * ohw);
-      col = cv->col + i * k * ohw;
-    }
-    for (int f = 0; f < p->f; f++)
-      for (int64_t j = 0; j < ohw; j++)
-        yi[f * ohw + j] = cv->b ? cv->b[f] : 0.0f;
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, p->f, (int) ohw, (int) k, 1.0f, cv->w, (int) k,
-                 col, (int) ohw, 1.0f, yi, (int) ohw);
+  gboolean pw = conv_pointwise (p);
+  float *dw = t ? cv->gscratch + (t - 1) * (p->f * k + p->f) : cv->parent.params[0].grad;
+  float *db = !cv->b ? NULL : t ? dw + p->f * k : cv->parent.params[1].grad;
+  for (int i = lo; i < hi; i++) {
+    const float *dyi = j->dy + i * p->f * ohw;
+    /* the forward of this batch left sample i unfolded here */
+    const float *col = pw ? j->x + i * in_sz : cv->col + i * k * ohw;
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, p->f, (int) k, (int) ohw, 1.0f, dyi, (int) ohw,
+                 col, (int) ohw, 1.0f, dw, (int) k);
+    for (int f = 0; db && f < p->f; f++)
+      for (int64_t q = 0; q < ohw; q++)
+        db[f] += dyi[f * ohw + q];
+    if (!j->dx)
+      continue;
+    float *dcol = pw ? j->dx + i * in_sz : cv->dcol + t * k * ohw;
+    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) k, (int) ohw, p->f, 1.0f, cv->w, (int) k,
+                 dyi, (int) ohw, 0.0f, dcol, (int) ohw);
+    if (!pw)
+      col2im (p, dcol, j->dx + i * in_sz);
   }
 }
 
@@ -274,25 +357,18 @@ conv_backward (NnLayer *l, const float *x, const float *y, const float *dy, floa
 {
   NnConv2d *cv = (NnConv2d *) l;
   const NnConv2dParams *p = &cv->p;
+  int64_t share = p->f * conv_k (p) + p->f;
+  int nt = nn_parallel_team (n, cv->threads);
+  memset (cv->gscratch, 0, sizeof (float) * share * (nt - 1));
+  ConvJob job = { .cv = cv, .x = x, .dy = dy, .dx = dx };
+  nn_parallel_for (n, cv->threads, backward_samples, &job);
   float *dw = l->params[0].grad, *db = cv->b ? l->params[1].grad : NULL;
-  int64_t k = conv_k (p), ohw = conv_ohw (p), in_sz = (int64_t) p->c * p->h * p->w;
-  gboolean pw = conv_pointwise (p);
-  for (int i = 0; i < n; i++) {
-    const float *dyi = dy + i * p->f * ohw;
-    /* the forward of this batch left sample i unfolded here */
-    const float *col = pw ? x + i * in_sz : cv->col + i * k * ohw;
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, p->f, (int) k, (int) ohw, 1.0f, dyi, (int) ohw,
-                 col, (int) ohw, 1.0f, dw, (int) k);
+  for (int t = 1; t < nt; t++) {
+    const float *g = cv->gscratch + (t - 1) * share;
+    for (int64_t q = 0; q < p->f * conv_k (p); q++)
+      dw[q] += g[q];
     for (int f = 0; db && f < p->f; f++)
-      for (int64_t j = 0; j < ohw; j++)
-        db[f] += dyi[f * ohw + j];
-    if (!dx)
-      continue;
-    float *dcol = pw ? dx + i * in_sz : cv->dcol;
-    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) k, (int) ohw, p->f, 1.0f, cv->w, (int) k,
-                 dyi, (int) ohw, 0.0f, dcol, (int) ohw);
-    if (!pw)
-      col2im (p, dcol, dx + i * in_sz);
+      db[f] += g[p->f * conv_k (p) + f];
   }
 }
 
@@ -309,6 +385,7 @@ conv_finalize (NnLayer *l)
   NnConv2d *cv = (NnConv2d *) l;
   g_free (cv->col);
   g_free (cv->dcol);
+  g_free (cv->gscratch);
 }
 
 const NnLayerClass nn_conv2d_class = {

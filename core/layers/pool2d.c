@@ -123,20 +123,26 @@ maxpool_2x2_backward (const NnPool2dParams *p, const float *xp, const float *y, 
   }
 }
 
+/* Planes (sample, channel) are independent: each pooling splits them over
+ * the threads. */
+typedef struct {
+  NnPool2d    *pl;
+  const float *x, *y, *dy;
+  float       *out;          /* forward: y; backward: dx */
+} PoolJob;
+
 static void
-maxpool_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+maxpool_planes (int lo, int hi, int t, gpointer data)
 {
-  NnPool2d *pl = (NnPool2d *) l;
-  const NnPool2dParams *p = &pl->p;
-  int64_t planes = (int64_t) n * p->c;
-  if (is_2x2 (p)) {
-    int64_t ohw = (int64_t) p->oh * p->ow;
-    for (int64_t q = 0; q < planes; q++)
-      maxpool_2x2 (p, x + q * p->h * p->w, y + q * ohw);
-    return;
-  }
-  for (int64_t q = 0; q < planes; q++) {
-    const float *xp = x + q * p->h * p->w;
+  const PoolJob *j = data;
+  const NnPool2dParams *p = &j->pl->p;
+  int64_t ohw = (int64_t) p->oh * p->ow;
+  for (int64_t q = lo; q < hi; q++) {
+    const float *xp = j->x + q * p->h * p->w;
+    if (is_2x2 (p)) {
+      maxpool_2x2 (p, xp, j->out + q * ohw);
+      continue;
+    }
     for (int oy = 0; oy < p->oh; oy++)
       for (int ox = 0; ox < p->ow; ox++) {
         int y0 = oy * p->sh - p->ph, x0 = ox * p->sw - p->pw;
@@ -152,40 +158,38 @@ maxpool_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
               best = iy * p->w + ix;
             }
         }
-        int64_t o = (q * p->oh + oy) * p->ow + ox;
-        y[o] = m;
-        pl->argmax[o] = best;
+        int64_t o = q * ohw + oy * p->ow + ox;
+        j->out[o] = m;
+        j->pl->argmax[o] = best;
       }
   }
 }
 
 static void
-maxpool_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
+maxpool_planes_backward (int lo, int hi, int t, gpointer data)
 {
-  NnPool2d *pl = (NnPool2d *) l;
-  const NnPool2dParams *p = &pl->p;
-  if (!dx)
-    return;
-  memset (dx, 0, sizeof (float) * n * nn_shape_numel (&l->in));
-  int64_t planes = (int64_t) n * p->c, ohw = (int64_t) p->oh * p->ow;
-  if (is_2x2 (p)) {
-    for (int64_t q = 0; q < planes; q++)
-      maxpool_2x2_backward (p, x + q * p->h * p->w, y + q * ohw, dy + q * ohw, dx + q * p->h * p->w);
-    return;
+  const PoolJob *j = data;
+  const NnPool2dParams *p = &j->pl->p;
+  int64_t ohw = (int64_t) p->oh * p->ow, hw = (int64_t) p->h * p->w;
+  memset (j->out + lo * hw, 0, sizeof (float) * (hi - lo) * hw);
+  for (int64_t q = lo; q < hi; q++) {
+    if (is_2x2 (p)) {
+      maxpool_2x2_backward (p, j->x + q * hw, j->y + q * ohw, j->dy + q * ohw, j->out + q * hw);
+      continue;
+    }
+    for (int64_t k = 0; k < ohw; k++)
+      j->out[q * hw + j->pl->argmax[q * ohw + k]] += j->dy[q * ohw + k];
   }
-  for (int64_t q = 0; q < planes; q++)
-    for (int64_t j = 0; j < ohw; j++)
-      dx[q * p->h * p->w + pl->argmax[q * ohw + j]] += dy[q * ohw + j];
 }
 
 static void
-avgpool_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+avgpool_planes (int lo, int hi, int t, gpointer data)
 {
-  const NnPool2dParams *p = &((NnPool2d *) l)->p;
-  int64_t planes = (int64_t) n * p->c;
+  const PoolJob *j = data;
+  const NnPool2dParams *p = &j->pl->p;
   float scale = 1.0f / (float) (p->kh * p->kw);
-  for (int64_t q = 0; q < planes; q++) {
-    const float *xp = x + q * p->h * p->w;
+  for (int64_t q = lo; q < hi; q++) {
+    const float *xp = j->x + q * p->h * p->w;
     for (int oy = 0; oy < p->oh; oy++)
       for (int ox = 0; ox < p->ow; ox++) {
         int y0 = oy * p->sh - p->ph, x0 = ox * p->sw - p->pw;
@@ -193,31 +197,65 @@ avgpool_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
         for (int iy = MAX (y0, 0); iy < MIN (y0 + p->kh, p->h); iy++)
           for (int ix = MAX (x0, 0); ix < MIN (x0 + p->kw, p->w); ix++)
             sum += xp[iy * p->w + ix];
-        y[(q * p->oh + oy) * p->ow + ox] = sum * scale;
+        j->out[(q * p->oh + oy) * p->ow + ox] = sum * scale;
       }
   }
 }
 
 static void
-avgpool_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
+avgpool_planes_backward (int lo, int hi, int t, gpointer data)
 {
-  const NnPool2dParams *p = &((NnPool2d *) l)->p;
-  if (!dx)
-    return;
-  memset (dx, 0, sizeof (float) * n * nn_shape_numel (&l->in));
-  int64_t planes = (int64_t) n * p->c;
+  const PoolJob *j = data;
+  const NnPool2dParams *p = &j->pl->p;
   float scale = 1.0f / (float) (p->kh * p->kw);
-  for (int64_t q = 0; q < planes; q++) {
-    float *dxp = dx + q * p->h * p->w;
+  int64_t hw = (int64_t) p->h * p->w;
+  memset (j->out + lo * hw, 0, sizeof (float) * (hi - lo) * hw);
+  for (int64_t q = lo; q < hi; q++) {
+    float *dxp = j->out + q * hw;
     for (int oy = 0; oy < p->oh; oy++)
       for (int ox = 0; ox < p->ow; ox++) {
         int y0 = oy * p->sh - p->ph, x0 = ox * p->sw - p->pw;
-        float g = dy[(q * p->oh + oy) * p->ow + ox] * scale;
+        float g = j->dy[(q * p->oh + oy) * p->ow + ox] * scale;
         for (int iy = MAX (y0, 0); iy < MIN (y0 + p->kh, p->h); iy++)
           for (int ix = MAX (x0, 0); ix < MIN (x0 + p->kw, p->w); ix++)
             dxp[iy * p->w + ix] += g;
       }
   }
+}
+
+/* Pool planes in parallel once there is enough work to pay a thread's wake-up. */
+static void
+pool_run (NnLayer *l, NnRangeFunc fn, const float *x, const float *y, const float *dy, float *out, int n)
+{
+  PoolJob j = { (NnPool2d *) l, x, y, dy, out };
+  int planes = n * (int) l->in.dim[0];
+  nn_parallel_for (planes, n * nn_shape_numel (&l->in) < 32768 ? 1 : NN_MAX_THREADS, fn, &j);
+}
+
+static void
+maxpool_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+{
+  pool_run (l, maxpool_planes, x, NULL, NULL, y, n);
+}
+
+static void
+maxpool_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
+{
+  if (dx)
+    pool_run (l, maxpool_planes_backward, x, y, dy, dx, n);
+}
+
+static void
+avgpool_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+{
+  pool_run (l, avgpool_planes, x, NULL, NULL, y, n);
+}
+
+static void
+avgpool_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
+{
+  if (dx)
+    pool_run (l, avgpool_planes_backward, x, y, dy, dx, n);
 }
 
 static int64_t

@@ -56,6 +56,12 @@ typedef struct {
   int      epochs, batch;
   guint64  seed;
   float    label_smooth;           /* real targets are 1 - label_smooth (one-sided) */
+  /* Generator weight averaging (an exponential moving average of G's
+   * parameters and buffers, updated after every G step): 0 = off, else the
+   * decay, e.g. 0.999. Averaged weights make smoother, better samples than
+   * the last step's; G holds them during the end-of-epoch callback and after
+   * nn_gan_train returns. */
+  float    ema;
   NnGanCallback callback;
   gpointer user_data;
 } NnGanConfig;
@@ -72,6 +78,9 @@ NN_API NnGanTrainer *nn_gan_trainer_new (NnModel *g, NnModel *d, const NnGanConf
  * for an unconditional GAN) and those fakes. */
 NN_API gboolean nn_gan_trainer_step (NnGanTrainer *t, const float *x, const int32_t *labels, int n,
                                      NnGanProgress *acc, GError **error);
+/* Exchange G's current weights with their running average (config ema > 0;
+ * a no-op otherwise). Call twice to put them back. */
+NN_API void nn_gan_trainer_swap_average (NnGanTrainer *t);
 NN_API void nn_gan_trainer_free (NnGanTrainer *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnGanTrainer, nn_gan_trainer_free)
 

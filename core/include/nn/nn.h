@@ -40,7 +40,8 @@ typedef enum {
 } NnError;
 
 /* ---- runtime ------------------------------------------------------------ */
-/* Threads used by matrix products (OpenBLAS's pool is the only pool). */
+/* Threads libnn splits batches and layers over (default: one per core; n < 1
+ * restores that). OpenBLAS itself is kept single-threaded. */
 NN_API void nn_set_threads (int n);
 NN_API int  nn_get_threads (void);
 

@@ -5,7 +5,7 @@
 
 typedef struct {
   char *data, *out, *d_out, *log, *samples, *g_weights, *d_weights;
-  double lr, lr_d, beta1, beta2, smooth;
+  double lr, lr_d, beta1, beta2, smooth, ema;
   int epochs, batch, latent, threads, grid;
   gint64 seed;
 } GanArgs;
@@ -137,6 +137,7 @@ configure (GanArgs *a, NnGanConfig *c)
   c->optim_g.beta1 = c->optim_d.beta1 = (float) a->beta1;
   c->optim_g.beta2 = c->optim_d.beta2 = (float) a->beta2;
   c->label_smooth = (float) a->smooth;
+  c->ema = (float) a->ema;
   c->epochs = a->epochs;
   c->batch = a->batch;
   c->seed = (guint64) a->seed;
@@ -214,6 +215,8 @@ cmd_train_gan (int argc, char **argv)
     { "beta1", 0, 0, G_OPTION_ARG_DOUBLE, &a.beta1, "Adam beta1 (default 0.5)", "F" },
     { "beta2", 0, 0, G_OPTION_ARG_DOUBLE, &a.beta2, "Adam beta2 (default 0.999)", "F" },
     { "label-smooth", 0, 0, G_OPTION_ARG_DOUBLE, &a.smooth, "One-sided label smoothing: real targets 1 - F", "F" },
+    { "ema", 0, 0, G_OPTION_ARG_DOUBLE, &a.ema, "Save a running average of the generator's weights with this "
+      "decay (e.g. 0.999; default 0: the last step's)", "F" },
     { "g-weights", 0, 0, G_OPTION_ARG_FILENAME, &a.g_weights, "Start the generator from these weights", "FILE" },
     { "d-weights", 0, 0, G_OPTION_ARG_FILENAME, &a.d_weights, "Start the discriminator from these weights", "FILE" },
     { "samples", 0, 0, G_OPTION_ARG_FILENAME, &a.samples, "Write a sample grid every epoch (%d = epoch)", "FILE.png" },
@@ -238,8 +241,9 @@ cmd_train_gan (int argc, char **argv)
     return cli_usage ("train-gan", "--data is required");
   if (!a.out)
     return cli_usage ("train-gan", "-o G.safetensors is required");
-  if (a.epochs < 0 || a.batch < 1 || a.grid < 1 || a.lr <= 0 || a.smooth < 0 || a.smooth >= 1)
-    return cli_usage ("train-gan", "--epochs >= 0, --batch >= 1, --grid >= 1, --lr > 0, 0 <= --label-smooth < 1");
+  if (a.epochs < 0 || a.batch < 1 || a.grid < 1 || a.lr <= 0 || a.smooth < 0 || a.smooth >= 1 || a.ema < 0 ||
+      a.ema >= 1)
+    return cli_usage ("train-gan", "--epochs >= 0, --batch >= 1, --grid >= 1, --lr > 0, 0 <= --label-smooth < 1, 0 <= --ema < 1");
   cli_threads (a.threads);
   g_autoptr (GError) e = NULL;
   g_autoptr (NnModel) g = build (argv[1], a.g_weights, a.seed, &e);

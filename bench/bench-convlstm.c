@@ -103,7 +103,7 @@ main (int argc, char **argv)
   }
   int runs = atoi (argv[2]);
   GError *e = NULL;
-  nn_set_threads (1);
+  nn_set_threads (g_getenv ("BENCH_THREADS") ? atoi (g_getenv ("BENCH_THREADS")) : 1);
   NnModel *m = nn_model_new_from_spec (SPEC, 1, &e);
   if (!m || runs < 1) {
     fprintf (stderr, "bench-convlstm: %s\n", e ? e->message : "RUNS must be >= 1");

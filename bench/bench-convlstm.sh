@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
-# ConvLSTM against PyTorch 1.13 (hand-written cell), both on one thread, in
-# the same run on this machine: training step (batch 16, 10 frames 1x32x32,
-# hidden 16) and per-frame streaming latency; medians of RUNS.
+# ConvLSTM against PyTorch 1.13 (hand-written cell) in the same run on this
+# machine, each side on 1 and on 2 threads (gst-nn: nn_set_threads; PyTorch:
+# torch.set_num_threads with OPENBLAS_NUM_THREADS=1): training step (batch 16,
+# 10 frames 1x32x32, hidden 16) and per-frame streaming latency; medians of RUNS.
 # Usage: bench/bench-convlstm.sh [BUILDDIR] [--append]   (appends to bench/RESULTS.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build}
 RUNS=${RUNS:-30}
-ours() { "$B/bench/bench-convlstm" "$1" "$2"; }
-theirs() { OPENBLAS_NUM_THREADS=1 BENCH_THREADS=1 /usr/bin/python3 bench/bench_convlstm_torch.py "$1" "$2"; }
+ours() { BENCH_THREADS=$3 "$B/bench/bench-convlstm" "$1" "$2"; }
+theirs() { OPENBLAS_NUM_THREADS=1 BENCH_THREADS=$3 /usr/bin/python3 bench/bench_convlstm_torch.py "$1" "$2"; }
 calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
+best() { awk 'NR == 1 || $1 < m { m = $1 } END { print m }'; }
 
-a=$(ours train "$RUNS"); b=$(theirs train "$RUNS")
-c=$(ours stream $((RUNS * 20))); d=$(theirs stream $((RUNS * 20)))
-e=$(ours window $((RUNS * 5))); f=$(theirs window $((RUNS * 5)))
-table=$(cat <<EOF
-### ConvLSTM (convlstm2d hidden 16, kernel 3, 1x32x32 frames), 1 thread each, $(date -u +%Y-%m-%d)
+rows=""
+for what in train stream window; do
+  case $what in
+    train) runs=$RUNS; label="training step, batch 16 x 10 frames, ms (fwd + CE + bwd + Adam)" ;;
+    stream) runs=$((RUNS * 20)); label="streaming, one frame (state carried), µs" ;;
+    window) runs=$((RUNS * 5)); label="re-running the 10-frame window per frame, µs" ;;
+  esac
+  a1=$(ours $what $runs 1); a2=$(ours $what $runs 2); b1=$(theirs $what $runs 1); b2=$(theirs $what $runs 2)
+  a=$(printf '%s\n%s\n' "$a1" "$a2" | best); b=$(printf '%s\n%s\n' "$b1" "$b2" | best)
+  rows+="| $label | $a1 | $a2 | $b1 | $b2 | $(calc "$b / $a") |"$'\n'
+done
+table=$(cat <<EOT
+### ConvLSTM (convlstm2d hidden 16, kernel 3, 1x32x32 frames), $(date -u +%Y-%m-%d)
 
-| benchmark | gst-nn | PyTorch 1.13 | PyTorch / gst-nn |
-| --- | --- | --- | --- |
-| training step, batch 16 x 10 frames, ms (fwd + CE + bwd + Adam) | $a | $b | $(calc "$b / $a") |
-| streaming, one frame (state carried), µs | $c | $d | $(calc "$d / $c") |
-| re-running the 10-frame window per frame, µs | $e | $f | $(calc "$f / $e") |
-EOF
+| benchmark | gst-nn 1 thread | gst-nn 2 threads | PyTorch 1 thread | PyTorch 2 threads | PyTorch best / gst-nn best |
+| --- | --- | --- | --- | --- | --- |
+${rows%$'\n'}
+EOT
 )
 echo "$table"
 if [ "${2:-}" = --append ]; then

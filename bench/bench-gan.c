@@ -110,7 +110,7 @@ main (int argc, char **argv)
   const char *root = g_getenv ("NN_SOURCE_ROOT") ? g_getenv ("NN_SOURCE_ROOT") : ".";
   g_autofree char *gp = g_build_filename (root, "models", "fashion-dcgan-g.json", NULL);
   g_autofree char *dp = g_build_filename (root, "models", "fashion-dcgan-d.json", NULL);
-  nn_set_threads (1);
+  nn_set_threads (g_getenv ("BENCH_THREADS") ? atoi (g_getenv ("BENCH_THREADS")) : 1);
   NnModel *g = load (gp), *d = load (dp);
   int runs = atoi (argv[2]);
   if (g_str_equal (argv[1], "train"))

@@ -22,7 +22,9 @@ typedef struct {
   NnLayer parent;
   NnConvT2dParams p;
   float *w, *b;                /* (C, F*kh*kw), (F) or NULL */
-  float *col;                  /* (F*kh*kw, H*W) one sample's columns, or their gradient */
+  float *scratch;              /* per thread: one sample's columns (F*kh*kw, H*W) or their
+                                * gradient; threads > 0 also their share of dW and db */
+  int    threads;
 } NnConvT2d;
 
 static int64_t
@@ -101,15 +103,21 @@ ct_create (NnLayer *l, JsonObject *spec, GError **error)
 }
 
 /* The columns do not depend on the batch: one sample's worth is enough. */
+static int64_t
+ct_scratch_size (const NnConvT2dParams *p)
+{
+  return ct_k (p) * ct_hw (p) + p->c * ct_k (p) + p->f;
+}
+
 static gboolean
 ct_reserve (NnLayer *l, int n, GError **error)
 {
   NnConvT2d *ct = (NnConvT2d *) l;
-  if (ct->col)
-    return TRUE;
-  gsize sz = (gsize) (ct_k (&ct->p) * ct_hw (&ct->p));
-  ct->col = g_try_new (float, sz);
-  if (!ct->col) {
+  ct->threads = nn_get_threads ();
+  gsize sz = (gsize) (ct_scratch_size (&ct->p) * ct->threads);
+  g_free (ct->scratch);
+  ct->scratch = g_try_new (float, sz);
+  if (!ct->scratch) {
     g_set_error (error, NN_ERROR, NN_ERROR_FAILED, "layer \"%s\": cannot allocate %" G_GSIZE_FORMAT
                  " floats of column scratch", l->name, sz);
     return FALSE;
@@ -179,44 +187,91 @@ out2col (const NnConvT2dParams *p, const float *dy, float *col)
       }
 }
 
-/* x (n, C, H, W) -> y (n, F, OH, OW); caches nothing, backward unfolds dy. */
-static void
-ct_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+typedef struct {
+  NnConvT2d   *ct;
+  const float *x, *dy;
+  float       *y, *dx;
+} CtJob;
+
+static float *
+ct_col (NnConvT2d *ct, int th)
 {
-  NnConvT2d *ct = (NnConvT2d *) l;
+  return ct->scratch + th * ct_scratch_size (&ct->p);
+}
+
+static void
+forward_samples (int lo, int hi, int th, gpointer data)
+{
+  CtJob *j = data;
+  NnConvT2d *ct = j->ct;
   const NnConvT2dParams *p = &ct->p;
   int64_t k = ct_k (p), hw = ct_hw (p), ohw = ct_ohw (p);
-  for (int i = 0; i < n; i++) {
-    const float *xi = x + i * p->c * hw;
-    float *yi = y + i * p->f * ohw;
+  float *col = ct_col (ct, th);
+  for (int i = lo; i < hi; i++) {
+    const float *xi = j->x + i * p->c * hw;
+    float *yi = j->y + i * p->f * ohw;
     cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) k, (int) hw, p->c, 1.0f, ct->w, (int) k,
-                 xi, (int) hw, 0.0f, ct->col, (int) hw);
+                 xi, (int) hw, 0.0f, col, (int) hw);
     for (int f = 0; f < p->f; f++)
-      for (int64_t j = 0; j < ohw; j++)
-        yi[f * ohw + j] = ct->b ? ct->b[f] : 0.0f;
-    col2out (p, ct->col, yi);
+      for (int64_t q = 0; q < ohw; q++)
+        yi[f * ohw + q] = ct->b ? ct->b[f] : 0.0f;
+    col2out (p, col, yi);
   }
 }
 
-/* dcol = unfold (dy_i); dW += x_i dcol^T; dx_i = W dcol; db += sum dy_i. */
+/* x (n, C, H, W) -> y (n, F, OH, OW), samples split over the threads; caches
+ * nothing, backward unfolds dy. */
+static void
+ct_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+{
+  CtJob j = { (NnConvT2d *) l, x, NULL, y, NULL };
+  nn_parallel_for (n, j.ct->threads, forward_samples, &j);
+}
+
+/* Thread 0 adds into the parameter gradients, the others into their share. */
+static void
+backward_samples (int lo, int hi, int th, gpointer data)
+{
+  CtJob *j = data;
+  NnConvT2d *ct = j->ct;
+  const NnConvT2dParams *p = &ct->p;
+  int64_t k = ct_k (p), hw = ct_hw (p), ohw = ct_ohw (p);
+  float *col = ct_col (ct, th), *dw = th ? col + k * hw : ct->parent.params[0].grad;
+  float *db = !ct->b ? NULL : th ? dw + p->c * k : ct->parent.params[1].grad;
+  for (int i = lo; i < hi; i++) {
+    const float *xi = j->x + i * p->c * hw, *dyi = j->dy + i * p->f * ohw;
+    out2col (p, dyi, col);
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, p->c, (int) k, (int) hw, 1.0f, xi, (int) hw,
+                 col, (int) hw, 1.0f, dw, (int) k);
+    for (int f = 0; db && f < p->f; f++)
+      for (int64_t q = 0; q < ohw; q++)
+        db[f] += dyi[f * ohw + q];
+    if (j->dx)
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, p->c, (int) hw, (int) k, 1.0f, ct->w, (int) k,
+                   col, (int) hw, 0.0f, j->dx + i * p->c * hw, (int) hw);
+  }
+}
+
+/* dcol = unfold (dy_i); dW += x_i dcol^T; dx_i = W dcol; db += sum dy_i;
+ * the threads' shares are summed after the join in thread order. */
 static void
 ct_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
 {
   NnConvT2d *ct = (NnConvT2d *) l;
   const NnConvT2dParams *p = &ct->p;
+  int64_t k = ct_k (p), share = p->c * k + p->f;
+  int nt = nn_parallel_team (n, ct->threads);
+  for (int th = 1; th < nt; th++)
+    memset (ct_col (ct, th) + k * ct_hw (p), 0, sizeof (float) * share);
+  CtJob j = { ct, x, dy, NULL, dx };
+  nn_parallel_for (n, ct->threads, backward_samples, &j);
   float *dw = l->params[0].grad, *db = ct->b ? l->params[1].grad : NULL;
-  int64_t k = ct_k (p), hw = ct_hw (p), ohw = ct_ohw (p);
-  for (int i = 0; i < n; i++) {
-    const float *xi = x + i * p->c * hw, *dyi = dy + i * p->f * ohw;
-    out2col (p, dyi, ct->col);
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, p->c, (int) k, (int) hw, 1.0f, xi, (int) hw,
-                 ct->col, (int) hw, 1.0f, dw, (int) k);
+  for (int th = 1; th < nt; th++) {
+    const float *g = ct_col (ct, th) + k * ct_hw (p);
+    for (int64_t q = 0; q < p->c * k; q++)
+      dw[q] += g[q];
     for (int f = 0; db && f < p->f; f++)
-      for (int64_t j = 0; j < ohw; j++)
-        db[f] += dyi[f * ohw + j];
-    if (dx)
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, p->c, (int) hw, (int) k, 1.0f, ct->w, (int) k,
-                   ct->col, (int) hw, 0.0f, dx + i * p->c * hw, (int) hw);
+      db[f] += g[p->c * k + f];
   }
 }
 
@@ -230,7 +285,7 @@ ct_flops (const NnLayer *l)
 static void
 ct_finalize (NnLayer *l)
 {
-  g_free (((NnConvT2d *) l)->col);
+  g_free (((NnConvT2d *) l)->scratch);
 }
 
 const NnLayerClass nn_conv2d_transpose_class = {

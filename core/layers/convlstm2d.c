@@ -22,11 +22,39 @@ typedef struct {
   float *gates;                 /* (n, T, 4Hd, H*W) gate activations */
   float *hs, *cs;               /* (n, T+1, Hd, H*W) states; slot 0 is the initial state */
   float *tc;                    /* (n, T, Hd, H*W) tanh (c_t) */
+  float *scratch;               /* per thread: a ClstmScratch's worth */
+  int    threads;               /* threads the scratch serves */
+  float *state_h, *state_c;     /* (capacity, Hd, H*W) carried between forwards when stateful */
+} NnConvLstm;
+
+/* One thread's working set; samples split over the threads. */
+typedef struct {
   float *col, *dcol;            /* (K, H*W) one step's unfolded input and its gradient */
   float *dg;                    /* (4Hd, H*W) one step's gate gradient */
   float *dh, *dc;               /* (Hd, H*W) state gradients carried back one step */
-  float *state_h, *state_c;     /* (capacity, Hd, H*W) carried between forwards when stateful */
-} NnConvLstm;
+  float *dw, *db;               /* threads > 0: their share of the parameter gradients */
+} ClstmScratch;
+
+static int64_t
+scratch_size (const NnConvLstm *s)
+{
+  int64_t st = (int64_t) s->hd * s->hw;
+  return 2 * s->kk * s->hw + 6 * st + 4 * s->hd * s->kk + 4 * s->hd;
+}
+
+static ClstmScratch
+scratch_of (NnConvLstm *s, int th)
+{
+  int64_t st = (int64_t) s->hd * s->hw;
+  float *p = s->scratch + th * scratch_size (s);
+  ClstmScratch c = { .col = p, .dcol = p + s->kk * s->hw };
+  c.dg = c.dcol + s->kk * s->hw;
+  c.dh = c.dg + 4 * st;
+  c.dc = c.dh + st;
+  c.dw = th ? c.dc + st : s->parent.params[0].grad;
+  c.db = th ? c.dc + st + 4 * s->hd * s->kk : s->parent.params[1].grad;
+  return c;
+}
 
 static gboolean
 clstm_create (NnLayer *l, JsonObject *spec, GError **error)
@@ -71,10 +99,7 @@ clstm_reserve (NnLayer *l, int n, GError **error)
   return nn_recurrent_alloc (l, &s->gates, tn * 4 * st, error) &&
          nn_recurrent_alloc (l, &s->hs, (tn + n) * st, error) && nn_recurrent_alloc (l, &s->cs, (tn + n) * st, error) &&
          nn_recurrent_alloc (l, &s->tc, tn * st, error) &&
-         (s->col || (nn_recurrent_alloc (l, &s->col, s->kk * s->hw, error) &&
-                     nn_recurrent_alloc (l, &s->dcol, s->kk * s->hw, error) &&
-                     nn_recurrent_alloc (l, &s->dg, 4 * st, error) && nn_recurrent_alloc (l, &s->dh, st, error) &&
-                     nn_recurrent_alloc (l, &s->dc, st, error))) &&
+         nn_recurrent_alloc (l, &s->scratch, (gsize) (scratch_size (s) * (s->threads = nn_get_threads ())), error) &&
          nn_recurrent_grow_state (l, &s->state_h, (gsize) l->capacity * st, n * st, error) &&
          nn_recurrent_grow_state (l, &s->state_c, (gsize) l->capacity * st, n * st, error);
 }
@@ -148,19 +173,27 @@ col2im (const NnConvLstm *s, const float *col, int ch, float *dx)
 
 /* Unfolds step t of sample i: x_t into the first C*k*k rows, h_{t-1} below. */
 static void
-unfold_step (const NnConvLstm *s, const float *xi, const float *hprev, int t)
+unfold_step (const NnConvLstm *s, const float *xi, const float *hprev, int t, float *col)
 {
-  im2col (s, xi + (int64_t) t * s->c * s->hw, s->c, s->col);
-  im2col (s, hprev, s->hd, s->col + s->kx * s->hw);
+  im2col (s, xi + (int64_t) t * s->c * s->hw, s->c, col);
+  im2col (s, hprev, s->hd, col + s->kx * s->hw);
 }
 
+typedef struct {
+  NnConvLstm  *s;
+  const float *x, *dy;
+  float       *y, *dx;
+} ClstmJob;
+
 static void
-clstm_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+forward_samples (int lo, int hi, int th, gpointer data)
 {
-  NnConvLstm *s = (NnConvLstm *) l;
+  ClstmJob *j = data;
+  NnConvLstm *s = j->s;
   int64_t st = (int64_t) s->hd * s->hw, h4 = 4 * s->hd;
-  for (int i = 0; i < n; i++) {
-    const float *xi = x + (int64_t) i * s->t * s->c * s->hw;
+  float *col = scratch_of (s, th).col;
+  for (int i = lo; i < hi; i++) {
+    const float *xi = j->x + (int64_t) i * s->t * s->c * s->hw;
     float *hs = s->hs + i * (s->t + 1) * st, *cs = s->cs + i * (s->t + 1) * st;
     float *gates = s->gates + i * s->t * 4 * st, *tc = s->tc + i * s->t * st;
     if (s->o.stateful) {
@@ -172,18 +205,18 @@ clstm_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
     }
     for (int t = 0; t < s->t; t++) {
       float *g = gates + t * 4 * st;
-      unfold_step (s, xi, hs + t * st, t);
+      unfold_step (s, xi, hs + t * st, t, col);
       for (int64_t r = 0; r < h4; r++)
         for (int64_t p = 0; p < s->hw; p++)
           g[r * s->hw + p] = s->b[r];
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) h4, (int) s->hw, (int) s->kk, 1.0f, s->w,
-                   (int) s->kk, s->col, (int) s->hw, 1.0f, g, (int) s->hw);
+                   (int) s->kk, col, (int) s->hw, 1.0f, g, (int) s->hw);
       nn_lstm_cell (1, st, g, cs + t * st, cs + (t + 1) * st, tc + t * st, hs + (t + 1) * st);
     }
     if (s->o.seq)
-      memcpy (y + i * s->t * st, hs + st, sizeof (float) * s->t * st);
+      memcpy (j->y + i * s->t * st, hs + st, sizeof (float) * s->t * st);
     else
-      memcpy (y + i * st, hs + s->t * st, sizeof (float) * st);
+      memcpy (j->y + i * st, hs + s->t * st, sizeof (float) * st);
     if (s->o.stateful) {
       memcpy (s->state_h + i * st, hs + s->t * st, sizeof (float) * st);
       memcpy (s->state_c + i * st, cs + s->t * st, sizeof (float) * st);
@@ -191,53 +224,85 @@ clstm_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
   }
 }
 
+/* Samples are independent sequences: they split over the threads. */
+static void
+clstm_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+{
+  ClstmJob j = { (NnConvLstm *) l, x, NULL, y, NULL };
+  nn_parallel_for (n, ((NnConvLstm *) l)->threads, forward_samples, &j);
+}
+
 /* Step t of sample i backwards, from dh, dc at h_t, c_t; leaves dh, dc at
  * h_{t-1}, c_{t-1} (zero where truncated BPTT cuts) and writes dx_t. */
 static void
-clstm_step_backward (NnLayer *l, int i, int t, const float *xi, float *dxi)
+clstm_step_backward (NnLayer *l, int i, int t, const float *xi, float *dxi, const ClstmScratch *w)
 {
   NnConvLstm *s = (NnConvLstm *) l;
   int64_t st = (int64_t) s->hd * s->hw, h4 = 4 * s->hd;
   const float *hs = s->hs + i * (s->t + 1) * st, *cs = s->cs + i * (s->t + 1) * st;
   const float *g = s->gates + (i * s->t + t) * 4 * st, *tc = s->tc + (i * s->t + t) * st;
-  float *dw = l->params[0].grad, *db = l->params[1].grad;
-  nn_lstm_cell_backward (1, st, g, cs + t * st, tc, s->dh, s->dc, s->dg);
-  unfold_step (s, xi, hs + t * st, t);
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) h4, (int) s->kk, (int) s->hw, 1.0f, s->dg,
-               (int) s->hw, s->col, (int) s->hw, 1.0f, dw, (int) s->kk);
+  nn_lstm_cell_backward (1, st, g, cs + t * st, tc, w->dh, w->dc, w->dg);
+  unfold_step (s, xi, hs + t * st, t, w->col);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) h4, (int) s->kk, (int) s->hw, 1.0f, w->dg,
+               (int) s->hw, w->col, (int) s->hw, 1.0f, w->dw, (int) s->kk);
   for (int64_t r = 0; r < h4; r++)
     for (int64_t p = 0; p < s->hw; p++)
-      db[r] += s->dg[r * s->hw + p];
+      w->db[r] += w->dg[r * s->hw + p];
   gboolean carry = nn_recurrent_carries (l, t);
   /* dcol = W^T dg, only the rows somebody needs: x's, h's or both */
   int64_t r0 = dxi ? 0 : s->kx, r1 = carry ? s->kk : s->kx;
   if (r1 > r0)
     cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) (r1 - r0), (int) s->hw, (int) h4, 1.0f, s->w + r0,
-                 (int) s->kk, s->dg, (int) s->hw, 0.0f, s->dcol + r0 * s->hw, (int) s->hw);
+                 (int) s->kk, w->dg, (int) s->hw, 0.0f, w->dcol + r0 * s->hw, (int) s->hw);
   if (dxi)
-    col2im (s, s->dcol, s->c, dxi + (int64_t) t * s->c * s->hw);
+    col2im (s, w->dcol, s->c, dxi + (int64_t) t * s->c * s->hw);
   if (carry) {
-    col2im (s, s->dcol + s->kx * s->hw, s->hd, s->dh);
+    col2im (s, w->dcol + s->kx * s->hw, s->hd, w->dh);
   } else {
-    memset (s->dh, 0, sizeof (float) * st);
-    memset (s->dc, 0, sizeof (float) * st);
+    memset (w->dh, 0, sizeof (float) * st);
+    memset (w->dc, 0, sizeof (float) * st);
   }
 }
 
 static void
+backward_samples (int lo, int hi, int th, gpointer data)
+{
+  ClstmJob *j = data;
+  NnConvLstm *s = j->s;
+  ClstmScratch w = scratch_of (s, th);
+  int64_t st = (int64_t) s->hd * s->hw, in_sz = (int64_t) s->t * s->c * s->hw;
+  for (int i = lo; i < hi; i++) {
+    memset (w.dh, 0, sizeof (float) * st);
+    memset (w.dc, 0, sizeof (float) * st);
+    for (int t = s->t - 1; t >= 0; t--) {
+      const float *d = s->o.seq ? j->dy + (i * s->t + t) * st : t == s->t - 1 ? j->dy + i * st : NULL;
+      for (int64_t q = 0; d && q < st; q++)
+        w.dh[q] += d[q];
+      clstm_step_backward (&s->parent, i, t, j->x + i * in_sz, j->dx ? j->dx + i * in_sz : NULL, &w);
+    }
+  }
+}
+
+/* Thread 0 adds into the parameter gradients, the others into their zeroed
+ * shares, summed after the join in thread order. */
+static void
 clstm_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
 {
   NnConvLstm *s = (NnConvLstm *) l;
-  int64_t st = (int64_t) s->hd * s->hw, in_sz = (int64_t) s->t * s->c * s->hw;
-  for (int i = 0; i < n; i++) {
-    memset (s->dh, 0, sizeof (float) * st);
-    memset (s->dc, 0, sizeof (float) * st);
-    for (int t = s->t - 1; t >= 0; t--) {
-      const float *d = s->o.seq ? dy + (i * s->t + t) * st : t == s->t - 1 ? dy + i * st : NULL;
-      for (int64_t j = 0; d && j < st; j++)
-        s->dh[j] += d[j];
-      clstm_step_backward (l, i, t, x + i * in_sz, dx ? dx + i * in_sz : NULL);
-    }
+  int nt = nn_parallel_team (n, s->threads);
+  int64_t nw = 4 * s->hd * s->kk;
+  for (int th = 1; th < nt; th++) {
+    ClstmScratch w = scratch_of (s, th);
+    memset (w.dw, 0, sizeof (float) * (nw + 4 * s->hd));
+  }
+  ClstmJob j = { s, x, dy, NULL, dx };
+  nn_parallel_for (n, s->threads, backward_samples, &j);
+  for (int th = 1; th < nt; th++) {
+    ClstmScratch w = scratch_of (s, th);
+    for (int64_t q = 0; q < nw; q++)
+      l->params[0].grad[q] += w.dw[q];
+    for (int64_t q = 0; q < 4 * s->hd; q++)
+      l->params[1].grad[q] += w.db[q];
   }
 }
 
@@ -262,8 +327,7 @@ static void
 clstm_finalize (NnLayer *l)
 {
   NnConvLstm *s = (NnConvLstm *) l;
-  float **bufs[] = { &s->gates, &s->hs, &s->cs, &s->tc, &s->col, &s->dcol, &s->dg, &s->dh, &s->dc,
-                     &s->state_h, &s->state_c };
+  float **bufs[] = { &s->gates, &s->hs, &s->cs, &s->tc, &s->scratch, &s->state_h, &s->state_c };
   for (gsize i = 0; i < G_N_ELEMENTS (bufs); i++)
     g_clear_pointer (bufs[i], g_free);
 }

@@ -19,7 +19,7 @@ nn_rand_normal (GRand *rng)
 
 /* The dense products split over the threads along a dimension whose blocks
  * are independent: batch rows for y and dx, output units for dW (and for y at
- * batch 1, where each thread then reads only its rows of W). */
+ * batch 1 when W outgrows a core's cache: each thread then reads only its rows). */
 typedef struct {
   const float *x, *w, *b, *dy;
   float       *y, *dx, *dw, *db;
@@ -27,6 +27,7 @@ typedef struct {
 } LinearJob;
 
 #define LINEAR_SPLIT_MIN 65536   /* multiply-adds worth a thread's wake-up */
+#define LINEAR_SPLIT_W   (1 << 20) /* batch 1: weights (4 MiB) past what one core caches */
 
 static int
 linear_threads (const LinearJob *j)
@@ -62,7 +63,7 @@ nn_linear_forward (const float *x, const float *w, const float *b, float *y, int
 {
   LinearJob j = { .x = x, .w = w, .b = b, .y = y, .n = n, .in = in, .out = out };
   if (n == 1)
-    nn_parallel_for (out, linear_threads (&j), forward_units, &j);
+    nn_parallel_for (out, (int64_t) in * out < LINEAR_SPLIT_W ? 1 : NN_MAX_THREADS, forward_units, &j);
   else
     nn_parallel_for (n, linear_threads (&j), forward_rows, &j);
 }

@@ -100,7 +100,7 @@ static const struct {
 
 START_TEST (test_two_threads_equal_one)
 {
-  /* _i: batch 1 (conv splits filters, dense splits units), then 5 (uneven) */
+  /* _i: batch 1 (the elements' case), then 5 (an uneven split) */
   int n = _i ? 5 : 1;
   for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
     check_layer (cases[c].spec, cases[c].in, n);

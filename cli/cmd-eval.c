@@ -110,7 +110,7 @@ cmd_eval (int argc, char **argv)
     { "loss", 0, 0, G_OPTION_ARG_STRING, &loss_name, "sse, mse, bce or cce (default: from the last layer)", "NAME" },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size (default 256)", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads for matrix products", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads to split the work over (default: one per core)", "N" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("MODEL - evaluate a model on a dataset");

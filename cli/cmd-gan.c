@@ -222,7 +222,7 @@ cmd_train_gan (int argc, char **argv)
     { "samples", 0, 0, G_OPTION_ARG_FILENAME, &a.samples, "Write a sample grid every epoch (%d = epoch)", "FILE.png" },
     { "grid", 0, 0, G_OPTION_ARG_INT, &a.grid, "Images in the sample grid (default 64)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &a.seed, "Random seed (default 1)", "N" },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "Threads for matrix products", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "Threads to split the work over (default: one per core)", "N" },
     { "log", 0, 0, G_OPTION_ARG_FILENAME, &a.log, "Append per-epoch losses as JSON lines", "FILE.jsonl" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.out, "Where to save the generator", "G.safetensors" },
     { "d-output", 0, 0, G_OPTION_ARG_FILENAME, &a.d_out, "Where to save the discriminator", "D.safetensors" },
@@ -377,7 +377,7 @@ cmd_gan_score (int argc, char **argv)
     { "features", 0, 0, G_OPTION_ARG_STRING, &a.features, "Classifier layer whose output are the features (default fc1_relu)", "LAYER" },
     { "count", 'n', 0, G_OPTION_ARG_INT, &a.n, "Images per set (default 10000)", "N" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &a.seed, "Random seed (default 1)", "S" },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "Threads for matrix products", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "Threads to split the work over (default: one per core)", "N" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("GENERATOR - score generated images with a classifier");

@@ -65,7 +65,7 @@ cmd_generate (int argc, char **argv)
       "default: classes in turn)", "NAME" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &a.seed, "Random seed (default 1)", "S" },
     { "cols", 0, 0, G_OPTION_ARG_INT, &a.cols, "Grid columns (default: one per class, or square)", "N" },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "Threads for matrix products", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "Threads to split the work over (default: one per core)", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.out, "Output image", "GRID.png" },
     { NULL }
   };

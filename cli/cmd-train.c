@@ -186,7 +186,7 @@ cmd_train (int argc, char **argv)
     { "early-stop", 0, 0, G_OPTION_ARG_INT, &a.early_stop, "Stop after N epochs without validation improvement and restore the best weights", "N" },
     { "augment", 0, 0, G_OPTION_ARG_STRING, &a.augment, "Data augmentation, e.g. rotate=15,flip=h,noise=0.05", "LIST" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &a.seed, "Random seed (default 1): same seed, same run", "N" },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "Threads for matrix products", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "Threads to split the work over (default: one per core)", "N" },
     { "log", 0, 0, G_OPTION_ARG_FILENAME, &a.log, "Append per-epoch metrics as JSON lines", "FILE.jsonl" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.out, "Where to save the trained model", "OUT.safetensors" },
     { NULL }

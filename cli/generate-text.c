@@ -188,7 +188,7 @@ cmd_generate_text (int argc, char **argv)
     { "temperature", 't', 0, G_OPTION_ARG_DOUBLE, &a.temperature, "Sampling temperature: p_i ∝ exp(log p_i / T); "
       "0 = always the most likely character (default 1)", "T" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &a.seed, "Random seed (default 1)", "S" },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "Threads for matrix products", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "Threads to split the work over (default: one per core)", "N" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("MODEL - generate text from a character-level model");

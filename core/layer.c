@@ -205,3 +205,36 @@ nn_spec_bool (JsonObject *o, const char *key, gboolean def)
     return json_node_get_boolean (n);
   return def;
 }
+
+int64_t
+nn_layer_grad_size (const NnLayer *l)
+{
+  int64_t n = 0;
+  for (int i = 0; i < l->n_params; i++)
+    n += l->params[i].grad ? nn_shape_numel (&l->params[i].shape) : 0;
+  return n;
+}
+
+void
+nn_layer_grad_shares_zero (const NnLayer *l, float *first, int64_t stride, int threads)
+{
+  for (int t = 1; t < threads; t++)
+    memset (first + (t - 1) * stride, 0, sizeof (float) * nn_layer_grad_size (l));
+}
+
+void
+nn_layer_grad_shares_add (NnLayer *l, const float *first, int64_t stride, int threads)
+{
+  for (int t = 1; t < threads; t++) {
+    const float *g = first + (t - 1) * stride;
+    for (int i = 0; i < l->n_params; i++) {
+      float *d = l->params[i].grad;
+      if (!d)
+        continue;
+      int64_t k = nn_shape_numel (&l->params[i].shape);
+      for (int64_t j = 0; j < k; j++)
+        d[j] += g[j];
+      g += k;
+    }
+  }
+}

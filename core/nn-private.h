@@ -76,6 +76,14 @@ NnLayer *nn_layer_new_from_object (JsonObject *spec, const NnShape *in, GRand *r
 gboolean nn_layer_reserve (NnLayer *l, int n, GError **error);
 void     nn_layer_free (NnLayer *l);
 
+/* Layers that split a batch over threads give thread t > 0 its own share of
+ * the parameter gradients: the gradients of params[0..n_params) one after
+ * another, share t at first + (t - 1) * stride. */
+int64_t nn_layer_grad_size (const NnLayer *l);
+void    nn_layer_grad_shares_zero (const NnLayer *l, float *first, int64_t stride, int threads);
+/* Adds shares 1 .. threads-1 into the layer's gradients, in thread order. */
+void    nn_layer_grad_shares_add (NnLayer *l, const float *first, int64_t stride, int threads);
+
 /* ---- spec option helpers: each reports a GError naming layer and key ------ */
 gboolean nn_spec_int (JsonObject *o, const char *layer, const char *key, int def, int min, int *out, GError **error);
 gboolean nn_spec_float (JsonObject *o, const char *layer, const char *key, double def, double min, double max, double *out, GError **error);

@@ -155,7 +155,7 @@ conv_reserve (NnLayer *l, int n, GError **error)
   NnConv2d *cv = (NnConv2d *) l;
   int nt = nn_get_threads ();
   gsize sz = conv_pointwise (&cv->p) ? 0 : (gsize) (conv_k (&cv->p) * conv_ohw (&cv->p));
-  gsize share = (gsize) (cv->p.f * conv_k (&cv->p) + cv->p.f);
+  gsize share = (gsize) nn_layer_grad_size (l);
   g_free (cv->col);
   g_free (cv->dcol);
   g_free (cv->gscratch);
@@ -312,7 +312,7 @@ backward_samples (int lo, int hi, int t, gpointer data)
   const NnConv2dParams *p = &cv->p;
   int64_t k = conv_k (p), ohw = conv_ohw (p), in_sz = (int64_t) p->c * p->h * p->w;
   gboolean pw = conv_pointwise (p);
-  float *dw = t ? cv->gscratch + (t - 1) * (p->f * k + p->f) : cv->parent.params[0].grad;
+  float *dw = t ? cv->gscratch + (t - 1) * nn_layer_grad_size (&cv->parent) : cv->parent.params[0].grad;
   float *db = !cv->b ? NULL : t ? dw + p->f * k : cv->parent.params[1].grad;
   for (int i = lo; i < hi; i++) {
     const float *dyi = j->dy + i * p->f * ohw;
@@ -338,20 +338,12 @@ static void
 conv_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
 {
   NnConv2d *cv = (NnConv2d *) l;
-  const NnConv2dParams *p = &cv->p;
-  int64_t share = p->f * conv_k (p) + p->f;
+  int64_t share = nn_layer_grad_size (l);
   int nt = nn_parallel_team (n, cv->threads);
-  memset (cv->gscratch, 0, sizeof (float) * share * (nt - 1));
+  nn_layer_grad_shares_zero (l, cv->gscratch, share, nt);
   ConvJob job = { .cv = cv, .x = x, .dy = dy, .dx = dx };
   nn_parallel_for (n, cv->threads, backward_samples, &job);
-  float *dw = l->params[0].grad, *db = cv->b ? l->params[1].grad : NULL;
-  for (int t = 1; t < nt; t++) {
-    const float *g = cv->gscratch + (t - 1) * share;
-    for (int64_t q = 0; q < p->f * conv_k (p); q++)
-      dw[q] += g[q];
-    for (int f = 0; db && f < p->f; f++)
-      db[f] += g[p->f * conv_k (p) + f];
-  }
+  nn_layer_grad_shares_add (l, cv->gscratch, share, nt);
 }
 
 static int64_t

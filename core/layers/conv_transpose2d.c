@@ -258,21 +258,13 @@ static void
 ct_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
 {
   NnConvT2d *ct = (NnConvT2d *) l;
-  const NnConvT2dParams *p = &ct->p;
-  int64_t k = ct_k (p), share = p->c * k + p->f;
+  /* the shares sit after each thread's columns */
+  float *first = ct->threads > 1 ? ct_col (ct, 1) + ct_k (&ct->p) * ct_hw (&ct->p) : NULL;
   int nt = nn_parallel_team (n, ct->threads);
-  for (int th = 1; th < nt; th++)
-    memset (ct_col (ct, th) + k * ct_hw (p), 0, sizeof (float) * share);
+  nn_layer_grad_shares_zero (l, first, ct_scratch_size (&ct->p), nt);
   CtJob j = { ct, x, dy, NULL, dx };
   nn_parallel_for (n, ct->threads, backward_samples, &j);
-  float *dw = l->params[0].grad, *db = ct->b ? l->params[1].grad : NULL;
-  for (int th = 1; th < nt; th++) {
-    const float *g = ct_col (ct, th) + k * ct_hw (p);
-    for (int64_t q = 0; q < p->c * k; q++)
-      dw[q] += g[q];
-    for (int f = 0; db && f < p->f; f++)
-      db[f] += g[p->c * k + f];
-  }
+  nn_layer_grad_shares_add (l, first, ct_scratch_size (&ct->p), nt);
 }
 
 static int64_t

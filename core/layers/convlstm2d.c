@@ -290,20 +290,11 @@ clstm_backward (NnLayer *l, const float *x, const float *y, const float *dy, flo
 {
   NnConvLstm *s = (NnConvLstm *) l;
   int nt = nn_parallel_team (n, s->threads);
-  int64_t nw = 4 * s->hd * s->kk;
-  for (int th = 1; th < nt; th++) {
-    ClstmScratch w = scratch_of (s, th);
-    memset (w.dw, 0, sizeof (float) * (nw + 4 * s->hd));
-  }
+  float *first = s->threads > 1 ? scratch_of (s, 1).dw : NULL;
+  nn_layer_grad_shares_zero (l, first, scratch_size (s), nt);
   ClstmJob j = { s, x, dy, NULL, dx };
   nn_parallel_for (n, s->threads, backward_samples, &j);
-  for (int th = 1; th < nt; th++) {
-    ClstmScratch w = scratch_of (s, th);
-    for (int64_t q = 0; q < nw; q++)
-      l->params[0].grad[q] += w.dw[q];
-    for (int64_t q = 0; q < 4 * s->hd; q++)
-      l->params[1].grad[q] += w.db[q];
-  }
+  nn_layer_grad_shares_add (l, first, scratch_size (s), nt);
 }
 
 static void

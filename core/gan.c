@@ -189,6 +189,8 @@ struct _NnGanTrainer {
   int          ngp;
   float        ema;           /* decay of the weight average, 0: none */
   float       *avg;           /* G's averaged parameters and buffers, one after another */
+  gboolean     avg_in;        /* G holds the averaged weights */
+  guint64      seed;
 };
 
 static gboolean
@@ -283,6 +285,33 @@ average_update (NnGanTrainer *t)
   }
 }
 
+/* Batch-norm statistics do not average the way weights do: running means of
+ * the live G's activations do not describe the averaged G's, and with them
+ * the averaged G's samples lose contrast (Fréchet 69 against 13 after 4
+ * epochs). So the averaged G gets statistics of its own: training-mode
+ * passes over fresh latents until the running means settle (momentum 0.1:
+ * 0.9^100 of the old ones is left). Its own random stream leaves training's
+ * untouched. */
+#define AVERAGE_STAT_BATCHES 100
+
+static void
+average_refresh_statistics (NnGanTrainer *t)
+{
+  gboolean buffers = FALSE;
+  for (int i = 0; i < t->ngp; i++)
+    buffers |= !t->gp[i].trainable;
+  if (!buffers)
+    return;
+  g_autoptr (GRand) rng = g_rand_new_with_seed ((guint32) (t->seed * 40503u + 11));
+  for (int b = 0; b < AVERAGE_STAT_BATCHES; b++) {
+    for (int i = 0; i < t->batch; i++)
+      nn_gan_sample_input (&t->spec, rng, t->spec.n_classes ? i % t->spec.n_classes : 0,
+                           t->z + (int64_t) i * t->in_el);
+    if (!nn_model_forward (t->g, t->z, t->batch, TRUE, NULL))
+      return;
+  }
+}
+
 void
 nn_gan_trainer_swap_average (NnGanTrainer *t)
 {
@@ -297,6 +326,11 @@ nn_gan_trainer_swap_average (NnGanTrainer *t)
     }
     a += k;
   }
+  if (!t->avg)
+    return;
+  t->avg_in = !t->avg_in;
+  if (t->avg_in)
+    average_refresh_statistics (t);
 }
 
 static void
@@ -343,6 +377,7 @@ nn_gan_trainer_new (NnModel *g, NnModel *d, const NnGanConfig *c, int batch, GEr
   nn_model_set_seed (d, c->seed + 1);
   trainer_alloc (t, batch);
   t->ema = c->ema;
+  t->seed = c->seed;
   if (t->ema > 0)
     average_init (t);
   return g_steal_pointer (&t);

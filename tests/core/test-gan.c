@@ -136,6 +136,81 @@ START_TEST (test_ring_conditional)
 }
 END_TEST
 
+/* A G with batch norm, trained a few steps with a slow weight average (0.999:
+ * the average stays near the initial G, and so would its averaged statistics,
+ * near the initial 0 and 1): swapping the average in gives other weights and
+ * batch-norm statistics that describe the averaged G's own activations;
+ * swapping back restores the live G exactly. */
+START_TEST (test_weight_average)
+{
+  g_autoptr (NnModel) g = model ("{\"input\": [4, 1, 1], \"gan\": {\"latent\": 4}, \"layers\": ["
+                                 "{\"name\": \"up\", \"type\": \"conv2d_transpose\", \"filters\": 6, \"kernel\": 2},"
+                                 "{\"name\": \"bn\", \"type\": \"batchnorm2d\", \"activation\": \"relu\"},"
+                                 "{\"type\": \"flatten\"}, {\"type\": \"dense\", \"units\": 2}]}");
+  g_autoptr (NnModel) d = model (ring_d, 1);
+  GRand *r = g_rand_new_with_seed (5);
+  g_autoptr (NnDataset) ds = ring_data (64 * 30, r);
+  NnGanConfig c;
+  nn_gan_config_init (&c);
+  c.optim_g.lr = c.optim_d.lr = 1e-2f;
+  c.ema = 0.999f;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (NnGanTrainer) t = nn_gan_trainer_new (g, d, &c, 64, &err);
+  ck_assert_msg (t != NULL, "%s", err ? err->message : "?");
+  for (int b = 0; b < 30; b++)
+    ck_assert (nn_gan_trainer_step (t, ds->x + b * 64 * 2, NULL, 64, NULL, &err));
+  int np;
+  NnParam *p = nn_model_params (g, &np);
+  int64_t total = 0;
+  for (int i = 0; i < np; i++)
+    total += nn_shape_numel (&p[i].shape);
+  g_autofree float *live = g_new (float, total);
+  for (int i = 0, o = 0; i < np; o += nn_shape_numel (&p[i].shape), i++)
+    memcpy (live + o, p[i].data, sizeof (float) * nn_shape_numel (&p[i].shape));
+
+  nn_gan_trainer_swap_average (t);
+  NnParam *mean = NULL;
+  for (int i = 0; i < np; i++)
+    mean = g_str_equal (p[i].name, "bn.running_mean") ? &p[i] : mean;
+  ck_assert (mean != NULL);
+  double moved = 0;
+  for (int i = 0, o = 0; i < np; o += nn_shape_numel (&p[i].shape), i++)
+    for (int64_t j = 0; p[i].trainable && j < nn_shape_numel (&p[i].shape); j++)
+      moved += fabs (p[i].data[j] - live[o + j]);
+  ck_assert_msg (moved > 1e-3, "the average equals the live weights");
+  /* the running means against the averaged G's own pre-norm activations */
+  NnGanSpec gs;
+  ck_assert (nn_gan_spec (g, &gs, &err));
+  int n = 2000;
+  g_autofree float *z = g_new (float, n * 4);
+  for (int i = 0; i < n; i++)
+    nn_gan_sample_input (&gs, r, 0, z + i * 4);
+  ck_assert (nn_model_forward (g, z, n, FALSE, &err));
+  NnShape s;
+  const float *a = nn_model_layer_output (g, "up", &s);
+  ck_assert (a != NULL);
+  double far = 0;
+  for (int ch = 0; ch < 6; ch++) {
+    double m = 0;
+    for (int i = 0; i < n; i++)
+      for (int k = 0; k < 4; k++)
+        m += a[(i * 6 + ch) * 4 + k];
+    m /= n * 4;
+    ck_assert_msg (fabs (m - mean->data[ch]) < 0.02 + 0.05 * fabs (m), "channel %d: running mean %g, the averaged "
+                   "G's activations average %g", ch, mean->data[ch], m);
+    far = MAX (far, fabs (m));
+  }
+  ck_assert_msg (far > 0.1, "the averaged G's activations average near 0 (%g): the check cannot tell", far);
+  nn_gan_spec_clear (&gs);
+
+  nn_gan_trainer_swap_average (t);
+  for (int i = 0, o = 0; i < np; o += nn_shape_numel (&p[i].shape), i++)
+    for (int64_t j = 0; j < nn_shape_numel (&p[i].shape); j++)
+      ck_assert_msg (p[i].data[j] == live[o + j], "%s[%" G_GINT64_FORMAT "] not restored", p[i].name, j);
+  g_rand_free (r);
+}
+END_TEST
+
 START_TEST (test_spec)
 {
   g_autoptr (GError) err = NULL;
@@ -315,6 +390,7 @@ main (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_ring);
   tcase_add_test (tc, test_ring_conditional);
+  tcase_add_test (tc, test_weight_average);
   tcase_add_test (tc, test_spec);
   tcase_add_test (tc, test_slerp);
   tcase_add_test (tc, test_grid_png);

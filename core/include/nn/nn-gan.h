@@ -79,7 +79,9 @@ NN_API NnGanTrainer *nn_gan_trainer_new (NnModel *g, NnModel *d, const NnGanConf
 NN_API gboolean nn_gan_trainer_step (NnGanTrainer *t, const float *x, const int32_t *labels, int n,
                                      NnGanProgress *acc, GError **error);
 /* Exchange G's current weights with their running average (config ema > 0;
- * a no-op otherwise). Call twice to put them back. */
+ * a no-op otherwise). Call twice to put them back. Swapping the average in
+ * also gives it batch-norm statistics of its own (training-mode passes over
+ * fresh latents), which a weight average cannot carry. */
 NN_API void nn_gan_trainer_swap_average (NnGanTrainer *t);
 NN_API void nn_gan_trainer_free (NnGanTrainer *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnGanTrainer, nn_gan_trainer_free)

@@ -23,6 +23,7 @@ typedef struct {
   float *col;                  /* (C*kh*kw, OH*OW) one sample's unfolded input */
   float *dcol;                 /* (threads, C*kh*kw, OH*OW) a sample's column gradient per thread */
   float *gscratch;             /* (threads - 1, F*C*kh*kw + F) the other threads' weight and bias gradients */
+  float *padded;               /* stride 1: per thread, one input with its zero border (+ slack) */
   int    threads;              /* threads the scratch serves */
 } NnConv2d;
 
@@ -146,6 +147,24 @@ conv_create (NnLayer *l, JsonObject *spec, GError **error)
   return TRUE;
 }
 
+/* Stride 1 unfolds from a zero-bordered copy of the input: every row of
+ * the columns is then a plain copy, done 8 floats at a time. */
+#define PAD_SLACK 8
+
+static gboolean
+unit_stride (const NnConv2dParams *p)
+{
+  return p->sh == 1 && p->sw == 1 && !conv_pointwise (p);
+}
+
+static int64_t
+padded_size (const NnConv2dParams *p)
+{
+  if (!unit_stride (p))
+    return 1;
+  return (int64_t) p->c * (p->h + p->pt + p->pb) * (p->w + p->pl + p->pr) + PAD_SLACK;
+}
+
 /* Forward keeps every sample's unfolding (n, C*kh*kw, OH*OW) so backward
  * does not unfold again; each thread has one sample's column gradient and
  * its own share of the parameter gradients. */
@@ -159,11 +178,13 @@ conv_reserve (NnLayer *l, int n, GError **error)
   g_free (cv->col);
   g_free (cv->dcol);
   g_free (cv->gscratch);
+  g_free (cv->padded);
   cv->col = g_try_new (float, sz * n + 1);
   cv->dcol = g_try_new (float, sz * nt + 1);
   cv->gscratch = g_try_new (float, share * (nt - 1) + 1);
+  cv->padded = g_try_new0 (float, padded_size (&cv->p) * nt);
   cv->threads = nt;
-  if (!cv->col || !cv->dcol || !cv->gscratch) {
+  if (!cv->col || !cv->dcol || !cv->gscratch || !cv->padded) {
     g_set_error (error, NN_ERROR, NN_ERROR_FAILED, "layer \"%s\": cannot allocate %" G_GSIZE_FORMAT
                  " floats of im2col scratch", l->name, sz * (n + nt) + share * (nt - 1));
     return FALSE;
@@ -227,6 +248,36 @@ im2col (const NnConv2dParams *p, const float *x, float *col)
       }
 }
 
+/* The same for stride 1, through `pad` (padded_size floats): rows of OW are
+ * copied in whole 8-float chunks, each spilling into the next row's start
+ * (written after it); the sample's last row is copied exactly, so the
+ * samples' columns, unfolded by different threads, never overlap. */
+static void
+im2col_unit (const NnConv2dParams *p, const float *x, float *col, float *pad)
+{
+  int hp = p->h + p->pt + p->pb, wp = p->w + p->pl + p->pr;
+  for (int c = 0; c < p->c; c++) {
+    float *plane = pad + (int64_t) c * hp * wp;
+    for (int iy = 0; iy < p->h; iy++)
+      memcpy (plane + (int64_t) (iy + p->pt) * wp + p->pl, x + ((int64_t) c * p->h + iy) * p->w,
+              sizeof (float) * p->w);
+  }
+  float *dst = col;
+  for (int c = 0; c < p->c; c++)
+    for (int ki = 0; ki < p->kh; ki++)
+      for (int kj = 0; kj < p->kw; kj++) {
+        const float *src = pad + ((int64_t) c * hp + ki) * wp + kj;
+        for (int oy = 0; oy < p->oh; oy++, dst += p->ow, src += wp) {
+          if (c == p->c - 1 && ki == p->kh - 1 && kj == p->kw - 1 && oy == p->oh - 1) {
+            memcpy (dst, src, sizeof (float) * p->ow);
+            break;
+          }
+          for (int ox = 0; ox < p->ow; ox += 8)
+            memcpy (dst + ox, src + ox, 8 * sizeof (float));
+        }
+      }
+}
+
 /* col (C*kh*kw, OH*OW) -> dx (C, H, W), summing overlapping windows. */
 static void
 col2im (const NnConv2dParams *p, const float *col, float *dx)
@@ -259,13 +310,16 @@ typedef struct {
 } ConvJob;
 
 static const float *
-conv_unfold (NnConv2d *cv, const float *x, int i)
+conv_unfold (NnConv2d *cv, const float *x, int i, int th)
 {
   const NnConv2dParams *p = &cv->p;
   int64_t in_sz = (int64_t) p->c * p->h * p->w, sz = conv_k (p) * conv_ohw (p);
   if (conv_pointwise (p))
     return x + i * in_sz;
-  im2col (p, x + i * in_sz, cv->col + i * sz);
+  if (unit_stride (p))
+    im2col_unit (p, x + i * in_sz, cv->col + i * sz, cv->padded + th * padded_size (p));
+  else
+    im2col (p, x + i * in_sz, cv->col + i * sz);
   return cv->col + i * sz;
 }
 
@@ -288,7 +342,7 @@ forward_samples (int lo, int hi, int t, gpointer data)
   ConvJob *j = data;
   int64_t out_sz = (int64_t) j->cv->p.f * conv_ohw (&j->cv->p);
   for (int i = lo; i < hi; i++)
-    conv_rows (j->cv, conv_unfold (j->cv, j->x, i), j->y + i * out_sz, 0, j->cv->p.f);
+    conv_rows (j->cv, conv_unfold (j->cv, j->x, i, t), j->y + i * out_sz, 0, j->cv->p.f);
 }
 
 /* x (n, C, H, W) -> y (n, F, OH, OW); keeps the unfolded inputs for backward.
@@ -360,6 +414,7 @@ conv_finalize (NnLayer *l)
   g_free (cv->col);
   g_free (cv->dcol);
   g_free (cv->gscratch);
+  g_free (cv->padded);
 }
 
 const NnLayerClass nn_conv2d_class = {

@@ -249,8 +249,8 @@ im2col (const NnConv2dParams *p, const float *x, float *col)
 }
 
 /* The same for stride 1, through `pad` (padded_size floats): rows of OW are
- * copied in whole 8-float chunks, each spilling into the next row's start
- * (written after it); the sample's last row is copied exactly, so the
+ * copied in whole 8-float chunks, each spilling into what is written after
+ * it; rows near the end of the sample's columns are copied exactly, so the
  * samples' columns, unfolded by different threads, never overlap. */
 static void
 im2col_unit (const NnConv2dParams *p, const float *x, float *col, float *pad)
@@ -262,15 +262,17 @@ im2col_unit (const NnConv2dParams *p, const float *x, float *col, float *pad)
       memcpy (plane + (int64_t) (iy + p->pt) * wp + p->pl, x + ((int64_t) c * p->h + iy) * p->w,
               sizeof (float) * p->w);
   }
+  const float *end = col + conv_k (p) * conv_ohw (p);
+  int span = (p->ow + 7) & ~7;
   float *dst = col;
   for (int c = 0; c < p->c; c++)
     for (int ki = 0; ki < p->kh; ki++)
       for (int kj = 0; kj < p->kw; kj++) {
         const float *src = pad + ((int64_t) c * hp + ki) * wp + kj;
         for (int oy = 0; oy < p->oh; oy++, dst += p->ow, src += wp) {
-          if (c == p->c - 1 && ki == p->kh - 1 && kj == p->kw - 1 && oy == p->oh - 1) {
+          if (dst + span > end) {
             memcpy (dst, src, sizeof (float) * p->ow);
-            break;
+            continue;
           }
           for (int ox = 0; ox < p->ow; ox += 8)
             memcpy (dst + ox, src + ox, 8 * sizeof (float));

@@ -88,6 +88,9 @@ static const struct {
   { "{\"type\":\"conv2d\",\"filters\":32,\"kernel\":3,\"padding\":\"same\"}", { 3, { 3, 9, 8 } } },
   { "{\"type\":\"conv2d\",\"filters\":5,\"kernel\":3,\"stride\":2,\"padding\":[0,1,2,1]}", { 3, { 2, 7, 9 } } },
   { "{\"type\":\"conv2d\",\"filters\":20,\"kernel\":1}", { 3, { 4, 5, 5 } } },
+  /* rows narrower than a copy chunk: neighbouring samples' columns must not overlap */
+  { "{\"type\":\"conv2d\",\"filters\":4,\"kernel\":3}", { 3, { 1, 4, 5 } } },
+  { "{\"type\":\"conv2d\",\"filters\":4,\"kernel\":[2,3],\"padding\":[1,0,2,1]}", { 3, { 2, 5, 3 } } },
   { "{\"type\":\"conv2d_transpose\",\"filters\":3,\"kernel\":4,\"stride\":2,\"padding\":1}", { 3, { 4, 5, 5 } } },
   { "{\"type\":\"convlstm2d\",\"filters\":3,\"kernel\":3,\"return_sequences\":true}", { 4, { 3, 2, 5, 6 } } },
   { "{\"type\":\"dense\",\"units\":300}", { 1, { 250 } } },

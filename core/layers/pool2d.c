@@ -223,13 +223,15 @@ avgpool_planes_backward (int lo, int hi, int t, gpointer data)
   }
 }
 
-/* Pool planes in parallel once there is enough work to pay a thread's wake-up. */
+/* Pool a batch's planes in parallel once there is enough work to pay a
+ * thread's wake-up; a single frame stays on its thread, as in conv2d. */
 static void
 pool_run (NnLayer *l, NnRangeFunc fn, const float *x, const float *y, const float *dy, float *out, int n)
 {
   PoolJob j = { (NnPool2d *) l, x, y, dy, out };
   int planes = n * (int) l->in.dim[0];
-  nn_parallel_for (planes, n * nn_shape_numel (&l->in) < 32768 ? 1 : NN_MAX_THREADS, fn, &j);
+  gboolean split = n > 1 && n * nn_shape_numel (&l->in) >= 32768;
+  nn_parallel_for (planes, split ? NN_MAX_THREADS : 1, fn, &j);
 }
 
 static void

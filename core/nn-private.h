@@ -135,7 +135,7 @@ typedef struct {
 
 typedef struct _NnSafetensors NnSafetensors;
 /* Reads and fully validates the file: header length, JSON, dtypes, shapes,
- * sizes (overflow-checked), offsets inside the data area, no overlaps. */
+ * sizes (overflow-checked), offsets tiling the data area exactly (no overlap, gap or trailing byte). */
 NnSafetensors    *nn_safetensors_open (const char *path, GError **error);
 const NnStTensor *nn_safetensors_get (const NnSafetensors *st, const char *name);
 int               nn_safetensors_n_tensors (const NnSafetensors *st);

@@ -265,23 +265,34 @@ st_cmp_offset (gconstpointer a, gconstpointer b)
   return x->nbytes < y->nbytes ? -1 : x->nbytes > y->nbytes;
 }
 
-/* Sorted by begin, a tensor overlaps when it starts before the furthest end
- * so far; empty tensors occupy no bytes and overlap nothing. */
+/* As the reference implementation requires, the tensors tile the data area
+ * exactly: sorted by begin, each starts where the previous ended, the first
+ * at 0 and the last at the end of the file. A gap or a trailing byte is as
+ * much a sign of a damaged or foreign file as an overlap. */
 static gboolean
-st_check_overlaps (NnSafetensors *st, GError **error)
+st_check_layout (NnSafetensors *st, const guint8 *data, guint64 area, GError **error)
 {
   qsort (st->tensors, st->n, sizeof *st->tensors, st_cmp_offset);
-  const NnStTensor *far = NULL;
+  const NnStTensor *prev = NULL;
+  guint64 at = 0;
   for (int i = 0; i < st->n; i++) {
     const NnStTensor *t = &st->tensors[i];
-    if (t->nbytes == 0)
-      continue;
-    if (far && t->data < far->data + far->nbytes) {
-      st_fail (error, st, "tensors \"%s\" and \"%s\" overlap in the data area", far->name, t->name);
+    guint64 begin = (guint64) (t->data - data);
+    if (begin < at) {
+      st_fail (error, st, "tensors \"%s\" and \"%s\" overlap in the data area", prev->name, t->name);
       return FALSE;
     }
-    if (!far || t->data + t->nbytes > far->data + far->nbytes)
-      far = t;
+    if (begin > at) {
+      st_fail (error, st, "bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " of the data area belong to no "
+               "tensor (before \"%s\")", at, begin - 1, t->name);
+      return FALSE;
+    }
+    at = begin + t->nbytes;
+    prev = t;
+  }
+  if (at != area) {
+    st_fail (error, st, "%" G_GUINT64_FORMAT " bytes after the last tensor belong to no tensor", area - at);
+    return FALSE;
   }
   return TRUE;
 }
@@ -318,7 +329,7 @@ st_parse_header (NnSafetensors *st, const char *hdr, gsize hlen, GError **error)
     } else if (!st_parse_tensor (st, name, node, data, area, &st->tensors[st->n++], error))
       return FALSE;
   }
-  if (!st_check_overlaps (st, error))
+  if (!st_check_layout (st, data, area, error))
     return FALSE;
   for (int i = 0; i < st->n; i++)
     g_hash_table_insert (st->by_name, st->tensors[i].name, &st->tensors[i]);

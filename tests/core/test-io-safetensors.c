@@ -469,6 +469,27 @@ START_TEST (test_overlap)
 }
 END_TEST
 
+/* the reference implementation rejects bytes that belong to no tensor */
+START_TEST (test_gap)
+{
+  g_autofree char *p = write_st ("gap.safetensors",
+                                 "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                                 "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", zeros, 16);
+  expect_open_error (p, NN_ERROR_FORMAT, "bytes 4-7 of the data area belong to no tensor (before \"b\")");
+  g_autofree char *q = write_st ("lead.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}",
+                                 zeros, 16);
+  expect_open_error (q, NN_ERROR_FORMAT, "bytes 0-7 of the data area belong to no tensor");
+}
+END_TEST
+
+START_TEST (test_trailing_bytes)
+{
+  g_autofree char *p = write_st ("trail.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+                                 zeros, 16);
+  expect_open_error (p, NN_ERROR_FORMAT, "8 bytes after the last tensor belong to no tensor");
+}
+END_TEST
+
 START_TEST (test_missing_tensor)
 {
   float a[2] = { 1, 2 };
@@ -566,6 +587,8 @@ safetensors_suite (void)
   tcase_add_test (tc, test_begin_after_end);
   tcase_add_test (tc, test_size_mismatch);
   tcase_add_test (tc, test_overlap);
+  tcase_add_test (tc, test_gap);
+  tcase_add_test (tc, test_trailing_bytes);
   tcase_add_test (tc, test_missing_tensor);
   tcase_add_test (tc, test_shape_mismatch);
   tcase_add_test (tc, test_directory);

@@ -109,6 +109,29 @@ void nn_parallel_for (int n, int max_threads, NnRangeFunc fn, gpointer data);
  * 0 .. team-1 each get a non-empty range. */
 int  nn_parallel_team (int n, int max_threads);
 
+/* ---- unfolding (core/unfold.c) ---------------------------------------------------
+ * A convolution's geometry: input (c, h, w), kernel kh x kw, stride, top and
+ * left padding, output (oh, ow); bottom and right padding are whatever the
+ * output needs, read as zeros. Columns: (c*kh*kw, oh*ow). */
+typedef struct {
+  int c, h, w, kh, kw, sh, sw, pt, pl, oh, ow;
+} NnUnfold;
+
+static inline int64_t nn_unfold_rows (const NnUnfold *u) { return (int64_t) u->c * u->kh * u->kw; }
+static inline int64_t nn_unfold_cols (const NnUnfold *u) { return (int64_t) u->oh * u->ow; }
+/* x (c, h, w) -> col; padding reads as zero. */
+void nn_im2col (const NnUnfold *u, const float *x, float *col);
+/* The same for stride 1, faster: through `pad` (nn_unfold_pad_size floats,
+ * zeroed once by its owner; only the interior is ever written), each column
+ * row is copied in whole 8-float chunks, spilling only into what is written
+ * after it and never past the end of col. */
+#define NN_UNFOLD_SLACK 8
+int64_t nn_unfold_pad_size (const NnUnfold *u);
+void nn_im2col_unit (const NnUnfold *u, const float *x, float *col, float *pad);
+/* col -> dx (c, h, w), summing overlapping windows, into dx as it is
+ * (accumulate) or into zeros. */
+void nn_col2im (const NnUnfold *u, const float *col, float *dx, gboolean accumulate);
+
 /* ---- shared maths (core/ops.c) ------------------------------------------------ */
 /* Uniform in [-bound, bound], PyTorch's kaiming_uniform(a=sqrt 5) and bias bound. */
 void nn_fill_uniform (float *p, int64_t n, float bound, GRand *rng);

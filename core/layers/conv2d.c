@@ -147,22 +147,24 @@ conv_create (NnLayer *l, JsonObject *spec, GError **error)
   return TRUE;
 }
 
-/* Stride 1 unfolds from a zero-bordered copy of the input: every row of
- * the columns is then a plain copy, done 8 floats at a time. */
-#define PAD_SLACK 8
-
+/* Stride 1 unfolds from a zero-bordered copy of the input (nn_im2col_unit). */
 static gboolean
 unit_stride (const NnConv2dParams *p)
 {
   return p->sh == 1 && p->sw == 1 && !conv_pointwise (p);
 }
 
+static NnUnfold
+conv_unfold_geom (const NnConv2dParams *p)
+{
+  return (NnUnfold) { p->c, p->h, p->w, p->kh, p->kw, p->sh, p->sw, p->pt, p->pl, p->oh, p->ow };
+}
+
 static int64_t
 padded_size (const NnConv2dParams *p)
 {
-  if (!unit_stride (p))
-    return 1;
-  return (int64_t) p->c * (p->h + p->pt + p->pb) * (p->w + p->pl + p->pr) + PAD_SLACK;
+  NnUnfold u = conv_unfold_geom (p);
+  return unit_stride (p) ? nn_unfold_pad_size (&u) : 1;
 }
 
 /* Forward keeps every sample's unfolding (n, C*kh*kw, OH*OW) so backward
@@ -203,107 +205,6 @@ conv_init (NnLayer *l, GRand *rng)
     nn_fill_uniform (cv->b, cv->p.f, bound, rng);
 }
 
-/* Output columns [lo, hi) of kernel column kj read inside the row; the rest
- * read padding. */
-static void
-valid_cols (const NnConv2dParams *p, int kj, int *lo, int *hi)
-{
-  int first = p->pl - kj, last = p->w + p->pl - kj;   /* need first <= ox*sw < last */
-  *lo = first <= 0 ? 0 : (first + p->sw - 1) / p->sw;
-  *hi = last <= 0 ? 0 : MIN (p->ow, (last + p->sw - 1) / p->sw);
-  *lo = MIN (*lo, *hi);
-}
-
-/* x (C, H, W) -> col (C*kh*kw, OH*OW); padding reads as zero. */
-static void
-im2col (const NnConv2dParams *p, const float *x, float *col)
-{
-  for (int c = 0; c < p->c; c++)
-    for (int ki = 0; ki < p->kh; ki++)
-      for (int kj = 0; kj < p->kw; kj++) {
-        float *row = col + (((int64_t) c * p->kh + ki) * p->kw + kj) * conv_ohw (p);
-        const float *plane = x + (int64_t) c * p->h * p->w;
-        int lo, hi;
-        valid_cols (p, kj, &lo, &hi);
-        for (int oy = 0; oy < p->oh; oy++) {
-          int iy = oy * p->sh + ki - p->pt;
-          float *r = row + (int64_t) oy * p->ow;
-          if (iy < 0 || iy >= p->h) {
-            memset (r, 0, sizeof (float) * p->ow);
-            continue;
-          }
-          /* rows are short (tens of floats): plain loops beat library calls */
-          const float *src = plane + (int64_t) iy * p->w + kj - p->pl;
-          for (int ox = 0; ox < lo; ox++)
-            r[ox] = 0.0f;
-          if (p->sw == 1)
-            for (int ox = lo; ox < hi; ox++)
-              r[ox] = src[ox];
-          else
-            for (int ox = lo; ox < hi; ox++)
-              r[ox] = src[ox * p->sw];
-          for (int ox = hi; ox < p->ow; ox++)
-            r[ox] = 0.0f;
-        }
-      }
-}
-
-/* The same for stride 1, through `pad` (padded_size floats): rows of OW are
- * copied in whole 8-float chunks, each spilling into what is written after
- * it; rows near the end of the sample's columns are copied exactly, so the
- * samples' columns, unfolded by different threads, never overlap. */
-static void
-im2col_unit (const NnConv2dParams *p, const float *x, float *col, float *pad)
-{
-  int hp = p->h + p->pt + p->pb, wp = p->w + p->pl + p->pr;
-  for (int c = 0; c < p->c; c++) {
-    float *plane = pad + (int64_t) c * hp * wp;
-    for (int iy = 0; iy < p->h; iy++)
-      memcpy (plane + (int64_t) (iy + p->pt) * wp + p->pl, x + ((int64_t) c * p->h + iy) * p->w,
-              sizeof (float) * p->w);
-  }
-  const float *end = col + conv_k (p) * conv_ohw (p);
-  int span = (p->ow + 7) & ~7;
-  float *dst = col;
-  for (int c = 0; c < p->c; c++)
-    for (int ki = 0; ki < p->kh; ki++)
-      for (int kj = 0; kj < p->kw; kj++) {
-        const float *src = pad + ((int64_t) c * hp + ki) * wp + kj;
-        for (int oy = 0; oy < p->oh; oy++, dst += p->ow, src += wp) {
-          if (dst + span > end) {
-            memcpy (dst, src, sizeof (float) * p->ow);
-            continue;
-          }
-          for (int ox = 0; ox < p->ow; ox += 8)
-            memcpy (dst + ox, src + ox, 8 * sizeof (float));
-        }
-      }
-}
-
-/* col (C*kh*kw, OH*OW) -> dx (C, H, W), summing overlapping windows. */
-static void
-col2im (const NnConv2dParams *p, const float *col, float *dx)
-{
-  memset (dx, 0, sizeof (float) * p->c * p->h * p->w);
-  for (int c = 0; c < p->c; c++)
-    for (int ki = 0; ki < p->kh; ki++)
-      for (int kj = 0; kj < p->kw; kj++) {
-        const float *row = col + (((int64_t) c * p->kh + ki) * p->kw + kj) * conv_ohw (p);
-        float *plane = dx + (int64_t) c * p->h * p->w;
-        int lo, hi;
-        valid_cols (p, kj, &lo, &hi);
-        for (int oy = 0; oy < p->oh; oy++) {
-          int iy = oy * p->sh + ki - p->pt;
-          if (iy < 0 || iy >= p->h)
-            continue;
-          const float *r = row + (int64_t) oy * p->ow;
-          float *dst = plane + (int64_t) iy * p->w + kj - p->pl;
-          for (int ox = lo; ox < hi; ox++)
-            dst[ox * p->sw] += r[ox];
-        }
-      }
-}
-
 /* One parallel job: the tensors of a forward or backward call. */
 typedef struct {
   NnConv2d    *cv;
@@ -318,10 +219,11 @@ conv_unfold (NnConv2d *cv, const float *x, int i, int th)
   int64_t in_sz = (int64_t) p->c * p->h * p->w, sz = conv_k (p) * conv_ohw (p);
   if (conv_pointwise (p))
     return x + i * in_sz;
+  NnUnfold u = conv_unfold_geom (p);
   if (unit_stride (p))
-    im2col_unit (p, x + i * in_sz, cv->col + i * sz, cv->padded + th * padded_size (p));
+    nn_im2col_unit (&u, x + i * in_sz, cv->col + i * sz, cv->padded + th * padded_size (p));
   else
-    im2col (p, x + i * in_sz, cv->col + i * sz);
+    nn_im2col (&u, x + i * in_sz, cv->col + i * sz);
   return cv->col + i * sz;
 }
 
@@ -384,8 +286,10 @@ backward_samples (int lo, int hi, int t, gpointer data)
     float *dcol = pw ? j->dx + i * in_sz : cv->dcol + t * k * ohw;
     cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) k, (int) ohw, p->f, 1.0f, cv->w, (int) k,
                  dyi, (int) ohw, 0.0f, dcol, (int) ohw);
-    if (!pw)
-      col2im (p, dcol, j->dx + i * in_sz);
+    if (!pw) {
+      NnUnfold u = conv_unfold_geom (p);
+      nn_col2im (&u, dcol, j->dx + i * in_sz, FALSE);
+    }
   }
 }
 

@@ -136,55 +136,29 @@ ct_init (NnLayer *l, GRand *rng)
     nn_fill_uniform (ct->b, ct->p.f, bound, rng);
 }
 
-/* Output row/column oy*stride + ki - pad receives input pixel oy through tap ki. */
+/* The transposed convolution is conv2d's backward: its output (F, OH, OW)
+ * is the unfolding's input, its input (C, H, W) the unfolding's output
+ * positions, with the same kernel, stride and (top, left) padding. */
+static NnUnfold
+ct_geom (const NnConvT2dParams *p)
+{
+  return (NnUnfold) { p->f, p->oh, p->ow, p->kh, p->kw, p->sh, p->sw, p->ph, p->pw, p->h, p->w };
+}
 
 /* col (F*kh*kw, H*W) -> y (F, OH, OW), summing overlapping taps on top of y. */
 static void
 col2out (const NnConvT2dParams *p, const float *col, float *y)
 {
-  for (int f = 0; f < p->f; f++)
-    for (int ki = 0; ki < p->kh; ki++)
-      for (int kj = 0; kj < p->kw; kj++) {
-        const float *row = col + (((int64_t) f * p->kh + ki) * p->kw + kj) * ct_hw (p);
-        float *plane = y + (int64_t) f * ct_ohw (p);
-        for (int iy = 0; iy < p->h; iy++) {
-          int oy = iy * p->sh + ki - p->ph;
-          if (oy < 0 || oy >= p->oh)
-            continue;
-          const float *r = row + (int64_t) iy * p->w;
-          float *dst = plane + (int64_t) oy * p->ow;
-          for (int ix = 0; ix < p->w; ix++) {
-            int ox = ix * p->sw + kj - p->pw;
-            if (ox >= 0 && ox < p->ow)
-              dst[ox] += r[ix];
-          }
-        }
-      }
+  NnUnfold u = ct_geom (p);
+  nn_col2im (&u, col, y, TRUE);
 }
 
 /* dy (F, OH, OW) -> col (F*kh*kw, H*W): the taps each input pixel fed. */
 static void
 out2col (const NnConvT2dParams *p, const float *dy, float *col)
 {
-  for (int f = 0; f < p->f; f++)
-    for (int ki = 0; ki < p->kh; ki++)
-      for (int kj = 0; kj < p->kw; kj++) {
-        float *row = col + (((int64_t) f * p->kh + ki) * p->kw + kj) * ct_hw (p);
-        const float *plane = dy + (int64_t) f * ct_ohw (p);
-        for (int iy = 0; iy < p->h; iy++) {
-          int oy = iy * p->sh + ki - p->ph;
-          float *r = row + (int64_t) iy * p->w;
-          if (oy < 0 || oy >= p->oh) {
-            memset (r, 0, sizeof (float) * p->w);
-            continue;
-          }
-          const float *src = plane + (int64_t) oy * p->ow;
-          for (int ix = 0; ix < p->w; ix++) {
-            int ox = ix * p->sw + kj - p->pw;
-            r[ix] = ox >= 0 && ox < p->ow ? src[ox] : 0.0f;
-          }
-        }
-      }
+  NnUnfold u = ct_geom (p);
+  nn_im2col (&u, dy, col);
 }
 
 typedef struct {

@@ -33,13 +33,17 @@ typedef struct {
   float *dg;                    /* (4Hd, H*W) one step's gate gradient */
   float *dh, *dc;               /* (Hd, H*W) state gradients carried back one step */
   float *dw, *db;               /* threads > 0: their share of the parameter gradients */
+  float *pad;                   /* a zero-bordered frame of max (C, Hd) channels to unfold from */
 } ClstmScratch;
+
+static NnUnfold clstm_geom (const NnConvLstm *s, int ch);
 
 static int64_t
 scratch_size (const NnConvLstm *s)
 {
   int64_t st = (int64_t) s->hd * s->hw;
-  return 2 * s->kk * s->hw + 6 * st + 4 * s->hd * s->kk + 4 * s->hd;
+  NnUnfold widest = clstm_geom (s, MAX (s->c, s->hd));
+  return 2 * s->kk * s->hw + 6 * st + 4 * s->hd * s->kk + 4 * s->hd + nn_unfold_pad_size (&widest);
 }
 
 static ClstmScratch
@@ -53,6 +57,7 @@ scratch_of (NnConvLstm *s, int th)
   c.dc = c.dh + st;
   c.dw = th ? c.dc + st : s->parent.params[0].grad;
   c.db = th ? c.dc + st + 4 * s->hd * s->kk : s->parent.params[1].grad;
+  c.pad = c.dc + st + 4 * s->hd * s->kk + 4 * s->hd;
   return c;
 }
 
@@ -114,69 +119,36 @@ clstm_init (NnLayer *l, GRand *rng)
   nn_fill_uniform (s->b, 4 * s->hd, bound, rng);
 }
 
-/* The output columns [lo, hi) whose input column ox + kj - pad is inside the row. */
-static inline void
-valid_span (const NnConvLstm *s, int kj, int *lo, int *hi)
+/* The unfolding of `ch` channels of a frame: stride 1, "same" padding k/2. */
+static NnUnfold
+clstm_geom (const NnConvLstm *s, int ch)
 {
-  *lo = MAX (0, s->pad - kj);
-  *hi = MIN (s->ww, s->ww + s->pad - kj);
+  return (NnUnfold) { ch, s->hh, s->ww, s->k, s->k, 1, 1, s->pad, s->pad, s->hh, s->ww };
 }
 
-/* x (ch, H, W) -> col (ch*k*k, H*W), stride 1, zero padding k/2. */
+/* The frames of x and of h share one padded buffer: only its interior is
+ * ever written, so its border stays zero for both. */
 static void
-im2col (const NnConvLstm *s, const float *x, int ch, float *col)
+im2col (const NnConvLstm *s, const float *x, int ch, float *col, float *pad)
 {
-  for (int c = 0; c < ch; c++)
-    for (int ki = 0; ki < s->k; ki++)
-      for (int kj = 0; kj < s->k; kj++) {
-        float *row = col + (((int64_t) c * s->k + ki) * s->k + kj) * s->hw;
-        const float *plane = x + c * s->hw;
-        int lo, hi;
-        valid_span (s, kj, &lo, &hi);
-        for (int oy = 0; oy < s->hh; oy++) {
-          int iy = oy + ki - s->pad;
-          float *r = row + (int64_t) oy * s->ww;
-          if (iy < 0 || iy >= s->hh || lo >= hi) {
-            memset (r, 0, sizeof (float) * s->ww);
-            continue;
-          }
-          memset (r, 0, sizeof (float) * lo);
-          memcpy (r + lo, plane + (int64_t) iy * s->ww + lo + kj - s->pad, sizeof (float) * (hi - lo));
-          memset (r + hi, 0, sizeof (float) * (s->ww - hi));
-        }
-      }
+  NnUnfold u = clstm_geom (s, ch);
+  nn_im2col_unit (&u, x, col, pad);
 }
 
-/* col (ch*k*k, H*W) -> dx (ch, H, W), summing overlapping windows (overwrites dx). */
+/* col (ch*k*k, H*W) -> dx (ch, H, W) (overwrites dx) */
 static void
 col2im (const NnConvLstm *s, const float *col, int ch, float *dx)
 {
-  memset (dx, 0, sizeof (float) * ch * s->hw);
-  for (int c = 0; c < ch; c++)
-    for (int ki = 0; ki < s->k; ki++)
-      for (int kj = 0; kj < s->k; kj++) {
-        const float *row = col + (((int64_t) c * s->k + ki) * s->k + kj) * s->hw;
-        float *plane = dx + c * s->hw;
-        int lo, hi;
-        valid_span (s, kj, &lo, &hi);
-        for (int oy = 0; oy < s->hh; oy++) {
-          int iy = oy + ki - s->pad;
-          if (iy < 0 || iy >= s->hh)
-            continue;
-          const float *r = row + (int64_t) oy * s->ww;
-          float *p = plane + (int64_t) iy * s->ww;
-          for (int ox = lo; ox < hi; ox++)
-            p[ox + kj - s->pad] += r[ox];
-        }
-      }
+  NnUnfold u = clstm_geom (s, ch);
+  nn_col2im (&u, col, dx, FALSE);
 }
 
 /* Unfolds step t of sample i: x_t into the first C*k*k rows, h_{t-1} below. */
 static void
-unfold_step (const NnConvLstm *s, const float *xi, const float *hprev, int t, float *col)
+unfold_step (const NnConvLstm *s, const float *xi, const float *hprev, int t, float *col, float *pad)
 {
-  im2col (s, xi + (int64_t) t * s->c * s->hw, s->c, col);
-  im2col (s, hprev, s->hd, col + s->kx * s->hw);
+  im2col (s, xi + (int64_t) t * s->c * s->hw, s->c, col, pad);
+  im2col (s, hprev, s->hd, col + s->kx * s->hw, pad);
 }
 
 typedef struct {
@@ -191,7 +163,8 @@ forward_samples (int lo, int hi, int th, gpointer data)
   ClstmJob *j = data;
   NnConvLstm *s = j->s;
   int64_t st = (int64_t) s->hd * s->hw, h4 = 4 * s->hd;
-  float *col = scratch_of (s, th).col;
+  ClstmScratch w = scratch_of (s, th);
+  float *col = w.col;
   for (int i = lo; i < hi; i++) {
     const float *xi = j->x + (int64_t) i * s->t * s->c * s->hw;
     float *hs = s->hs + i * (s->t + 1) * st, *cs = s->cs + i * (s->t + 1) * st;
@@ -205,7 +178,7 @@ forward_samples (int lo, int hi, int th, gpointer data)
     }
     for (int t = 0; t < s->t; t++) {
       float *g = gates + t * 4 * st;
-      unfold_step (s, xi, hs + t * st, t, col);
+      unfold_step (s, xi, hs + t * st, t, col, w.pad);
       for (int64_t r = 0; r < h4; r++)
         for (int64_t p = 0; p < s->hw; p++)
           g[r * s->hw + p] = s->b[r];
@@ -242,7 +215,7 @@ clstm_step_backward (NnLayer *l, int i, int t, const float *xi, float *dxi, cons
   const float *hs = s->hs + i * (s->t + 1) * st, *cs = s->cs + i * (s->t + 1) * st;
   const float *g = s->gates + (i * s->t + t) * 4 * st, *tc = s->tc + (i * s->t + t) * st;
   nn_lstm_cell_backward (1, st, g, cs + t * st, tc, w->dh, w->dc, w->dg);
-  unfold_step (s, xi, hs + t * st, t, w->col);
+  unfold_step (s, xi, hs + t * st, t, w->col, w->pad);
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) h4, (int) s->kk, (int) s->hw, 1.0f, w->dg,
                (int) s->hw, w->col, (int) s->hw, 1.0f, w->dw, (int) s->kk);
   for (int64_t r = 0; r < h4; r++)

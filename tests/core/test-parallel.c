@@ -94,11 +94,11 @@ static const struct {
   { "{\"type\":\"conv2d_transpose\",\"filters\":3,\"kernel\":4,\"stride\":2,\"padding\":1}", { 3, { 4, 5, 5 } } },
   { "{\"type\":\"convlstm2d\",\"filters\":3,\"kernel\":3,\"return_sequences\":true}", { 4, { 3, 2, 5, 6 } } },
   { "{\"type\":\"dense\",\"units\":300}", { 1, { 250 } } },
-  { "{\"type\":\"maxpool2d\",\"size\":2}", { 3, { 64, 24, 24 } } },
-  { "{\"type\":\"maxpool2d\",\"size\":3,\"stride\":2,\"padding\":1}", { 3, { 64, 23, 23 } } },
-  { "{\"type\":\"avgpool2d\",\"size\":2}", { 3, { 64, 24, 24 } } },
-  { "{\"type\":\"relu\"}", { 3, { 64, 24, 24 } } },
-  { "{\"type\":\"tanh\"}", { 1, { 40000 } } },
+  { "{\"type\":\"maxpool2d\",\"size\":2}", { 3, { 16, 24, 24 } } },
+  { "{\"type\":\"maxpool2d\",\"size\":3,\"stride\":2,\"padding\":1}", { 3, { 16, 23, 23 } } },
+  { "{\"type\":\"avgpool2d\",\"size\":2}", { 3, { 16, 24, 24 } } },
+  { "{\"type\":\"relu\"}", { 3, { 16, 24, 24 } } },
+  { "{\"type\":\"tanh\"}", { 1, { 8000 } } },
 };
 
 START_TEST (test_two_threads_equal_one)

@@ -144,11 +144,20 @@ add_layer (NnModel *m, JsonObject *spec, GError **error)
   return TRUE;
 }
 
-/* A layer's "activation" option is sugar for a parameter-free layer after it. */
+/* A layer's "activation" option is sugar for a parameter-free layer after it:
+ * a name, or an object holding that layer's own options,
+ * {"type": "leaky_relu", "slope": 0.2}. */
 static gboolean
 add_activation (NnModel *m, JsonObject *spec, const char *name, GError **error)
 {
-  const char *act = nn_spec_string (spec, "activation", NULL);
+  JsonNode *an_node = json_object_get_member (spec, "activation");
+  JsonObject *opts = an_node && JSON_NODE_HOLDS_OBJECT (an_node) ? json_node_get_object (an_node) : NULL;
+  const char *act = opts ? nn_spec_string (opts, "type", NULL) : nn_spec_string (spec, "activation", NULL);
+  if (an_node && !act) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": \"activation\" must be a name or an object "
+                 "with a \"type\"", name);
+    return FALSE;
+  }
   if (!act || g_str_equal (act, "linear") || g_str_equal (act, "none"))
     return TRUE;
   const char *acts[] = { "sigmoid", "tanh", "relu", "leaky_relu", "softmax" };
@@ -162,6 +171,10 @@ add_activation (NnModel *m, JsonObject *spec, const char *name, GError **error)
     return FALSE;
   }
   g_autoptr (JsonObject) o = json_object_new ();
+  GList *keys = opts ? json_object_get_members (opts) : NULL;
+  for (GList *k = keys; k; k = k->next)
+    json_object_set_member (o, k->data, json_node_copy (json_object_get_member (opts, k->data)));
+  g_list_free (keys);
   json_object_set_string_member (o, "type", act);
   g_autofree char *an = g_strdup_printf ("%s_%s", name, act);
   json_object_set_string_member (o, "name", an);

@@ -6,6 +6,7 @@
 typedef struct {
   NnLayer parent;
   NnAct act;
+  float slope;        /* leaky_relu: the negative slope ("slope", PyTorch's negative_slope) */
   int64_t c, inner;   /* softmax: values along the axis, and their stride */
 } NnActLayer;
 
@@ -44,6 +45,10 @@ act_create (NnLayer *l, JsonObject *spec, GError **error)
            g_str_equal (t, "relu") ? NN_ACT_RELU : g_str_equal (t, "leaky_relu") ? NN_ACT_LEAKY_RELU :
            NN_ACT_SOFTMAX;
   l->out = l->in;
+  double slope = NN_LEAKY_SLOPE;
+  if (a->act == NN_ACT_LEAKY_RELU && !nn_spec_float (spec, l->name, "slope", NN_LEAKY_SLOPE, 1e-6, 1.0, &slope, error))
+    return FALSE;
+  a->slope = (float) slope;
   return a->act != NN_ACT_SOFTMAX || softmax_axis (l, spec, error);
 }
 
@@ -53,6 +58,7 @@ act_create (NnLayer *l, JsonObject *spec, GError **error)
 
 typedef struct {
   NnAct        act;
+  float        slope;
   const float *in, *dy;      /* forward: x; backward: y */
   float       *out;          /* forward: y; backward: dx */
   int64_t      per;          /* values per sample */
@@ -63,7 +69,11 @@ act_range (int lo, int hi, int t, gpointer data)
 {
   const ActJob *j = data;
   int64_t o = lo * j->per, k = (hi - lo) * j->per;
-  if (j->dy)
+  if (j->act == NN_ACT_LEAKY_RELU && j->dy)
+    nn_leaky_backward (j->slope, j->in + o, j->dy + o, j->out + o, k);
+  else if (j->act == NN_ACT_LEAKY_RELU)
+    nn_leaky_forward (j->slope, j->in + o, j->out + o, k);
+  else if (j->dy)
     nn_act_backward (j->act, j->in + o, j->dy + o, j->out + o, k);
   else
     nn_act_forward (j->act, j->in + o, j->out + o, k);
@@ -72,7 +82,7 @@ act_range (int lo, int hi, int t, gpointer data)
 static void
 act_run (NnLayer *l, const float *in, const float *dy, float *out, int n)
 {
-  ActJob j = { ((NnActLayer *) l)->act, in, dy, out, nn_shape_numel (&l->in) };
+  ActJob j = { ((NnActLayer *) l)->act, ((NnActLayer *) l)->slope, in, dy, out, nn_shape_numel (&l->in) };
   nn_parallel_for (n, n * j.per < ACT_SPLIT_MIN ? 1 : NN_MAX_THREADS, act_range, &j);
 }
 

@@ -38,7 +38,7 @@ END_TEST
 
 START_TEST (test_pytorch)
 {
-  ck_assert_int_ge (nn_test_fixture_run ("activations.json", 1e-5), 6);
+  ck_assert_int_ge (nn_test_fixture_run ("activations.json", 1e-5), 7);
 }
 END_TEST
 
@@ -49,6 +49,48 @@ START_TEST (test_gradients)
     nn_gradcheck (&(NnGradCheck) { .spec = spec, .in = nn_shape_1d (6), .n = 3, .seed = k + 1 });
     nn_gradcheck (&(NnGradCheck) { .spec = spec, .in = nn_shape_3d (4, 2, 3), .n = 2, .seed = k + 11 });
   }
+}
+END_TEST
+
+/* leaky_relu's "slope", standalone and through a layer's "activation" object */
+START_TEST (test_leaky_slope)
+{
+  NnShape in = nn_shape_1d (4);
+  NnLayer *l = nn_test_layer_new ("{\"type\":\"leaky_relu\",\"slope\":0.2}", &in, 1);
+  float x[4] = { -2.0f, -0.5f, 0.0f, 3.0f }, y[4], dy[4] = { 1, 1, 1, 1 }, dx[4];
+  l->klass->forward (l, x, y, 1, FALSE);
+  float want[4] = { -0.4f, -0.1f, 0.0f, 3.0f };
+  for (int i = 0; i < 4; i++)
+    ck_assert_float_eq_tol (y[i], want[i], 1e-6f);
+  l->klass->backward (l, x, y, dy, dx, 1);
+  ck_assert_float_eq_tol (dx[0], 0.2f, 1e-6f);
+  ck_assert_float_eq_tol (dx[3], 1.0f, 1e-6f);
+  nn_layer_free (l);
+  nn_gradcheck (&(NnGradCheck) { .spec = "{\"type\":\"leaky_relu\",\"slope\":0.2}", .in = nn_shape_1d (6),
+                                 .n = 3, .seed = 4 });
+  g_free (nn_test_layer_error ("{\"type\":\"leaky_relu\",\"name\":\"act\",\"slope\":0}", &in, NN_ERROR_INVALID));
+  g_free (nn_test_layer_error ("{\"type\":\"leaky_relu\",\"name\":\"act\",\"slope\":2}", &in, NN_ERROR_INVALID));
+
+  g_autoptr (GError) e = NULL;
+  g_autoptr (NnModel) m = nn_model_new_from_spec ("{\"input\":[2],\"layers\":[{\"name\":\"fc\",\"type\":\"dense\","
+                                                  "\"units\":2,\"activation\":{\"type\":\"leaky_relu\",\"slope\":0.5}}]}",
+                                                  1, &e);
+  ck_assert_msg (m != NULL, "%s", e ? e->message : "");
+  NnLayerInfo info;
+  nn_model_layer_info (m, 1, &info);
+  ck_assert_str_eq (info.name, "fc_leaky_relu");
+  int np;
+  NnParam *p = nn_model_params (m, &np);
+  float w[4] = { 1, 0, 0, 1 }, b[2] = { 0, 0 }, xin[2] = { -1.0f, 2.0f };
+  memcpy (p[0].data, w, sizeof w);
+  memcpy (p[1].data, b, sizeof b);
+  const float *out = nn_model_forward (m, xin, 1, FALSE, &e);
+  ck_assert_float_eq_tol (out[0], -0.5f, 1e-6f);
+  ck_assert_float_eq_tol (out[1], 2.0f, 1e-6f);
+  g_autoptr (NnModel) bad = nn_model_new_from_spec ("{\"input\":[2],\"layers\":[{\"name\":\"fc\",\"type\":\"dense\","
+                                                    "\"units\":2,\"activation\":{\"slope\":0.5}}]}", 1, &e);
+  ck_assert (bad == NULL);
+  ck_assert_msg (strstr (e->message, "\"fc\"") && strstr (e->message, "\"type\""), "%s", e->message);
 }
 END_TEST
 
@@ -103,6 +145,7 @@ main (void)
   tcase_add_test (tc, test_pytorch);
   tcase_add_test (tc, test_gradients);
   tcase_add_test (tc, test_softmax_axis);
+  tcase_add_test (tc, test_leaky_slope);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);

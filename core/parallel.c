@@ -1,5 +1,5 @@
-/* The library's own threads: OpenMP teams that split a batch (or a layer's
- * output channels) over the cores. OpenBLAS is kept to one thread, so every
+/* The library's own threads: OpenMP teams that split a batch's samples (or
+ * a dense product's rows or units) over the cores. OpenBLAS is kept to one thread, so every
  * product runs inside one of these threads and the two pools never fight
  * over the cores; at LeNet-sized products OpenBLAS's own threading does not
  * pay anyway (bench/RESULTS.md). */

@@ -22,8 +22,10 @@ typedef struct {
   NnLayer parent;
   NnConvT2dParams p;
   float *w, *b;                /* (C, F*kh*kw), (F) or NULL */
-  float *scratch;              /* per thread: one sample's columns (F*kh*kw, H*W) or their
-                                * gradient; threads > 0 also their share of dW and db */
+  float *scratch;              /* per thread: columns (col_len) or their gradient; threads > 0
+                                * also their share of dW and db */
+  int64_t col_len;             /* one sample's columns (F*kh*kw, H*W), or a 1x1 input's for the
+                                * whole batch (n, F*kh*kw) */
   int    threads;
 } NnConvT2d;
 
@@ -104,9 +106,9 @@ ct_create (NnLayer *l, JsonObject *spec, GError **error)
 
 /* The columns do not depend on the batch: one sample's worth is enough. */
 static int64_t
-ct_scratch_size (const NnConvT2dParams *p)
+ct_scratch_size (const NnConvT2d *ct)
 {
-  return ct_k (p) * ct_hw (p) + p->c * ct_k (p) + p->f;
+  return ct->col_len + ct->p.c * ct_k (&ct->p) + ct->p.f;
 }
 
 static gboolean
@@ -114,7 +116,8 @@ ct_reserve (NnLayer *l, int n, GError **error)
 {
   NnConvT2d *ct = (NnConvT2d *) l;
   ct->threads = nn_get_threads ();
-  gsize sz = (gsize) (ct_scratch_size (&ct->p) * ct->threads);
+  ct->col_len = ct_k (&ct->p) * (ct_hw (&ct->p) == 1 ? n : ct_hw (&ct->p));
+  gsize sz = (gsize) (ct_scratch_size (ct) * ct->threads);
   g_free (ct->scratch);
   ct->scratch = g_try_new (float, sz);
   if (!ct->scratch) {
@@ -170,7 +173,7 @@ typedef struct {
 static float *
 ct_col (NnConvT2d *ct, int th)
 {
-  return ct->scratch + th * ct_scratch_size (&ct->p);
+  return ct->scratch + th * ct_scratch_size (ct);
 }
 
 static void
@@ -181,15 +184,21 @@ forward_samples (int lo, int hi, int th, gpointer data)
   const NnConvT2dParams *p = &ct->p;
   int64_t k = ct_k (p), hw = ct_hw (p), ohw = ct_ohw (p);
   float *col = ct_col (ct, th);
+  /* a 1x1 input (a DCGAN's projection): one product for the thread's samples,
+   * (m, C) x (C, F*kh*kw), rather than a matrix-vector product per sample */
+  if (hw == 1)
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, hi - lo, (int) k, p->c, 1.0f, j->x + lo * p->c, p->c,
+                 ct->w, (int) k, 0.0f, col, (int) k);
   for (int i = lo; i < hi; i++) {
     const float *xi = j->x + i * p->c * hw;
     float *yi = j->y + i * p->f * ohw;
-    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) k, (int) hw, p->c, 1.0f, ct->w, (int) k,
-                 xi, (int) hw, 0.0f, col, (int) hw);
+    if (hw > 1)
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) k, (int) hw, p->c, 1.0f, ct->w, (int) k,
+                   xi, (int) hw, 0.0f, col, (int) hw);
     for (int f = 0; f < p->f; f++)
       for (int64_t q = 0; q < ohw; q++)
         yi[f * ohw + q] = ct->b ? ct->b[f] : 0.0f;
-    col2out (p, col, yi);
+    col2out (p, hw == 1 ? col + (i - lo) * k : col, yi);
   }
 }
 
@@ -210,20 +219,33 @@ backward_samples (int lo, int hi, int th, gpointer data)
   NnConvT2d *ct = j->ct;
   const NnConvT2dParams *p = &ct->p;
   int64_t k = ct_k (p), hw = ct_hw (p), ohw = ct_ohw (p);
-  float *col = ct_col (ct, th), *dw = th ? col + k * hw : ct->parent.params[0].grad;
+  float *col = ct_col (ct, th), *dw = th ? col + ct->col_len : ct->parent.params[0].grad;
   float *db = !ct->b ? NULL : th ? dw + p->c * k : ct->parent.params[1].grad;
   for (int i = lo; i < hi; i++) {
     const float *xi = j->x + i * p->c * hw, *dyi = j->dy + i * p->f * ohw;
-    out2col (p, dyi, col);
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, p->c, (int) k, (int) hw, 1.0f, xi, (int) hw,
-                 col, (int) hw, 1.0f, dw, (int) k);
     for (int f = 0; db && f < p->f; f++)
       for (int64_t q = 0; q < ohw; q++)
         db[f] += dyi[f * ohw + q];
+    if (hw == 1) {
+      out2col (p, dyi, col + (i - lo) * k);   /* row i - lo of (m, F*kh*kw) */
+      continue;
+    }
+    out2col (p, dyi, col);
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, p->c, (int) k, (int) hw, 1.0f, xi, (int) hw,
+                 col, (int) hw, 1.0f, dw, (int) k);
     if (j->dx)
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, p->c, (int) hw, (int) k, 1.0f, ct->w, (int) k,
                    col, (int) hw, 0.0f, j->dx + i * p->c * hw, (int) hw);
   }
+  if (hw > 1)
+    return;
+  /* 1x1 input: dW += X^T (C, m) dcol (m, F*kh*kw); dX (m, C) = dcol W^T */
+  const float *x = j->x + lo * p->c;
+  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, p->c, (int) k, hi - lo, 1.0f, x, p->c, col, (int) k, 1.0f,
+               dw, (int) k);
+  if (j->dx)
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, p->c, (int) k, 1.0f, col, (int) k, ct->w,
+                 (int) k, 0.0f, j->dx + lo * p->c, p->c);
 }
 
 /* dcol = unfold (dy_i); dW += x_i dcol^T; dx_i = W dcol; db += sum dy_i;
@@ -233,12 +255,12 @@ ct_backward (NnLayer *l, const float *x, const float *y, const float *dy, float 
 {
   NnConvT2d *ct = (NnConvT2d *) l;
   /* the shares sit after each thread's columns */
-  float *first = ct->threads > 1 ? ct_col (ct, 1) + ct_k (&ct->p) * ct_hw (&ct->p) : NULL;
+  float *first = ct->threads > 1 ? ct_col (ct, 1) + ct->col_len : NULL;
   int nt = nn_parallel_team (n, ct->threads);
-  nn_layer_grad_shares_zero (l, first, ct_scratch_size (&ct->p), nt);
+  nn_layer_grad_shares_zero (l, first, ct_scratch_size (ct), nt);
   CtJob j = { ct, x, dy, NULL, dx };
   nn_parallel_for (n, ct->threads, backward_samples, &j);
-  nn_layer_grad_shares_add (l, first, ct_scratch_size (&ct->p), nt);
+  nn_layer_grad_shares_add (l, first, ct_scratch_size (ct), nt);
 }
 
 static int64_t

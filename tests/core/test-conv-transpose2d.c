@@ -68,7 +68,7 @@ END_TEST
 
 START_TEST (test_pytorch)
 {
-  ck_assert_int_ge (nn_test_fixture_run ("conv_transpose2d.json", 1e-4), 6);
+  ck_assert_int_ge (nn_test_fixture_run ("conv_transpose2d.json", 1e-4), 7);
 }
 END_TEST
 
@@ -83,6 +83,9 @@ START_TEST (test_gradients)
   };
   for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
     nn_gradcheck (&(NnGradCheck) { .spec = specs[i], .in = nn_shape_3d (2, 3, 4), .n = 2, .seed = i + 1 });
+  /* a 1x1 input (a DCGAN's projection) takes one product for the batch */
+  nn_gradcheck (&(NnGradCheck) { .spec = "{\"type\":\"conv2d_transpose\",\"filters\":3,\"kernel\":4}",
+                                 .in = nn_shape_3d (5, 1, 1), .n = 3, .seed = 9 });
 }
 END_TEST
 

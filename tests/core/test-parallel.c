@@ -92,6 +92,7 @@ static const struct {
   { "{\"type\":\"conv2d\",\"filters\":4,\"kernel\":3}", { 3, { 1, 4, 5 } } },
   { "{\"type\":\"conv2d\",\"filters\":4,\"kernel\":[2,3],\"padding\":[1,0,2,1]}", { 3, { 2, 5, 3 } } },
   { "{\"type\":\"conv2d_transpose\",\"filters\":3,\"kernel\":4,\"stride\":2,\"padding\":1}", { 3, { 4, 5, 5 } } },
+  { "{\"type\":\"conv2d_transpose\",\"filters\":6,\"kernel\":7}", { 3, { 10, 1, 1 } } },
   { "{\"type\":\"convlstm2d\",\"filters\":3,\"kernel\":3,\"return_sequences\":true}", { 4, { 3, 2, 5, 6 } } },
   { "{\"type\":\"dense\",\"units\":300}", { 1, { 250 } } },
   { "{\"type\":\"maxpool2d\",\"size\":2}", { 3, { 16, 24, 24 } } },

@@ -144,12 +144,10 @@ void nn_linear_backward (const float *x, const float *w, const float *dy, float 
 /* Activation functions shared by the activation layers and the recurrent cells. */
 typedef enum { NN_ACT_NONE, NN_ACT_SIGMOID, NN_ACT_TANH, NN_ACT_RELU, NN_ACT_LEAKY_RELU, NN_ACT_SOFTMAX } NnAct;
 #define NN_LEAKY_SLOPE 0.01f   /* leaky_relu's default negative slope, PyTorch's */
-void nn_act_forward (NnAct a, const float *x, float *y, int64_t n);
-/* leaky_relu with any slope in (0, 1] */
-void nn_leaky_forward (float slope, const float *x, float *y, int64_t n);
-void nn_leaky_backward (float slope, const float *y, const float *dy, float *dx, int64_t n);
+/* slope: leaky_relu's negative slope, in (0, 1]; the other kinds ignore it */
+void nn_act_forward (NnAct a, float slope, const float *x, float *y, int64_t n);
 /* dx = dy * f'(x) using the output y */
-void nn_act_backward (NnAct a, const float *y, const float *dy, float *dx, int64_t n);
+void nn_act_backward (NnAct a, float slope, const float *y, const float *dy, float *dx, int64_t n);
 
 /* ---- safetensors (core/io/safetensors.c) ------------------------------------ */
 typedef struct {

@@ -101,9 +101,8 @@ nn_linear_backward (const float *x, const float *w, const float *dy, float *dx, 
     nn_parallel_for (out, linear_threads (&j), backward_units, &j);
 }
 
-
 void
-nn_act_forward (NnAct a, const float *x, float *y, int64_t n)
+nn_act_forward (NnAct a, float slope, const float *x, float *y, int64_t n)
 {
   switch (a) {
     case NN_ACT_SIGMOID:
@@ -119,7 +118,8 @@ nn_act_forward (NnAct a, const float *x, float *y, int64_t n)
         y[i] = x[i] > 0.0f ? x[i] : 0.0f;
       break;
     case NN_ACT_LEAKY_RELU:
-      nn_leaky_forward (NN_LEAKY_SLOPE, x, y, n);
+      for (int64_t i = 0; i < n; i++)
+        y[i] = x[i] > 0.0f ? x[i] : slope * x[i];
       break;
     case NN_ACT_NONE:
       if (y != x)
@@ -131,7 +131,7 @@ nn_act_forward (NnAct a, const float *x, float *y, int64_t n)
 }
 
 void
-nn_act_backward (NnAct a, const float *y, const float *dy, float *dx, int64_t n)
+nn_act_backward (NnAct a, float slope, const float *y, const float *dy, float *dx, int64_t n)
 {
   switch (a) {
     case NN_ACT_SIGMOID:
@@ -147,7 +147,9 @@ nn_act_backward (NnAct a, const float *y, const float *dy, float *dx, int64_t n)
         dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
       break;
     case NN_ACT_LEAKY_RELU:
-      nn_leaky_backward (NN_LEAKY_SLOPE, y, dy, dx, n);
+      /* with a positive slope y > 0 exactly when x > 0, so the output decides */
+      for (int64_t i = 0; i < n; i++)
+        dx[i] = y[i] > 0.0f ? dy[i] : slope * dy[i];
       break;
     case NN_ACT_NONE:
       if (dx != dy)
@@ -156,19 +158,4 @@ nn_act_backward (NnAct a, const float *y, const float *dy, float *dx, int64_t n)
     case NN_ACT_SOFTMAX:
       g_assert_not_reached ();
   }
-}
-
-void
-nn_leaky_forward (float slope, const float *x, float *y, int64_t n)
-{
-  for (int64_t i = 0; i < n; i++)
-    y[i] = x[i] > 0.0f ? x[i] : slope * x[i];
-}
-
-/* With a positive slope y > 0 exactly when x > 0, so the output decides. */
-void
-nn_leaky_backward (float slope, const float *y, const float *dy, float *dx, int64_t n)
-{
-  for (int64_t i = 0; i < n; i++)
-    dx[i] = y[i] > 0.0f ? dy[i] : slope * dy[i];
 }

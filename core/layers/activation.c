@@ -69,14 +69,10 @@ act_range (int lo, int hi, int t, gpointer data)
 {
   const ActJob *j = data;
   int64_t o = lo * j->per, k = (hi - lo) * j->per;
-  if (j->act == NN_ACT_LEAKY_RELU && j->dy)
-    nn_leaky_backward (j->slope, j->in + o, j->dy + o, j->out + o, k);
-  else if (j->act == NN_ACT_LEAKY_RELU)
-    nn_leaky_forward (j->slope, j->in + o, j->out + o, k);
-  else if (j->dy)
-    nn_act_backward (j->act, j->in + o, j->dy + o, j->out + o, k);
+  if (j->dy)
+    nn_act_backward (j->act, j->slope, j->in + o, j->dy + o, j->out + o, k);
   else
-    nn_act_forward (j->act, j->in + o, j->out + o, k);
+    nn_act_forward (j->act, j->slope, j->in + o, j->out + o, k);
 }
 
 static void

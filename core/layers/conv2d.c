@@ -227,17 +227,17 @@ conv_unfold (NnConv2d *cv, const float *x, int i, int th)
   return cv->col + i * sz;
 }
 
-/* y rows [f0, f1) of sample i from its unfolded input */
+/* y_i = b + W col_i */
 static void
-conv_rows (NnConv2d *cv, const float *col, float *yi, int f0, int f1)
+conv_rows (NnConv2d *cv, const float *col, float *yi)
 {
   const NnConv2dParams *p = &cv->p;
   int64_t k = conv_k (p), ohw = conv_ohw (p);
-  for (int f = f0; f < f1; f++)
+  for (int f = 0; f < p->f; f++)
     for (int64_t j = 0; j < ohw; j++)
       yi[f * ohw + j] = cv->b ? cv->b[f] : 0.0f;
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, f1 - f0, (int) ohw, (int) k, 1.0f, cv->w + f0 * k,
-               (int) k, col, (int) ohw, 1.0f, yi + f0 * ohw, (int) ohw);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, p->f, (int) ohw, (int) k, 1.0f, cv->w, (int) k, col,
+               (int) ohw, 1.0f, yi, (int) ohw);
 }
 
 static void
@@ -246,7 +246,7 @@ forward_samples (int lo, int hi, int t, gpointer data)
   ConvJob *j = data;
   int64_t out_sz = (int64_t) j->cv->p.f * conv_ohw (&j->cv->p);
   for (int i = lo; i < hi; i++)
-    conv_rows (j->cv, conv_unfold (j->cv, j->x, i, t), j->y + i * out_sz, 0, j->cv->p.f);
+    conv_rows (j->cv, conv_unfold (j->cv, j->x, i, t), j->y + i * out_sz);
 }
 
 /* x (n, C, H, W) -> y (n, F, OH, OW); keeps the unfolded inputs for backward.
@@ -257,7 +257,8 @@ static void
 conv_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
 {
   ConvJob job = { .cv = (NnConv2d *) l, .x = x, .y = y };
-  nn_parallel_for (n, NN_MAX_THREADS, forward_samples, &job);
+  /* no more threads than the per-thread unfolding scratch serves */
+  nn_parallel_for (n, job.cv->threads, forward_samples, &job);
 }
 
 /* Thread t's share of the parameter gradients: thread 0 adds into the

@@ -94,7 +94,7 @@ rnn_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
   for (int t = 0; t < s->t; t++) {
     float *hn = s->hs + (t + 1) * nh;
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, h, h, 1.0f, s->hs + t * nh, h, s->whh, h, 1.0f, hn, h);
-    nn_act_forward (s->act, hn, hn, nh);
+    nn_act_forward (s->act, NN_LEAKY_SLOPE, hn, hn, nh);
   }
   if (s->o.seq)
     nn_recurrent_swap01 (s->hs + nh, y, s->t, n, h);
@@ -118,7 +118,7 @@ rnn_backward (NnLayer *l, const float *x, const float *y, const float *dy, float
       for (int j = 0; j < h; j++)
         s->dh[(int64_t) i * h + j] += d[j];
     }
-    nn_act_backward (s->act, s->hs + (t + 1) * nh, s->dh, dg, nh);
+    nn_act_backward (s->act, NN_LEAKY_SLOPE, s->hs + (t + 1) * nh, s->dh, dg, nh);
     if (nn_recurrent_carries (l, t))
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, h, h, 1.0f, dg, h, s->whh, h, 0.0f, s->dh, h);
     else

@@ -132,6 +132,31 @@ void nn_im2col_unit (const NnUnfold *u, const float *x, float *col, float *pad);
  * (accumulate) or into zeros. */
 void nn_col2im (const NnUnfold *u, const float *col, float *dx, gboolean accumulate);
 
+/* ---- Winograd F(2x2, 3x3) (core/winograd.c) --------------------------------------
+ * A stride-1 3x3 convolution's forward in 2x2 output tiles: 2.25x fewer
+ * multiplications than the unfolded product and no unfolding. Inference
+ * only: training unfolds, since backward reuses the columns. */
+typedef struct {
+  NnUnfold  g;               /* 3x3, stride 1 */
+  int       f;               /* filters */
+  int       th, tw;          /* output tiles down and across */
+  float    *u;               /* (16, f, c) the transformed weights */
+  float    *w_seen;          /* (f, c, 3, 3) the weights u was made from */
+  gboolean  ready;
+} NnWinograd;
+
+gboolean nn_winograd_applies (const NnUnfold *u);
+/* FALSE when out of memory; nn_winograd_clear frees. */
+gboolean nn_winograd_init (NnWinograd *wg, const NnUnfold *u, int f);
+void     nn_winograd_clear (NnWinograd *wg);
+/* floats of scratch one forward needs; allocate zeroed (a zero border is kept in it) */
+int64_t  nn_winograd_scratch_size (const NnWinograd *wg);
+/* Transforms w (f, c, 3, 3) unless these are the weights last seen; call
+ * before forwards run in parallel. */
+void     nn_winograd_prepare (NnWinograd *wg, const float *w);
+/* One sample: x (c, h, w) -> y (f, oh, ow) + bias (f, or NULL). */
+void     nn_winograd_forward (const NnWinograd *wg, const float *bias, const float *x, float *y, float *scratch);
+
 /* ---- shared maths (core/ops.c) ------------------------------------------------ */
 /* Uniform in [-bound, bound], PyTorch's kaiming_uniform(a=sqrt 5) and bias bound. */
 void nn_fill_uniform (float *p, int64_t n, float bound, GRand *rng);

@@ -86,19 +86,43 @@ is_2x2 (const NnPool2dParams *p)
   return p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2 && !p->ph && !p->pw;
 }
 
+/* max that lets a NaN through from either side, as PyTorch does, written as
+ * a compare and a blend so that the loops below vectorise */
+static inline float
+max_nan (float a, float b)
+{
+  return a > b || a != a ? a : b;
+}
+
+/* An even width lets the row pairs' maxima, laid side by side, hold output
+ * q's two candidates at 2q and 2q + 1: a block of output rows is then two
+ * long loops rather than many rows of a few pixels each. */
+#define POOL_BLOCK 2048
+
 static void
 maxpool_2x2 (const NnPool2dParams *p, const float *xp, float *y)
 {
-  for (int oy = 0; oy < p->oh; oy++) {
-    const float *r0 = xp + 2 * oy * p->w, *r1 = r0 + p->w;
-    float *yo = y + oy * p->ow;
-    for (int ox = 0; ox < p->ow; ox++) {
-      float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
-      float ab = a > b ? a : b, cd = c > d ? c : d, m = ab > cd ? ab : cd;
-      /* NaN wins, as in PyTorch, so it propagates instead of vanishing */
-      int nan = (a != a) | (b != b) | (c != c) | (d != d);
-      yo[ox] = nan ? a + b + c + d : m;
+  if (p->w % 2 || p->w > POOL_BLOCK) {
+    for (int oy = 0; oy < p->oh; oy++) {
+      const float *r0 = xp + 2 * oy * p->w, *r1 = r0 + p->w;
+      float *yo = y + oy * p->ow;
+      for (int ox = 0; ox < p->ow; ox++)
+        yo[ox] = max_nan (max_nan (r0[2 * ox], r1[2 * ox]), max_nan (r0[2 * ox + 1], r1[2 * ox + 1]));
     }
+    return;
+  }
+  float pairs[POOL_BLOCK];
+  int rows = POOL_BLOCK / p->w;
+  for (int oy = 0; oy < p->oh; oy += rows) {
+    int nr = MIN (rows, p->oh - oy);
+    for (int r = 0; r < nr; r++) {
+      const float *r0 = xp + 2 * (oy + r) * p->w, *r1 = r0 + p->w;
+      for (int x = 0; x < p->w; x++)
+        pairs[r * p->w + x] = max_nan (r0[x], r1[x]);
+    }
+    float *yo = y + oy * p->ow;
+    for (int q = 0; q < nr * p->ow; q++)
+      yo[q] = max_nan (pairs[2 * q], pairs[2 * q + 1]);
   }
 }
 

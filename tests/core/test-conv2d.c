@@ -76,6 +76,8 @@ END_TEST
 START_TEST (test_pytorch)
 {
   ck_assert_int_ge (nn_test_fixture_run ("conv2d.json", 1e-4), 7);
+  /* inference through Winograd's tiles; backward after it unfolds */
+  ck_assert_int_ge (nn_test_fixture_run ("conv2d-winograd.json", 1e-4), 3);
 }
 END_TEST
 
@@ -92,6 +94,50 @@ START_TEST (test_gradients)
 }
 END_TEST
 
+/* Inference takes 3x3 stride-1 convolutions of 4 or more channels through
+ * Winograd's tiles; training unfolds. Both must give the same y, at odd and
+ * even sizes, every padding, a batch and two threads, and inference must
+ * follow the weights when they change. */
+static void
+check_winograd (const char *spec, NnShape in, int n, int threads)
+{
+  nn_set_threads (threads);
+  NnLayer *l = nn_test_layer_new (spec, &in, n);
+  int64_t nx = n * nn_shape_numel (&l->in), ny = n * nn_shape_numel (&l->out);
+  g_autofree float *x = g_new (float, nx);
+  g_autofree float *want = g_new (float, ny);
+  g_autofree float *got = g_new (float, ny);
+  GRand *rng = g_rand_new_with_seed (3);
+  for (int64_t i = 0; i < nx; i++)
+    x[i] = (float) g_rand_double_range (rng, -1, 1);
+  for (int round = 0; round < 2; round++) {
+    if (round) /* as an optimiser step would */
+      for (int64_t i = 0; i < nn_shape_numel (&l->params[0].shape); i++)
+        l->params[0].data[i] += (float) g_rand_double_range (rng, -0.1, 0.1);
+    l->klass->forward (l, x, want, n, TRUE);
+    l->klass->forward (l, x, got, n, FALSE);
+    for (int64_t i = 0; i < ny; i++)
+      ck_assert_msg (fabsf (got[i] - want[i]) <= 1e-5f * (1.0f + fabsf (want[i])),
+                     "%s, round %d: y[%" G_GINT64_FORMAT "] = %.7g, unfolded %.7g", spec, round, i, got[i], want[i]);
+  }
+  g_rand_free (rng);
+  nn_layer_free (l);
+  nn_set_threads (1);
+}
+
+START_TEST (test_winograd)
+{
+  const char *same = "{\"type\":\"conv2d\",\"filters\":32,\"kernel\":3,\"padding\":\"same\"}";
+  check_winograd (same, nn_shape_3d (16, 14, 14), 1, 1);   /* LeNet's conv2 */
+  check_winograd (same, nn_shape_3d (16, 14, 14), 5, 2);
+  check_winograd ("{\"type\":\"conv2d\",\"filters\":3,\"kernel\":3}", nn_shape_3d (5, 9, 8), 2, 1);
+  check_winograd ("{\"type\":\"conv2d\",\"filters\":4,\"kernel\":3,\"padding\":[0,2,1,3],\"bias\":false}",
+                  nn_shape_3d (4, 7, 11), 1, 1);
+  check_winograd ("{\"type\":\"conv2d\",\"filters\":2,\"kernel\":3,\"padding\":2}", nn_shape_3d (6, 3, 4), 3, 2);
+  check_winograd (same, nn_shape_3d (8, 1, 1), 1, 1);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -101,6 +147,7 @@ main (void)
   tcase_add_test (tc, test_errors);
   tcase_add_test (tc, test_pytorch);
   tcase_add_test (tc, test_gradients);
+  tcase_add_test (tc, test_winograd);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);

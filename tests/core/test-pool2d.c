@@ -65,6 +65,49 @@ START_TEST (test_gradients)
 }
 END_TEST
 
+/* The 2x2 window's fast paths (even widths in blocks of rows, odd widths row
+ * by row) against a plain scan, NaN included: a NaN anywhere in a window
+ * is that window's maximum, as in PyTorch. */
+static void
+check_2x2 (int c, int h, int w)
+{
+  NnShape in = nn_shape_3d (c, h, w);
+  NnLayer *l = nn_test_layer_new ("{\"type\":\"maxpool2d\",\"size\":2}", &in, 1);
+  int oh = h / 2, ow = w / 2;
+  g_autofree float *x = g_new (float, c * h * w);
+  g_autofree float *y = g_new (float, c * oh * ow);
+  GRand *rng = g_rand_new_with_seed (7);
+  for (int i = 0; i < c * h * w; i++)
+    x[i] = g_rand_int_range (rng, 0, 97) == 0 ? NAN : (float) g_rand_double_range (rng, -1, 1);
+  g_rand_free (rng);
+  l->klass->forward (l, x, y, 1, FALSE);
+  for (int q = 0; q < c; q++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++) {
+        float m = -INFINITY;
+        gboolean nan = FALSE;
+        for (int dy = 0; dy < 2; dy++)
+          for (int dx = 0; dx < 2; dx++) {
+            float v = x[(q * h + 2 * oy + dy) * w + 2 * ox + dx];
+            nan |= isnan (v);
+            m = MAX (m, v);
+          }
+        float got = y[(q * oh + oy) * ow + ox];
+        ck_assert_msg (nan ? isnan (got) : got == m, "%dx%dx%d at (%d, %d, %d): %g, wanted %g", c, h, w, q, oy,
+                       ox, got, nan ? NAN : m);
+      }
+  nn_layer_free (l);
+}
+
+START_TEST (test_2x2_paths)
+{
+  check_2x2 (3, 28, 28);     /* one block */
+  check_2x2 (2, 9, 7);       /* odd: row by row, last row and column dropped */
+  check_2x2 (2, 7, 1500);    /* a row pair per block */
+  check_2x2 (1, 6, 3000);    /* wider than a block: row by row */
+}
+END_TEST
+
 int
 main (void)
 {
@@ -74,6 +117,7 @@ main (void)
   tcase_add_test (tc, test_errors);
   tcase_add_test (tc, test_pytorch);
   tcase_add_test (tc, test_gradients);
+  tcase_add_test (tc, test_2x2_paths);
   suite_add_tcase (s, tc);
   SRunner *sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);

@@ -1,6 +1,7 @@
 /* Our side of the micro-benchmarks: batch-1 latency of a model, and the
  * throughput of a conv2d layer against OpenBLAS sgemm peak on this machine.
- *   bench-nn latency MODEL RUNS [THREADS] -> median microseconds per forward (1 thread by default)
+ *   bench-nn latency MODEL RUNS [THREADS [unfused]] -> median microseconds per forward (1 thread by
+ *                                       default; "unfused": conv -> relu -> pool blocks layer by layer)
  *   bench-nn conv                    -> GFLOP/s of LeNet's conv2 and of sgemm */
 #include "nn-private.h"
 #include <cblas.h>
@@ -22,7 +23,7 @@ median (double *v, int n)
 }
 
 static int
-latency (const char *path, int runs)
+latency (const char *path, int runs, gboolean fusion)
 {
   GError *e = NULL;
   NnModel *m = nn_model_load (path, &e);
@@ -30,6 +31,7 @@ latency (const char *path, int runs)
     fprintf (stderr, "%s\n", e->message);
     return 1;
   }
+  nn_model_set_fusion (m, fusion);
   int64_t in = nn_shape_numel (nn_model_input_shape (m));
   float *x = g_new (float, in);
   for (int64_t i = 0; i < in; i++)
@@ -137,11 +139,12 @@ int
 main (int argc, char **argv)
 {
   if (argc >= 4 && g_str_equal (argv[1], "latency")) {
+    gboolean fusion = !(argc >= 6 && g_str_equal (argv[5], "unfused"));
     nn_set_threads (argc >= 5 ? atoi (argv[4]) : 1);
-    return latency (argv[2], atoi (argv[3]));
+    return latency (argv[2], atoi (argv[3]), fusion);
   }
   if (argc >= 2 && g_str_equal (argv[1], "conv"))
     return conv ();
-  fprintf (stderr, "usage: bench-nn latency MODEL RUNS [THREADS] | bench-nn conv\n");
+  fprintf (stderr, "usage: bench-nn latency MODEL RUNS [THREADS [unfused]] | bench-nn conv\n");
   return 2;
 }

@@ -19,6 +19,9 @@ struct _NnModel {
   float        *gbuf[2];     /* ping-pong gradients, (capacity, max numel) */
   const float  *last_x;      /* input of the last forward (caller's memory) */
   int           last_n;
+  gboolean     *fused;       /* fused[i]: inference runs layers i .. i+2 as one pass */
+  gboolean      fusion;      /* inference may fuse (default) */
+  gboolean      last_fused;  /* the last forward did: layers' outputs are missing, no backward */
 };
 
 static gboolean
@@ -232,6 +235,24 @@ collect_params (NnModel *m)
       m->params[k++] = m->layers[i]->params[j];
 }
 
+/* Inference runs conv -> relu (or leaky relu) -> 2x2 max pool as one pass
+ * where the conv can pool its own output: the pooling commutes with a rising
+ * activation, so the activation then runs on a quarter of the values, and
+ * neither full-size output is written. */
+static void
+plan_fusion (NnModel *m)
+{
+  m->fusion = TRUE;
+  m->fused = g_new0 (gboolean, m->n_layers);
+  for (int i = 0; i + 2 < m->n_layers; i++) {
+    NnLayer *l = m->layers[i];
+    NnAct act;
+    float slope;
+    m->fused[i] = l->klass->can_pool2 && l->klass->can_pool2 (l) &&
+                  nn_layer_is_rising_act (m->layers[i + 1], &act, &slope) && nn_layer_is_maxpool2 (m->layers[i + 2]);
+  }
+}
+
 static NnModel *
 model_from_node (JsonNode *root, guint64 seed, GError **error)
 {
@@ -254,6 +275,7 @@ model_from_node (JsonNode *root, guint64 seed, GError **error)
     goto fail;
   }
   collect_params (m);
+  plan_fusion (m);
   for (int i = 0; i < m->n_layers; i++)
     if (m->layers[i]->klass->init)
       m->layers[i]->klass->init (m->layers[i], m->rng);
@@ -354,6 +376,7 @@ nn_model_free (NnModel *m)
       g_free (m->acts[i]);
   }
   g_free (m->layers);
+  g_free (m->fused);
   g_free (m->acts);
   g_free (m->gbuf[0]);
   g_free (m->gbuf[1]);
@@ -456,8 +479,20 @@ nn_model_forward (NnModel *m, const float *x, int n, gboolean training, GError *
   if (!nn_model_reserve (m, n, error))
     return NULL;
   const float *in = x;
+  m->last_fused = FALSE;
   for (int i = 0; i < m->n_layers; i++) {
-    m->layers[i]->klass->forward (m->layers[i], in, m->acts[i], n, training);
+    NnLayer *l = m->layers[i];
+    if (!training && m->fusion && m->fused[i]) {
+      NnAct act;
+      float slope;
+      nn_layer_is_rising_act (m->layers[i + 1], &act, &slope);
+      l->klass->forward_pool2 (l, in, m->acts[i + 2], n);
+      nn_act_forward (act, slope, m->acts[i + 2], m->acts[i + 2], n * nn_shape_numel (&m->layers[i + 2]->out));
+      m->last_fused = TRUE;
+      in = m->acts[i += 2];
+      continue;
+    }
+    l->klass->forward (l, in, m->acts[i], n, training);
     in = m->acts[i];
   }
   m->last_x = x;
@@ -469,6 +504,8 @@ static const float *
 backward (NnModel *m, const float *dout, gboolean skip_last, gboolean want_input)
 {
   g_return_val_if_fail (m->last_x != NULL, NULL);
+  /* a fused forward kept no per-layer outputs to go back through */
+  g_return_val_if_fail (!m->last_fused, NULL);
   const float *dy = dout;
   int cur = 0;
   for (int i = m->n_layers - 1 - (skip_last ? 1 : 0); i >= 0; i--) {
@@ -548,6 +585,12 @@ nn_model_layer_info (const NnModel *m, int i, NnLayerInfo *info)
 }
 
 void
+nn_model_set_fusion (NnModel *m, gboolean fusion)
+{
+  m->fusion = fusion;
+}
+
+void
 nn_model_reset_state (NnModel *m)
 {
   for (int i = 0; i < m->n_layers; i++)
@@ -567,6 +610,8 @@ nn_model_layer_output (const NnModel *m, const char *name, NnShape *shape)
 {
   for (int i = 0; m->acts && m->last_n && i < m->n_layers; i++)
     if (strcmp (m->layers[i]->name, name) == 0) {
+      if (m->last_fused && (m->fused[i] || (i > 0 && m->fused[i - 1])))
+        return NULL;
       if (shape)
         *shape = m->layers[i]->out;
       return m->acts[i];

@@ -41,6 +41,12 @@ typedef struct {
   void     (*finalize) (NnLayer *l);
   /* Optional: extra spec keys to write back (canonical spec). */
   void     (*to_json)  (const NnLayer *l, JsonBuilder *b);
+  /* Optional, inference: whether this layer can pool its own output 2x2
+   * (max, stride 2) as it computes it, and doing so: x (n, in...) -> y (n,
+   * C, OH/2, OW/2). The model then runs conv -> relu -> maxpool as one pass
+   * (the pooling commutes with a rising activation). */
+  gboolean (*can_pool2)     (const NnLayer *l);
+  void     (*forward_pool2) (NnLayer *l, const float *x, float *y, int n);
 } NnLayerClass;
 
 struct _NnLayer {
@@ -156,6 +162,19 @@ int64_t  nn_winograd_scratch_size (const NnWinograd *wg);
 void     nn_winograd_prepare (NnWinograd *wg, const float *w);
 /* One sample: x (c, h, w) -> y (f, oh, ow) + bias (f, or NULL). */
 void     nn_winograd_forward (const NnWinograd *wg, const float *bias, const float *x, float *y, float *scratch);
+/* The same pooled 2x2 (max, stride 2, odd edges dropped): y (f, oh/2, ow/2). */
+void     nn_winograd_forward_pool2 (const NnWinograd *wg, const float *bias, const float *x, float *y,
+                                    float *scratch);
+
+/* ---- direct convolution, pooled (core/conv-direct.c) --------------------------
+ * Inference for few input channels (3x3, stride 1, c <= 4): the
+ * convolution and a 2x2 max pool (stride 2, odd edges dropped) in one pass.
+ * Scratch: nn_direct_pool2_scratch_size floats, allocated zeroed (the
+ * padding is kept in it). x (c, h, w) -> y (f, oh/2, ow/2). */
+gboolean nn_direct_pool2_applies (const NnUnfold *u);
+int64_t  nn_direct_pool2_scratch_size (const NnUnfold *u, int f);
+void     nn_direct_pool2_forward (const NnUnfold *u, int f, const float *w, const float *bias, const float *x,
+                                  float *y, float *scratch);
 
 /* ---- shared maths (core/ops.c) ------------------------------------------------ */
 /* Uniform in [-bound, bound], PyTorch's kaiming_uniform(a=sqrt 5) and bias bound. */
@@ -173,6 +192,21 @@ typedef enum { NN_ACT_NONE, NN_ACT_SIGMOID, NN_ACT_TANH, NN_ACT_RELU, NN_ACT_LEA
 void nn_act_forward (NnAct a, float slope, const float *x, float *y, int64_t n);
 /* dx = dy * f'(x) using the output y */
 void nn_act_backward (NnAct a, float slope, const float *y, const float *dy, float *dx, int64_t n);
+
+/* ---- what the model's inference fusion asks of the layers --------------------- */
+/* A maxpool2d of size 2, stride 2, no padding (core/layers/pool2d.c). */
+gboolean nn_layer_is_maxpool2 (const NnLayer *l);
+/* relu or leaky_relu: rising and piecewise linear, so max (act (a), act (b))
+ * = act (max (a, b)) exactly (core/layers/activation.c). */
+gboolean nn_layer_is_rising_act (const NnLayer *l, NnAct *act, float *slope);
+
+/* max that lets a NaN through from either side, as PyTorch's pooling does,
+ * written as a compare and a blend so that loops of it vectorise */
+static inline float
+nn_max_nan (float a, float b)
+{
+  return a > b || a != a ? a : b;
+}
 
 /* ---- safetensors (core/io/safetensors.c) ------------------------------------ */
 typedef struct {

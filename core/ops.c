@@ -115,7 +115,7 @@ nn_act_forward (NnAct a, float slope, const float *x, float *y, int64_t n)
       break;
     case NN_ACT_RELU:
       for (int64_t i = 0; i < n; i++)
-        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        y[i] = x[i] < 0.0f ? 0.0f : x[i];   /* a NaN passes, as in PyTorch */
       break;
     case NN_ACT_LEAKY_RELU:
       for (int64_t i = 0; i < n; i++)

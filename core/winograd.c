@@ -181,16 +181,63 @@ transform_output (const NnWinograd *wg, const float *m, const float *bias, float
   }
 }
 
-void
-nn_winograd_forward (const NnWinograd *wg, const float *bias, const float *x, float *y, float *scratch)
+/* A tile's 2x2 outputs are a 2x2 pooling window: each tile's maximum (no
+ * bias yet: max (v + b) = max (v) + b), one row of tiles after another. */
+static void
+pool_tiles (const float *restrict m, int64_t ft, int64_t t, float *restrict r)
 {
-  g_return_if_fail (wg->ready);
+  for (int64_t q = 0; q < t; q++) {
+    float s0[4], s1[4];
+    for (int j = 0; j < 4; j++) {
+      float m0 = m[j * ft + q], m1 = m[(4 + j) * ft + q], m2 = m[(8 + j) * ft + q], m3 = m[(12 + j) * ft + q];
+      s0[j] = m0 + m1 + m2;
+      s1[j] = m1 - m2 - m3;
+    }
+    float a = nn_max_nan (s0[0] + s0[1] + s0[2], s0[1] - s0[2] - s0[3]);
+    float b = nn_max_nan (s1[0] + s1[1] + s1[2], s1[1] - s1[2] - s1[3]);
+    r[q] = nn_max_nan (a, b);
+  }
+}
+
+/* x -> M (16, f, tiles), the products; returns M, and the output rows'
+ * scratch in *tmp. */
+static float *
+products (const NnWinograd *wg, const float *x, float *scratch, float **tmp)
+{
+  g_return_val_if_fail (wg->ready, NULL);
   int c = wg->g.c, f = wg->f;
   int64_t t = tiles (wg);
-  float *zero = scratch, *tin = zero + wg->g.w, *tout = tin + 8 * t + 4, *v = tout + 4 * t, *m = v + 16 * c * t;
+  float *zero = scratch, *tin = zero + wg->g.w, *v = tin + 12 * t + 4, *m = v + 16 * c * t;
+  *tmp = tin + 8 * t + 4;
   transform_input (wg, x, zero, tin, v);
   for (int xi = 0; xi < 16; xi++)
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, f, (int) t, c, 1.0f, wg->u + (int64_t) xi * f * c,
                  c, v + xi * c * t, (int) t, 0.0f, m + xi * f * t, (int) t);
-  transform_output (wg, m, bias, tout, y);
+  return m;
+}
+
+void
+nn_winograd_forward (const NnWinograd *wg, const float *bias, const float *x, float *y, float *scratch)
+{
+  float *tmp, *m = products (wg, x, scratch, &tmp);
+  if (m)
+    transform_output (wg, m, bias, tmp, y);
+}
+
+void
+nn_winograd_forward_pool2 (const NnWinograd *wg, const float *bias, const float *x, float *y, float *scratch)
+{
+  float *tmp, *m = products (wg, x, scratch, &tmp);
+  if (!m)
+    return;
+  int ph = wg->g.oh / 2, pw = wg->g.ow / 2, tp = pitch (wg);
+  int64_t t = tiles (wg), ft = (int64_t) wg->f * t;
+  for (int f = 0; f < wg->f; f++) {
+    pool_tiles (m + f * t, ft, t, tmp);
+    float b = bias ? bias[f] : 0.0f;
+    float *yf = y + (int64_t) f * ph * pw;
+    for (int py = 0; py < ph; py++)
+      for (int px = 0; px < pw; px++)
+        yf[py * pw + px] = tmp[(int64_t) py * tp + px] + b;
+  }
 }

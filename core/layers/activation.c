@@ -156,3 +156,14 @@ const NnLayerClass nn_softmax_class = {
   .forward = softmax_forward,
   .backward = softmax_backward,
 };
+
+gboolean
+nn_layer_is_rising_act (const NnLayer *l, NnAct *act, float *slope)
+{
+  const NnActLayer *a = (const NnActLayer *) l;
+  if (l->klass->create != act_create || (a->act != NN_ACT_RELU && a->act != NN_ACT_LEAKY_RELU))
+    return FALSE;
+  *act = a->act;
+  *slope = a->slope;
+  return TRUE;
+}

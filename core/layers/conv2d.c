@@ -27,7 +27,7 @@ typedef struct {
   int    threads;              /* threads the scratch serves */
   gboolean unfolded;           /* col holds the last forward's input (not so after Winograd) */
   NnWinograd wg;               /* 3x3 stride 1 inference; wg.u NULL when it does not apply */
-  float *wscratch;             /* per thread, nn_winograd_scratch_size */
+  float *fscratch;             /* per thread: Winograd's or the direct pooled path's (fast_scratch_size) */
 } NnConv2d;
 
 static int64_t
@@ -179,10 +179,20 @@ conv_unfold_geom (const NnConv2dParams *p)
   return (NnUnfold) { p->c, p->h, p->w, p->kh, p->kw, p->sh, p->sw, p->pt, p->pl, p->oh, p->ow };
 }
 
-static int64_t
-winograd_scratch_size (const NnConv2d *cv)
+/* Inference's paths besides unfolding: Winograd, else for few channels the
+ * direct convolution pooled as it goes (conv -> relu -> maxpool fused). */
+static gboolean
+use_direct (const NnConv2d *cv)
 {
-  return cv->wg.u ? nn_winograd_scratch_size (&cv->wg) : 1;
+  NnUnfold u = conv_unfold_geom (&cv->p);
+  return !cv->wg.u && nn_direct_pool2_applies (&u);
+}
+
+static int64_t
+fast_scratch_size (const NnConv2d *cv)
+{
+  NnUnfold u = conv_unfold_geom (&cv->p);
+  return cv->wg.u ? nn_winograd_scratch_size (&cv->wg) : use_direct (cv) ? nn_direct_pool2_scratch_size (&u, cv->p.f) : 1;
 }
 
 static int64_t
@@ -206,14 +216,14 @@ conv_reserve (NnLayer *l, int n, GError **error)
   g_free (cv->dcol);
   g_free (cv->gscratch);
   g_free (cv->padded);
-  g_free (cv->wscratch);
+  g_free (cv->fscratch);
   cv->col = g_try_new (float, sz * n + 1);
   cv->dcol = g_try_new (float, sz * nt + 1);
   cv->gscratch = g_try_new (float, share * (nt - 1) + 1);
   cv->padded = g_try_new0 (float, padded_size (&cv->p) * nt);
-  cv->wscratch = g_try_new0 (float, winograd_scratch_size (cv) * nt);
+  cv->fscratch = g_try_new0 (float, fast_scratch_size (cv) * nt);
   cv->threads = nt;
-  if (!cv->col || !cv->dcol || !cv->gscratch || !cv->padded || !cv->wscratch) {
+  if (!cv->col || !cv->dcol || !cv->gscratch || !cv->padded || !cv->fscratch) {
     g_set_error (error, NN_ERROR, NN_ERROR_FAILED, "layer \"%s\": cannot allocate %" G_GSIZE_FORMAT
                  " floats of im2col scratch", l->name, sz * (n + nt) + share * (nt - 1));
     return FALSE;
@@ -283,9 +293,44 @@ forward_winograd (int lo, int hi, int t, gpointer data)
   NnConv2d *cv = j->cv;
   const NnConv2dParams *p = &cv->p;
   int64_t in_sz = (int64_t) p->c * p->h * p->w, out_sz = (int64_t) p->f * conv_ohw (p);
-  float *scratch = cv->wscratch + t * winograd_scratch_size (cv);
+  float *scratch = cv->fscratch + t * fast_scratch_size (cv);
   for (int i = lo; i < hi; i++)
     nn_winograd_forward (&cv->wg, cv->b, j->x + i * in_sz, j->y + i * out_sz, scratch);
+}
+
+static void
+forward_pool2_samples (int lo, int hi, int t, gpointer data)
+{
+  ConvJob *j = data;
+  NnConv2d *cv = j->cv;
+  const NnConv2dParams *p = &cv->p;
+  NnUnfold u = conv_unfold_geom (p);
+  int64_t in_sz = (int64_t) p->c * p->h * p->w, out_sz = (int64_t) p->f * (p->oh / 2) * (p->ow / 2);
+  float *scratch = cv->fscratch + t * fast_scratch_size (cv);
+  for (int i = lo; i < hi; i++)
+    if (cv->wg.u)
+      nn_winograd_forward_pool2 (&cv->wg, cv->b, j->x + i * in_sz, j->y + i * out_sz, scratch);
+    else
+      nn_direct_pool2_forward (&u, p->f, cv->w, cv->b, j->x + i * in_sz, j->y + i * out_sz, scratch);
+}
+
+static gboolean
+conv_can_pool2 (const NnLayer *l)
+{
+  const NnConv2d *cv = (const NnConv2d *) l;
+  return cv->wg.u || use_direct (cv);
+}
+
+/* x (n, C, H, W) -> y (n, F, OH/2, OW/2), the output max-pooled 2x2. */
+static void
+conv_forward_pool2 (NnLayer *l, const float *x, float *y, int n)
+{
+  ConvJob job = { .cv = (NnConv2d *) l, .x = x, .y = y };
+  g_return_if_fail (conv_can_pool2 (l));
+  job.cv->unfolded = FALSE;
+  if (job.cv->wg.u)
+    nn_winograd_prepare (&job.cv->wg, job.cv->w);
+  nn_parallel_for (n, job.cv->threads, forward_pool2_samples, &job);
 }
 
 /* x (n, C, H, W) -> y (n, F, OH, OW); keeps the unfolded inputs for backward.
@@ -368,7 +413,7 @@ conv_finalize (NnLayer *l)
   g_free (cv->dcol);
   g_free (cv->gscratch);
   g_free (cv->padded);
-  g_free (cv->wscratch);
+  g_free (cv->fscratch);
   nn_winograd_clear (&cv->wg);
 }
 
@@ -382,4 +427,6 @@ const NnLayerClass nn_conv2d_class = {
   .init = conv_init,
   .flops = conv_flops,
   .finalize = conv_finalize,
+  .can_pool2 = conv_can_pool2,
+  .forward_pool2 = conv_forward_pool2,
 };

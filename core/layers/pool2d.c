@@ -86,14 +86,6 @@ is_2x2 (const NnPool2dParams *p)
   return p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2 && !p->ph && !p->pw;
 }
 
-/* max that lets a NaN through from either side, as PyTorch does, written as
- * a compare and a blend so that the loops below vectorise */
-static inline float
-max_nan (float a, float b)
-{
-  return a > b || a != a ? a : b;
-}
-
 /* An even width lets the row pairs' maxima, laid side by side, hold output
  * q's two candidates at 2q and 2q + 1: a block of output rows is then two
  * long loops rather than many rows of a few pixels each. */
@@ -107,7 +99,7 @@ maxpool_2x2 (const NnPool2dParams *p, const float *xp, float *y)
       const float *r0 = xp + 2 * oy * p->w, *r1 = r0 + p->w;
       float *yo = y + oy * p->ow;
       for (int ox = 0; ox < p->ow; ox++)
-        yo[ox] = max_nan (max_nan (r0[2 * ox], r1[2 * ox]), max_nan (r0[2 * ox + 1], r1[2 * ox + 1]));
+        yo[ox] = nn_max_nan (nn_max_nan (r0[2 * ox], r1[2 * ox]), nn_max_nan (r0[2 * ox + 1], r1[2 * ox + 1]));
     }
     return;
   }
@@ -118,11 +110,11 @@ maxpool_2x2 (const NnPool2dParams *p, const float *xp, float *y)
     for (int r = 0; r < nr; r++) {
       const float *r0 = xp + 2 * (oy + r) * p->w, *r1 = r0 + p->w;
       for (int x = 0; x < p->w; x++)
-        pairs[r * p->w + x] = max_nan (r0[x], r1[x]);
+        pairs[r * p->w + x] = nn_max_nan (r0[x], r1[x]);
     }
     float *yo = y + oy * p->ow;
     for (int q = 0; q < nr * p->ow; q++)
-      yo[q] = max_nan (pairs[2 * q], pairs[2 * q + 1]);
+      yo[q] = nn_max_nan (pairs[2 * q], pairs[2 * q + 1]);
   }
 }
 
@@ -289,6 +281,12 @@ pool_flops (const NnLayer *l)
 {
   const NnPool2dParams *p = &((const NnPool2d *) l)->p;
   return (int64_t) p->c * p->oh * p->ow * p->kh * p->kw;
+}
+
+gboolean
+nn_layer_is_maxpool2 (const NnLayer *l)
+{
+  return l->klass->create == pool_create && is_max (l) && is_2x2 (&((const NnPool2d *) l)->p);
 }
 
 static void

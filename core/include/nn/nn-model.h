@@ -38,15 +38,23 @@ NN_API char          *nn_model_spec_json (const NnModel *m);
 
 /* Make room for batches of up to n samples (allocates only when growing). */
 NN_API gboolean nn_model_reserve (NnModel *m, int n, GError **error);
-/* x: (n, input...) -> (n, output...), owned by the model, valid until the next call. */
+/* x: (n, input...) -> (n, output...), owned by the model, valid until the next call.
+ * Inference (training FALSE) runs a conv2d -> relu/leaky_relu -> 2x2 max pool
+ * block as one pass where it can (see nn_model_set_fusion). */
 NN_API const float *nn_model_forward (NnModel *m, const float *x, int n, gboolean training, GError **error);
-/* dout: gradient of the loss w.r.t. the output of the last forward (n, output...).
+/* Whether inference may fuse blocks (TRUE by default). A fused block's conv
+ * and activation outputs are not kept: turn fusion off to read them with
+ * nn_model_layer_output. */
+NN_API void nn_model_set_fusion (NnModel *m, gboolean fusion);
+/* Output of the layer called `name` in the last forward, (n, out...) as in
+ * nn_model_layer_info; NULL if there is no such layer, no forward yet, or the
+ * layer's output was fused away. Feature extraction (e.g. Frechet distances)
+ * reads it. */
+NN_API const float *nn_model_layer_output (const NnModel *m, const char *name, NnShape *shape);
+/* dout: gradient of the loss w.r.t. the output of the last forward (n, output...),
+ * which must be a training forward or an unfused one.
  * Accumulates parameter gradients; `skip_last` skips the last layer (used for
  * the fused softmax+cross-entropy and sigmoid+bce gradients). */
-/* Output of the layer called `name` in the last forward, (n, out...) as in
- * nn_model_layer_info; NULL if there is no such layer or no forward yet.
- * Feature extraction (e.g. Frechet distances) reads it. */
-NN_API const float *nn_model_layer_output (const NnModel *m, const char *name, NnShape *shape);
 NN_API void nn_model_backward (NnModel *m, const float *dout, gboolean skip_last);
 /* The same, also returning dL/dx at the model's input, (n, input...), owned by
  * the model until the next call: chains models (a GAN's G step through D). */

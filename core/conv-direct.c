@@ -42,7 +42,7 @@ poly_geom (const NnUnfold *u)
 gboolean
 nn_direct_pool2_applies (const NnUnfold *u)
 {
-  return u->kh == 3 && u->kw == 3 && u->sh == 1 && u->sw == 1 && u->c <= 4 && u->oh >= 2 && u->ow >= 2;
+  return u->kh == 3 && u->kw == 3 && u->sh == 1 && u->sw == 1 && u->c <= 3 && u->oh >= 2 && u->ow >= 2;
 }
 
 /* the planes (c, 2, 2), then every filter's pooled rows (f, q8) */
@@ -66,9 +66,12 @@ split (const NnUnfold *u, const Poly *g, const float *x, float *planes)
       const float *src = x + ((int64_t) c * u->h + iy) * u->w;
       for (int cp = 0; cp < 2; cp++) {
         int ix0 = ((cp - u->pl) % 2 + 2) % 2;   /* first column with (ix + pl) & 1 == cp */
-        float *dst = planes + ((int64_t) (c * 2 + (r & 1)) * 2 + cp) * g->plane + (int64_t) (r / 2) * g->pitch;
-        for (int ix = ix0; ix < u->w && (ix + u->pl) / 2 < g->pitch; ix += 2)
-          dst[(ix + u->pl) / 2] = src[ix];
+        int j0 = (ix0 + u->pl) / 2, n = MIN ((u->w - ix0 + 1) / 2, g->pitch - j0);
+        float *restrict dst = planes + ((int64_t) (c * 2 + (r & 1)) * 2 + cp) * g->plane +
+                              (int64_t) (r / 2) * g->pitch + j0;
+        const float *restrict s = src + ix0;
+        for (int k = 0; k < n; k++)
+          dst[k] = s[2 * k];
       }
     }
 }

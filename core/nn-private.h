@@ -167,7 +167,7 @@ void     nn_winograd_forward_pool2 (const NnWinograd *wg, const float *bias, con
                                     float *scratch);
 
 /* ---- direct convolution, pooled (core/conv-direct.c) --------------------------
- * Inference for few input channels (3x3, stride 1, c <= 4): the
+ * Inference for few input channels (3x3, stride 1, c <= 3): the
  * convolution and a 2x2 max pool (stride 2, odd edges dropped) in one pass.
  * Scratch: nn_direct_pool2_scratch_size floats, allocated zeroed (the
  * padding is kept in it). x (c, h, w) -> y (f, oh/2, ow/2). */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks against PyTorch, both sides in the same run on this machine.
 # PyTorch at its best here: OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(2).
-# Usage: bench/run.sh [mlp|lenet|all]   (needs scripts/install-deps.sh --dev for python3-torch)
+# Usage: bench/run.sh [mlp|lenet|latency|all]   (latency: LeNet's batch-1 rows only)   (needs scripts/install-deps.sh --dev for python3-torch)
 # Prints a Markdown table; medians of REPEAT runs (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,11 +44,26 @@ if [ "$what" = lenet ] || [ "$what" = all ]; then
     a=$(nn_epoch models/fashion-lenet.json $t 64); b=$(torch_epoch models/fashion-lenet.json 64 $t)
     row "LeNet training, batch 64, samples/s ($t / $t)" "$a" "$b" "$a / $b"
   done
-  a=$(for i in $(seq "$REPEAT"); do build/bench/bench-nn latency models/fashion-lenet.safetensors 2000; done | median)
+fi
+if [ "$what" = lenet ] || [ "$what" = all ] || [ "$what" = latency ]; then
+  # batch-1 latency: our one thread against PyTorch's one, both pinned to the same core (the two
+  # cores of this VM differ by up to a third in speed, and an unpinned run lands on either); PyTorch on
+  # two threads unpinned. Pairs alternate so that both sides see the same machine.
+  cpu=${BENCH_CPU:-1}
+  for i in $(seq "$REPEAT"); do
+    taskset -c "$cpu" build/bench/bench-nn latency models/fashion-lenet.safetensors 4000 >>"$tmp/ours"
+    OPENBLAS_NUM_THREADS=1 TORCH_THREADS=1 taskset -c "$cpu" /usr/bin/python3 bench/torch_ref.py latency \
+      models/fashion-lenet.json 2000 >>"$tmp/torch1"
+    OPENBLAS_NUM_THREADS=1 TORCH_THREADS=2 /usr/bin/python3 bench/torch_ref.py latency \
+      models/fashion-lenet.json 2000 >>"$tmp/torch2"
+  done
+  a=$(median <"$tmp/ours")
   for t in 1 2; do
-    b=$(for i in $(seq "$REPEAT"); do OPENBLAS_NUM_THREADS=1 TORCH_THREADS=$t /usr/bin/python3 bench/torch_ref.py latency models/fashion-lenet.json 2000; done | median)
+    b=$(median <"$tmp/torch$t")
     row "LeNet batch-1 latency, µs, lower is better, ratio = PyTorch / gst-nn (1 / $t)" "$a" "$b" "$b / $a"
   done
+fi
+if [ "$what" = lenet ] || [ "$what" = all ]; then
   echo
   build/bench/bench-nn conv | sed 's/^/    /'
   echo

@@ -192,7 +192,9 @@ static int64_t
 fast_scratch_size (const NnConv2d *cv)
 {
   NnUnfold u = conv_unfold_geom (&cv->p);
-  return cv->wg.u ? nn_winograd_scratch_size (&cv->wg) : use_direct (cv) ? nn_direct_pool2_scratch_size (&u, cv->p.f) : 1;
+  if (cv->wg.u)
+    return nn_winograd_scratch_size (&cv->wg);
+  return use_direct (cv) ? nn_direct_pool2_scratch_size (&u, cv->p.f) : 1;
 }
 
 static int64_t
@@ -225,7 +227,8 @@ conv_reserve (NnLayer *l, int n, GError **error)
   cv->threads = nt;
   if (!cv->col || !cv->dcol || !cv->gscratch || !cv->padded || !cv->fscratch) {
     g_set_error (error, NN_ERROR, NN_ERROR_FAILED, "layer \"%s\": cannot allocate %" G_GSIZE_FORMAT
-                 " floats of im2col scratch", l->name, sz * (n + nt) + share * (nt - 1));
+                 " floats of scratch", l->name,
+                 sz * (n + nt) + share * (nt - 1) + (gsize) (fast_scratch_size (cv) + padded_size (&cv->p)) * nt);
     return FALSE;
   }
   return TRUE;
@@ -247,6 +250,7 @@ typedef struct {
   NnConv2d    *cv;
   const float *x, *dy;
   float       *y, *dx;
+  gboolean     pooled;         /* inference: y is the output max-pooled 2x2 */
 } ConvJob;
 
 static const float *
@@ -286,32 +290,28 @@ forward_samples (int lo, int hi, int t, gpointer data)
     conv_rows (j->cv, conv_unfold (j->cv, j->x, i, t), j->y + i * out_sz);
 }
 
+/* Inference's other ways: Winograd (pooled or not) or the direct pooled
+ * convolution, sample by sample on thread t's scratch. */
 static void
-forward_winograd (int lo, int hi, int t, gpointer data)
-{
-  ConvJob *j = data;
-  NnConv2d *cv = j->cv;
-  const NnConv2dParams *p = &cv->p;
-  int64_t in_sz = (int64_t) p->c * p->h * p->w, out_sz = (int64_t) p->f * conv_ohw (p);
-  float *scratch = cv->fscratch + t * fast_scratch_size (cv);
-  for (int i = lo; i < hi; i++)
-    nn_winograd_forward (&cv->wg, cv->b, j->x + i * in_sz, j->y + i * out_sz, scratch);
-}
-
-static void
-forward_pool2_samples (int lo, int hi, int t, gpointer data)
+forward_fast (int lo, int hi, int t, gpointer data)
 {
   ConvJob *j = data;
   NnConv2d *cv = j->cv;
   const NnConv2dParams *p = &cv->p;
   NnUnfold u = conv_unfold_geom (p);
-  int64_t in_sz = (int64_t) p->c * p->h * p->w, out_sz = (int64_t) p->f * (p->oh / 2) * (p->ow / 2);
+  int64_t in_sz = (int64_t) p->c * p->h * p->w;
+  int64_t out_sz = j->pooled ? (int64_t) p->f * (p->oh / 2) * (p->ow / 2) : (int64_t) p->f * conv_ohw (p);
   float *scratch = cv->fscratch + t * fast_scratch_size (cv);
-  for (int i = lo; i < hi; i++)
-    if (cv->wg.u)
-      nn_winograd_forward_pool2 (&cv->wg, cv->b, j->x + i * in_sz, j->y + i * out_sz, scratch);
+  for (int i = lo; i < hi; i++) {
+    const float *xi = j->x + i * in_sz;
+    float *yi = j->y + i * out_sz;
+    if (!cv->wg.u)
+      nn_direct_pool2_forward (&u, p->f, cv->w, cv->b, xi, yi, scratch);
+    else if (j->pooled)
+      nn_winograd_forward_pool2 (&cv->wg, cv->b, xi, yi, scratch);
     else
-      nn_direct_pool2_forward (&u, p->f, cv->w, cv->b, j->x + i * in_sz, j->y + i * out_sz, scratch);
+      nn_winograd_forward (&cv->wg, cv->b, xi, yi, scratch);
+  }
 }
 
 static gboolean
@@ -325,12 +325,12 @@ conv_can_pool2 (const NnLayer *l)
 static void
 conv_forward_pool2 (NnLayer *l, const float *x, float *y, int n)
 {
-  ConvJob job = { .cv = (NnConv2d *) l, .x = x, .y = y };
+  ConvJob job = { .cv = (NnConv2d *) l, .x = x, .y = y, .pooled = TRUE };
   g_return_if_fail (conv_can_pool2 (l));
   job.cv->unfolded = FALSE;
   if (job.cv->wg.u)
     nn_winograd_prepare (&job.cv->wg, job.cv->w);
-  nn_parallel_for (n, job.cv->threads, forward_pool2_samples, &job);
+  nn_parallel_for (n, job.cv->threads, forward_fast, &job);
 }
 
 /* x (n, C, H, W) -> y (n, F, OH, OW); keeps the unfolded inputs for backward.
@@ -344,7 +344,7 @@ conv_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
   job.cv->unfolded = training || !job.cv->wg.u;
   if (!job.cv->unfolded) {
     nn_winograd_prepare (&job.cv->wg, job.cv->w);
-    nn_parallel_for (n, job.cv->threads, forward_winograd, &job);
+    nn_parallel_for (n, job.cv->threads, forward_fast, &job);
     return;
   }
   /* no more threads than the per-thread unfolding scratch serves */
@@ -367,7 +367,8 @@ backward_samples (int lo, int hi, int t, gpointer data)
     const float *dyi = j->dy + i * p->f * ohw;
     /* the forward of this batch left sample i unfolded here, unless it took
      * Winograd's way (a backward after an inference forward) */
-    const float *col = !cv->unfolded ? conv_unfold (cv, j->x, i, t) : pw ? j->x + i * in_sz : cv->col + i * k * ohw;
+    const float *col = !cv->unfolded ? conv_unfold (cv, j->x, i, t)
+                       : pw ? j->x + i * in_sz : cv->col + i * k * ohw;
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, p->f, (int) k, (int) ohw, 1.0f, dyi, (int) ohw,
                  col, (int) ohw, 1.0f, dw, (int) k);
     for (int f = 0; db && f < p->f; f++)

@@ -52,14 +52,33 @@ nn_winograd_clear (NnWinograd *wg)
   wg->ready = FALSE;
 }
 
+/* V (16, c, tiles) and M (16, f, tiles) share one buffer, which keeps the
+ * working set small enough for a LeNet's conv and its dense layer to stay
+ * in L2 together: M's products are written from its start, V lies at
+ * `v_offset`, where product xi, written while V_xi is read, never reaches
+ * a V_xi' not yet read. */
+static int64_t
+v_offset (const NnWinograd *wg)
+{
+  int64_t t = tiles (wg), sv = wg->g.c * t, sm = wg->f * t;
+  return MAX (sm, 16 * sm - 15 * sv);
+}
+
+static int64_t
+products_size (const NnWinograd *wg)
+{
+  int64_t t = tiles (wg);
+  return MAX (v_offset (wg) + 16 * wg->g.c * t, 16 * wg->f * t);
+}
+
 /* Scratch: a zero input row (w), the input's rows combined (4 x 2 tiles,
  * + slack for the extra column's last tile), two output rows per tile row
- * (2 x 2 tiles), V (16, c, tiles), M (16, f, tiles). */
+ * (2 x 2 tiles), then V and M. */
 int64_t
 nn_winograd_scratch_size (const NnWinograd *wg)
 {
   int64_t t = tiles (wg);
-  return wg->g.w + 8 * t + 4 + 4 * t + 16 * (wg->g.c + wg->f) * t;
+  return wg->g.w + 8 * t + 4 + 4 * t + products_size (wg);
 }
 
 /* U = G g Gt for every (filter, channel), stored (16, f, c): the 16 products'
@@ -207,7 +226,7 @@ products (const NnWinograd *wg, const float *x, float *scratch, float **tmp)
   g_return_val_if_fail (wg->ready, NULL);
   int c = wg->g.c, f = wg->f;
   int64_t t = tiles (wg);
-  float *zero = scratch, *tin = zero + wg->g.w, *v = tin + 12 * t + 4, *m = v + 16 * c * t;
+  float *zero = scratch, *tin = zero + wg->g.w, *m = tin + 12 * t + 4, *v = m + v_offset (wg);
   *tmp = tin + 8 * t + 4;
   transform_input (wg, x, zero, tin, v);
   for (int xi = 0; xi < 16; xi++)

@@ -121,8 +121,8 @@ taps3x3 (const v8sf src[4][4], const float *k, v8sf acc[4])
     }
 }
 
-/* multiply-adds fused (ISO C mode leaves them apart) */
-__attribute__ ((optimize ("fp-contract=fast"))) void
+/* built with -ffp-contract=fast (core/meson.build): the multiply-adds fuse */
+void
 nn_direct_pool2_forward (const NnUnfold *u, int f, const float *w, const float *bias, const float *x, float *y,
                          float *scratch)
 {

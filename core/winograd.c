@@ -160,22 +160,34 @@ transform_input (const NnWinograd *wg, const float *x, const float *zero, float 
   }
 }
 
-/* One filter's 16 product rows m (stride ft) -> At m A + b: each tile's
- * 2x2 outputs, laid out as two rows per tile row (r: 2 x 2 tiles). */
+/* Tile q's 2x2 outputs At m A (without bias) from one filter's 16 product
+ * rows m, ft apart: o = { top left, top right, bottom left, bottom right }. */
+static inline __attribute__ ((always_inline)) void
+tile_out (const float *m, int64_t ft, int64_t q, float o[4])
+{
+  float s0[4], s1[4];
+  for (int j = 0; j < 4; j++) {
+    float m0 = m[j * ft + q], m1 = m[(4 + j) * ft + q], m2 = m[(8 + j) * ft + q], m3 = m[(12 + j) * ft + q];
+    s0[j] = m0 + m1 + m2;
+    s1[j] = m1 - m2 - m3;
+  }
+  o[0] = s0[0] + s0[1] + s0[2];
+  o[1] = s0[1] - s0[2] - s0[3];
+  o[2] = s1[0] + s1[1] + s1[2];
+  o[3] = s1[1] - s1[2] - s1[3];
+}
+
+/* One filter's outputs + b, laid out as two rows per tile row (r: 2 x 2 tiles). */
 static void
 output_tiles (const float *restrict m, int64_t ft, int64_t t, float b, float *restrict r)
 {
   for (int64_t q = 0; q < t; q++) {
-    float s0[4], s1[4];
-    for (int j = 0; j < 4; j++) {
-      float m0 = m[j * ft + q], m1 = m[(4 + j) * ft + q], m2 = m[(8 + j) * ft + q], m3 = m[(12 + j) * ft + q];
-      s0[j] = m0 + m1 + m2;
-      s1[j] = m1 - m2 - m3;
-    }
-    r[2 * q] = s0[0] + s0[1] + s0[2] + b;
-    r[2 * q + 1] = s0[1] - s0[2] - s0[3] + b;
-    r[2 * t + 2 * q] = s1[0] + s1[1] + s1[2] + b;
-    r[2 * t + 2 * q + 1] = s1[1] - s1[2] - s1[3] + b;
+    float o[4];
+    tile_out (m, ft, q, o);
+    r[2 * q] = o[0] + b;
+    r[2 * q + 1] = o[1] + b;
+    r[2 * t + 2 * q] = o[2] + b;
+    r[2 * t + 2 * q + 1] = o[3] + b;
   }
 }
 
@@ -206,15 +218,9 @@ static void
 pool_tiles (const float *restrict m, int64_t ft, int64_t t, float *restrict r)
 {
   for (int64_t q = 0; q < t; q++) {
-    float s0[4], s1[4];
-    for (int j = 0; j < 4; j++) {
-      float m0 = m[j * ft + q], m1 = m[(4 + j) * ft + q], m2 = m[(8 + j) * ft + q], m3 = m[(12 + j) * ft + q];
-      s0[j] = m0 + m1 + m2;
-      s1[j] = m1 - m2 - m3;
-    }
-    float a = nn_max_nan (s0[0] + s0[1] + s0[2], s0[1] - s0[2] - s0[3]);
-    float b = nn_max_nan (s1[0] + s1[1] + s1[2], s1[1] - s1[2] - s1[3]);
-    r[q] = nn_max_nan (a, b);
+    float o[4];
+    tile_out (m, ft, q, o);
+    r[q] = nn_max_nan (nn_max_nan (o[0], o[1]), nn_max_nan (o[2], o[3]));
   }
 }
 

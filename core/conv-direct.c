@@ -1,4 +1,4 @@
-/* A stride-1 convolution computed directly and pooled 2x2 (max, stride 2)
+/* A stride-1 3x3 convolution computed directly and pooled 2x2 (max, stride 2)
  * as it goes, for layers with few input channels: a gray or colour image's
  * first layer, where unfolding makes products only c*kh*kw deep and
  * Winograd's products one channel deep. Inference only.

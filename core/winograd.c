@@ -3,8 +3,9 @@
  * 3x3 kernel g becomes U = G g Gt, and a tile's output is At (U . V) A. Summed
  * over the input channels, the 16 elementwise products are 16 matrix products
  * (f, c) x (c, tiles): 16 multiplications per 4 outputs instead of 36, and no
- * unfolding. The transforms below are written as loops over a row of tiles,
- * which the compiler vectorises. */
+ * unfolding. The transforms below are plain loops over all tiles at once,
+ * which the compiler vectorises. A NaN or infinity in a tile's input spreads
+ * to the tile's four outputs (the transforms mix all sixteen inputs). */
 #include "nn-private.h"
 #include <cblas.h>
 

@@ -22,7 +22,8 @@ model (const char *layers, const char *input)
   return m;
 }
 
-/* fused and unfused inference agree (NaN where the other has NaN) */
+/* fused and unfused inference agree (NaN where the other has NaN); the
+ * model's first layer is a conv named conv1 that starts a block */
 static void
 check_same (const char *layers, const char *input, int n, int threads, gboolean with_nan)
 {
@@ -41,6 +42,8 @@ check_same (const char *layers, const char *input, int n, int threads, gboolean 
   memcpy (want, nn_model_forward (m, x, n, FALSE, NULL), sizeof (float) * n * out);
   nn_model_set_fusion (m, TRUE);
   const float *got = nn_model_forward (m, x, n, FALSE, NULL);
+  /* the first block (its conv is always conv1 here) did run fused */
+  ck_assert_msg (nn_model_layer_output (m, "conv1", NULL) == NULL, "%s on %s was not fused", layers, input);
   int nans = 0;
   for (int64_t i = 0; i < n * out; i++) {
     nans += isnan (want[i]);
@@ -64,7 +67,7 @@ static const char *lenet =
 
 START_TEST (test_lenet)
 {
-  const char *block = CONV ("c", 16, ", \"padding\": \"same\", \"activation\": \"relu\"") ", " POOL;
+  const char *block = CONV ("conv1", 16, ", \"padding\": \"same\", \"activation\": \"relu\"") ", " POOL;
   check_same (block, "[1, 28, 28]", 1, 1, FALSE);    /* direct */
   check_same (block, "[16, 14, 14]", 1, 1, FALSE);   /* Winograd */
   check_same (lenet, "[1, 28, 28]", 1, 1, FALSE);
@@ -79,9 +82,9 @@ END_TEST
 START_TEST (test_shapes)
 {
   const char *blocks[] = {
-    CONV ("c", 4, ", \"activation\": {\"type\": \"leaky_relu\", \"slope\": 0.2}") ", " POOL,
-    CONV ("c", 3, ", \"padding\": [0, 2, 1, 0], \"activation\": \"relu\"") ", " POOL,
-    CONV ("c", 5, ", \"padding\": 1, \"activation\": \"leaky_relu\", \"bias\": false") ", " POOL,
+    CONV ("conv1", 4, ", \"activation\": {\"type\": \"leaky_relu\", \"slope\": 0.2}") ", " POOL,
+    CONV ("conv1", 3, ", \"padding\": [0, 2, 1, 0], \"activation\": \"relu\"") ", " POOL,
+    CONV ("conv1", 5, ", \"padding\": 1, \"activation\": \"leaky_relu\", \"bias\": false") ", " POOL,
   };
   const char *inputs[] = { "[1, 9, 11]", "[2, 7, 8]", "[3, 10, 13]", "[4, 9, 11]", "[5, 6, 7]" };
   for (guint b = 0; b < G_N_ELEMENTS (blocks); b++)

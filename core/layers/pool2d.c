@@ -251,29 +251,16 @@ pool_run (NnLayer *l, NnRangeFunc fn, const float *x, const float *y, const floa
 }
 
 static void
-maxpool_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+pool_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
 {
-  pool_run (l, maxpool_planes, x, NULL, NULL, y, n);
+  pool_run (l, is_max (l) ? maxpool_planes : avgpool_planes, x, NULL, NULL, y, n);
 }
 
 static void
-maxpool_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
+pool_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
 {
   if (dx)
-    pool_run (l, maxpool_planes_backward, x, y, dy, dx, n);
-}
-
-static void
-avgpool_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
-{
-  pool_run (l, avgpool_planes, x, NULL, NULL, y, n);
-}
-
-static void
-avgpool_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
-{
-  if (dx)
-    pool_run (l, avgpool_planes_backward, x, y, dy, dx, n);
+    pool_run (l, is_max (l) ? maxpool_planes_backward : avgpool_planes_backward, x, y, dy, dx, n);
 }
 
 static int64_t
@@ -300,8 +287,8 @@ const NnLayerClass nn_maxpool2d_class = {
   .size = sizeof (NnPool2d),
   .create = pool_create,
   .reserve = pool_reserve,
-  .forward = maxpool_forward,
-  .backward = maxpool_backward,
+  .forward = pool_forward,
+  .backward = pool_backward,
   .flops = pool_flops,
   .finalize = pool_finalize,
 };
@@ -311,8 +298,8 @@ const NnLayerClass nn_avgpool2d_class = {
   .size = sizeof (NnPool2d),
   .create = pool_create,
   .reserve = pool_reserve,
-  .forward = avgpool_forward,
-  .backward = avgpool_backward,
+  .forward = pool_forward,
+  .backward = pool_backward,
   .flops = pool_flops,
   .finalize = pool_finalize,
 };

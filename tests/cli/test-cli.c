@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include "../check-run.h"
 
 static char *tmp;
 
@@ -192,9 +193,5 @@ suite (void)
 int
 main (void)
 {
-  SRunner *r = srunner_create (suite ());
-  srunner_run_all (r, CK_NORMAL);
-  int failed = srunner_ntests_failed (r);
-  srunner_free (r);
-  return failed ? 1 : 0;
+  return nn_check_run (suite ());
 }

@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include "../check-run.h"
 
 static char *tmp, *model;
 
@@ -175,9 +176,5 @@ main (void)
   tcase_add_test (tc, test_greedy_and_seeds);
   tcase_add_test (tc, test_defaults_and_errors);
   suite_add_tcase (s, tc);
-  SRunner *sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (s);
 }

@@ -1,6 +1,7 @@
 /* nn_augment_*: parsing and what each transform does to known images. */
 #include "nn-private.h"
 #include <check.h>
+#include "../check-run.h"
 
 static NnAugment *
 aug (const char *desc)
@@ -323,9 +324,5 @@ suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (suite ());
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (suite ());
 }

@@ -2,6 +2,7 @@
 #include "data/data-private.h"
 #include <check.h>
 #include <glib/gstdio.h>
+#include "../check-run.h"
 
 static char *tmpdir;
 
@@ -285,9 +286,5 @@ suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (suite ());
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (suite ());
 }

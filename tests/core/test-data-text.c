@@ -6,6 +6,7 @@
 #include <math.h>
 #include <glib/gstdio.h>
 #include "data/data-private.h"
+#include "../check-run.h"
 
 static char *tmp;
 
@@ -255,9 +256,5 @@ main (void)
   tcase_add_test (tc, test_dataset_load_uses_spec_vocab);
   tcase_add_test (tc, test_learns_below_unigram);
   suite_add_tcase (s, tc);
-  SRunner *sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (s);
 }

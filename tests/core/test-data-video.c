@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include "../check-run.h"
 
 static char *tmpdir;
 
@@ -308,9 +309,5 @@ suite (void)
 int
 main (void)
 {
-  SRunner *r = srunner_create (suite ());
-  srunner_run_all (r, CK_NORMAL);
-  int failed = srunner_ntests_failed (r);
-  srunner_free (r);
-  return failed ? 1 : 0;
+  return nn_check_run (suite ());
 }

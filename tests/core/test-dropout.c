@@ -2,6 +2,7 @@
  * `rate` of the units and scales the rest, finite-difference gradients with
  * a fixed mask. Its randomness has no PyTorch fixture to match. */
 #include "gradcheck.h"
+#include "../check-run.h"
 
 static void
 assert_out (const char *spec, NnShape in, NnShape want)
@@ -100,9 +101,5 @@ main (void)
   tcase_add_test (tc, test_statistics);
   tcase_add_test (tc, test_gradients);
   suite_add_tcase (s, tc);
-  SRunner *sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (s);
 }

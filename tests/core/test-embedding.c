@@ -1,6 +1,7 @@
 /* embedding: shapes and options, PyTorch parity (nn.Embedding), index
  * clamping, and the scatter-add gradient (finite differences in the weight). */
 #include "gradcheck.h"
+#include "../check-run.h"
 
 START_TEST (test_shapes)
 {
@@ -95,9 +96,5 @@ main (void)
   tcase_add_test (tc, test_clamp);
   tcase_add_test (tc, test_gradient);
   suite_add_tcase (s, tc);
-  SRunner *sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (s);
 }

@@ -4,6 +4,7 @@
 #include <check.h>
 #include <math.h>
 #include "nn-private.h"
+#include "../check-run.h"
 
 static NnModel *
 model (const char *layers, const char *input)
@@ -136,9 +137,5 @@ main (void)
   tcase_add_test (tc, test_shapes);
   tcase_add_test (tc, test_outputs_kept);
   suite_add_tcase (s, tc);
-  SRunner *sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (s);
 }

@@ -4,6 +4,7 @@
 #include "nn-private.h"
 #include <check.h>
 #include <glib/gstdio.h>
+#include "../check-run.h"
 
 #define MODES 8
 #define RADIUS 2.0
@@ -397,9 +398,5 @@ main (void)
   tcase_add_test (tc, test_frechet);
   tcase_add_test (tc, test_classifier_score);
   suite_add_tcase (s, tc);
-  SRunner *sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (s);
 }

@@ -4,6 +4,7 @@
 #include "nn-private.h"
 #include <check.h>
 #include <glib/gstdio.h>
+#include "../check-run.h"
 
 static char *tmpdir;
 
@@ -533,9 +534,5 @@ safetensors_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (safetensors_suite ());
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (safetensors_suite ());
 }

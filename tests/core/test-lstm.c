@@ -2,6 +2,7 @@
  * gradients through time, stateful streaming and truncated BPTT. */
 #include "recurrent-check.h"
 #include "layers/recurrent-private.h"
+#include "../check-run.h"
 
 START_TEST (test_shapes)
 {
@@ -140,9 +141,5 @@ main (void)
   tcase_add_test (tc, test_bptt_one_by_hand);
   tcase_add_test (tc, test_gate_functions);
   suite_add_tcase (s, tc);
-  SRunner *sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (s);
 }

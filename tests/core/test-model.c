@@ -3,6 +3,7 @@
 #include <check.h>
 #include "nn-private.h"
 #include <glib/gstdio.h>
+#include "../check-run.h"
 
 static char *
 fixture (const char *name)
@@ -227,9 +228,5 @@ suite (void)
 int
 main (void)
 {
-  SRunner *r = srunner_create (suite ());
-  srunner_run_all (r, CK_NORMAL);
-  int failed = srunner_ntests_failed (r);
-  srunner_free (r);
-  return failed ? 1 : 0;
+  return nn_check_run (suite ());
 }

@@ -3,6 +3,7 @@
  * batch 1 and at a batch that splits unevenly, and its scratch follows
  * nn_set_threads() after the first reserve. */
 #include "gradcheck.h"
+#include "../check-run.h"
 
 typedef struct {
   float *y, *dx, *grads;
@@ -135,9 +136,5 @@ main (void)
   tcase_add_loop_test (tc, test_two_threads_equal_one, 0, 2);
   tcase_add_test (tc, test_threads_setting);
   suite_add_tcase (s, tc);
-  SRunner *sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (s);
 }

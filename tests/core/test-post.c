@@ -2,6 +2,7 @@
  * on hand-made inputs whose answers are worked out by hand. */
 #include "nn-private.h"
 #include <check.h>
+#include "../check-run.h"
 
 #define H 5
 #define W 6
@@ -196,9 +197,5 @@ main (void)
   tcase_add_test (tc, test_smoother_hysteresis);
   tcase_add_test (tc, test_smoother_margin);
   suite_add_tcase (s, tc);
-  SRunner *sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (s);
 }

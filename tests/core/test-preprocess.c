@@ -1,6 +1,7 @@
 /* nn_preprocess_image: channel conversion, area/bilinear resize, normalisation. */
 #include "nn-private.h"
 #include <check.h>
+#include "../check-run.h"
 
 static NnPreprocess
 pre (int c, int h, int w)
@@ -204,9 +205,5 @@ suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (suite ());
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (suite ());
 }

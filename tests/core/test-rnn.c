@@ -2,6 +2,7 @@
  * (nn.RNN, tanh and relu), finite-difference gradients through time,
  * stateful streaming and truncated BPTT. */
 #include "recurrent-check.h"
+#include "../check-run.h"
 
 START_TEST (test_shapes)
 {
@@ -87,9 +88,5 @@ main (void)
   tcase_add_test (tc, test_stateful);
   tcase_add_test (tc, test_truncated_bptt);
   suite_add_tcase (s, tc);
-  SRunner *sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (s);
 }

@@ -1,6 +1,7 @@
 /* The lecture's worked 2-2-2 backpropagation example, to four decimals. */
 #include <check.h>
 #include "nn-private.h"
+#include "../check-run.h"
 
 static const char *spec =
   "{\"input\": [2], \"layers\": ["
@@ -110,9 +111,5 @@ suite (void)
 int
 main (void)
 {
-  SRunner *r = srunner_create (suite ());
-  srunner_run_all (r, CK_NORMAL);
-  int failed = srunner_ntests_failed (r);
-  srunner_free (r);
-  return failed ? 1 : 0;
+  return nn_check_run (suite ());
 }

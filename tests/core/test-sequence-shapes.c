@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 #include <nn/nn.h>
+#include "../check-run.h"
 
 static NnModel *
 build (const char *spec)
@@ -319,9 +320,5 @@ main (void)
   tcase_add_test (tc, test_stacked_gradients);
   tcase_add_test (tc, test_streaming);
   suite_add_tcase (s, tc);
-  SRunner *sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (s);
 }

@@ -1,6 +1,7 @@
 /* time_distributed: shapes and parameter names, option errors, PyTorch parity
  * (dense and conv2d per step), finite-difference gradients. */
 #include "gradcheck.h"
+#include "../check-run.h"
 
 START_TEST (test_shapes)
 {
@@ -76,9 +77,5 @@ main (void)
   tcase_add_test (tc, test_pytorch);
   tcase_add_test (tc, test_gradients);
   suite_add_tcase (s, tc);
-  SRunner *sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (s);
 }

@@ -2,6 +2,7 @@
  * early stopping, reproducibility: the trainer's parts and the whole. */
 #include <check.h>
 #include "nn-private.h"
+#include "../check-run.h"
 
 static void
 random_fill (float *v, int n, float lo, float hi, GRand *r)
@@ -337,9 +338,5 @@ suite (void)
 int
 main (void)
 {
-  SRunner *r = srunner_create (suite ());
-  srunner_run_all (r, CK_NORMAL);
-  int failed = srunner_ntests_failed (r);
-  srunner_free (r);
-  return failed ? 1 : 0;
+  return nn_check_run (suite ());
 }

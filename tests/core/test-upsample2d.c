@@ -1,5 +1,6 @@
 /* upsample2d: shape inference, PyTorch parity, finite-difference gradients. */
 #include "gradcheck.h"
+#include "../check-run.h"
 
 static void
 assert_out (const char *spec, NnShape in, NnShape want)
@@ -58,9 +59,5 @@ main (void)
   tcase_add_test (tc, test_pytorch);
   tcase_add_test (tc, test_gradients);
   suite_add_tcase (s, tc);
-  SRunner *sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? 1 : 0;
+  return nn_check_run (s);
 }

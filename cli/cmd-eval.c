@@ -56,15 +56,11 @@ print_json (NnModel *m, const NnEvalResult *r, NnLossKind loss)
   g_autoptr (JsonBuilder) b = json_builder_new ();
   char buf[32];
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "samples");
-  json_builder_add_int_value (b, r->n);
-  json_builder_set_member_name (b, "loss");
-  json_builder_add_double_value (b, r->loss);
-  json_builder_set_member_name (b, "loss_fn");
-  json_builder_add_string_value (b, nn_loss_name (loss));
+  cli_json_member_int (b, "samples", r->n);
+  cli_json_member_number (b, "loss", r->loss);
+  cli_json_member_string (b, "loss_fn", nn_loss_name (loss));
   if (r->confusion) {
-    json_builder_set_member_name (b, "accuracy");
-    json_builder_add_double_value (b, r->acc);
+    cli_json_member_number (b, "accuracy", r->acc);
     json_builder_set_member_name (b, "classes");
     json_builder_begin_array (b);
     for (int k = 0; k < r->n_classes; k++) {
@@ -72,14 +68,11 @@ print_json (NnModel *m, const NnEvalResult *r, NnLossKind loss)
       int64_t s;
       per_class (r, k, &p, &rc, &s);
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "label");
-      json_builder_add_string_value (b, class_name (m, k, buf, sizeof buf));
-      json_builder_set_member_name (b, "precision");
-      isnan (p) ? json_builder_add_null_value (b) : json_builder_add_double_value (b, p);
-      json_builder_set_member_name (b, "recall");
-      isnan (rc) ? json_builder_add_null_value (b) : json_builder_add_double_value (b, rc);
-      json_builder_set_member_name (b, "support");
-      json_builder_add_int_value (b, s);
+      cli_json_member_string (b, "label", class_name (m, k, buf, sizeof buf));
+      /* a class never predicted (or absent) has no precision (recall): null */
+      cli_json_member_number (b, "precision", p);
+      cli_json_member_number (b, "recall", rc);
+      cli_json_member_int (b, "support", s);
       json_builder_end_object (b);
     }
     json_builder_end_array (b);
@@ -94,22 +87,21 @@ print_json (NnModel *m, const NnEvalResult *r, NnLossKind loss)
     json_builder_end_array (b);
   }
   json_builder_end_object (b);
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  g_autofree char *s = json_to_string (root, FALSE);
-  printf ("%s\n", s);
+  cli_json_write_line (stdout, b);
 }
 
 int
 cmd_eval (int argc, char **argv)
 {
   g_autofree char *data = NULL, *loss_name = NULL;
-  gboolean json = FALSE;
+  gboolean json = FALSE, random_weights = FALSE;
   int batch = 256, threads = 0;
   GOptionEntry entries[] = {
     { "data", 'd', 0, G_OPTION_ARG_STRING, &data, "Data: csv:FILE, idx:PREFIX, folder:DIR or text:FILE", "SOURCE" },
     { "loss", 0, 0, G_OPTION_ARG_STRING, &loss_name, "sse, mse, bce or cce (default: from the last layer)", "NAME" },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size (default 256)", "N" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object (NaN and inf as null)", NULL },
+    CLI_RANDOM_WEIGHTS_ENTRY (&random_weights),
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads to split the work over (default: one per core)", "N" },
     { NULL }
   };
@@ -124,7 +116,7 @@ cmd_eval (int argc, char **argv)
     return cli_usage ("eval", "--data is required");
   cli_threads (threads);
   g_autoptr (GError) e = NULL;
-  g_autoptr (NnModel) m = nn_model_load (argv[1], &e);
+  g_autoptr (NnModel) m = cli_load_model (argv[1], random_weights, &e);
   if (!m)
     return cli_fail ("eval", e);
   NnLossKind loss = nn_model_default_loss (m);

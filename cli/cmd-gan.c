@@ -85,10 +85,19 @@ log_epoch (GanUi *ui, const NnGanProgress *p)
           p->epochs, p->d_loss, p->g_loss, p->d_real, p->d_fake, p->samples_per_s, p->seconds);
   fflush (stdout);
   if (ui->log) {
-    fprintf (ui->log, "{\"epoch\": %d, \"epochs\": %d, \"d_loss\": %.6g, \"g_loss\": %.6g, \"d_real\": %.6g, "
-             "\"d_fake\": %.6g, \"samples_per_s\": %.6g, \"seconds\": %.6g}\n", p->epoch, p->epochs, p->d_loss,
-             p->g_loss, p->d_real, p->d_fake, p->samples_per_s, p->seconds);
-    fflush (ui->log);
+    /* a collapsed run's NaN or inf losses are written as null */
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    json_builder_begin_object (b);
+    cli_json_member_int (b, "epoch", p->epoch);
+    cli_json_member_int (b, "epochs", p->epochs);
+    cli_json_member_number (b, "d_loss", p->d_loss);
+    cli_json_member_number (b, "g_loss", p->g_loss);
+    cli_json_member_number (b, "d_real", p->d_real);
+    cli_json_member_number (b, "d_fake", p->d_fake);
+    cli_json_member_number (b, "samples_per_s", p->samples_per_s);
+    cli_json_member_number (b, "seconds", p->seconds);
+    json_builder_end_object (b);
+    cli_json_write_line (ui->log, b);
   }
 }
 
@@ -370,6 +379,7 @@ int
 cmd_gan_score (int argc, char **argv)
 {
   ScoreArgs a = { .n = 10000, .seed = 1, .features = (char *) "fc1_relu" };
+  gboolean random_weights = FALSE;
   GOptionEntry entries[] = {
     { "classifier", 'c', 0, G_OPTION_ARG_FILENAME, &a.clf, "The classifier that judges the images", "MODEL" },
     { "data", 'd', 0, G_OPTION_ARG_STRING, &a.data, "Real test images (idx:PREFIX, folder:DIR)", "SOURCE" },
@@ -378,6 +388,7 @@ cmd_gan_score (int argc, char **argv)
     { "count", 'n', 0, G_OPTION_ARG_INT, &a.n, "Images per set (default 10000)", "N" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &a.seed, "Random seed (default 1)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "Threads to split the work over (default: one per core)", "N" },
+    CLI_RANDOM_WEIGHTS_ENTRY (&random_weights),
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("GENERATOR - score generated images with a classifier");
@@ -391,8 +402,8 @@ cmd_gan_score (int argc, char **argv)
     return cli_usage ("gan-score", "-n must be >= 2");
   cli_threads (a.threads);
   g_autoptr (GError) e = NULL;
-  g_autoptr (NnModel) g = nn_model_load (argv[1], &e);
-  g_autoptr (NnModel) clf = g ? nn_model_load (a.clf, &e) : NULL;
+  g_autoptr (NnModel) g = cli_load_model (argv[1], random_weights, &e);
+  g_autoptr (NnModel) clf = g ? cli_load_model (a.clf, random_weights, &e) : NULL;
   if (!clf)
     return cli_fail ("gan-score", e);
   return score_run (&a, g, clf);

@@ -59,6 +59,7 @@ cmd_generate (int argc, char **argv)
   if (generate_text_wanted (argc, argv))
     return cmd_generate_text (argc, argv);
   GenerateArgs a = { .n = 64, .seed = 1 };
+  gboolean random_weights = FALSE;
   GOptionEntry entries[] = {
     { "count", 'n', 0, G_OPTION_ARG_INT, &a.n, "How many samples (default 64)", "N" },
     { "class", 'c', 0, G_OPTION_ARG_STRING, &a.cls, "Class to generate, by name or index (conditional models; "
@@ -67,6 +68,7 @@ cmd_generate (int argc, char **argv)
     { "cols", 0, 0, G_OPTION_ARG_INT, &a.cols, "Grid columns (default: one per class, or square)", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "Threads to split the work over (default: one per core)", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.out, "Output image", "GRID.png" },
+    CLI_RANDOM_WEIGHTS_ENTRY (&random_weights),
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("MODEL - generate samples");
@@ -82,7 +84,7 @@ cmd_generate (int argc, char **argv)
     return cli_usage ("generate", "-n must be in 1..100000 and --cols >= 0");
   cli_threads (a.threads);
   g_autoptr (GError) e = NULL;
-  g_autoptr (NnModel) m = nn_model_load (argv[1], &e);
+  g_autoptr (NnModel) m = cli_load_model (argv[1], random_weights, &e);
   if (!m)
     return cli_fail ("generate", e);
   return generate_images (m, &a);

@@ -19,8 +19,9 @@ argmax (const float *v, int64_t n)
   return k;
 }
 
+/* line: the CSV line the input came from, 0 for an image */
 static void
-print_result (Predict *p, const char *source, const float *out)
+print_result (Predict *p, const char *source, int line, const float *out)
 {
   int k = p->out_el == 1 ? out[0] > 0.5f : argmax (out, p->out_el);
   float score = p->out_el == 1 ? (k ? out[0] : 1.0f - out[0]) : out[k];
@@ -28,19 +29,35 @@ print_result (Predict *p, const char *source, const float *out)
   char idx[16];
   g_snprintf (idx, sizeof idx, "%d", k);
   if (p->json) {
-    g_autofree char *esc = g_strescape (source, NULL);
-    g_autofree char *lab = g_strescape (label ? label : idx, NULL);
-    printf ("{\"input\": \"%s\", \"label\": \"%s\", \"class\": %d, \"score\": %.6g, \"output\": [", esc, lab, k, score);
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    json_builder_begin_object (b);
+    cli_json_member_string (b, "input", source);
+    if (line > 0)
+      cli_json_member_int (b, "line", line);
+    cli_json_member_string (b, "label", label ? label : idx);
+    cli_json_member_int (b, "class", k);
+    cli_json_member_number (b, "score", score);
+    json_builder_set_member_name (b, "output");
+    json_builder_begin_array (b);
     for (int64_t i = 0; i < p->out_el; i++)
-      printf ("%s%.6g", i ? ", " : "", out[i]);
-    printf ("]}\n");
-  } else if (g_str_has_suffix (source, ".csv") || strchr (source, ':')) {
-    for (int64_t i = 0; i < p->out_el; i++)
-      printf ("%s%.6g", i ? "," : "", out[i]);
-    printf ("\n");
-  } else {
-    printf ("%s,%s,%.6g\n", source, label ? label : idx, score);
+      cli_json_add_number (b, out[i]);
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+    cli_json_write_line (stdout, b);
+    return;
   }
+  g_autoptr (GString) s = g_string_new (NULL);
+  if (line > 0) {
+    for (int64_t i = 0; i < p->out_el; i++)
+      g_string_append_printf (s, "%s%.6g", i ? "," : "", out[i]);
+  } else {
+    cli_csv_append_field (s, source);
+    g_string_append_c (s, ',');
+    cli_csv_append_field (s, label ? label : idx);
+    g_string_append_printf (s, ",%.6g", score);
+  }
+  g_string_append_c (s, '\n');
+  fputs (s->str, stdout);
 }
 
 static gboolean
@@ -84,7 +101,7 @@ predict_csv (Predict *p, const char *path, float *x, GError **error)
     const float *out = nn_model_forward (p->m, x, 1, FALSE, error);
     if (!out)
       return FALSE;
-    print_result (p, path, out);
+    print_result (p, path, i + 1, out);
   }
   return TRUE;
 }
@@ -97,7 +114,7 @@ predict_image (Predict *p, const char *path, float *x, GError **error)
   const float *out = nn_model_forward (p->m, x, 1, FALSE, error);
   if (!out)
     return FALSE;
-  print_result (p, path, out);
+  print_result (p, path, 0, out);
   return TRUE;
 }
 
@@ -105,14 +122,21 @@ int
 cmd_predict (int argc, char **argv)
 {
   g_autofree char *format = NULL;
+  gboolean random_weights = FALSE;
   GOptionEntry entries[] = {
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "csv (output vector / file,label,score) or json", "csv|json" },
+    CLI_RANDOM_WEIGHTS_ENTRY (&random_weights),
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("MODEL INPUT... - classify CSV rows or image files");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx, "A .csv INPUT holds one preprocessed input tensor (C*H*W values) per row;\n"
-                                         "any other INPUT is decoded as an image and preprocessed like the training data.\n");
+                                         "any other INPUT is decoded as an image and preprocessed like the training data.\n"
+                                         "MODEL is a trained .safetensors model; a .json spec has no weights and is\n"
+                                         "refused unless --random-weights is given.\n"
+                                         "csv: one line per CSV row (the output vector) or per image (file,label,score),\n"
+                                         "fields quoted as RFC 4180 says. json: one object per line, {\"input\", \"line\"\n"
+                                         "(CSV rows), \"label\", \"class\", \"score\", \"output\"}; NaN and inf are null.\n");
   int status = 0;
   if (!cli_parse (ctx, &argc, &argv, &status))
     return status;
@@ -121,7 +145,7 @@ cmd_predict (int argc, char **argv)
   if (argc < 3)
     return cli_usage ("predict", "expected MODEL and at least one INPUT");
   g_autoptr (GError) e = NULL;
-  g_autoptr (NnModel) m = nn_model_load (argv[1], &e);
+  g_autoptr (NnModel) m = cli_load_model (argv[1], random_weights, &e);
   if (!m)
     return cli_fail ("predict", e);
   Predict p = { m, format && g_str_equal (format, "json"), nn_shape_numel (nn_model_input_shape (m)),

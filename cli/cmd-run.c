@@ -67,69 +67,31 @@ typedef struct {
   gboolean    tty;
 } Run;
 
-static gboolean
-print_field (GQuark field, const GValue *v, gpointer data)
-{
-  GString *s = data;
-  g_string_append_printf (s, "%s\"%s\": ", s->str[s->len - 1] == '{' ? "" : ", ", g_quark_to_string (field));
-  if (G_VALUE_HOLDS_STRING (v)) {
-    g_autofree char *esc = g_strescape (g_value_get_string (v) ? g_value_get_string (v) : "", NULL);
-    g_string_append_printf (s, "\"%s\"", esc);
-  } else if (G_VALUE_HOLDS_DOUBLE (v) || G_VALUE_HOLDS_FLOAT (v)) {
-    GValue d = G_VALUE_INIT;
-    g_value_init (&d, G_TYPE_DOUBLE);
-    g_value_transform (v, &d);
-    g_string_append_printf (s, "%.6g", g_value_get_double (&d));
-  } else if (G_VALUE_HOLDS_BOOLEAN (v)) {
-    g_string_append (s, g_value_get_boolean (v) ? "true" : "false");
-  } else if (GST_VALUE_HOLDS_ARRAY (v) || GST_VALUE_HOLDS_LIST (v)) {
-    guint n = GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_size (v) : gst_value_list_get_size (v);
-    g_string_append_c (s, '[');
-    for (guint i = 0; i < n; i++) {
-      const GValue *e = GST_VALUE_HOLDS_ARRAY (v) ? gst_value_array_get_value (v, i) : gst_value_list_get_value (v, i);
-      g_string_append (s, i ? ", " : "");
-      gsize before = s->len;
-      g_string_append_c (s, '{');
-      print_field (g_quark_from_static_string ("v"), e, s);
-      /* unwrap {"v": x} into x */
-      g_string_erase (s, before, 6);
-    }
-    g_string_append_c (s, ']');
-  } else if (GST_VALUE_HOLDS_STRUCTURE (v)) {
-    g_string_append_c (s, '{');
-    gst_structure_foreach (gst_value_get_structure (v), print_field, s);
-    g_string_append_c (s, '}');
-  } else {
-    GValue str = G_VALUE_INIT;
-    g_value_init (&str, G_TYPE_STRING);
-    if (g_value_type_transformable (G_VALUE_TYPE (v), G_TYPE_STRING) && g_value_transform (v, &str) &&
-        (G_VALUE_HOLDS (v, G_TYPE_INT) || G_VALUE_HOLDS (v, G_TYPE_UINT) || G_VALUE_HOLDS (v, G_TYPE_INT64) ||
-         G_VALUE_HOLDS (v, G_TYPE_UINT64)))
-      g_string_append (s, g_value_get_string (&str));
-    else {
-      g_autofree char *ser = gst_value_serialize (v);
-      g_autofree char *esc = g_strescape (ser ? ser : "", NULL);
-      g_string_append_printf (s, "\"%s\"", esc);
-    }
-    g_value_unset (&str);
-  }
-  return TRUE;
-}
-
+/* One JSON line per element message: {"message": NAME, "element": SOURCE,
+ * ...the structure's fields}, through json-out.c (NaN and inf as null). */
 static void
 print_message (Run *r, GstMessage *msg)
 {
   const GstStructure *st = gst_message_get_structure (msg);
   if (!st)
     return;
-  g_autoptr (GString) s = g_string_new ("{");
-  g_string_append_printf (s, "\"message\": \"%s\", \"element\": \"%s\"", gst_structure_get_name (st),
-                          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)));
-  gst_structure_foreach (st, print_field, s);
-  g_string_append (s, "}\n");
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  cli_json_member_string (b, "message", gst_structure_get_name (st));
+  cli_json_member_string (b, "element", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)));
+  for (int i = 0, n = gst_structure_n_fields (st); i < n; i++) {
+    const char *name = gst_structure_nth_field_name (st, i);
+    /* a field named like the two above would make a duplicate key */
+    if (g_str_equal (name, "message") || g_str_equal (name, "element"))
+      continue;
+    json_builder_set_member_name (b, name);
+    cli_json_add_gvalue (b, gst_structure_get_value (st, name));
+  }
+  json_builder_end_object (b);
+  g_autofree char *line = cli_json_to_line (b);
   if (r->tty)
     fprintf (stderr, "\r\033[K");
-  fputs (s->str, stdout);
+  fputs (line, stdout);
   fflush (stdout);
 }
 

@@ -19,15 +19,6 @@ fmt_metric (char *buf, gsize len, const char *name, double v, gboolean pct)
     g_snprintf (buf, len, "  %s %.4f", name, v);
 }
 
-static void
-json_num (GString *s, const char *key, double v)
-{
-  if (isnan (v))
-    g_string_append_printf (s, ", \"%s\": null", key);
-  else
-    g_string_append_printf (s, ", \"%s\": %.6g", key, v);
-}
-
 static gboolean
 on_progress (const NnTrainProgress *p, gpointer data)
 {
@@ -57,17 +48,20 @@ on_progress (const NnTrainProgress *p, gpointer data)
           p->samples_per_s, p->seconds, p->best ? "  *" : "");
   fflush (stdout);
   if (ui->log) {
-    g_autoptr (GString) s = g_string_new (NULL);
-    g_string_append_printf (s, "{\"epoch\": %d, \"epochs\": %d", p->epoch, p->epochs);
-    json_num (s, "loss", p->loss);
-    json_num (s, "acc", p->acc);
-    json_num (s, "val_loss", p->val_loss);
-    json_num (s, "val_acc", p->val_acc);
-    json_num (s, "samples_per_s", p->samples_per_s);
-    json_num (s, "seconds", p->seconds);
-    g_string_append (s, "}\n");
-    fputs (s->str, ui->log);
-    fflush (ui->log);
+    /* metrics not measured (no validation set, regression's accuracy) are
+     * NaN, and a diverged loss NaN or inf: all written as null */
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    json_builder_begin_object (b);
+    cli_json_member_int (b, "epoch", p->epoch);
+    cli_json_member_int (b, "epochs", p->epochs);
+    cli_json_member_number (b, "loss", p->loss);
+    cli_json_member_number (b, "acc", p->acc);
+    cli_json_member_number (b, "val_loss", p->val_loss);
+    cli_json_member_number (b, "val_acc", p->val_acc);
+    cli_json_member_number (b, "samples_per_s", p->samples_per_s);
+    cli_json_member_number (b, "seconds", p->seconds);
+    json_builder_end_object (b);
+    cli_json_write_line (ui->log, b);
   }
   return TRUE;
 }

@@ -181,6 +181,7 @@ int
 cmd_generate_text (int argc, char **argv)
 {
   TextArgs a = { .length = 200, .temperature = 1.0, .seed = 1 };
+  gboolean random_weights = FALSE;
   GOptionEntry entries[] = {
     /* FILENAME: the bytes as given, not converted from the locale (checked as UTF-8 below) */
     { "prime", 'p', 0, G_OPTION_ARG_FILENAME, &a.prime, "Text to start from (default: the start of a line)", "TEXT" },
@@ -189,6 +190,7 @@ cmd_generate_text (int argc, char **argv)
       "0 = always the most likely character (default 1)", "T" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &a.seed, "Random seed (default 1)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &a.threads, "Threads to split the work over (default: one per core)", "N" },
+    CLI_RANDOM_WEIGHTS_ENTRY (&random_weights),
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("MODEL - generate text from a character-level model");
@@ -208,7 +210,7 @@ cmd_generate_text (int argc, char **argv)
     return cli_usage ("generate", "--prime is not UTF-8 text");
   cli_threads (a.threads);
   g_autoptr (GError) e = NULL;
-  g_autoptr (NnModel) m = nn_model_load (argv[1], &e);
+  g_autoptr (NnModel) m = cli_load_model (argv[1], random_weights, &e);
   if (!m)
     return cli_fail ("generate", e);
   return generate (m, &a);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <json-glib/json-glib.h>
+#include <gst/gst.h>
 
 #define EXIT_USAGE 2
 
@@ -19,6 +20,32 @@ int cli_fail (const char *verb, GError *error);
 int cli_usage (const char *verb, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 /* Apply --threads (0 = OpenBLAS default) */
 void cli_threads (int n);
+/* Load a model for a verb that runs it (predict, eval, generate, gan-score).
+ * A .json spec has no weights: its outputs would come from random weights and
+ * look like results, so it is an error naming --random-weights unless
+ * random_weights is set. */
+NnModel *cli_load_model (const char *path, gboolean random_weights, GError **error);
+#define CLI_RANDOM_WEIGHTS_ENTRY(ptr) \
+  { "random-weights", 0, 0, G_OPTION_ARG_NONE, (ptr), "Allow a .json spec (no weights): run it with random weights", NULL }
+
+/* JSON and CSV output (json-out.c). All JSON the command writes is built with
+ * JsonBuilder and written by JsonGenerator: strings come out valid (UTF-8
+ * kept, invalid bytes replaced), NaN and +-inf as null. */
+void cli_json_add_number (JsonBuilder *b, double v);
+void cli_json_member_number (JsonBuilder *b, const char *name, double v);
+void cli_json_member_int (JsonBuilder *b, const char *name, gint64 v);
+/* NULL is written as null */
+void cli_json_member_string (JsonBuilder *b, const char *name, const char *v);
+/* Any GValue a GstStructure holds: numbers, strings, booleans, arrays and
+ * lists, nested structures; other types as GStreamer serialises them. */
+void cli_json_add_gvalue (JsonBuilder *b, const GValue *v);
+void cli_json_add_structure (JsonBuilder *b, const GstStructure *s);
+/* The builder's (finished) root as one compact line ending in "\n". */
+char *cli_json_to_line (JsonBuilder *b);
+gboolean cli_json_write_line (FILE *f, JsonBuilder *b);
+/* Append one CSV field, quoted as RFC 4180 says when it holds a comma, a
+ * quote, CR or LF (quotes doubled). */
+void cli_csv_append_field (GString *out, const char *field);
 
 int cmd_train (int argc, char **argv);
 int cmd_eval (int argc, char **argv);

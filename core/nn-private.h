@@ -47,6 +47,9 @@ typedef struct {
    * (the pooling commutes with a rising activation). */
   gboolean (*can_pool2)     (const NnLayer *l);
   void     (*forward_pool2) (NnLayer *l, const float *x, float *y, int n);
+  /* Optional: reject an input the forward cannot take (embedding indices
+   * out of range); nn_model_forward calls it before the forward. */
+  gboolean (*check_input)   (NnLayer *l, const float *x, int n, GError **error);
 } NnLayerClass;
 
 struct _NnLayer {

@@ -3,6 +3,7 @@
  * targets. A first line whose first cell is not a number is a header. */
 #include "data-private.h"
 #include <errno.h>
+#include <float.h>
 
 typedef struct {
   const char         *path;
@@ -12,19 +13,55 @@ typedef struct {
   gboolean            classify;
 } CsvCtx;
 
-static gboolean
+typedef enum {
+  NUM_OK,
+  NUM_NOT_A_NUMBER,   /* empty, trailing text, "inf", "nan" */
+  NUM_OUT_OF_RANGE,   /* a number whose magnitude no float holds */
+} NumStatus;
+
+/* A cell as the float it will be stored in. strtod then a range check, so
+ * that 1e39 and 1e400 (beyond FLT_MAX) are reported as out of range rather
+ * than read as inf or called "not a number", and so that underflow (1e-40,
+ * 1e-310: strtod sets ERANGE) is not an error: it gives the nearest float
+ * subnormal or 0, as strtof does. g_ascii_strtod: the decimal point is '.'
+ * whatever the locale. */
+static NumStatus
 parse_number (const char *cell, double *out)
 {
   char *end;
   while (g_ascii_isspace (*cell))
     cell++;
   if (!*cell)
-    return FALSE;
+    return NUM_NOT_A_NUMBER;
   errno = 0;
-  *out = g_ascii_strtod (cell, &end);
+  double v = g_ascii_strtod (cell, &end);
+  int err = errno;
+  if (end == cell)
+    return NUM_NOT_A_NUMBER;
   while (g_ascii_isspace (*end))
     end++;
-  return *end == '\0' && errno == 0 && isfinite (*out);
+  if (*end != '\0')
+    return NUM_NOT_A_NUMBER;
+  /* "inf", "nan" and their kin are words, not values in a data file */
+  if (err != ERANGE && !isfinite (v))
+    return NUM_NOT_A_NUMBER;
+  /* ERANGE with a finite result is underflow: keep the (sub)normal or 0 */
+  if (!isfinite (v) || isinf ((float) v))
+    return NUM_OUT_OF_RANGE;
+  *out = (double) (float) v;
+  return NUM_OK;
+}
+
+static void
+number_error (const CsvCtx *c, int lineno, int column, char *cell, NumStatus st, GError **error)
+{
+  g_strstrip (cell);
+  if (st == NUM_OUT_OF_RANGE)
+    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s:%d: column %d: %s is outside the float range (+-%g)",
+                 c->path, lineno, column, cell, (double) FLT_MAX);
+  else
+    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s:%d: column %d: \"%s\" is not a number", c->path, lineno,
+                 column, cell);
 }
 
 static int
@@ -37,12 +74,17 @@ count_cells (const char *line)
 }
 
 static gboolean
-parse_label (const CsvCtx *c, char *cell, int lineno, int32_t *out, GError **error)
+parse_label (const CsvCtx *c, char *cell, int lineno, int column, int32_t *out, GError **error)
 {
   double v;
   g_strstrip (cell);
   int idx = -1;
-  if (parse_number (cell, &v)) {
+  NumStatus st = parse_number (cell, &v);
+  if (st == NUM_OUT_OF_RANGE) {
+    number_error (c, lineno, column, cell, st, error);
+    return FALSE;
+  }
+  if (st == NUM_OK) {
     if (v != floor (v) || v < 0 || v >= c->t->n_out) {
       g_set_error (error, NN_ERROR, NN_ERROR_FORMAT,
                    "%s:%d: class label %s is not an integer in 0..%" G_GINT64_FORMAT,
@@ -92,10 +134,10 @@ parse_row (const CsvCtx *c, char *line, int lineno, NnDataset *ds, int64_t row, 
   for (int i = 0; i < cols; i++) {
     double v;
     if (c->classify && i == cols - 1)
-      return parse_label (c, cells[i], lineno, &ds->labels[row], error);
-    if (!parse_number (cells[i], &v)) {
-      g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s:%d: column %d: \"%s\" is not a number",
-                   c->path, lineno, i + 1, g_strstrip (cells[i]));
+      return parse_label (c, cells[i], lineno, i + 1, &ds->labels[row], error);
+    NumStatus st = parse_number (cells[i], &v);
+    if (st != NUM_OK) {
+      number_error (c, lineno, i + 1, cells[i], st, error);
       return FALSE;
     }
     if (i < c->n_in)
@@ -121,7 +163,8 @@ is_header (char *line)
   const char *comma = strchr (line, ',');
   g_autofree char *first = comma ? g_strndup (line, comma - line) : g_strdup (line);
   double v;
-  return !parse_number (first, &v);
+  /* an out-of-range number is still a number: the row is data, and an error */
+  return parse_number (first, &v) == NUM_NOT_A_NUMBER;
 }
 
 NnDataset *

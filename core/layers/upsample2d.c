@@ -14,6 +14,7 @@ typedef struct {
 typedef struct {
   NnLayer parent;
   int c, h, w, oh, ow;
+  gboolean bilinear;
   NnTaps ty, tx;
 } NnUpsample;
 
@@ -30,11 +31,15 @@ make_taps (NnTaps *t, int in, int scale, gboolean bilinear)
       t->t[o] = 0.0f;
       continue;
     }
-    float src = MAX (((float) o + 0.5f) / (float) scale - 0.5f, 0.0f);
+    /* PyTorch's arithmetic (area_pixel_compute_source_index): a float
+     * 1/scale times (o + 0.5) in double, rounded to float, clamped at 0 */
+    const float inv = (float) (1.0 / scale);
+    float src = (float) (inv * (o + 0.5) - 0.5);
+    src = MAX (src, 0.0f);
     int i0 = MIN ((int) src, in - 1);
     t->i0[o] = i0;
     t->i1[o] = MIN (i0 + 1, in - 1);
-    t->t[o] = src - (float) i0;
+    t->t[o] = CLAMP (src - (float) i0, 0.0f, 1.0f);
   }
 }
 
@@ -46,36 +51,47 @@ free_taps (NnTaps *t)
   g_free (t->t);
 }
 
+static const NnKeyDef up_keys[] = {
+  { "scale", NN_KEY_INTS, 1, NN_INT_MAX, "2", NULL, 1 << 2, "k or [sh, sw]" },
+  { "mode", NN_KEY_STRING, 0, 0, "\"nearest\"", "nearest|bilinear", 0, "bilinear: align_corners = False" },
+};
+
 static gboolean
-up_create (NnLayer *l, JsonObject *spec, GError **error)
+up_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   NnUpsample *u = (NnUpsample *) l;
   char buf[64];
-  int s[2];
+  int s[4];
   if (l->in.ndim != 3) {
     g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "layer \"%s\": upsample2d needs a (C, H, W) input, got %s",
                  l->name, nn_shape_to_string (&l->in, buf, sizeof buf));
     return FALSE;
   }
-  if (!nn_spec_pair (spec, l->name, "scale", 2, 1, s, error))
-    return FALSE;
-  const char *mode = nn_spec_string (spec, "mode", "nearest");
-  gboolean bilinear = g_str_equal (mode, "bilinear");
-  if (!bilinear && !g_str_equal (mode, "nearest")) {
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
-                 "layer \"%s\": upsample2d \"mode\" must be \"nearest\" or \"bilinear\", not \"%s\"", l->name, mode);
-    return FALSE;
-  }
+  if (nn_spec_layer_ints (spec, "scale", s) == 1)
+    s[1] = s[0];
+  gboolean bilinear = g_str_equal (nn_spec_layer_string (spec, "mode"), "bilinear");
   u->c = (int) l->in.dim[0], u->h = (int) l->in.dim[1], u->w = (int) l->in.dim[2];
   if ((int64_t) u->h * s[0] > G_MAXINT / 4 || (int64_t) u->w * s[1] > G_MAXINT / 4) {
     g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "layer \"%s\": upsample2d output too large", l->name);
     return FALSE;
   }
   u->oh = u->h * s[0], u->ow = u->w * s[1];
+  u->bilinear = bilinear;
   make_taps (&u->ty, u->h, s[0], bilinear);
   make_taps (&u->tx, u->w, s[1], bilinear);
   l->out = nn_shape_3d (u->c, u->oh, u->ow);
   return TRUE;
+}
+
+/* PyTorch's bilinear tap, (1 - t) * a + t * b, both products always taken:
+ * a + t * (b - a) would give NaN for an infinite a or b and overflow for
+ * values of opposite sign near the float limit. Like PyTorch, a zero weight
+ * on an infinite tap still gives NaN (0 * inf), so the border and the
+ * single-row case match it value for value. */
+static inline float
+lerp_tap (float a, float b, float t)
+{
+  return a * (1.0f - t) + b * t;
 }
 
 /* x (n*C planes of H*W) -> y (n*C planes of OH*OW) */
@@ -89,11 +105,17 @@ up_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
     for (int oy = 0; oy < u->oh; oy++) {
       const float *r0 = xp + u->ty.i0[oy] * u->w, *r1 = xp + u->ty.i1[oy] * u->w;
       float ty = u->ty.t[oy];
+      if (!u->bilinear) {
+        /* nearest copies: an inf or NaN stays where it is */
+        for (int ox = 0; ox < u->ow; ox++)
+          yp[oy * u->ow + ox] = r0[u->tx.i0[ox]];
+        continue;
+      }
+      /* columns first, then rows: PyTorch's order of the separable taps */
       for (int ox = 0; ox < u->ow; ox++) {
         int a = u->tx.i0[ox], b = u->tx.i1[ox];
         float tx = u->tx.t[ox];
-        float top = r0[a] + tx * (r0[b] - r0[a]), bottom = r1[a] + tx * (r1[b] - r1[a]);
-        yp[oy * u->ow + ox] = top + ty * (bottom - top);
+        yp[oy * u->ow + ox] = lerp_tap (lerp_tap (r0[a], r0[b], tx), lerp_tap (r1[a], r1[b], tx), ty);
       }
     }
   }
@@ -113,6 +135,11 @@ up_backward (NnLayer *l, const float *x, const float *y, const float *dy, float 
     for (int oy = 0; oy < u->oh; oy++) {
       float *r0 = xp + u->ty.i0[oy] * u->w, *r1 = xp + u->ty.i1[oy] * u->w;
       float ty = u->ty.t[oy];
+      if (!u->bilinear) {
+        for (int ox = 0; ox < u->ow; ox++)
+          r0[u->tx.i0[ox]] += gp[oy * u->ow + ox];
+        continue;
+      }
       for (int ox = 0; ox < u->ow; ox++) {
         int a = u->tx.i0[ox], b = u->tx.i1[ox];
         float tx = u->tx.t[ox], g = gp[oy * u->ow + ox];
@@ -142,6 +169,8 @@ up_finalize (NnLayer *l)
 const NnLayerClass nn_upsample2d_class = {
   .type = "upsample2d",
   .size = sizeof (NnUpsample),
+  NN_KEYS (up_keys),
+  .doc = "Nearest or bilinear upsampling: [C, H, W] -> [C, sh*H, sw*W].",
   .create = up_create,
   .forward = up_forward,
   .backward = up_backward,

@@ -2,6 +2,8 @@
 #include "data/data-private.h"
 #include <check.h>
 #include <glib/gstdio.h>
+#include <float.h>
+#include <stdlib.h>
 #include "../check-run.h"
 
 static char *tmpdir;
@@ -153,6 +155,57 @@ START_TEST (test_errors)
 }
 END_TEST
 
+/* Values beyond float range are errors naming file, line and column (as
+ * features, targets and class labels, and in the first row, which is then
+ * data rather than a header); "inf" and "nan" are not numbers; the largest
+ * float is read; subnormals and underflow are read as strtof reads them. */
+START_TEST (test_float_range)
+{
+  const char *big[] = { "1e39", "1e400", "-1e39", "-1e400", "3.5e38", "1e999999" };
+  for (guint i = 0; i < G_N_ELEMENTS (big); i++) {
+    g_autofree char *feature = g_strdup_printf ("0.5,1,1\n1,%s,1\n", big[i]);
+    g_autofree char *needle = g_strdup_printf (":2: column 2: %s is outside the float range", big[i]);
+    expect_error ("big-feature.csv", feature, target (2, 2, FALSE), NN_ERROR_FORMAT, needle);
+    g_autofree char *first = g_strdup_printf ("%s,1,2\n", big[i]);
+    g_autofree char *needle1 = g_strdup_printf (":1: column 1: %s is outside", big[i]);
+    expect_error ("big-first.csv", first, target (2, 2, FALSE), NN_ERROR_FORMAT, needle1);
+    g_autofree char *tgt = g_strdup_printf ("x,y,t1,t2\n1,2,0.5,%s\n", big[i]);
+    g_autofree char *needle2 = g_strdup_printf (":2: column 4: %s is outside", big[i]);
+    expect_error ("big-target.csv", tgt, target (2, 2, FALSE), NN_ERROR_FORMAT, needle2);
+    g_autofree char *label = g_strdup_printf ("1,2,0\n1,2,%s\n", big[i]);
+    g_autofree char *needle3 = g_strdup_printf (":2: column 3: %s is outside", big[i]);
+    expect_error ("big-label.csv", label, target (2, 3, FALSE), NN_ERROR_FORMAT, needle3);
+  }
+  expect_error ("inf.csv", "1,2,0\n1,inf,1\n", target (2, 2, FALSE), NN_ERROR_FORMAT, ":2: column 2: \"inf\" is not a number");
+  expect_error ("ninf.csv", "1,2,0\n-infinity,1,1\n", target (2, 2, FALSE), NN_ERROR_FORMAT, ":2: column 1:");
+  expect_error ("nan.csv", "1,2,0\n1, NaN ,1\n", target (2, 2, FALSE), NN_ERROR_FORMAT, ":2: column 2: \"NaN\"");
+
+  const char *tiny[] = { "1e-40", "-1e-40", "1e-310", "1.4e-45", "7e-46", "1e-46", "3.4028234e38", "-3.4028234e38",
+                         "1.17549435e-38", "1e-400" };
+  GString *text = g_string_new ("a,b\n");
+  for (guint i = 0; i < G_N_ELEMENTS (tiny); i++)
+    g_string_append_printf (text, "%s,%u\n", tiny[i], i % 2);
+  g_autofree char *p = write_csv ("tiny.csv", text->str);
+  g_string_free (text, TRUE);
+  NnDataTarget t = target (1, 2, FALSE);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (NnDataset) ds = nn_data_load_csv (p, &t, &err);
+  ck_assert_msg (ds != NULL, "%s", err ? err->message : "");
+  ck_assert_int_eq (ds->n, G_N_ELEMENTS (tiny));
+  for (guint i = 0; i < G_N_ELEMENTS (tiny); i++) {
+    /* the test runs in the C locale, where strtof is the reference */
+    float want = strtof (tiny[i], NULL);
+    ck_assert_msg (memcmp (&ds->x[i], &want, sizeof want) == 0, "%s read as %a, strtof gives %a", tiny[i],
+                   (double) ds->x[i], (double) want);
+  }
+  /* the subnormals are kept, not flushed: 1e-40 is about 2^-133 */
+  ck_assert (ds->x[0] > 0.0f && ds->x[0] < FLT_MIN && fpclassify (ds->x[0]) == FP_SUBNORMAL);
+  ck_assert (ds->x[1] < 0.0f && ds->x[1] > -FLT_MIN);
+  ck_assert_float_eq (ds->x[2], 0.0f);
+  ck_assert_float_eq (ds->x[6], FLT_MAX);
+}
+END_TEST
+
 START_TEST (test_uri_dispatch)
 {
   g_autofree char *p = write_csv ("u.csv", "1,2,1\n");
@@ -276,6 +329,7 @@ suite (void)
   tcase_add_test (tc, test_label_names);
   tcase_add_test (tc, test_regression);
   tcase_add_test (tc, test_errors);
+  tcase_add_test (tc, test_float_range);
   tcase_add_test (tc, test_uri_dispatch);
   tcase_add_test (tc, test_split);
   tcase_add_test (tc, test_load_through_model);

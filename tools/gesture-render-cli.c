@@ -3,7 +3,7 @@
  *   nn-gesture-render crops DIR [--size 48] [--n 900] [--seed 1]      classifier data: hand centred
  *   nn-gesture-render fcn DIR [--size 32] [--n 2500] [--seed 1]       detector data: is the centre on a hand?
  *   nn-gesture-render video OUT.mp4 --sequence fist,palm,... [--hold 2] [--fps 15] [--width 320] [--height 240]
- *                           [--layout centre|anywhere] [--truth FILE] [--seed 1]
+ *                           [--layout centre|anywhere] [--truth FILE] [--seed 1] [--full-range]
  *   nn-gesture-render detect-eval --model M [--n 300] [--width 320] [--height 240] [--seed 1]
  *   nn-gesture-render reshape IN.safetensors --width W --height H -o OUT.safetensors
  *
@@ -29,7 +29,7 @@
 
 static int n_per_class = 0, size = 0, fps = 15, width = 320, height = 240, seed = 1;
 static double hold = 2.0;
-static gboolean verbose = FALSE;
+static gboolean verbose = FALSE, full_range = FALSE;
 static double object_threshold = 0.9;
 static int min_cells = 1;
 static char *classes_opt = NULL, *sequence = NULL, *layout = NULL, *truth = NULL, *model = NULL, *output = NULL;
@@ -46,6 +46,8 @@ static GOptionEntry entries[] = {
   { "height", 0, 0, G_OPTION_ARG_INT, &height, "video, detect-eval: frame height (default 240)", "PX" },
   { "layout", 0, 0, G_OPTION_ARG_STRING, &layout, "video: centre (hand in the centre square) or anywhere", "L" },
   { "truth", 0, 0, G_OPTION_ARG_FILENAME, &truth, "video: write frame,label,x,y,w,h per frame", "FILE" },
+  { "full-range", 0, 0, G_OPTION_ARG_NONE, &full_range,
+    "video: full-range luma (0-255, labelled so) instead of limited range (16-235, as encoders write)", NULL },
   { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "detect-eval: the fully convolutional model", "FILE" },
   { "object-threshold", 0, 0, G_OPTION_ARG_DOUBLE, &object_threshold, "detect-eval: nnclassify's object-threshold (0.9)", "P" },
   { "min-cells", 0, 0, G_OPTION_ARG_INT, &min_cells, "detect-eval: nnclassify's min-cells", "N" },
@@ -227,33 +229,21 @@ cmd_video (const char *out)
   int per = MAX (1, (int) lround (hold * fps)), n = per * (int) seq->len;
   gsize fsize = (gsize) width * height * 3;
   g_autofree guint8 *frames = g_malloc (fsize * n);
-  GRand *rng = g_rand_new_with_seed (seed);
-  NnScene s;
-  nn_scene_random (&s, width, height, MIN (width, height) * (centre ? 0.25 : 0.12), rng);
-  s.noise = MIN (s.noise, 6.0);
-  NnHand base;
-  nn_hand_random (&base, NN_GESTURE_PALM, width / 2.0, height / 2.0, MIN (width, height) * (centre ? 0.7 : 0.3), 0.2,
-                  rng);
-  FILE *tf = truth ? fopen (truth, "w") : NULL;
-  double ax = centre ? 0.03 : 0.25, ay = centre ? 0.03 : 0.2;
-  for (int i = 0; i < n; i++) {
-    NnGesture g = g_array_index (seq, int, i / per);
-    NnHand h = base;
-    double t = (double) i / fps;
-    h.gesture = g;
-    h.cx = width * (0.5 + ax * sin (t * 0.9));
-    h.cy = height * (0.5 + ay * sin (t * 1.3 + 1.0));
-    h.angle = base.angle + 0.1 * sin (t * 0.7);
-    NnGestureBox box;
-    nn_gesture_draw (&s, g == NN_GESTURE_NONE ? NULL : &h, rng, frames + fsize * i, NULL, &box);
-    if (tf)
-      fprintf (tf, "%d,%s,%.0f,%.0f,%.0f,%.0f\n", i, nn_gesture_name (g), box.x, box.y, box.w, box.h);
-  }
-  if (tf)
+  g_autofree NnGestureBox *boxes = g_new (NnGestureBox, n);
+  nn_gesture_video_render ((const NnGesture *) seq->data, (int) seq->len, per, width, height, fps, centre,
+                           (guint32) seed, frames, boxes);
+  if (truth) {
+    FILE *tf = fopen (truth, "w");
+    if (!tf)
+      return fail ("%s: cannot write", truth);
+    for (int i = 0; i < n; i++)
+      fprintf (tf, "%d,%s,%.0f,%.0f,%.0f,%.0f\n", i, nn_gesture_name (g_array_index (seq, int, i / per)), boxes[i].x,
+               boxes[i].y, boxes[i].w, boxes[i].h);
     fclose (tf);
-  g_rand_free (rng);
+  }
   g_autoptr (GError) e = NULL;
-  if (!nn_write_rgb_video (out, frames, n, width, height, fps, &e))
+  if (!nn_write_video (out, frames, n, 3, width, height, width, height, fps,
+                       full_range ? NN_VIDEO_FULL_RANGE : NN_VIDEO_LIMITED_RANGE, &e))
     return fail ("%s", e->message);
   return 0;
 }

@@ -463,3 +463,34 @@ done:
   avcodec_free_context (&ctx);
   return ok;
 }
+
+void
+nn_gesture_video_render (const NnGesture *seq, int n_seq, int per, int width, int height, int fps, gboolean centre,
+                         guint32 seed, guint8 *frames, NnGestureBox *boxes)
+{
+  g_return_if_fail (seq && n_seq > 0 && per > 0 && width > 0 && height > 0 && fps > 0 && frames);
+  int n = per * n_seq;
+  gsize fsize = (gsize) width * height * 3;
+  GRand *rng = g_rand_new_with_seed (seed);
+  NnScene s;
+  nn_scene_random (&s, width, height, MIN (width, height) * (centre ? 0.25 : 0.12), rng);
+  s.noise = MIN (s.noise, 6.0);
+  NnHand base;
+  nn_hand_random (&base, NN_GESTURE_PALM, width / 2.0, height / 2.0, MIN (width, height) * (centre ? 0.7 : 0.3), 0.2,
+                  rng);
+  double ax = centre ? 0.03 : 0.25, ay = centre ? 0.03 : 0.2;
+  for (int i = 0; i < n; i++) {
+    NnGesture g = seq[i / per];
+    NnHand h = base;
+    double t = (double) i / fps;
+    h.gesture = g;
+    h.cx = width * (0.5 + ax * sin (t * 0.9));
+    h.cy = height * (0.5 + ay * sin (t * 1.3 + 1.0));
+    h.angle = base.angle + 0.1 * sin (t * 0.7);
+    NnGestureBox box;
+    nn_gesture_draw (&s, g == NN_GESTURE_NONE ? NULL : &h, rng, frames + fsize * i, NULL, &box);
+    if (boxes)
+      boxes[i] = box;
+  }
+  g_rand_free (rng);
+}

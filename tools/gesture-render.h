@@ -87,4 +87,13 @@ void nn_gesture_draw (const NnScene *s, const NnHand *hand, GRand *rng, guint8 *
 /* Write packed RGB24 as a PNG (libavcodec's encoder). */
 gboolean nn_write_png_rgb (const char *path, const guint8 *rgb, int width, int height, GError **error);
 
+/* A webcam-like clip (what nn-gesture-render video writes): one background,
+ * one person, the gestures seq[0..n_seq) held `per` frames each, the hand
+ * drifting a little (in the centre square when `centre`, anywhere otherwise).
+ * frames: per * n_seq packed RGB24 frames; boxes (optional): the hand's box in
+ * each. The same seed gives the same pixels, so tests can compare a file
+ * with the frames it was made from. */
+void nn_gesture_video_render (const NnGesture *seq, int n_seq, int per, int width, int height, int fps,
+                              gboolean centre, guint32 seed, guint8 *frames, NnGestureBox *boxes);
+
 G_END_DECLS

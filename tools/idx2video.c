@@ -1,6 +1,7 @@
 /* nn-idx2video: make a video file of dataset images (one image per frame) and
  * write the true label of every frame, so whole pipelines can be checked
- * against ground truth. Encoding is GStreamer's (appsrc ! x264enc ! mp4mux). */
+ * against ground truth. Encoding is GStreamer's (appsrc ! x264enc ! mp4mux),
+ * limited range BT.601 unless --full-range (tools/video-writer.h). */
 #include <nn/nn.h>
 #include <gst/gst.h>
 #include "video-writer.h"
@@ -14,6 +15,7 @@ main (int argc, char **argv)
 {
   char *data = NULL, *out = NULL, *labels_out = NULL;
   int count = 100, size = 112, fps = 10, offset = 0;
+  gboolean full_range = FALSE;
   GOptionEntry entries[] = {
     { "data", 'd', 0, G_OPTION_ARG_STRING, &data, "Images: idx:PREFIX (28x28 gray)", "SOURCE" },
     { "count", 'n', 0, G_OPTION_ARG_INT, &count, "Frames (default 100)", "N" },
@@ -22,6 +24,8 @@ main (int argc, char **argv)
     { "fps", 0, 0, G_OPTION_ARG_INT, &fps, "Frames per second (default 10)", "N" },
     { "labels", 'l', 0, G_OPTION_ARG_FILENAME, &labels_out, "Write the class index of each frame, one per line", "FILE" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output video (.mp4)", "FILE" },
+    { "full-range", 0, 0, G_OPTION_ARG_NONE, &full_range,
+      "Write full-range luma (0-255, labelled so) instead of limited range (16-235, as encoders write)", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- encode dataset images as a video");
@@ -50,7 +54,8 @@ main (int argc, char **argv)
   }
   if (lf)
     fclose (lf);
-  if (!nn_write_gray_video (out, frames, count, 28, 28, size, fps, &e)) {
+  if (!nn_write_video (out, frames, count, 1, 28, 28, size, size, fps,
+                       full_range ? NN_VIDEO_FULL_RANGE : NN_VIDEO_LIMITED_RANGE, &e)) {
     fprintf (stderr, "nn-idx2video: %s\n", e->message);
     return 1;
   }

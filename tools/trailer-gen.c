@@ -4,10 +4,12 @@
  *       writes DIR/<genre>/NNN.mp4 for every genre (action, detective, drama, horror)
  *   nn-trailer-gen --genre NAME [--seed S] ... OUT.mp4
  *       writes one trailer
+ *   --full-range writes luma 0-255 (labelled so) instead of limited range 16-235
  *
  * Videos of one seed never repeat those of another seed, so a training set
  * and a held-out set come from two seeds. */
 #include "trailer-render.h"
+#include "video-writer.h"
 #include <gst/gst.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@ typedef struct {
   int per_genre, frames, size, fps;
   gint64 seed;
   char *genre;
+  gboolean full_range;
 } Args;
 
 /* Per-video seed: distinct for every (seed, index) pair. */
@@ -23,6 +26,12 @@ static guint64
 video_seed (guint64 seed, int index)
 {
   return seed * 1000003ULL + (guint64) index;
+}
+
+static int
+range (const Args *a)
+{
+  return a->full_range ? NN_VIDEO_FULL_RANGE : NN_VIDEO_LIMITED_RANGE;
 }
 
 static gboolean
@@ -37,7 +46,7 @@ write_set (const Args *a, const char *dir, GError **error)
     for (int i = 0; i < a->per_genre; i++) {
       g_autofree char *name = g_strdup_printf ("%03d.mp4", i);
       g_autofree char *path = g_build_filename (sub, name, NULL);
-      if (!nn_trailer_write (path, g, video_seed (a->seed, i), a->frames, a->size, a->fps, error))
+      if (!nn_trailer_write_range (path, g, video_seed (a->seed, i), a->frames, a->size, a->fps, range (a), error))
         return FALSE;
     }
     printf ("%s: %d videos\n", sub, a->per_genre);
@@ -56,6 +65,8 @@ main (int argc, char **argv)
     { "fps", 0, 0, G_OPTION_ARG_INT, &a.fps, "Frame rate written in the file (default 12)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &a.seed, "Random seed (default 1)", "N" },
     { "genre", 'g', 0, G_OPTION_ARG_STRING, &a.genre, "Write one trailer of this genre to OUT.mp4", "NAME" },
+    { "full-range", 0, 0, G_OPTION_ARG_NONE, &a.full_range,
+      "Write full-range luma (0-255, labelled so) instead of limited range (16-235, as encoders write)", NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("DIR | --genre NAME OUT.mp4");
@@ -80,7 +91,7 @@ main (int argc, char **argv)
       fprintf (stderr, "nn-trailer-gen: unknown genre \"%s\" (action, detective, drama, horror)\n", a.genre);
       return 2;
     }
-    ok = nn_trailer_write (argv[1], g, video_seed (a.seed, 0), a.frames, a.size, a.fps, &err);
+    ok = nn_trailer_write_range (argv[1], g, video_seed (a.seed, 0), a.frames, a.size, a.fps, range (&a), &err);
   } else {
     ok = write_set (&a, argv[1], &err);
   }

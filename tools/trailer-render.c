@@ -193,9 +193,16 @@ nn_trailer_render (int genre, guint64 seed, int n, int size, guint8 *frames)
 }
 
 gboolean
-nn_trailer_write (const char *path, int genre, guint64 seed, int n, int size, int fps, GError **error)
+nn_trailer_write_range (const char *path, int genre, guint64 seed, int n, int size, int fps, int range,
+                        GError **error)
 {
   g_autofree guint8 *frames = g_malloc ((gsize) n * size * size);
   nn_trailer_render (genre, seed, n, size, frames);
-  return nn_write_gray_video (path, frames, n, size, size, size, fps, error);
+  return nn_write_video (path, frames, n, 1, size, size, size, size, fps, (NnVideoRange) range, error);
+}
+
+gboolean
+nn_trailer_write (const char *path, int genre, guint64 seed, int n, int size, int fps, GError **error)
+{
+  return nn_trailer_write_range (path, genre, seed, n, size, fps, NN_VIDEO_LIMITED_RANGE, error);
 }

@@ -24,5 +24,10 @@ int nn_genre_from_name (const char *name);
  * the same (genre, seed) always renders the same frames. */
 void nn_trailer_render (int genre, guint64 seed, int n, int size, guint8 *frames);
 
-/* Render and encode as H.264 MP4 at `fps`; gst_init() must have been called. */
+/* Render and encode as H.264 MP4 at `fps`, limited range (as encoders write);
+ * gst_init() must have been called. */
 gboolean nn_trailer_write (const char *path, int genre, guint64 seed, int n, int size, int fps, GError **error);
+
+/* The same in the given range (NnVideoRange of video-writer.h). */
+gboolean nn_trailer_write_range (const char *path, int genre, guint64 seed, int n, int size, int fps, int range,
+                                 GError **error);

@@ -22,7 +22,9 @@
 #include "gstnncapture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 #include <libavcodec/avcodec.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,6 +136,46 @@ pack_frame (GstNnCapture *self, GstVideoFrame *f)
   }
 }
 
+/* Write `path` whole or not at all: the bytes go to a hidden temporary in the
+ * same folder (".NNNNN.png.tmp-XXXXXX"), which is then renamed into place
+ * (atomic within one file system). A capture interrupted mid-write leaves at
+ * most that temporary, which folder: datasets skip (nn_data_list_sorted),
+ * never a truncated NNNNN.png that would break every later load. */
+static gboolean
+write_via_temporary (const char *path, const guint8 *data, gsize len, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path), *base = g_path_get_basename (path);
+  g_autofree char *tmp_name = g_strdup_printf (".%s.tmp-XXXXXX", base);
+  g_autofree char *tmp = g_build_filename (dir, tmp_name, NULL);
+  int fd = g_mkstemp_full (tmp, O_WRONLY, 0644), saved = 0;
+  if (fd < 0) {
+    saved = errno;
+    goto fail;
+  }
+  for (gsize done = 0; done < len;) {
+    gssize n = write (fd, data + done, len - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      saved = n < 0 ? errno : EIO;
+      close (fd);
+      goto fail_unlink;
+    }
+    done += (gsize) n;
+  }
+  if (close (fd) != 0 || g_rename (tmp, path) != 0) {
+    saved = errno;
+    goto fail_unlink;
+  }
+  return TRUE;
+
+fail_unlink:
+  g_unlink (tmp);
+fail:
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", tmp, g_strerror (saved));
+  return FALSE;
+}
+
 static gboolean
 encode_to (GstNnCapture *self, const char *path, GError **error)
 {
@@ -142,7 +184,7 @@ encode_to (GstNnCapture *self, const char *path, GError **error)
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "the PNG encoder failed");
     return FALSE;
   }
-  gboolean ok = g_file_set_contents (path, (const char *) self->packet->data, self->packet->size, error);
+  gboolean ok = write_via_temporary (path, self->packet->data, self->packet->size, error);
   av_packet_unref (self->packet);
   return ok;
 }

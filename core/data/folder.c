@@ -140,8 +140,12 @@ nn_data_list_sorted (const char *dir, GFileTest test, GError **error)
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
   const char *name;
   while ((name = g_dir_read_name (d))) {
+    /* hidden files and temporaries ("*.tmp*", e.g. nncapture's
+     * ".00007.png.tmp-XXXXXX" left by an interrupted write) are not samples */
+    if (name[0] == '.' || strstr (name, ".tmp"))
+      continue;
     g_autofree char *path = g_build_filename (dir, name, NULL);
-    if (name[0] != '.' && g_file_test (path, test))
+    if (g_file_test (path, test))
       g_ptr_array_add (names, g_strdup (name));
   }
   g_ptr_array_sort (names, compare_names);

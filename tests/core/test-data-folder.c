@@ -271,6 +271,42 @@ START_TEST (test_errors)
 }
 END_TEST
 
+/* What an interrupted writer leaves (nncapture's hidden ".NAME.tmp-XXXXXX",
+ * another tool's "NAME.tmp"), even as a 0-byte or half-written image, is
+ * neither loaded nor an error; a class folder holding only temporaries is
+ * empty. */
+START_TEST (test_leftover_temporaries_skipped)
+{
+  gray_png ("ant", "00000.png", 10);
+  gray_png ("bird", "00000.png", 200);
+  g_autofree char *hidden_tmp = sub ("ant", ".x.png.tmp");
+  ck_assert (g_file_set_contents (hidden_tmp, "", 0, NULL));
+  g_autofree char *capture_tmp = sub ("ant", ".00001.png.tmp-a1B2c3");
+  ck_assert (g_file_set_contents (capture_tmp, "\x89PNG\r\n\x1a\n half", -1, NULL));
+  g_autofree char *plain_tmp = sub ("bird", "00001.png.tmp");
+  ck_assert (g_file_set_contents (plain_tmp, "\x89PNG", -1, NULL));
+  NnDataTarget t = target (1, 4, 4, 2, FALSE);
+  g_autoptr (NnDataset) ds = load_ok (&t);
+  ck_assert_int_eq (ds->n, 2);
+  ck_assert_int_eq (ds->labels[0], 0);
+  ck_assert_int_eq (ds->labels[1], 1);
+  ck_assert_float_eq_tol (ds->x[0], 10.0f / 255, 1e-6f);
+  ck_assert_float_eq_tol (ds->x[16], 200.0f / 255, 1e-6f);
+  /* without the filter the half-written file is a format error naming it:
+   * loading it directly still fails as before */
+  float px[16];
+  g_autoptr (GError) err = NULL;
+  ck_assert (!nn_image_load (capture_tmp, &t.pre, px, &err));
+  ck_assert_ptr_nonnull (strstr (err->message, capture_tmp));
+  /* a third class folder with only a temporary has no samples */
+  g_autofree char *only_tmp = sub ("cat", ".00000.png.tmp-zzzzzz");
+  ck_assert (g_file_set_contents (only_tmp, "", 0, NULL));
+  NnDataTarget t3 = target (1, 4, 4, 3, FALSE);
+  g_autoptr (NnDataset) ds3 = load_ok (&t3);
+  ck_assert_int_eq (ds3->n, 2);
+}
+END_TEST
+
 static Suite *
 suite (void)
 {
@@ -282,6 +318,7 @@ suite (void)
   tcase_add_test (tc, test_rgb_png_matches_preprocess);
   tcase_add_test (tc, test_jpeg);
   tcase_add_test (tc, test_errors);
+  tcase_add_test (tc, test_leftover_temporaries_skipped);
   suite_add_tcase (s, tc);
   return s;
 }

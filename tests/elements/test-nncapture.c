@@ -1,5 +1,6 @@
 /* nncapture: files in the folder: layout, label changes, interval, count,
- * numbering after existing files, lossless pixels, errors. */
+ * numbering after existing files, lossless pixels, errors, writes through a
+ * temporary name. */
 #include <string.h>
 
 #include <gst/check/gstcheck.h>
@@ -212,6 +213,62 @@ GST_START_TEST (test_unwritable_location)
 }
 GST_END_TEST;
 
+/* Each file is written under a hidden temporary name and renamed: after a
+ * capture the label folder holds only NNNNN.png files; a leftover temporary
+ * from an interrupted run neither takes a number nor is touched; a rename
+ * that fails posts a write error naming the file and leaves no temporary. */
+GST_START_TEST (test_temporary_then_rename)
+{
+  g_autofree char *dir = g_dir_make_tmp ("nncapture-XXXXXX", NULL);
+  g_autofree char *sub = g_build_filename (dir, "a", NULL);
+  fail_unless_equals_int (g_mkdir_with_parents (sub, 0755), 0);
+  g_autofree char *leftover = g_build_filename (sub, ".00000.png.tmp-AbCdEf", NULL);
+  fail_unless (g_file_set_contents (leftover, "", 0, NULL));
+
+  GstHarness *hs = capture_harness (dir, "label=a", GST_VIDEO_FORMAT_RGB);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (hs->element, bus);
+  push (hs, rgb_frame (7));
+  push (hs, rgb_frame (8));
+  expect_pixels (dir, "a", "00000.png", 7);
+  expect_pixels (dir, "a", "00001.png", 8);
+  {
+    g_autoptr (GDir) d = g_dir_open (sub, 0, NULL);
+    const char *name;
+    int pngs = 0;
+    while ((name = g_dir_read_name (d))) {
+      if (g_str_equal (name, ".00000.png.tmp-AbCdEf"))
+        continue;
+      fail_unless (name[0] != '.' && !strstr (name, "tmp"), "temporary left: %s", name);
+      fail_unless (g_str_has_suffix (name, ".png"), "%s", name);
+      pngs++;
+    }
+    fail_unless_equals_int (pngs, 2);
+  }
+  fail_unless (g_file_test (leftover, G_FILE_TEST_EXISTS));
+
+  /* the next name is taken by a folder: the rename fails */
+  g_autofree char *blocker = g_build_filename (sub, "00002.png", "inside", NULL);
+  fail_unless_equals_int (g_mkdir_with_parents (blocker, 0755), 0);
+  fail_unless_equals_int (gst_harness_push (hs, rgb_frame (9)), GST_FLOW_ERROR);
+  GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (m != NULL);
+  GError *err = NULL;
+  gst_message_parse_error (m, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE), "%s", err->message);
+  fail_unless (strstr (err->message, "00002.png") != NULL, "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (m);
+  /* 00000.png, 00001.png, the 00002.png folder and the old leftover only */
+  fail_unless_equals_int (count_files (dir, "a"), 4);
+
+  gst_element_set_bus (hs->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (hs);
+  remove_tree (dir);
+}
+GST_END_TEST;
+
 static Suite *
 nncapture_suite (void)
 {
@@ -222,6 +279,7 @@ nncapture_suite (void)
   tcase_add_test (tc, test_labels_interval_count);
   tcase_add_test (tc, test_formats);
   tcase_add_test (tc, test_unwritable_location);
+  tcase_add_test (tc, test_temporary_then_rename);
   return s;
 }
 

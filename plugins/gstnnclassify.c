@@ -12,7 +12,14 @@
  *
  * The model's input must be [C, H, W] with C 1 or 3, or [N] with N a perfect
  * square (a flattened gray image). Frames of any size are converted and resized
- * the way the model's "preprocess" says, exactly as `nn predict` does.
+ * the way the model's "preprocess" says, exactly as `nn predict` and the
+ * dataset readers do. The element takes what cameras and decoders produce
+ * without a videoconvert in front (gray, the packed RGB family, I420, YV12,
+ * NV12, NV21, YUY2, UYVY, YVYU, Y42B, Y444, I420_10LE, P010_10LE) and honours
+ * the caps' colorimetry: limited-range YUV (16-235, what H.264, VP8 and VP9
+ * decoders deliver) is expanded, and the BT.601, BT.709 or BT.2020 matrix of
+ * the caps is used (GStreamer's default for the height when unknown). Gray
+ * models see the BT.601 luma of the decoded colours.
  *
  * mode=map is for fully convolutional models whose output is a class map
  * [classes, H', W'] (softmax over the classes at each location): the cells
@@ -32,7 +39,7 @@
  *
  * ## Example launch line
  * |[
- * gst-launch-1.0 -m filesrc location=clip.mp4 ! decodebin ! videoconvert ! \
+ * gst-launch-1.0 -m filesrc location=clip.mp4 ! decodebin ! \
  *     nnclassify model=models/fashion-lenet.safetensors top-k=3 ! nnoverlay ! \
  *     videoconvert ! autovideosink
  * ]|
@@ -44,11 +51,11 @@
 #include <nn/nn.h>
 
 #include "nn-classification-meta.h"
+#include "nn-input.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_nn_classify_debug);
 #define GST_CAT_DEFAULT gst_nn_classify_debug
 
-#define FORMATS "{ GRAY8, RGB, BGR, RGBx, BGRx, RGBA, BGRA, xRGB, xBGR, ARGB, ABGR, I420, NV12 }"
 
 enum {
   PROP_0,
@@ -101,8 +108,6 @@ nn_classify_mode_get_type (void)
 #define DEFAULT_PROP_MIN_CELLS 1
 #define MAX_SMOOTHING 300
 
-typedef void (*ProcessFunc) (GstNnClassify *self, GstVideoFrame *frame);
-
 struct _GstNnClassify {
   GstVideoFilter parent;
 
@@ -149,22 +154,17 @@ struct _GstNnClassify {
   gboolean      has_box;
   double        box[4];    /* x, y, w, h in frame pixels */
 
-  /* from set_info() */
-  ProcessFunc        process;
-  NnPixelFormat      pixfmt;
-  int                pixoff;   /* bytes before the first colour byte: 1 for xRGB */
-  GstVideoConverter *convert;  /* YUV -> RGB for 3-channel models */
-  GstVideoInfo       rgb_info;
-  GstBuffer         *rgb_buf;
+  /* from set_info(): the caps' frames -> self->input */
+  NnImageConverter *convert;
 };
 
 G_DEFINE_TYPE (GstNnClassify, gst_nn_classify, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE (nnclassify, "nnclassify", GST_RANK_NONE, GST_TYPE_NN_CLASSIFY);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (NN_INPUT_FORMATS)));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (NN_INPUT_FORMATS)));
 
 /* ---- model set-up ---------------------------------------------------------- */
 
@@ -352,18 +352,11 @@ fail:
   return FALSE;
 }
 
-static void
-clear_conversion (GstNnClassify *self)
-{
-  g_clear_pointer (&self->convert, gst_video_converter_free);
-  gst_clear_buffer (&self->rgb_buf);
-}
-
 static gboolean
 gst_nn_classify_stop (GstBaseTransform *trans)
 {
   GstNnClassify *self = GST_NN_CLASSIFY (trans);
-  clear_conversion (self);
+  g_clear_pointer (&self->convert, nn_image_converter_free);
   g_clear_pointer (&self->model, nn_model_free);
   g_clear_pointer (&self->input, g_free);
   g_clear_pointer (&self->labels, g_strfreev);
@@ -374,85 +367,29 @@ gst_nn_classify_stop (GstBaseTransform *trans)
   g_clear_pointer (&self->smoothed, g_free);
   g_clear_pointer (&self->smoother, nn_smoother_free);
   g_clear_pointer (&self->map_scratch, g_free);
-  self->process = NULL;
   return TRUE;
 }
 
 /* ---- frames to the model's input ------------------------------------------- */
 
-/* Packed RGB/gray, or the Y plane of I420/NV12 for gray models. */
-static void
-process_direct (GstNnClassify *self, GstVideoFrame *frame)
-{
-  const guint8 *pixels = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (frame, 0) + self->pixoff;
-  nn_preprocess_image (&self->pre, pixels, GST_VIDEO_FRAME_WIDTH (frame),
-                       GST_VIDEO_FRAME_HEIGHT (frame), GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0), self->pixfmt,
-                       self->input);
-}
-
-/* YUV for colour models: to RGB at the native size, then as packed RGB. */
-static void
-process_converted (GstNnClassify *self, GstVideoFrame *frame)
-{
-  GstVideoFrame rgb;
-  if (!gst_video_frame_map (&rgb, &self->rgb_info, self->rgb_buf, GST_MAP_WRITE))
-    return;
-  gst_video_converter_frame (self->convert, frame, &rgb);
-  nn_preprocess_image (&self->pre, GST_VIDEO_FRAME_PLANE_DATA (&rgb, 0), GST_VIDEO_FRAME_WIDTH (&rgb),
-                       GST_VIDEO_FRAME_HEIGHT (&rgb), GST_VIDEO_FRAME_PLANE_STRIDE (&rgb, 0), NN_PIXEL_RGB24,
-                       self->input);
-  gst_video_frame_unmap (&rgb);
-}
-
-/* Formats nn_preprocess_image reads directly. It reads 3 colour bytes per
- * 4-byte pixel, so xRGB is RGBx starting one byte later. */
-static gboolean
-packed_format (GstVideoFormat f, NnPixelFormat *out, int *offset)
-{
-  *offset = 0;
-  switch (f) {
-  case GST_VIDEO_FORMAT_GRAY8: *out = NN_PIXEL_GRAY8; return TRUE;
-  case GST_VIDEO_FORMAT_RGB: *out = NN_PIXEL_RGB24; return TRUE;
-  case GST_VIDEO_FORMAT_BGR: *out = NN_PIXEL_BGR24; return TRUE;
-  case GST_VIDEO_FORMAT_RGBx: case GST_VIDEO_FORMAT_RGBA: *out = NN_PIXEL_RGBX; return TRUE;
-  case GST_VIDEO_FORMAT_BGRx: case GST_VIDEO_FORMAT_BGRA: *out = NN_PIXEL_BGRX; return TRUE;
-  case GST_VIDEO_FORMAT_xRGB: case GST_VIDEO_FORMAT_ARGB: *out = NN_PIXEL_RGBX; *offset = 1; return TRUE;
-  case GST_VIDEO_FORMAT_xBGR: case GST_VIDEO_FORMAT_ABGR: *out = NN_PIXEL_BGRX; *offset = 1; return TRUE;
-  default: return FALSE;
-  }
-}
-
+/* Any accepted format goes straight to the model's size and channels,
+ * honouring the caps' range and matrix (nn-input.h): no RGB frame is built. */
 static gboolean
 gst_nn_classify_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in_info, GstCaps *outcaps,
                           GstVideoInfo *out_info)
 {
   GstNnClassify *self = GST_NN_CLASSIFY (filter);
-  GstVideoFormat fmt = GST_VIDEO_INFO_FORMAT (in_info);
+  g_autoptr (GError) err = NULL;
   char shape[64];
 
-  clear_conversion (self);
+  g_clear_pointer (&self->convert, nn_image_converter_free);
   if (!self->model || !self->image_input)
     goto not_images;
-  if (packed_format (fmt, &self->pixfmt, &self->pixoff)) {
-    self->process = process_direct;
-  } else if (self->pre.channels == 1) {
-    self->pixfmt = NN_PIXEL_GRAY8;  /* plane 0 is luma */
-    self->process = process_direct;
-  } else {
-    gst_video_info_set_format (&self->rgb_info, GST_VIDEO_FORMAT_RGB, GST_VIDEO_INFO_WIDTH (in_info),
-                               GST_VIDEO_INFO_HEIGHT (in_info));
-    /* the converter insists these match */
-    GST_VIDEO_INFO_FPS_N (&self->rgb_info) = GST_VIDEO_INFO_FPS_N (in_info);
-    GST_VIDEO_INFO_FPS_D (&self->rgb_info) = GST_VIDEO_INFO_FPS_D (in_info);
-    GST_VIDEO_INFO_INTERLACE_MODE (&self->rgb_info) = GST_VIDEO_INFO_INTERLACE_MODE (in_info);
-    self->convert = gst_video_converter_new (in_info, &self->rgb_info, NULL);
-    if (!self->convert)
-      goto no_converter;
-    self->rgb_buf = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&self->rgb_info), NULL);
-    self->process = process_converted;
-  }
-  GST_DEBUG_OBJECT (self, "%s input, %s path", gst_video_format_to_string (fmt),
-                    self->process == process_direct ? "direct" : "converted");
+  self->convert = nn_input_converter_new (in_info, &self->pre, &err);
+  if (!self->convert)
+    goto no_converter;
+  GST_DEBUG_OBJECT (self, "%s input, range %d, matrix %d", gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (in_info)),
+                    in_info->colorimetry.range, in_info->colorimetry.matrix);
   return TRUE;
 
   /* ERRORS */
@@ -465,8 +402,8 @@ not_images:
                      ("model input %s: need [1|3, H, W], or [N] with N a perfect square", shape));
   return FALSE;
 no_converter:
-  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Cannot convert %s to RGB", gst_video_format_to_string (fmt)),
-                     (NULL));
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Cannot feed %s frames to the model",
+                     gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (in_info))), ("%s", err->message));
   return FALSE;
 }
 
@@ -611,7 +548,7 @@ classify (GstNnClassify *self, GstBuffer *buf, const Settings *st, guint64 frame
                             GST_MAP_READ | GST_VIDEO_FRAME_MAP_FLAG_NO_REF))
     goto map_failed;
   gint64 t0 = g_get_monotonic_time ();
-  self->process (self, &frame);
+  nn_input_convert (self->convert, &frame, self->input);
   gst_video_frame_unmap (&frame);
   const float *out = nn_model_forward (self->model, self->input, 1, FALSE, &err);
   if (!out)
@@ -654,7 +591,7 @@ gst_nn_classify_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
                   self->hysteresis };
   GST_OBJECT_UNLOCK (self);
 
-  if (G_UNLIKELY (!self->process))
+  if (G_UNLIKELY (!self->convert))
     goto not_negotiated;
   guint64 frame_no = self->frame++;
   if (frame_no % interval != 0)

@@ -35,7 +35,7 @@
  *
  * ## Example launch line
  * |[
- * gst-launch-1.0 -m filesrc location=movie.mp4 ! decodebin ! videoconvert ! \
+ * gst-launch-1.0 -m filesrc location=movie.mp4 ! decodebin ! \
  *     nnvideoclassify model=models/trailer-genre-convlstm.safetensors report-interval=6 ! fakesink
  * ]|
  */
@@ -46,11 +46,11 @@
 #include <nn/nn.h>
 
 #include "nn-classification-meta.h"
+#include "nn-input.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_nn_video_classify_debug);
 #define GST_CAT_DEFAULT gst_nn_video_classify_debug
 
-#define FORMATS "{ GRAY8, RGB, BGR, RGBx, BGRx, RGBA, BGRA, xRGB, xBGR, ARGB, ABGR, I420, NV12 }"
 
 enum {
   PROP_0,
@@ -102,22 +102,17 @@ struct _GstNnVideoClassify {
   int           in_clip;    /* steps into the current clip */
   guint         clips;      /* complete clips */
 
-  /* from set_info() */
-  gboolean           negotiated;
-  NnPixelFormat      pixfmt;
-  int                pixoff;
-  GstVideoConverter *convert;
-  GstVideoInfo       rgb_info;
-  GstBuffer         *rgb_buf;
+  /* from set_info(): the caps' frames -> self->input */
+  NnImageConverter *convert;
 };
 
 G_DEFINE_TYPE (GstNnVideoClassify, gst_nn_video_classify, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE (nnvideoclassify, "nnvideoclassify", GST_RANK_NONE, GST_TYPE_NN_VIDEO_CLASSIFY);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (NN_INPUT_FORMATS)));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (NN_INPUT_FORMATS)));
 
 /* ---- model set-up ------------------------------------------------------------ */
 
@@ -246,18 +241,11 @@ not_streamable:
   return FALSE;
 }
 
-static void
-clear_conversion (GstNnVideoClassify *self)
-{
-  g_clear_pointer (&self->convert, gst_video_converter_free);
-  gst_clear_buffer (&self->rgb_buf);
-}
-
 static gboolean
 gst_nn_video_classify_stop (GstBaseTransform *trans)
 {
   GstNnVideoClassify *self = GST_NN_VIDEO_CLASSIFY (trans);
-  clear_conversion (self);
+  g_clear_pointer (&self->convert, nn_image_converter_free);
   g_clear_pointer (&self->model, nn_model_free);
   g_clear_pointer (&self->input, g_free);
   g_clear_pointer (&self->labels, g_strfreev);
@@ -267,63 +255,26 @@ gst_nn_video_classify_stop (GstBaseTransform *trans)
   g_clear_pointer (&self->top_idx, g_free);
   g_clear_pointer (&self->top_scores, g_free);
   self->last = NULL;
-  self->negotiated = FALSE;
   return TRUE;
 }
 
 /* ---- caps ------------------------------------------------------------------------ */
 
-/* Formats nn_preprocess_image reads directly; xRGB is RGBx one byte later. */
-static gboolean
-packed_format (GstVideoFormat f, NnPixelFormat *out, int *offset)
-{
-  *offset = 0;
-  switch (f) {
-  case GST_VIDEO_FORMAT_GRAY8: *out = NN_PIXEL_GRAY8; return TRUE;
-  case GST_VIDEO_FORMAT_RGB: *out = NN_PIXEL_RGB24; return TRUE;
-  case GST_VIDEO_FORMAT_BGR: *out = NN_PIXEL_BGR24; return TRUE;
-  case GST_VIDEO_FORMAT_RGBx: case GST_VIDEO_FORMAT_RGBA: *out = NN_PIXEL_RGBX; return TRUE;
-  case GST_VIDEO_FORMAT_BGRx: case GST_VIDEO_FORMAT_BGRA: *out = NN_PIXEL_BGRX; return TRUE;
-  case GST_VIDEO_FORMAT_xRGB: case GST_VIDEO_FORMAT_ARGB: *out = NN_PIXEL_RGBX; *offset = 1; return TRUE;
-  case GST_VIDEO_FORMAT_xBGR: case GST_VIDEO_FORMAT_ABGR: *out = NN_PIXEL_BGRX; *offset = 1; return TRUE;
-  default: return FALSE;
-  }
-}
-
+/* Any accepted format goes straight to the model's frame size and channels,
+ * honouring the caps' range and matrix (nn-input.h). */
 static gboolean
 gst_nn_video_classify_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in_info, GstCaps *outcaps,
                                 GstVideoInfo *out_info)
 {
   GstNnVideoClassify *self = GST_NN_VIDEO_CLASSIFY (filter);
-  GstVideoFormat fmt = GST_VIDEO_INFO_FORMAT (in_info);
+  g_autoptr (GError) err = NULL;
 
-  clear_conversion (self);
-  self->negotiated = FALSE;
+  g_clear_pointer (&self->convert, nn_image_converter_free);
   if (!self->model)
     goto no_model;
-  if (packed_format (fmt, &self->pixfmt, &self->pixoff)) {
-    self->negotiated = TRUE;
-    return TRUE;
-  }
-  if (!GST_VIDEO_INFO_IS_YUV (in_info))
-    goto unsupported;
-  if (self->pre.channels == 1) {
-    self->pixfmt = NN_PIXEL_GRAY8;  /* plane 0 is luma */
-    self->negotiated = TRUE;
-    return TRUE;
-  }
-  gst_video_info_set_format (&self->rgb_info, GST_VIDEO_FORMAT_RGB, GST_VIDEO_INFO_WIDTH (in_info),
-                             GST_VIDEO_INFO_HEIGHT (in_info));
-  /* the converter insists these match */
-  GST_VIDEO_INFO_FPS_N (&self->rgb_info) = GST_VIDEO_INFO_FPS_N (in_info);
-  GST_VIDEO_INFO_FPS_D (&self->rgb_info) = GST_VIDEO_INFO_FPS_D (in_info);
-  GST_VIDEO_INFO_INTERLACE_MODE (&self->rgb_info) = GST_VIDEO_INFO_INTERLACE_MODE (in_info);
-  self->convert = gst_video_converter_new (in_info, &self->rgb_info, NULL);
+  self->convert = nn_input_converter_new (in_info, &self->pre, &err);
   if (!self->convert)
     goto unsupported;
-  self->rgb_buf = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&self->rgb_info), NULL);
-  self->pixfmt = NN_PIXEL_RGB24;
-  self->negotiated = TRUE;
   return TRUE;
 
   /* ERRORS */
@@ -331,8 +282,8 @@ no_model:
   GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("No model loaded"), (NULL));
   return FALSE;
 unsupported:
-  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Cannot read %s frames", gst_video_format_to_string (fmt)),
-                     ("the model takes %d-channel frames", self->pre.channels));
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Cannot feed %s frames to the model",
+                     gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (in_info))), ("%s", err->message));
   return FALSE;
 }
 
@@ -373,25 +324,6 @@ sample_frame (GstNnVideoClassify *self, GstBuffer *buf, double rate, guint step)
 
 /* ---- classification ----------------------------------------------------------------- */
 
-static void
-read_frame (GstNnVideoClassify *self, GstVideoFrame *frame)
-{
-  if (self->convert) {
-    GstVideoFrame rgb;
-    if (!gst_video_frame_map (&rgb, &self->rgb_info, self->rgb_buf, GST_MAP_WRITE))
-      return;
-    gst_video_converter_frame (self->convert, frame, &rgb);
-    nn_preprocess_image (&self->pre, GST_VIDEO_FRAME_PLANE_DATA (&rgb, 0), GST_VIDEO_FRAME_WIDTH (&rgb),
-                         GST_VIDEO_FRAME_HEIGHT (&rgb), GST_VIDEO_FRAME_PLANE_STRIDE (&rgb, 0), self->pixfmt,
-                         self->input);
-    gst_video_frame_unmap (&rgb);
-    return;
-  }
-  const guint8 *pixels = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (frame, 0) + self->pixoff;
-  nn_preprocess_image (&self->pre, pixels, GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame),
-                       GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0), self->pixfmt, self->input);
-}
-
 /* The video estimate: the mean clip-end output, or the latest output until
  * a clip completes. */
 static void
@@ -406,7 +338,7 @@ static gboolean
 step (GstNnVideoClassify *self, GstVideoFrame *frame, int clip, GError **error)
 {
   gint64 t0 = g_get_monotonic_time ();
-  read_frame (self, frame);
+  nn_input_convert (self->convert, frame, self->input);
   self->last = nn_model_forward (self->model, self->input, 1, FALSE, error);
   if (!self->last)
     return FALSE;
@@ -534,7 +466,7 @@ gst_nn_video_classify_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   int clip = self->clip_length < 0 ? self->steps : self->clip_length;
   GST_OBJECT_UNLOCK (self);
 
-  if (G_UNLIKELY (!self->negotiated))
+  if (G_UNLIKELY (!self->convert))
     goto not_negotiated;
   gboolean take = sample_frame (self, buf, rate, fstep);
   if (take) {

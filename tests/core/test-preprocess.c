@@ -160,28 +160,6 @@ START_TEST (test_normalise)
 }
 END_TEST
 
-START_TEST (test_speed_vga_rgbx_to_28x28)
-{
-  int w = 640, h = 480, reps = 200;
-  guint8 *img = g_malloc (w * h * 4);
-  for (int i = 0; i < w * h * 4; i++)
-    img[i] = (guint8) (i * 31);
-  float out[28 * 28];
-  NnPreprocess p = { 1, 28, 28, 1.0f / 255, { 0 }, { 1, 1, 1 } };
-  nn_preprocess_image (&p, img, w, h, w * 4, NN_PIXEL_RGBX, out);
-  gint64 t0 = g_get_monotonic_time ();
-  for (int r = 0; r < reps; r++)
-    nn_preprocess_image (&p, img, w, h, w * 4, NN_PIXEL_RGBX, out);
-  double us = (double) (g_get_monotonic_time () - t0) / reps;
-  g_free (img);
-#if defined(__SANITIZE_ADDRESS__)
-  double limit = 20000;
-#else
-  double limit = 1000;
-#endif
-  ck_assert_msg (us < limit, "640x480 RGBx -> 28x28 took %.0f us", us);
-}
-END_TEST
 
 static Suite *
 suite (void)
@@ -197,7 +175,6 @@ suite (void)
   tcase_add_test (tc, test_gray_to_rgb_replicates);
   tcase_add_test (tc, test_bilinear_upscale);
   tcase_add_test (tc, test_normalise);
-  tcase_add_test (tc, test_speed_vga_rgbx_to_28x28);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -67,9 +67,13 @@ nn_test_gray_frame (GstVideoFormat fmt, int width, int height, guint seed)
   return buf;
 }
 
+/* Caps for nn_test_gray_frame: YUV frames carry Y = v, so they say full
+ * range (colorimetry 1:4:0:0, BT.601 matrix); without it they would be read
+ * as the limited range that YUV caps default to. */
 static inline char *
 nn_test_caps_string (GstVideoFormat fmt, int width, int height)
 {
-  return g_strdup_printf ("video/x-raw,format=%s,width=%d,height=%d,framerate=30/1",
-                          gst_video_format_to_string (fmt), width, height);
+  gboolean yuv = GST_VIDEO_FORMAT_INFO_IS_YUV (gst_video_format_get_info (fmt));
+  return g_strdup_printf ("video/x-raw,format=%s,width=%d,height=%d,framerate=30/1%s",
+                          gst_video_format_to_string (fmt), width, height, yuv ? ",colorimetry=1:4:0:0" : "");
 }

@@ -84,10 +84,4 @@ NN_API NnModel *nn_model_new_streaming (const NnModel *m, GError **error) G_GNUC
 /* Recurrent models: forget carried state (no-op for feed-forward models). */
 NN_API void nn_model_reset_state (NnModel *m);
 
-/* ---- preprocessing of raw 8-bit images ----------------------------------- */
-typedef enum { NN_PIXEL_GRAY8, NN_PIXEL_RGB24, NN_PIXEL_BGR24, NN_PIXEL_RGBX, NN_PIXEL_BGRX } NnPixelFormat;
-/* Packed pixels of any size -> one input sample (C, H, W) in `out`: channel
- * conversion (BT.601 luma for gray), area (down) or bilinear (up) resize to
- * the model size, then rescale and mean/std. Allocates nothing. */
-NN_API void nn_preprocess_image (const NnPreprocess *p, const guint8 *pixels, int width, int height,
-                                 int stride, NnPixelFormat fmt, float *out);
+/* Pixels -> input samples (nn_image_converter_new, nn_preprocess_image): see nn-image.h. */

@@ -84,6 +84,7 @@ typedef struct {
 } NnParam;
 
 #include "nn-model.h"
+#include "nn-image.h"
 #include "nn-data.h"
 #include "nn-train.h"
 #include "nn-gan.h"

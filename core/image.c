@@ -1,0 +1,462 @@
+/* Frames of any layout -> one model input sample (C, H, W); see nn-image.h.
+ *
+ * Resizing is separable: each output coordinate reads a run of source
+ * coordinates ("taps") with weights. Shrinking averages the source box the
+ * output pixel covers (fractional coverage at its ends); enlarging (or keeping
+ * the size) interpolates bilinearly between half-pixel centres. Each colour
+ * component is resized on its own plane at its own (subsampled) size into a
+ * row of accumulators; then one affine map per output pixel gives the
+ * model's channels. Everything that depends only on the geometry (taps, the
+ * colour map, the row scratch) is built once in nn_image_converter_new. */
+#include "nn-private.h"
+
+/* ---- taps ------------------------------------------------------------------ */
+
+typedef struct {
+  int   first, last;   /* source taps [first, last] */
+  float w_first, w_mid, w_last;
+} Taps;
+
+/* Box [o*s, (o+1)*s): interior taps weigh 1/s, the two ends their coverage. */
+static void
+area_taps (int in, int out, int o, Taps *t)
+{
+  double x0 = (double) o * in / out, x1 = (double) (o + 1) * in / out;
+  double inv = (double) out / in;
+  t->first = (int) x0;
+  t->last = (int) ceil (x1) - 1;
+  if (t->last >= in)
+    t->last = in - 1;
+  if (t->last <= t->first) {
+    t->last = t->first;
+    t->w_first = t->w_last = 1.0f;
+  } else {
+    t->w_first = (float) ((t->first + 1 - x0) * inv);
+    t->w_last = (float) ((x1 - t->last) * inv);
+  }
+  t->w_mid = (float) inv;
+}
+
+/* align_corners=False: src = (o + 0.5) * s - 0.5, clamped to the image. */
+static void
+linear_taps (int in, int out, int o, Taps *t)
+{
+  float src = (o + 0.5f) * ((float) in / (float) out) - 0.5f;
+  if (src < 0.0f)
+    src = 0.0f;
+  int i0 = (int) src;
+  t->w_mid = 0.0f;
+  if (i0 >= in - 1) {
+    t->first = t->last = in - 1;
+    t->w_first = t->w_last = 1.0f;
+    return;
+  }
+  float f = src - i0;
+  t->first = i0;
+  t->last = i0 + 1;
+  t->w_first = 1.0f - f;
+  t->w_last = f;
+}
+
+static Taps *
+make_taps (int in, int out)
+{
+  Taps *t = g_new (Taps, out);
+  for (int o = 0; o < out; o++) {
+    if (in > out)
+      area_taps (in, out, o, &t[o]);
+    else
+      linear_taps (in, out, o, &t[o]);
+  }
+  return t;
+}
+
+/* ---- formats ---------------------------------------------------------------- */
+
+/* One colour component: where its samples are. Sample x of row y is at
+ * planes[plane] + y * stride + offset + x * pstride. */
+typedef struct {
+  guint8 plane, offset, pstride, bytes;
+  guint8 sub;      /* 1: at the chroma geometry (subsampled), 0: full size */
+} Comp;
+
+typedef enum { KIND_GRAY, KIND_RGB, KIND_YUV } Kind;
+
+typedef struct {
+  const char *name;
+  Kind   kind;
+  guint8 n_planes;
+  guint8 sub_x, sub_y;  /* chroma subsampling as shifts */
+  guint8 bits;          /* significant bits: 8 or 10 */
+  guint8 msb;           /* 16-bit samples with the value in the high bits (P010) */
+  Comp   comp[3];       /* Y U V, R G B, or Y */
+} FormatDesc;
+
+#define C8(p, o, s) { p, o, s, 1, 0 }
+#define S8(p, o, s) { p, o, s, 1, 1 }
+#define C16(p, o, s) { p, o, s, 2, 0 }
+#define S16(p, o, s) { p, o, s, 2, 1 }
+
+static const FormatDesc formats[NN_PIXEL_N_FORMATS] = {
+  [NN_PIXEL_GRAY8]      = { "GRAY8", KIND_GRAY, 1, 0, 0, 8, 0, { C8 (0, 0, 1) } },
+  [NN_PIXEL_RGB24]      = { "RGB", KIND_RGB, 1, 0, 0, 8, 0, { C8 (0, 0, 3), C8 (0, 1, 3), C8 (0, 2, 3) } },
+  [NN_PIXEL_BGR24]      = { "BGR", KIND_RGB, 1, 0, 0, 8, 0, { C8 (0, 2, 3), C8 (0, 1, 3), C8 (0, 0, 3) } },
+  [NN_PIXEL_RGBX]       = { "RGBx", KIND_RGB, 1, 0, 0, 8, 0, { C8 (0, 0, 4), C8 (0, 1, 4), C8 (0, 2, 4) } },
+  [NN_PIXEL_BGRX]       = { "BGRx", KIND_RGB, 1, 0, 0, 8, 0, { C8 (0, 2, 4), C8 (0, 1, 4), C8 (0, 0, 4) } },
+  [NN_PIXEL_XRGB]       = { "xRGB", KIND_RGB, 1, 0, 0, 8, 0, { C8 (0, 1, 4), C8 (0, 2, 4), C8 (0, 3, 4) } },
+  [NN_PIXEL_XBGR]       = { "xBGR", KIND_RGB, 1, 0, 0, 8, 0, { C8 (0, 3, 4), C8 (0, 2, 4), C8 (0, 1, 4) } },
+  [NN_PIXEL_I420]       = { "I420", KIND_YUV, 3, 1, 1, 8, 0, { C8 (0, 0, 1), S8 (1, 0, 1), S8 (2, 0, 1) } },
+  [NN_PIXEL_YV12]       = { "YV12", KIND_YUV, 3, 1, 1, 8, 0, { C8 (0, 0, 1), S8 (2, 0, 1), S8 (1, 0, 1) } },
+  [NN_PIXEL_NV12]       = { "NV12", KIND_YUV, 2, 1, 1, 8, 0, { C8 (0, 0, 1), S8 (1, 0, 2), S8 (1, 1, 2) } },
+  [NN_PIXEL_NV21]       = { "NV21", KIND_YUV, 2, 1, 1, 8, 0, { C8 (0, 0, 1), S8 (1, 1, 2), S8 (1, 0, 2) } },
+  [NN_PIXEL_YUY2]       = { "YUY2", KIND_YUV, 1, 1, 0, 8, 0, { C8 (0, 0, 2), S8 (0, 1, 4), S8 (0, 3, 4) } },
+  [NN_PIXEL_UYVY]       = { "UYVY", KIND_YUV, 1, 1, 0, 8, 0, { C8 (0, 1, 2), S8 (0, 0, 4), S8 (0, 2, 4) } },
+  [NN_PIXEL_YVYU]       = { "YVYU", KIND_YUV, 1, 1, 0, 8, 0, { C8 (0, 0, 2), S8 (0, 3, 4), S8 (0, 1, 4) } },
+  [NN_PIXEL_Y42B]       = { "Y42B", KIND_YUV, 3, 1, 0, 8, 0, { C8 (0, 0, 1), S8 (1, 0, 1), S8 (2, 0, 1) } },
+  [NN_PIXEL_Y444]       = { "Y444", KIND_YUV, 3, 0, 0, 8, 0, { C8 (0, 0, 1), S8 (1, 0, 1), S8 (2, 0, 1) } },
+  [NN_PIXEL_I420_10LE]  = { "I420_10LE", KIND_YUV, 3, 1, 1, 10, 0, { C16 (0, 0, 2), S16 (1, 0, 2), S16 (2, 0, 2) } },
+  [NN_PIXEL_P010_10LE]  = { "P010_10LE", KIND_YUV, 2, 1, 1, 10, 1, { C16 (0, 0, 2), S16 (1, 0, 4), S16 (1, 2, 4) } },
+};
+
+static const FormatDesc *
+format_desc (NnPixelFormat f)
+{
+  return (unsigned) f < NN_PIXEL_N_FORMATS ? &formats[f] : NULL;
+}
+
+int
+nn_pixel_format_n_planes (NnPixelFormat f)
+{
+  const FormatDesc *d = format_desc (f);
+  return d ? d->n_planes : 0;
+}
+
+const char *
+nn_pixel_format_name (NnPixelFormat f)
+{
+  const FormatDesc *d = format_desc (f);
+  return d ? d->name : NULL;
+}
+
+NnColorMatrix
+nn_color_matrix_resolve (NnColorMatrix m, int height)
+{
+  if (m != NN_COLOR_MATRIX_AUTO)
+    return m;
+  return height >= 2160 ? NN_COLOR_MATRIX_BT2020 : height > 576 ? NN_COLOR_MATRIX_BT709 : NN_COLOR_MATRIX_BT601;
+}
+
+/* ---- horizontal sums ---------------------------------------------------------- */
+
+/* Components that share a plane, a geometry and a step are summed in one
+ * pass over the row (R, G and B of packed RGB; U and V of NV12 or YUY2):
+ * acc[j * n + o] += w * (weighted sum of component j's samples under
+ * taps[o]), for every output column o. One function per sample size, step
+ * and component count, so that all three are constants. */
+typedef void (*RowFunc) (const guint8 *row, const int *off, const Taps *taps, int n, float w, float *acc);
+
+#define DEFINE_ROW(NAME, T, STEP, NC)                                                              \
+  static void NAME (const guint8 *row8, const int *off, const Taps *taps, int n, float w, float *acc) \
+  {                                                                                                \
+    const T *row = (const T *) (const void *) row8;                                                \
+    for (int o = 0; o < n; o++) {                                                                  \
+      const Taps *t = &taps[o];                                                                    \
+      const T *p = row + (gsize) t->first * STEP, *q = row + (gsize) t->last * STEP;               \
+      float v[NC];                                                                                 \
+      for (int j = 0; j < NC; j++)                                                                 \
+        v[j] = p[off[j]] * t->w_first;                                                             \
+      if (t->last > t->first) {                                                                    \
+        guint32 mid[NC] = { 0 };                                                                   \
+        for (const T *r = p + STEP; r < q; r += STEP)                                              \
+          for (int j = 0; j < NC; j++)                                                             \
+            mid[j] += r[off[j]];                                                                   \
+        for (int j = 0; j < NC; j++)                                                               \
+          v[j] += (float) mid[j] * t->w_mid + q[off[j]] * t->w_last;                               \
+      }                                                                                            \
+      for (int j = 0; j < NC; j++)                                                                 \
+        acc[(gsize) j * n + o] += w * v[j];                                                        \
+    }                                                                                              \
+  }
+
+DEFINE_ROW (row_u8_1x1, guint8, 1, 1)
+DEFINE_ROW (row_u8_2x1, guint8, 2, 1)
+DEFINE_ROW (row_u8_2x2, guint8, 2, 2)
+DEFINE_ROW (row_u8_4x2, guint8, 4, 2)
+DEFINE_ROW (row_u8_3x3, guint8, 3, 3)
+DEFINE_ROW (row_u8_4x3, guint8, 4, 3)
+DEFINE_ROW (row_u16_1x1, guint16, 1, 1)
+DEFINE_ROW (row_u16_2x2, guint16, 2, 2)
+
+/* step in samples of `bytes`, nc components */
+static RowFunc
+row_func (int bytes, int step, int nc)
+{
+  static const struct { int bytes, step, nc; RowFunc f; } table[] = {
+    { 1, 1, 1, row_u8_1x1 }, { 1, 2, 1, row_u8_2x1 }, { 1, 2, 2, row_u8_2x2 }, { 1, 4, 2, row_u8_4x2 },
+    { 1, 3, 3, row_u8_3x3 }, { 1, 4, 3, row_u8_4x3 }, { 2, 1, 1, row_u16_1x1 }, { 2, 2, 2, row_u16_2x2 },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
+    if (table[i].bytes == bytes && table[i].step == step && table[i].nc == nc)
+      return table[i].f;
+  return NULL;
+}
+
+/* A run of components read in one pass: comp[first .. first + nc). */
+typedef struct {
+  int     first, nc;
+  int     plane, sub, base;  /* base: byte offset of the lowest sample */
+  int     off[3];            /* each component's offset from base, in samples */
+  RowFunc row;
+} Group;
+
+/* ---- the converter -------------------------------------------------------------- */
+
+struct _NnImageConverter {
+  NnImageInfo  info;
+  NnPreprocess pre;
+  const FormatDesc *desc;
+  int          n_comp;      /* components read: 1 or 3 (chroma skipped when no channel needs it) */
+  int          n_groups;
+  Group        group[3];
+  Taps        *htaps[2], *vtaps[2];  /* [full, subsampled] geometry */
+  float        map[3][4];   /* channel c = map[c][0..2] . comps + map[c][3], in 0..255 units */
+  float        a[3], b[3];  /* then x * a + b: rescale and mean/std */
+  float       *acc;         /* (3, width) row accumulators */
+};
+
+/* Y'CbCr -> R'G'B' for a matrix: R = Y + cr_r Cr, G = Y + cb_g Cb + cr_g Cr,
+ * B = Y + cb_b Cb, with Cb, Cr centred on zero. */
+static void
+matrix_coefs (NnColorMatrix m, double *kr, double *kb)
+{
+  switch (m) {
+    case NN_COLOR_MATRIX_BT709: *kr = 0.2126; *kb = 0.0722; break;
+    case NN_COLOR_MATRIX_BT2020: *kr = 0.2627; *kb = 0.0593; break;
+    case NN_COLOR_MATRIX_SMPTE240M: *kr = 0.212; *kb = 0.087; break;
+    default: *kr = 0.299; *kb = 0.114; break;
+  }
+}
+
+/* The affine map from the components (in 8-bit units after `unit`) to R, G,
+ * B in 0..255: rgb[c] = m[c][0..2] . comp + m[c][3]. */
+static void
+source_to_rgb (const NnImageInfo *info, const FormatDesc *d, double m[3][4])
+{
+  memset (m, 0, sizeof (double) * 12);
+  gboolean limited = info->range == NN_COLOR_RANGE_LIMITED && d->kind != KIND_RGB;
+  /* 10-bit limited range is 8-bit limited x 4; full range spans 0..1023 */
+  double unit = d->bits == 8 ? 1.0 : limited ? 0.25 : 255.0 / 1023.0;
+  if (d->msb)
+    unit /= 64.0;
+  double ys = limited ? 255.0 / 219.0 : 1.0, yo = limited ? 16.0 : 0.0;
+  double cs = limited ? 255.0 / 224.0 : 1.0;
+  switch (d->kind) {
+    case KIND_RGB:
+      for (int c = 0; c < 3; c++)
+        m[c][c] = unit;
+      break;
+    case KIND_GRAY:
+      for (int c = 0; c < 3; c++) {
+        m[c][0] = ys * unit;
+        m[c][3] = -ys * yo;
+      }
+      break;
+    case KIND_YUV: {
+      double kr, kb;
+      matrix_coefs (nn_color_matrix_resolve (info->matrix, info->height), &kr, &kb);
+      double kg = 1.0 - kr - kb;
+      double cr_r = 2.0 * (1.0 - kr), cb_b = 2.0 * (1.0 - kb);
+      double cb_g = -2.0 * kb * (1.0 - kb) / kg, cr_g = -2.0 * kr * (1.0 - kr) / kg;
+      double ccoef[3][2] = { { 0.0, cr_r }, { cb_g, cr_g }, { cb_b, 0.0 } };
+      for (int c = 0; c < 3; c++) {
+        m[c][0] = ys * unit;
+        m[c][1] = cs * ccoef[c][0] * unit;
+        m[c][2] = cs * ccoef[c][1] * unit;
+        m[c][3] = -ys * yo - cs * 128.0 * (ccoef[c][0] + ccoef[c][1]);
+      }
+      break;
+    }
+  }
+}
+
+static gboolean
+check_args (const NnImageInfo *src, const NnPreprocess *dst, GError **error)
+{
+  if (!format_desc (src->format)) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "image converter: unknown pixel format %d", src->format);
+    return FALSE;
+  }
+  if (src->width < 1 || src->height < 1 || src->width > (1 << 16) || src->height > (1 << 16)) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "image converter: frame size %dx%d out of range", src->width,
+                 src->height);
+    return FALSE;
+  }
+  if ((dst->channels != 1 && dst->channels != 3) || dst->width < 1 || dst->height < 1 || dst->width > (1 << 16) ||
+      dst->height > (1 << 16)) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "image converter: the model's input %dx%dx%d is not an image "
+                 "(channels 1 or 3)", dst->channels, dst->height, dst->width);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Consecutive components on one plane with the same geometry and step are
+ * read in one pass. */
+static gboolean
+make_groups (NnImageConverter *c, GError **error)
+{
+  const Comp *comp = c->desc->comp;
+  for (int k = 0; k < c->n_comp;) {
+    Group *g = &c->group[c->n_groups++];
+    int n = 1;
+    while (k + n < c->n_comp && comp[k + n].plane == comp[k].plane && comp[k + n].sub == comp[k].sub &&
+           comp[k + n].pstride == comp[k].pstride)
+      n++;
+    g->first = k;
+    g->nc = n;
+    g->plane = comp[k].plane;
+    g->sub = comp[k].sub;
+    g->base = comp[k].offset;
+    for (int j = 1; j < n; j++)
+      g->base = MIN (g->base, comp[k + j].offset);
+    for (int j = 0; j < n; j++)
+      g->off[j] = (comp[k + j].offset - g->base) / comp[k].bytes;
+    g->row = row_func (comp[k].bytes, comp[k].pstride / comp[k].bytes, n);
+    if (!g->row) {
+      g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "image converter: no row reader for %s", c->desc->name);
+      return FALSE;
+    }
+    k += n;
+  }
+  return TRUE;
+}
+
+NnImageConverter *
+nn_image_converter_new (const NnImageInfo *src, const NnPreprocess *dst, GError **error)
+{
+  g_return_val_if_fail (src && dst, NULL);
+  if (!check_args (src, dst, error))
+    return NULL;
+  NnImageConverter *c = g_new0 (NnImageConverter, 1);
+  c->info = *src;
+  c->pre = *dst;
+  c->desc = format_desc (src->format);
+  const FormatDesc *d = c->desc;
+
+  double rgb[3][4], out[3][4];
+  source_to_rgb (src, d, rgb);
+  if (dst->channels == 3) {
+    memcpy (out, rgb, sizeof out);
+  } else {
+    /* gray models see BT.601 luma of the decoded RGB, whatever the source
+     * matrix, as they do for RGB input */
+    static const double luma[3] = { 0.299, 0.587, 0.114 };
+    for (int k = 0; k < 4; k++)
+      out[0][k] = luma[0] * rgb[0][k] + luma[1] * rgb[1][k] + luma[2] * rgb[2][k];
+  }
+  int n_src = d->kind == KIND_GRAY ? 1 : 3;
+  c->n_comp = n_src;
+  /* BT.601 luma of BT.601 YCbCr is Y alone: skip the chroma planes when no
+   * channel depends on them (the rounding residue of the matrix is ~1e-16). */
+  if (n_src == 3 && d->kind == KIND_YUV) {
+    gboolean chroma = FALSE;
+    for (int ch = 0; ch < dst->channels; ch++)
+      chroma |= fabs (out[ch][1]) > 1e-9 || fabs (out[ch][2]) > 1e-9;
+    if (!chroma)
+      c->n_comp = 1;
+  }
+  for (int ch = 0; ch < dst->channels; ch++)
+    for (int k = 0; k < 4; k++)
+      c->map[ch][k] = (k < c->n_comp || k == 3) ? (float) out[ch][k] : 0.0f;
+  for (int ch = 0; ch < dst->channels; ch++) {
+    float sd = dst->std[ch] != 0.0f ? dst->std[ch] : 1.0f;
+    c->a[ch] = dst->rescale / sd;
+    c->b[ch] = -dst->mean[ch] / sd;
+  }
+
+  int cw = (src->width + (1 << d->sub_x) - 1) >> d->sub_x;
+  int chh = (src->height + (1 << d->sub_y) - 1) >> d->sub_y;
+  c->htaps[0] = make_taps (src->width, dst->width);
+  c->vtaps[0] = make_taps (src->height, dst->height);
+  if (c->n_comp > 1) {
+    c->htaps[1] = make_taps (cw, dst->width);
+    c->vtaps[1] = make_taps (chh, dst->height);
+  }
+  if (!make_groups (c, error)) {
+    nn_image_converter_free (c);
+    return NULL;
+  }
+  c->acc = g_new (float, 3 * (gsize) dst->width);
+  return c;
+}
+
+const NnImageInfo *
+nn_image_converter_info (const NnImageConverter *c)
+{
+  return &c->info;
+}
+
+void
+nn_image_converter_free (NnImageConverter *c)
+{
+  if (!c)
+    return;
+  for (int i = 0; i < 2; i++) {
+    g_free (c->htaps[i]);
+    g_free (c->vtaps[i]);
+  }
+  g_free (c->acc);
+  g_free (c);
+}
+
+void
+nn_image_converter_run (NnImageConverter *c, const guint8 *const *planes, const int *strides, float *out)
+{
+  g_return_if_fail (c && planes && strides && out);
+  const int W = c->pre.width, H = c->pre.height, C = c->pre.channels;
+  const gsize plane = (gsize) W * H;
+  for (int oy = 0; oy < H; oy++) {
+    memset (c->acc, 0, sizeof (float) * c->n_comp * W);
+    for (int g = 0; g < c->n_groups; g++) {
+      const Group *gr = &c->group[g];
+      float *acc = c->acc + (gsize) gr->first * W;
+      const Taps *ht = c->htaps[gr->sub], *vt = &c->vtaps[gr->sub][oy];
+      const guint8 *base = planes[gr->plane] + gr->base;
+      for (int y = vt->first; y <= vt->last; y++) {
+        float w = y == vt->first ? vt->w_first : y == vt->last ? vt->w_last : vt->w_mid;
+        if (w != 0.0f)
+          gr->row (base + (gsize) y * strides[gr->plane], gr->off, ht, W, w, acc);
+      }
+    }
+    const float *a0 = c->acc, *a1 = c->acc + W, *a2 = c->acc + 2 * (gsize) W;
+    for (int ch = 0; ch < C; ch++) {
+      const float *m = c->map[ch];
+      float *o = out + ch * plane + (gsize) oy * W;
+      const float sa = c->a[ch], sb = c->b[ch];
+      if (c->n_comp == 1)
+        for (int x = 0; x < W; x++) {
+          float v = m[0] * a0[x] + m[3];
+          o[x] = CLAMP (v, 0.0f, 255.0f) * sa + sb;
+        }
+      else
+        for (int x = 0; x < W; x++) {
+          float v = m[0] * a0[x] + m[1] * a1[x] + m[2] * a2[x] + m[3];
+          o[x] = CLAMP (v, 0.0f, 255.0f) * sa + sb;
+        }
+    }
+  }
+}
+
+void
+nn_preprocess_image (const NnPreprocess *p, const guint8 *pixels, int width, int height, int stride,
+                     NnPixelFormat fmt, float *out)
+{
+  g_return_if_fail (p && pixels && out && width > 0 && height > 0);
+  g_return_if_fail (nn_pixel_format_n_planes (fmt) == 1);
+  NnImageInfo info = { fmt, width, height, NN_COLOR_RANGE_FULL, NN_COLOR_MATRIX_AUTO };
+  g_autoptr (NnImageConverter) c = nn_image_converter_new (&info, p, NULL);
+  g_return_if_fail (c != NULL);
+  const guint8 *planes[1] = { pixels };
+  int strides[1] = { stride };
+  nn_image_converter_run (c, planes, strides, out);
+}

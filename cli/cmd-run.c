@@ -1,12 +1,147 @@
 /* nn run: run a pipeline file (gst-launch syntax with ${VAR} placeholders),
  * print every element message as a JSON line, show progress on a terminal,
- * and exit non-zero with the pipeline's error on failure. */
+ * and exit non-zero with the pipeline's error on failure. SINK=auto becomes a
+ * window sink where a display answers and a fakesink elsewhere. */
 #include "nn-cli.h"
 #include <gst/gst.h>
 #include <unistd.h>
 #include <glib-unix.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
-/* ${VAR} and ${VAR:-default}; VAR from the command line, then the environment. */
+/* ---- the default sink ---------------------------------------------------------
+ * Pipelines that show frames end in ${SINK:-auto}. "auto" is resolved here,
+ * not by autovideosink: on a machine with no display autovideosink falls
+ * through to a DirectFB sink that segfaults with no message, so a window sink
+ * is only chosen when a display answers, and frames go to a fakesink
+ * otherwise (results are still printed). */
+
+/* connect() to a socket address, giving up after one second. */
+static gboolean
+connects (int family, const struct sockaddr *addr, socklen_t len)
+{
+  int fd = socket (family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return FALSE;
+  gboolean ok = connect (fd, addr, len) == 0;
+  if (!ok && errno == EINPROGRESS) {
+    struct pollfd p = { .fd = fd, .events = POLLOUT };
+    int err = 0;
+    socklen_t elen = sizeof err;
+    ok = poll (&p, 1, 1000) == 1 && getsockopt (fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err == 0;
+  }
+  close (fd);
+  return ok;
+}
+
+static gboolean
+unix_connects (const char *path, gboolean abstract)
+{
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  gsize n = strlen (path), off = abstract ? 1 : 0;
+  if (n + off >= sizeof a.sun_path)
+    return FALSE;
+  memcpy (a.sun_path + off, path, n);
+  return connects (AF_UNIX, (struct sockaddr *) &a, (socklen_t) (offsetof (struct sockaddr_un, sun_path) + off + n +
+                                                                 (abstract ? 0 : 1)));
+}
+
+/* DISPLAY is [host]:number[.screen]: a local server listens on
+ * /tmp/.X11-unix/X<number> (or the abstract socket of that name), a remote
+ * one (ssh -X gives localhost:10) on TCP port 6000 + number. */
+static gboolean
+x11_reachable (const char *display)
+{
+  const char *colon = strrchr (display, ':');
+  if (!colon || !g_ascii_isdigit (colon[1]))
+    return FALSE;
+  guint64 number = g_ascii_strtoull (colon + 1, NULL, 10);
+  g_autofree char *host = g_strndup (display, colon - display);
+  if (!*host || g_str_equal (host, "unix")) {
+    g_autofree char *path = g_strdup_printf ("/tmp/.X11-unix/X%" G_GUINT64_FORMAT, number);
+    return unix_connects (path, FALSE) || unix_connects (path, TRUE);
+  }
+  if (host[0] == '/') /* a socket path (XQuartz's launchd form) */
+    return unix_connects (host, FALSE);
+  g_autofree char *port = g_strdup_printf ("%" G_GUINT64_FORMAT, 6000 + number);
+  struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+  if (getaddrinfo (host, port, &hints, &res) != 0)
+    return FALSE;
+  gboolean ok = FALSE;
+  for (struct addrinfo *r = res; r && !ok; r = r->ai_next)
+    ok = connects (r->ai_family, r->ai_addr, r->ai_addrlen);
+  freeaddrinfo (res);
+  return ok;
+}
+
+/* WAYLAND_DISPLAY is a socket name in XDG_RUNTIME_DIR, or an absolute path. */
+static gboolean
+wayland_reachable (const char *name)
+{
+  const char *dir = g_getenv ("XDG_RUNTIME_DIR");
+  if (name[0] != '/' && !dir)
+    return FALSE;
+  g_autofree char *path = name[0] == '/' ? g_strdup (name) : g_build_filename (dir, name, NULL);
+  return unix_connects (path, FALSE);
+}
+
+/* What SINK=auto means on this machine; decided (and said on stderr) once. */
+static const char *
+auto_sink (void)
+{
+  static const char *sink;
+  if (sink)
+    return sink;
+  const char *wl = g_getenv ("WAYLAND_DISPLAY"), *x = g_getenv ("DISPLAY");
+  if (wl && *wl && wayland_reachable (wl)) {
+    sink = "autovideosink";
+    fprintf (stderr, "nn run: SINK=%s (Wayland display %s)\n", sink, wl);
+  } else if (x && *x && x11_reachable (x)) {
+    sink = "autovideosink";
+    fprintf (stderr, "nn run: SINK=%s (X display %s)\n", sink, x);
+  } else {
+    sink = "fakesink sync=true";
+    g_autofree char *why = NULL;
+    if ((wl && *wl) || (x && *x))
+      why = g_strdup_printf ("%s%s%s%s%s cannot be reached", wl && *wl ? "WAYLAND_DISPLAY=" : "", wl && *wl ? wl : "",
+                             wl && *wl && x && *x ? " and " : "", x && *x ? "DISPLAY=" : "", x && *x ? x : "");
+    else
+      why = g_strdup ("no display (DISPLAY and WAYLAND_DISPLAY are unset)");
+    fprintf (stderr, "nn run: %s: SINK=%s (results are printed, frames not shown; set SINK=... to choose)\n", why,
+             sink);
+  }
+  return sink;
+}
+
+/* Variable values with a meaning of their own: SINK=auto. */
+static const char *
+resolve (const char *name, const char *value)
+{
+  return g_str_equal (name, "SINK") && g_str_equal (value, "auto") ? auto_sink () : value;
+}
+
+/* The '}' that closes the "${" at p, counting nested ${...}; NULL if none. */
+static const char *
+closing_brace (const char *p)
+{
+  int depth = 0;
+  for (const char *q = p; *q; q++) {
+    if (q[0] == '$' && q[1] == '{') {
+      depth++;
+      q++;
+    } else if (*q == '}' && --depth == 0) {
+      return q;
+    }
+  }
+  return NULL;
+}
+
+/* ${VAR} and ${VAR:-default}; VAR from the command line, then the
+ * environment; a default may itself hold ${...} (substituted only when used). */
 static char *
 substitute (const char *text, GHashTable *vars, GError **error)
 {
@@ -16,7 +151,7 @@ substitute (const char *text, GHashTable *vars, GError **error)
       g_string_append_c (out, *p++);
       continue;
     }
-    const char *end = strchr (p, '}');
+    const char *end = closing_brace (p);
     if (!end) {
       g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "unterminated ${ in the pipeline");
       return g_string_free (out, TRUE), NULL;
@@ -30,13 +165,18 @@ substitute (const char *text, GHashTable *vars, GError **error)
     const char *v = g_hash_table_lookup (vars, inner);
     if (!v)
       v = g_getenv (inner);
-    if (!v)
-      v = def;
+    g_autofree char *expanded = NULL;
+    if (!v && def) {
+      expanded = substitute (def, vars, error);
+      if (!expanded)
+        return g_string_free (out, TRUE), NULL;
+      v = expanded;
+    }
     if (!v) {
       g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "the pipeline needs %s=VALUE", inner);
       return g_string_free (out, TRUE), NULL;
     }
-    g_string_append (out, v);
+    g_string_append (out, resolve (inner, v));
     p = end + 1;
   }
   return g_string_free (out, FALSE);

@@ -355,13 +355,16 @@ gboolean
 nn_model_save (NnModel *m, const char *path, GError **error)
 {
   g_autofree char *spec = nn_model_spec_json (m);
-  g_autoptr (GString) labels = g_string_new ("[");
-  for (int i = 0; i < m->n_labels; i++) {
-    g_autofree char *esc = g_strescape (m->labels[i], NULL);
-    g_string_append_printf (labels, "%s\"%s\"", i ? ", " : "", esc);
-  }
-  g_string_append (labels, "]");
-  const char *meta[] = { "format", "pt", "nn.spec", spec, "nn.labels", labels->str, NULL };
+  /* the labels as a JSON array through json-glib: UTF-8 kept as it is
+   * (g_strescape's octal escapes are not JSON) */
+  g_autoptr (JsonBuilder) lb = json_builder_new ();
+  json_builder_begin_array (lb);
+  for (int i = 0; i < nn_model_n_labels (m); i++)
+    json_builder_add_string_value (lb, nn_model_label (m, i) ? nn_model_label (m, i) : "");
+  json_builder_end_array (lb);
+  g_autoptr (JsonNode) lroot = json_builder_get_root (lb);
+  g_autofree char *labels = json_to_string (lroot, FALSE);
+  const char *meta[] = { "format", "pt", "nn.spec", spec, "nn.labels", labels, NULL };
   return nn_safetensors_write (path, m->params, m->n_params, meta, error);
 }
 

@@ -126,10 +126,23 @@ trained_model (char **log_text)
   return model;
 }
 
+/* json-glib's parser is lenient: it takes GScanner escapes such as the octal
+ * "\\303" that g_strescape writes for UTF-8, which JSON does not have (and
+ * Python's json rejects). Every backslash in the text must start one of
+ * JSON's escapes, and the text must be UTF-8. */
+static void
+assert_strict_json (const char *text)
+{
+  ck_assert_msg (g_utf8_validate (text, -1, NULL), "not UTF-8: %s", text);
+  for (const char *c = text; (c = strchr (c, '\\')); c += 2)
+    ck_assert_msg (c[1] && strchr ("\"\\/bfnrtu", c[1]), "\\%c is not a JSON escape in: %s", c[1], text);
+}
+
 /* Parse one line; the root must be an object. */
 static JsonObject *
 parse_object (JsonParser *p, const char *line)
 {
+  assert_strict_json (line);
   g_autoptr (GError) e = NULL;
   ck_assert_msg (json_parser_load_from_data (p, line, -1, &e), "not JSON (%s): %s", e ? e->message : "", line);
   JsonNode *root = json_parser_get_root (p);
@@ -385,6 +398,7 @@ START_TEST (test_model_labels_metadata)
   ck_assert_msg (json_parser_load_from_data (p, bytes + 8, (gssize) hlen, &e), "%s", e ? e->message : "");
   JsonObject *meta = json_object_get_object_member (json_node_get_object (json_parser_get_root (p)), "__metadata__");
   const char *labels = json_object_get_string_member (meta, "nn.labels");
+  assert_strict_json (labels);
   g_autoptr (JsonParser) lp = json_parser_new ();
   ck_assert_msg (json_parser_load_from_data (lp, labels, -1, &e), "nn.labels is not JSON (%s): %s",
                  e ? e->message : "", labels);

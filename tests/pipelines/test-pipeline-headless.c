@@ -7,6 +7,9 @@
  * fails the test, so a new one cannot be shipped untried. */
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 typedef struct {
   const char *pipeline;  /* pipelines/<name>.pipeline */
@@ -210,6 +213,54 @@ GST_START_TEST (test_every_pipeline_headless)
 }
 GST_END_TEST;
 
+/* stderr of `nn run --print` on a pipeline ending in ${SINK:-auto}. */
+static char *
+sink_choice (char **env)
+{
+  g_autofree char *nn = root_path ("NN_BUILD_ROOT", "cli/nn");
+  g_autofree char *src = root_path ("NN_SOURCE_ROOT", ".");
+  char *argv[] = { nn, "run", "--print", "pipelines/gesture-live-standin.pipeline", NULL };
+  char *err = NULL;
+  int status = 0;
+  fail_unless (g_spawn_sync (src, argv, env, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status, NULL));
+  fail_unless (g_spawn_check_wait_status (status, NULL), "nn run --print failed:\n%s", err);
+  return err;
+}
+
+/* A display that answers gets a window sink, one that does not a fakesink:
+ * a listening socket stands in for a Wayland compositor (nothing is shown,
+ * --print only substitutes). */
+GST_START_TEST (test_sink_follows_display)
+{
+  g_autofree char *dir = g_dir_make_tmp ("nn-display-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "wayland-test", NULL);
+  int fd = socket (AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  fail_unless (fd >= 0 && strlen (path) < sizeof a.sun_path);
+  strcpy (a.sun_path, path);
+  fail_unless (bind (fd, (struct sockaddr *) &a, sizeof a) == 0 && listen (fd, 4) == 0);
+
+  char **env = g_get_environ ();
+  env = g_environ_unsetenv (env, "DISPLAY");
+  env = g_environ_setenv (env, "WAYLAND_DISPLAY", path, TRUE);
+  g_autofree char *live = sink_choice (env);
+  fail_unless (strstr (live, "SINK=autovideosink") != NULL, "a listening display was not used:\n%s", live);
+
+  close (fd);
+  g_unlink (path);
+  g_autofree char *gone = sink_choice (env);
+  fail_unless (strstr (gone, "cannot be reached") && strstr (gone, "SINK=fakesink"), "a dead display was used:\n%s",
+               gone);
+  env = g_environ_unsetenv (env, "WAYLAND_DISPLAY");
+  env = g_environ_setenv (env, "DISPLAY", ":99", TRUE);
+  env = g_environ_setenv (env, "SINK", "fakesink sync=false", TRUE);
+  g_autofree char *given = sink_choice (env);
+  fail_unless (strstr (given, "SINK=") == NULL, "a SINK given was overridden:\n%s", given);
+  g_strfreev (env);
+  g_rmdir (dir);
+}
+GST_END_TEST;
+
 static Suite *
 pipeline_headless_suite (void)
 {
@@ -217,6 +268,7 @@ pipeline_headless_suite (void)
   TCase *tc = tcase_create ("headless");
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_every_pipeline_headless);
+  tcase_add_test (tc, test_sink_follows_display);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -10,7 +10,10 @@
  * the files already in a label's folder. With "count" > 0 each label gets at
  * most that many frames, then the element posts "nn-capture-done" and saves
  * nothing until the label changes. Each saved frame posts "nn-capture"
- * (label, path, index, frame). Frames pass through unchanged.
+ * (label, path, index, frame). Frames pass through unchanged. Each file is
+ * written under a hidden temporary name (".NNNNN.png.tmp-XXXXXX") and renamed
+ * into place, so an interrupted capture never leaves a truncated image (and
+ * folder: datasets skip a leftover temporary).
  *
  * ## Example launch line
  * |[

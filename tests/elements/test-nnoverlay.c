@@ -1,4 +1,6 @@
-/* nnoverlay: draws where the result box is, nowhere else, on every format. */
+/* nnoverlay: draws where the result box is, nowhere else, on every format;
+ * text in the right colour on RGB and YUV, UTF-8 labels through Pango with
+ * no missing glyph, a font that grows with the frame. */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
@@ -53,6 +55,29 @@ count_changed (GstBuffer *a, GstBuffer *b, GstVideoFormat fmt, int w, int h, int
   return n;
 }
 
+/* Bounding box [x0, y0, x1) x [y0, y1) of the plane-0 pixels that differ; FALSE if none. */
+static gboolean
+changed_bbox (GstBuffer *a, GstBuffer *b, GstVideoFormat fmt, int w, int h, int bb[4])
+{
+  GstVideoInfo info;
+  GstVideoFrame fa, fb;
+  gst_video_info_set_format (&info, fmt, w, h);
+  fail_unless (gst_video_frame_map (&fa, &info, a, GST_MAP_READ));
+  fail_unless (gst_video_frame_map (&fb, &info, b, GST_MAP_READ));
+  const int ps = GST_VIDEO_INFO_COMP_PSTRIDE (&info, 0), st = GST_VIDEO_FRAME_PLANE_STRIDE (&fa, 0);
+  const guint8 *pa = GST_VIDEO_FRAME_PLANE_DATA (&fa, 0), *pb = GST_VIDEO_FRAME_PLANE_DATA (&fb, 0);
+  bb[0] = w, bb[1] = h, bb[2] = 0, bb[3] = 0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if (memcmp (pa + y * st + x * ps, pb + y * st + x * ps, ps) != 0) {
+        bb[0] = MIN (bb[0], x), bb[1] = MIN (bb[1], y);
+        bb[2] = MAX (bb[2], x + 1), bb[3] = MAX (bb[3], y + 1);
+      }
+  gst_video_frame_unmap (&fa);
+  gst_video_frame_unmap (&fb);
+  return bb[2] > 0;
+}
+
 /* Pushes `in` (with or without a result) and returns (output, a copy of the input). */
 static GstBuffer *
 push_pull (GstHarness *hs, GstBuffer *in, GstBuffer **orig)
@@ -68,12 +93,16 @@ GST_START_TEST (test_properties)
 {
   GstElement *e = gst_element_factory_make ("nnoverlay", NULL);
   fail_unless (e != NULL);
-  guint scale = 99;
-  g_object_get (e, "scale", &scale, NULL);
-  fail_unless_equals_int (scale, 0);
-  g_object_set (e, "scale", 3, NULL);
-  g_object_get (e, "scale", &scale, NULL);
-  fail_unless_equals_int (scale, 3);
+  guint size = 99;
+  g_autofree char *desc = NULL;
+  g_object_get (e, "font-size", &size, "font-desc", &desc, NULL);
+  fail_unless_equals_int (size, 0);
+  fail_unless_equals_string (desc, "Sans Bold");
+  g_object_set (e, "font-size", 30, "font-desc", "Serif Italic", NULL);
+  g_free (desc);
+  g_object_get (e, "font-size", &size, "font-desc", &desc, NULL);
+  fail_unless_equals_int (size, 30);
+  fail_unless_equals_string (desc, "Serif Italic");
   gst_object_unref (e);
 }
 GST_END_TEST;
@@ -91,7 +120,8 @@ GST_START_TEST (test_nothing_without_result)
 }
 GST_END_TEST;
 
-/* At 224x224 the box (title + 3 rows at scale 2) stays in the top-left quarter. */
+/* At 224x224 the panel (title + 3 rows, 14 px text) keeps out of the
+ * bottom-right quarter; every format gets something drawn, even 33x17. */
 GST_START_TEST (test_draws_in_box_only)
 {
   const int sizes[][2] = { { 224, 224 }, { 33, 17 }, { 320, 240 } };
@@ -114,26 +144,205 @@ GST_START_TEST (test_draws_in_box_only)
 }
 GST_END_TEST;
 
-/* The text is drawn in white: some pixels in the title line become white. */
-GST_START_TEST (test_text_is_white)
+/* On RGB the text is white and the bars their own green, exactly (opaque
+ * drawing blended over black); the panel stays where the result box is. */
+GST_START_TEST (test_colours_rgb)
+{
+  const GstVideoFormat fmts[] = { GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGRx, GST_VIDEO_FORMAT_ARGB };
+  for (guint f = 0; f < G_N_ELEMENTS (fmts); f++) {
+    GstHarness *hs = overlay_harness (NULL, fmts[f], 224, 224);
+    GstBuffer *in = nn_test_gray_frame (fmts[f], 224, 224, 0);
+    gst_buffer_memset (in, 0, 0, gst_buffer_get_size (in));
+    add_result (in, 224, 224);
+    GstBuffer *orig, *out = push_pull (hs, in, &orig);
+    GstVideoInfo info;
+    GstVideoFrame fr;
+    gst_video_info_set_format (&info, fmts[f], 224, 224);
+    fail_unless (gst_video_frame_map (&fr, &info, out, GST_MAP_READ));
+    const int ps = GST_VIDEO_FRAME_COMP_PSTRIDE (&fr, 0), st = GST_VIDEO_FRAME_PLANE_STRIDE (&fr, 0);
+    const int ro = GST_VIDEO_FRAME_COMP_POFFSET (&fr, 0), go = GST_VIDEO_FRAME_COMP_POFFSET (&fr, 1),
+              bo = GST_VIDEO_FRAME_COMP_POFFSET (&fr, 2);
+    const guint8 *d = GST_VIDEO_FRAME_PLANE_DATA (&fr, 0);
+    int white = 0, green = 0, title_white = 0;
+    for (int y = 0; y < 224; y++)
+      for (int x = 0; x < 224; x++) {
+        const guint8 *p = d + y * st + x * ps;
+        gboolean is_white = p[ro] == 255 && p[go] == 255 && p[bo] == 255;
+        white += is_white;
+        title_white += is_white && y < 20;
+        green += p[ro] == 40 && p[go] == 220 && p[bo] == 90;
+      }
+    gst_video_frame_unmap (&fr);
+    /* the title line (14 px text from y = 3) and the three labels */
+    fail_unless (title_white > 30, "%s: %d white pixels in the title", gst_video_format_to_string (fmts[f]),
+                 title_white);
+    fail_unless (white > 80, "%s: %d white pixels", gst_video_format_to_string (fmts[f]), white);
+    /* bars of 0.7, 0.2 and 0.1 of 42 px, about 8 px high */
+    fail_unless (green > 250, "%s: %d bar-green pixels", gst_video_format_to_string (fmts[f]), green);
+    gst_buffer_unref (orig);
+    gst_buffer_unref (out);
+    gst_harness_teardown (hs);
+  }
+}
+GST_END_TEST;
+
+/* On YUV formats the colours reach the chroma: under the green bars U and V
+ * drop well below 128 (BT.601 green (40, 220, 90) is about U 98, V 58), and
+ * the white text raises the luma with neutral chroma. Drawing only the luma
+ * (gray on YUV) leaves every chroma sample at 128 and fails. */
+GST_START_TEST (test_colours_yuv)
+{
+  const GstVideoFormat fmts[] = { GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_YV12, GST_VIDEO_FORMAT_NV12,
+                                  GST_VIDEO_FORMAT_NV21, GST_VIDEO_FORMAT_Y42B, GST_VIDEO_FORMAT_Y444 };
+  for (guint f = 0; f < G_N_ELEMENTS (fmts); f++) {
+    const char *name = gst_video_format_to_string (fmts[f]);
+    GstHarness *hs = overlay_harness (NULL, fmts[f], 224, 224);
+    /* mid-gray, neutral chroma */
+    GstVideoInfo info;
+    gst_video_info_set_format (&info, fmts[f], 224, 224);
+    GstBuffer *in = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+    gst_buffer_memset (in, 0, 128, GST_VIDEO_INFO_SIZE (&info));
+    add_result (in, 224, 224);
+    GstBuffer *orig, *out = push_pull (hs, in, &orig);
+    GstVideoFrame fr;
+    fail_unless (gst_video_frame_map (&fr, &info, out, GST_MAP_READ));
+    int green = 0, bright = 0, tinted_outside = 0;
+    const int cw = GST_VIDEO_FRAME_COMP_WIDTH (&fr, 1), ch = GST_VIDEO_FRAME_COMP_HEIGHT (&fr, 1);
+    for (int y = 0; y < ch; y++)
+      for (int x = 0; x < cw; x++) {
+        const guint8 u = GST_VIDEO_FRAME_COMP_DATA (&fr, 1)[y * GST_VIDEO_FRAME_COMP_STRIDE (&fr, 1) +
+                                                           x * GST_VIDEO_FRAME_COMP_PSTRIDE (&fr, 1)];
+        const guint8 v = GST_VIDEO_FRAME_COMP_DATA (&fr, 2)[y * GST_VIDEO_FRAME_COMP_STRIDE (&fr, 2) +
+                                                           x * GST_VIDEO_FRAME_COMP_PSTRIDE (&fr, 2)];
+        gboolean is_green = u < 115 && v < 90;
+        green += is_green;
+        /* the panel stays in the top-left quarter at 224x224 */
+        tinted_outside += (u != 128 || v != 128) && x >= cw / 2 && y >= ch / 2;
+      }
+    for (int y = 0; y < 30; y++)
+      for (int x = 0; x < 112; x++)
+        bright += GST_VIDEO_FRAME_COMP_DATA (&fr, 0)[y * GST_VIDEO_FRAME_COMP_STRIDE (&fr, 0) +
+                                                    x * GST_VIDEO_FRAME_COMP_PSTRIDE (&fr, 0)] >= 230;
+    gst_video_frame_unmap (&fr);
+    fail_unless (green > 20, "%s: %d green chroma samples", name, green);
+    fail_unless (bright > 30, "%s: %d white luma samples in the title", name, bright);
+    fail_unless_equals_int (tinted_outside, 0);
+    gst_buffer_unref (orig);
+    gst_buffer_unref (out);
+    gst_harness_teardown (hs);
+  }
+}
+GST_END_TEST;
+
+/* Runs one whole-frame result with `label` (score 0.9) through an RGB
+ * 224x224 frame; returns the output and collects the element's warnings. */
+static GstBuffer *
+render_label (const char *label, GstBuffer **orig, GList **warnings)
 {
   GstHarness *hs = overlay_harness (NULL, GST_VIDEO_FORMAT_RGB, 224, 224);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (hs->element, bus);
   GstBuffer *in = nn_test_gray_frame (GST_VIDEO_FORMAT_RGB, 224, 224, 0);
   gst_buffer_memset (in, 0, 0, gst_buffer_get_size (in));
-  add_result (in, 224, 224);
-  GstBuffer *orig, *out = push_pull (hs, in, &orig);
+  const gint idx[] = { 0 };
+  const gdouble scores[] = { 0.9 };
+  nn_buffer_add_classification (in, 224, 224, nn_classification_new (1, &label, idx, scores));
+  GstBuffer *out = push_pull (hs, in, orig);
+  GstMessage *m;
+  *warnings = NULL;
+  while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    GError *err = NULL;
+    gst_message_parse_warning (m, &err, NULL);
+    *warnings = g_list_append (*warnings, g_strdup (err->message));
+    g_error_free (err);
+    gst_message_unref (m);
+  }
+  gst_element_set_bus (hs->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (hs);
+  return out;
+}
+
+/* Pixels of the title line (label and score) that are the text's white. */
+static int
+title_pixels (GstBuffer *out)
+{
   GstMapInfo map;
   fail_unless (gst_buffer_map (out, &map, GST_MAP_READ));
-  int white = 0;
-  /* scale 2 at 224: the title's glyphs are 14 pixels high from y = 4 */
-  for (int y = 4; y < 18; y++)
-    for (int x = 0; x < 112; x++)
-      white += map.data[(y * 224 + x) * 3] == 255 && map.data[(y * 224 + x) * 3 + 1] == 255;
+  int n = 0;
+  for (int y = 0; y < 20; y++)
+    for (int x = 0; x < 224; x++)
+      n += map.data[(y * 224 + x) * 3] > 200 && map.data[(y * 224 + x) * 3 + 1] > 200;
   gst_buffer_unmap (out, &map);
-  fail_unless (white > 50, "only %d white pixels", white);
+  return n;
+}
+
+/* UTF-8 labels are laid out by Pango: accented letters, an em dash and a CJK
+ * character come out as text (their own glyphs: "Ünïcødé" differs from
+ * "Unicode"), and the element, which asks Pango for unknown glyphs
+ * (pango_layout_get_unknown_glyphs_count) on every label, posts no warning.
+ * A character no font has (U+10FFFD, private use) does get the warning, once. */
+GST_START_TEST (test_utf8_labels)
+{
+  const char *labels[] = { "chat noir \u2014 \u732B", "\u00DCn\u00EFc\u00F8d\u00E9", "Unicode" };
+  GstBuffer *outs[3];
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++) {
+    GstBuffer *orig;
+    GList *warnings;
+    outs[i] = render_label (labels[i], &orig, &warnings);
+    fail_unless (g_utf8_validate (labels[i], -1, NULL));
+    int n = title_pixels (outs[i]);
+    fail_unless (n > 40, "\"%s\": only %d text pixels", labels[i], n);
+    fail_unless (warnings == NULL, "\"%s\": %s", labels[i], warnings ? (char *) warnings->data : "");
+    gst_buffer_unref (orig);
+  }
+  GstMapInfo a, b;
+  fail_unless (gst_buffer_map (outs[1], &a, GST_MAP_READ));
+  fail_unless (gst_buffer_map (outs[2], &b, GST_MAP_READ));
+  fail_unless (a.size == b.size && memcmp (a.data, b.data, a.size) != 0);
+  gst_buffer_unmap (outs[1], &a);
+  gst_buffer_unmap (outs[2], &b);
+  for (guint i = 0; i < G_N_ELEMENTS (outs); i++)
+    gst_buffer_unref (outs[i]);
+
+  GstBuffer *orig;
+  GList *warnings;
+  const char *missing = "odd \U0010FFFD";
+  GstBuffer *out = render_label (missing, &orig, &warnings);
+  fail_unless_equals_int (g_list_length (warnings), 1);
+  fail_unless (strstr (warnings->data, missing) != NULL, "%s", (char *) warnings->data);
+  g_list_free_full (warnings, g_free);
   gst_buffer_unref (orig);
   gst_buffer_unref (out);
-  gst_harness_teardown (hs);
+}
+GST_END_TEST;
+
+/* The text follows the frame: the panel at 640x480 is about four times as
+ * tall as at 160x120 (font 30 px against 8 px); font-size overrides it. */
+GST_START_TEST (test_font_size)
+{
+  const struct {
+    const char *props;
+    int w, h;
+  } runs[] = { { NULL, 160, 120 }, { NULL, 640, 480 }, { "font-size=10", 640, 480 }, { "font-size=40", 640, 480 } };
+  int heights[4], widths[4];
+  for (guint i = 0; i < G_N_ELEMENTS (runs); i++) {
+    GstHarness *hs = overlay_harness (runs[i].props, GST_VIDEO_FORMAT_GRAY8, runs[i].w, runs[i].h);
+    GstBuffer *in = nn_test_gray_frame (GST_VIDEO_FORMAT_GRAY8, runs[i].w, runs[i].h, 2);
+    add_result (in, runs[i].w, runs[i].h);
+    GstBuffer *orig, *out = push_pull (hs, in, &orig);
+    int bb[4];
+    fail_unless (changed_bbox (orig, out, GST_VIDEO_FORMAT_GRAY8, runs[i].w, runs[i].h, bb));
+    fail_unless (bb[0] == 0 && bb[1] == 0, "the panel starts at (%d, %d)", bb[0], bb[1]);
+    widths[i] = bb[2], heights[i] = bb[3];
+    gst_buffer_unref (orig);
+    gst_buffer_unref (out);
+    gst_harness_teardown (hs);
+  }
+  fail_unless (heights[1] > 3 * heights[0], "panel %d px tall at 120 lines, %d at 480", heights[0], heights[1]);
+  fail_unless (widths[1] > 3 * widths[0], "panel %d px wide at 160, %d at 640", widths[0], widths[1]);
+  fail_unless (heights[3] > 3 * heights[2], "font-size 10: %d px, 40: %d px", heights[2], heights[3]);
+  fail_unless (heights[2] < heights[1] && heights[1] < heights[3]);
 }
 GST_END_TEST;
 
@@ -153,25 +362,6 @@ GST_START_TEST (test_remembers_last_result)
   gst_buffer_unref (orig);
   gst_buffer_unref (out);
   gst_harness_teardown (hs);
-}
-GST_END_TEST;
-
-GST_START_TEST (test_scale)
-{
-  int changed[2];
-  const char *props[] = { "scale=1", "scale=4" };
-  for (int i = 0; i < 2; i++) {
-    GstHarness *hs = overlay_harness (props[i], GST_VIDEO_FORMAT_GRAY8, 320, 240);
-    GstBuffer *in = nn_test_gray_frame (GST_VIDEO_FORMAT_GRAY8, 320, 240, 2);
-    add_result (in, 320, 240);
-    GstBuffer *orig, *out = push_pull (hs, in, &orig);
-    changed[i] = count_changed (orig, out, GST_VIDEO_FORMAT_GRAY8, 320, 240, 0, 0, 320, 240);
-    gst_buffer_unref (orig);
-    gst_buffer_unref (out);
-    gst_harness_teardown (hs);
-  }
-  fail_unless (changed[0] > 0);
-  fail_unless (changed[1] > 8 * changed[0], "scale 1: %d, scale 4: %d", changed[0], changed[1]);
 }
 GST_END_TEST;
 
@@ -198,7 +388,7 @@ GST_END_TEST;
 GST_START_TEST (test_draws_region_box)
 {
   const int w = 224, h = 224, bx = 120, by = 110, bw = 60, bh = 50;
-  GstHarness *hs = overlay_harness ("scale=2", GST_VIDEO_FORMAT_RGB, w, h);
+  GstHarness *hs = overlay_harness (NULL, GST_VIDEO_FORMAT_RGB, w, h);
   GstBuffer *in = nn_test_gray_frame (GST_VIDEO_FORMAT_RGB, w, h, 5);
   const char *labels[] = { "palm" };
   const gint idx[] = { 4 };
@@ -238,9 +428,11 @@ nnoverlay_suite (void)
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_nothing_without_result);
   tcase_add_test (tc, test_draws_in_box_only);
-  tcase_add_test (tc, test_text_is_white);
+  tcase_add_test (tc, test_colours_rgb);
+  tcase_add_test (tc, test_colours_yuv);
+  tcase_add_test (tc, test_utf8_labels);
+  tcase_add_test (tc, test_font_size);
   tcase_add_test (tc, test_remembers_last_result);
-  tcase_add_test (tc, test_scale);
   tcase_add_test (tc, test_after_nnclassify);
   tcase_add_test (tc, test_draws_region_box);
   return s;

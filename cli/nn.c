@@ -60,6 +60,7 @@ usage (FILE *f)
   fprintf (f, "Usage: nn VERB [OPTIONS...]\n\nVerbs:\n");
   for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
     fprintf (f, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
+  fprintf (f, "\nOptions:\n  -h, --help     this text\n  -V, --version  print \"nn VERSION\" and exit\n");
   fprintf (f, "\n'nn VERB --help' describes a verb. Exit status: 0 success, 1 error, 2 usage error.\n");
 }
 
@@ -72,6 +73,12 @@ main (int argc, char **argv)
   }
   if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") || g_str_equal (argv[1], "help")) {
     usage (stdout);
+    return 0;
+  }
+  /* The version meson builds (project version), so scripts can check what
+   * they run against. */
+  if (g_str_equal (argv[1], "--version") || g_str_equal (argv[1], "-V")) {
+    printf ("nn %s\n", NN_CLI_VERSION);
     return 0;
   }
   for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)

@@ -95,6 +95,26 @@ START_TEST (test_help_and_usage)
 }
 END_TEST
 
+/* nn --version: "nn MAJOR.MINOR.MICRO" (meson's project version) on stdout,
+ * exit 0, nothing on stderr; --help mentions it. */
+START_TEST (test_version)
+{
+  char *out, *err;
+  ck_assert_int_eq (run (&out, &err, "--version", NULL), 0);
+  ck_assert_msg (g_regex_match_simple ("^nn [0-9]+\\.[0-9]+\\.[0-9]+\n$", out, 0, 0), "nn --version: '%s'", out);
+  ck_assert_str_eq (err, "");
+  g_free (err);
+  char *short_out;
+  ck_assert_int_eq (run (&short_out, NULL, "-V", NULL), 0);
+  ck_assert_str_eq (short_out, out);
+  g_free (short_out);
+  g_free (out);
+  ck_assert_int_eq (run (&out, NULL, "--help", NULL), 0);
+  ck_assert_msg (strstr (out, "--version"), "%s", out);
+  g_free (out);
+}
+END_TEST
+
 START_TEST (test_errors_name_the_file)
 {
   char *err;
@@ -184,6 +204,7 @@ suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_help_and_usage);
+  tcase_add_test (tc, test_version);
   tcase_add_test (tc, test_errors_name_the_file);
   tcase_add_test (tc, test_train_eval_predict_info);
   tcase_add_test (tc, test_run_missing_camera);

@@ -15,15 +15,18 @@ typedef struct {
 } NnDataset;
 
 /* Load `uri` shaped for `m`: the input shape, the output size (CSV target
- * columns) and the preprocessing (images) come from the model. */
+ * columns) and the preprocessing (images) come from the model.
+ * Returns (transfer full) (nullable): NULL with `error` set. */
 NN_API NnDataset *nn_dataset_load (const char *uri, const NnModel *m, GError **error) G_GNUC_WARN_UNUSED_RESULT;
-/* label_steps: class indices per sample (0 = none, 1 = one class, T = one per step) */
+/* label_steps: class indices per sample (0 = none, 1 = one class, T = one per step).
+ * Returns (transfer full): zero-filled. */
 NN_API NnDataset *nn_dataset_new (const NnShape *sample_shape, int64_t n, int label_steps, int target_dim);
 NN_API void       nn_dataset_free (NnDataset *ds);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnDataset, nn_dataset_free)
 /* Decode one image file (PNG, JPEG, anything libav reads) into one input
  * sample (C, H, W) of `p`'s shape, preprocessed exactly as folder: datasets. */
 NN_API gboolean nn_image_load (const char *path, const NnPreprocess *p, float *out, GError **error);
-/* Shuffle (seeded) and split off the last `fraction` into *val. */
+/* Shuffle (seeded) and split off the last `fraction` into *val.
+ * train, val: (out) (transfer full): NULL unless TRUE is returned. */
 NN_API gboolean nn_dataset_split (const NnDataset *ds, double fraction, guint64 seed,
                                   NnDataset **train, NnDataset **val, GError **error);

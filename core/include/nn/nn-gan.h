@@ -28,7 +28,8 @@ typedef struct {
   float  lo, hi;      /* the output's pixel range */
 } NnGanSpec;
 
-/* Read the "gan" block of a generator's spec and check it against the input. */
+/* Read the "gan" block of a generator's spec and check it against the input.
+ * out: (out caller-allocates); it owns `classes` until nn_gan_spec_clear. */
 NN_API gboolean nn_gan_spec (const NnModel *g, NnGanSpec *out, GError **error);
 NN_API void     nn_gan_spec_clear (NnGanSpec *s);
 NN_API int      nn_gan_input_size (const NnGanSpec *s);
@@ -71,6 +72,7 @@ NN_API void nn_gan_config_init (NnGanConfig *c);
  * trains `g` and `d` in place (it holds them, it does not own them): they
  * hold the current weights after every step. */
 typedef struct _NnGanTrainer NnGanTrainer;
+/* g, d: (transfer none). Returns (transfer full) (nullable): NULL with `error` set. */
 NN_API NnGanTrainer *nn_gan_trainer_new (NnModel *g, NnModel *d, const NnGanConfig *c, int batch,
                                          GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* One generator step (non-saturating loss, -log D(G(z))) on fresh z, then one
@@ -91,7 +93,8 @@ NN_API gboolean nn_gan_train (NnModel *g, NnModel *d, const NnGanConfig *c, cons
 
 /* ---- images --------------------------------------------------------------------- */
 /* Tile n images (C, H, W) with values in [lo, hi] into `cols` columns with a
- * `pad` pixel border: a packed GRAY8 (C = 1) or RGB24 (C = 3) picture. */
+ * `pad` pixel border: a packed GRAY8 (C = 1) or RGB24 (C = 3) picture.
+ * Returns (transfer full): free with g_free; out_w, out_h (out). */
 NN_API guint8 *nn_image_grid (const float *images, int n, int c, int h, int w, float lo, float hi, int cols,
                               int pad, int *out_w, int *out_h) G_GNUC_WARN_UNUSED_RESULT;
 /* Write packed GRAY8 or RGB24 pixels (channels 1 or 3) as a PNG through libavcodec. */
@@ -106,9 +109,10 @@ typedef struct {
   double asked_share;       /* share predicted as the asked-for class, NAN without */
   int64_t n;
 } NnClassifierScore;
-/* Classify n images (the classifier's input each) in batches; `asked` (or
- * NULL) holds the class each image was meant to be. When `features` names a
- * layer, its output is copied into *feats (n, *dim), transfer full. */
+/* Classify n images (the classifier's input each) in batches; `asked`
+ * (nullable) holds the class each image was meant to be. When `features`
+ * (nullable) names a layer, its output is copied into feats (out) (transfer
+ * full) (n, *dim), to free with g_free. */
 NN_API gboolean nn_classifier_score (NnModel *clf, const float *x, int64_t n, const int32_t *asked,
                                      const char *features, float **feats, int *dim,
                                      NnClassifierScore *out, GError **error);

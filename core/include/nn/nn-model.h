@@ -16,10 +16,12 @@ typedef struct {
 typedef struct _NnModel NnModel;
 
 /* Build from a spec (JSON text or a .json file); parameters get PyTorch's
- * default initialisation from `seed`. */
+ * default initialisation from `seed`.
+ * Returns (transfer full) (nullable): NULL with `error` set. */
 NN_API NnModel *nn_model_new_from_spec (const char *json, guint64 seed, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 NN_API NnModel *nn_model_new_from_spec_file (const char *path, guint64 seed, GError **error) G_GNUC_WARN_UNUSED_RESULT;
-/* A .safetensors model (spec in its metadata), or a .json spec (fresh weights). */
+/* A .safetensors model (spec in its metadata), or a .json spec (fresh weights).
+ * Returns (transfer full) (nullable): NULL with `error` set. */
 NN_API NnModel *nn_model_load (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Copy the weights of a safetensors file into a built model; every tensor the
  * model needs must be there with the right shape. */
@@ -28,17 +30,20 @@ NN_API gboolean nn_model_save (NnModel *m, const char *path, GError **error);
 NN_API void     nn_model_free (NnModel *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnModel, nn_model_free)
 
+/* (transfer none): owned by the model, valid while it lives. */
 NN_API const NnShape *nn_model_input_shape (const NnModel *m);   /* per sample */
 NN_API const NnShape *nn_model_output_shape (const NnModel *m);  /* per sample */
 NN_API const NnPreprocess *nn_model_preprocess (const NnModel *m);
 NN_API int            nn_model_n_labels (const NnModel *m);
-NN_API const char    *nn_model_label (const NnModel *m, int i);    /* NULL if out of range */
+/* (transfer none) (nullable): NULL if out of range. */
+NN_API const char    *nn_model_label (const NnModel *m, int i);
 /* The canonical spec JSON (transfer full). */
 NN_API char          *nn_model_spec_json (const NnModel *m);
 
 /* Make room for batches of up to n samples (allocates only when growing). */
 NN_API gboolean nn_model_reserve (NnModel *m, int n, GError **error);
 /* x: (n, input...) -> (n, output...), owned by the model, valid until the next call.
+ * Returns (transfer none) (nullable): NULL with `error` set.
  * Inference (training FALSE) runs a conv2d -> relu/leaky_relu -> 2x2 max pool
  * block as one pass where it can (see nn_model_set_fusion). */
 NN_API const float *nn_model_forward (NnModel *m, const float *x, int n, gboolean training, GError **error);
@@ -46,7 +51,8 @@ NN_API const float *nn_model_forward (NnModel *m, const float *x, int n, gboolea
  * and activation outputs are not kept: turn fusion off to read them with
  * nn_model_layer_output. */
 NN_API void nn_model_set_fusion (NnModel *m, gboolean fusion);
-/* Output of the layer called `name` in the last forward, (n, out...) as in
+/* (transfer none) (nullable): output of the layer called `name` in the last
+ * forward, (n, out...) as in
  * nn_model_layer_info; NULL if there is no such layer, no forward yet, or the
  * layer's output was fused away. Feature extraction (e.g. Frechet distances)
  * reads it. */
@@ -57,12 +63,14 @@ NN_API const float *nn_model_layer_output (const NnModel *m, const char *name, N
  * the fused softmax+cross-entropy and sigmoid+bce gradients). */
 NN_API void nn_model_backward (NnModel *m, const float *dout, gboolean skip_last);
 /* The same, also returning dL/dx at the model's input, (n, input...), owned by
- * the model until the next call: chains models (a GAN's G step through D). */
+ * the model until the next call: chains models (a GAN's G step through D).
+ * Returns (transfer none). */
 NN_API const float *nn_model_backward_input (NnModel *m, const float *dout, gboolean skip_last);
 NN_API void nn_model_zero_grad (NnModel *m);
+/* (transfer none): the model's parameter array; n_params (out). */
 NN_API NnParam *nn_model_params (NnModel *m, int *n_params);
 NN_API int64_t  nn_model_n_trainable (const NnModel *m);
-/* Name of the last layer's type ("softmax", "sigmoid", ...). */
+/* Name of the last layer's type ("softmax", "sigmoid", ...) (transfer none). */
 NN_API const char *nn_model_last_activation (const NnModel *m);
 NN_API void nn_model_set_seed (NnModel *m, guint64 seed);
 
@@ -74,12 +82,14 @@ typedef struct {
   int64_t     flops;      /* forward multiply-adds x 2 per sample */
 } NnLayerInfo;
 NN_API int  nn_model_n_layers (const NnModel *m);
+/* info (out caller-allocates); its strings are (transfer none), the model's. */
 NN_API void nn_model_layer_info (const NnModel *m, int i, NnLayerInfo *info);
 
 /* A streaming copy of a sequence model: the same weights, one time step per
  * forward (input [1, ...] instead of [T, ...]), recurrent state carried from
  * call to call, so a video is classified with O(1) work per frame. Start a
- * new stream with nn_model_reset_state(). */
+ * new stream with nn_model_reset_state().
+ * Returns (transfer full) (nullable): NULL with `error` set. */
 NN_API NnModel *nn_model_new_streaming (const NnModel *m, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Recurrent models: forget carried state (no-op for feed-forward models). */
 NN_API void nn_model_reset_state (NnModel *m);

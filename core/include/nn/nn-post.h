@@ -41,6 +41,7 @@ typedef struct _NnSmoother NnSmoother;
 /* Means of the last `window` results (1 or more) and a stable class that
  * changes only when another class leads the mean by more than `hysteresis`.
  * `window` is also the largest window nn_smoother_configure accepts. */
+/* Returns (transfer full): free with nn_smoother_free. */
 NN_API NnSmoother *nn_smoother_new (int classes, int window, double hysteresis) G_GNUC_WARN_UNUSED_RESULT;
 NN_API void        nn_smoother_free (NnSmoother *s);
 /* A new window (clamped to 1 .. the one given to new) and margin; the history
@@ -48,10 +49,12 @@ NN_API void        nn_smoother_free (NnSmoother *s);
 NN_API void        nn_smoother_configure (NnSmoother *s, int window, double hysteresis);
 /* Forget the history and the stable class. */
 NN_API void        nn_smoother_reset (NnSmoother *s);
-/* Adds this result (classes scores); smoothed_out (classes) gets the mean of
+/* Adds this result (classes scores); smoothed_out (out caller-allocates)
+ * (classes) gets the mean of
  * the last min(window, seen) results. The stable class is first set once
  * `window` results are in. *stable gets it (-1 before), *previous the one
  * before this call; returns TRUE when it changed. Either pointer may be NULL. */
+/* stable, previous: (out) (optional). */
 NN_API gboolean    nn_smoother_push (NnSmoother *s, const float *scores, float *smoothed_out, int *stable,
                                      int *previous);
 NN_API int         nn_smoother_stable (const NnSmoother *s);

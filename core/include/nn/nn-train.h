@@ -3,7 +3,7 @@
 
 typedef enum { NN_LOSS_SSE, NN_LOSS_MSE, NN_LOSS_BCE, NN_LOSS_CCE } NnLossKind;
 NN_API gboolean nn_loss_from_name (const char *name, NnLossKind *out, GError **error);
-NN_API const char *nn_loss_name (NnLossKind k);
+NN_API const char *nn_loss_name (NnLossKind k);  /* (transfer none) */
 /* The loss the last layer calls for: cce after softmax, bce after sigmoid, else mse. */
 NN_API NnLossKind nn_model_default_loss (NnModel *m);
 /* Mean loss over the batch of `n` rows of `dim` values; writes dL/dout into
@@ -29,6 +29,8 @@ typedef struct {
 NN_API void nn_optim_config_init (NnOptimConfig *c, NnOptimKind kind);
 
 typedef struct _NnOptimizer NnOptimizer;
+/* params: (transfer none), held (not copied): they must outlive the optimizer.
+ * Returns (transfer full). */
 NN_API NnOptimizer *nn_optimizer_new (const NnOptimConfig *c, NnParam *params, int n_params) G_GNUC_WARN_UNUSED_RESULT;
 /* Regularise, clip, then update every trainable parameter from its grad. */
 NN_API void nn_optimizer_step (NnOptimizer *o);
@@ -65,6 +67,7 @@ typedef struct {
   gpointer      user_data;
 } NnTrainConfig;
 NN_API void nn_train_config_init (NnTrainConfig *c);
+/* val: (nullable). */
 NN_API gboolean nn_train (NnModel *m, const NnTrainConfig *c, const NnDataset *train,
                           const NnDataset *val, GError **error);
 
@@ -75,11 +78,13 @@ typedef struct {
   int64_t *confusion;   /* (n_classes, n_classes), row = true class */
   int64_t  n;
 } NnEvalResult;
+/* Returns (transfer full) (nullable): NULL with `error` set. */
 NN_API NnEvalResult *nn_evaluate (NnModel *m, const NnDataset *ds, NnLossKind loss, int batch, GError **error);
 NN_API void nn_eval_result_free (NnEvalResult *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnEvalResult, nn_eval_result_free)
 
-/* Data augmentation: "rotate=15,scale=0.1,crop=0.1,flip=h,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2" */
+/* Data augmentation: "rotate=15,scale=0.1,crop=0.1,flip=h,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2"
+ * Returns (transfer full) (nullable): NULL with `error` set. */
 NN_API NnAugment *nn_augment_new (const char *desc, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Transform n samples of shape (C, H, W) in place, drawing from `rng`. */
 NN_API void nn_augment_apply (const NnAugment *a, float *x, int n, const NnShape *shape, GRand *rng);

@@ -60,7 +60,7 @@ typedef struct {
 
 NN_API int64_t nn_shape_numel (const NnShape *s);
 NN_API gboolean nn_shape_equal (const NnShape *a, const NnShape *b);
-/* "[1, 28, 28]" in buf, returns buf */
+/* "[1, 28, 28]" in buf. Returns (transfer none): buf. */
 NN_API char *nn_shape_to_string (const NnShape *s, char *buf, gsize len);
 
 typedef struct {
@@ -68,6 +68,7 @@ typedef struct {
   float   *data;   /* owned */
 } NnTensor;
 
+/* Zero-filled. Returns (transfer full): free with nn_tensor_free. */
 NN_API NnTensor *nn_tensor_new (const NnShape *shape) G_GNUC_WARN_UNUSED_RESULT;
 NN_API NnTensor *nn_tensor_new_2d (int64_t rows, int64_t cols) G_GNUC_WARN_UNUSED_RESULT;
 NN_API void      nn_tensor_free (NnTensor *t);

@@ -45,11 +45,14 @@ run (char **argv, const char *cwd)
 static char *
 json_string (const char *line, const char *key)
 {
-  g_autofree char *pat = g_strdup_printf ("\"%s\": \"", key);
+  g_autofree char *pat = g_strdup_printf ("\"%s\":", key);
   const char *p = strstr (line, pat);
   if (!p)
     return NULL;
   p += strlen (pat);
+  p += strspn (p, " "); /* nn run's JSON may or may not space after ':' */
+  if (*p++ != '"')
+    return NULL;
   const char *end = strchr (p, '"');
   return end ? g_strndup (p, end - p) : NULL;
 }
@@ -57,9 +60,9 @@ json_string (const char *line, const char *key)
 static guint64
 json_uint (const char *line, const char *key)
 {
-  g_autofree char *pat = g_strdup_printf ("\"%s\": ", key);
+  g_autofree char *pat = g_strdup_printf ("\"%s\":", key);
   const char *p = strstr (line, pat);
-  return p ? g_ascii_strtoull (p + strlen (pat), NULL, 10) : G_MAXUINT64;
+  return p ? g_ascii_strtoull (p + strlen (pat) + strspn (p + strlen (pat), " "), NULL, 10) : G_MAXUINT64;
 }
 
 /* Renders the sequence (hand layout `layout`), plays it through the stand-in

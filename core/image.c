@@ -237,27 +237,27 @@ matrix_coefs (NnColorMatrix m, double *kr, double *kb)
   }
 }
 
-/* The affine map from the components (in 8-bit units after `unit`) to R, G,
- * B in 0..255: rgb[c] = m[c][0..2] . comp + m[c][3]. */
+/* The affine map from the raw components to R, G, B in 0..255:
+ * rgb[c] = m[c][0..2] . comp + m[c][3]. Ranges as ITU-T H.273 defines them
+ * for n bits: full, Y = (2^n - 1) Y', C = 2^(n-1) + (2^n - 1) C'; limited,
+ * Y = 2^(n-8) (16 + 219 Y'), C = 2^(n-8) (128 + 224 C'). */
 static void
 source_to_rgb (const NnImageInfo *info, const FormatDesc *d, double m[3][4])
 {
   memset (m, 0, sizeof (double) * 12);
   gboolean limited = info->range == NN_COLOR_RANGE_LIMITED && d->kind != KIND_RGB;
-  /* 10-bit limited range is 8-bit limited x 4; full range spans 0..1023 */
-  double unit = d->bits == 8 ? 1.0 : limited ? 0.25 : 255.0 / 1023.0;
-  if (d->msb)
-    unit /= 64.0;
-  double ys = limited ? 255.0 / 219.0 : 1.0, yo = limited ? 16.0 : 0.0;
-  double cs = limited ? 255.0 / 224.0 : 1.0;
+  double maxv = (double) ((1 << d->bits) - 1), k = (double) (1 << (d->bits - 8));
+  double raw = d->msb ? 1.0 / 64.0 : 1.0;  /* P010 keeps its 10 bits at the top */
+  double ys = limited ? 255.0 / (219.0 * k) : 255.0 / maxv, yo = limited ? 16.0 * k : 0.0;
+  double cs = limited ? 255.0 / (224.0 * k) : 255.0 / maxv, co = limited ? 128.0 * k : (double) (1 << (d->bits - 1));
   switch (d->kind) {
     case KIND_RGB:
       for (int c = 0; c < 3; c++)
-        m[c][c] = unit;
+        m[c][c] = raw * 255.0 / maxv;
       break;
     case KIND_GRAY:
       for (int c = 0; c < 3; c++) {
-        m[c][0] = ys * unit;
+        m[c][0] = ys * raw;
         m[c][3] = -ys * yo;
       }
       break;
@@ -269,10 +269,10 @@ source_to_rgb (const NnImageInfo *info, const FormatDesc *d, double m[3][4])
       double cb_g = -2.0 * kb * (1.0 - kb) / kg, cr_g = -2.0 * kr * (1.0 - kr) / kg;
       double ccoef[3][2] = { { 0.0, cr_r }, { cb_g, cr_g }, { cb_b, 0.0 } };
       for (int c = 0; c < 3; c++) {
-        m[c][0] = ys * unit;
-        m[c][1] = cs * ccoef[c][0] * unit;
-        m[c][2] = cs * ccoef[c][1] * unit;
-        m[c][3] = -ys * yo - cs * 128.0 * (ccoef[c][0] + ccoef[c][1]);
+        m[c][0] = ys * raw;
+        m[c][1] = cs * ccoef[c][0] * raw;
+        m[c][2] = cs * ccoef[c][1] * raw;
+        m[c][3] = -ys * yo - cs * co * (ccoef[c][0] + ccoef[c][1]);
       }
       break;
     }

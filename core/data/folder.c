@@ -1,73 +1,10 @@
 /* folder:DIR — DIR/<class>/<image>, classes sorted by name. Images are
- * decoded with libav at their native size and go through the same
- * nn_preprocess_image as video frames in the elements. */
+ * decoded with libav at their native size and go through the same converter
+ * as video frames in the elements (avframe.h, nn-image.h). */
 #include "data-private.h"
+#include "avframe.h"
 #include <libavformat/avformat.h>
 #include <libavcodec/avcodec.h>
-#include <libswscale/swscale.h>
-#include <libavutil/imgutils.h>
-
-typedef struct {
-  guint8 *buf;     /* packed GRAY8 or RGB24, reused */
-  gsize   size;
-  int     width, height, stride;
-  NnPixelFormat fmt;
-} Image;
-
-static gboolean
-is_gray (enum AVPixelFormat f)
-{
-  const AVPixFmtDescriptor *d = av_pix_fmt_desc_get (f);
-  return d && d->nb_components <= 2 && !(d->flags & AV_PIX_FMT_FLAG_PAL);
-}
-
-/* swscale deprecates the YUVJ formats (it warns on every image): use the
- * plain YUV format and say the range is full instead. */
-static enum AVPixelFormat
-unjpeg (enum AVPixelFormat f, gboolean *full)
-{
-  switch (f) {
-    case AV_PIX_FMT_YUVJ420P: *full = TRUE; return AV_PIX_FMT_YUV420P;
-    case AV_PIX_FMT_YUVJ422P: *full = TRUE; return AV_PIX_FMT_YUV422P;
-    case AV_PIX_FMT_YUVJ444P: *full = TRUE; return AV_PIX_FMT_YUV444P;
-    case AV_PIX_FMT_YUVJ440P: *full = TRUE; return AV_PIX_FMT_YUV440P;
-    case AV_PIX_FMT_YUVJ411P: *full = TRUE; return AV_PIX_FMT_YUV411P;
-    default: return f;
-  }
-}
-
-/* Frame -> packed pixels in img (gray stays gray, everything else RGB24). */
-static gboolean
-frame_to_image (const AVFrame *f, Image *img)
-{
-  gboolean gray = is_gray (f->format);
-  enum AVPixelFormat dst = gray ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24;
-  img->width = f->width;
-  img->height = f->height;
-  img->stride = f->width * (gray ? 1 : 3);
-  img->fmt = gray ? NN_PIXEL_GRAY8 : NN_PIXEL_RGB24;
-  gsize need = (gsize) img->stride * f->height;
-  if (need > img->size) {
-    img->buf = g_realloc (img->buf, need);
-    img->size = need;
-  }
-  /* PNG gray and RGB are full range; only YUV carries a range of its own */
-  const AVPixFmtDescriptor *d = av_pix_fmt_desc_get (f->format);
-  gboolean yuv = d && !(d->flags & AV_PIX_FMT_FLAG_RGB) && d->nb_components >= 3;
-  gboolean full = !yuv || f->color_range == AVCOL_RANGE_JPEG;
-  enum AVPixelFormat src = unjpeg (f->format, &full);
-  struct SwsContext *sws = sws_getContext (f->width, f->height, src, f->width, f->height, dst,
-                                           SWS_POINT | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
-  if (!sws)
-    return FALSE;
-  const int *coefs = sws_getCoefficients (SWS_CS_ITU601);
-  sws_setColorspaceDetails (sws, coefs, full, coefs, 1, 0, 1 << 16, 1 << 16);
-  guint8 *planes[4] = { img->buf };
-  int strides[4] = { img->stride };
-  int rows = sws_scale (sws, (const guint8 *const *) f->data, f->linesize, 0, f->height, planes, strides);
-  sws_freeContext (sws);
-  return rows == f->height;
-}
 
 /* libav happily opens text (tty) or audio files; only image demuxers count. */
 static gboolean
@@ -76,10 +13,10 @@ is_image_demuxer (const AVInputFormat *f)
   return strcmp (f->name, "image2") == 0 || strcmp (f->name, "gif") == 0 || g_str_has_suffix (f->name, "_pipe");
 }
 
-/* Opens, decodes the first frame of the first video stream; NULL on failure
- * with a short reason. */
+/* Opens, decodes the first frame of the first video stream into one sample
+ * shaped by `pre` in `out`; NULL on success, else a short reason. */
 static const char *
-decode_file (const char *path, Image *img)
+decode_file (const char *path, NnAvConvert *conv, const NnPreprocess *pre, float *out)
 {
   AVFormatContext *fmt = NULL;
   AVCodecContext *ctx = NULL;
@@ -112,8 +49,8 @@ decode_file (const char *path, Image *img)
     got = avcodec_receive_frame (ctx, frame) >= 0;
   if (!got || frame->width <= 0 || frame->height <= 0)
     why = "cannot decode an image from it";
-  else if (!frame_to_image (frame, img))
-    why = "cannot convert its pixel format";
+  else
+    why = nn_av_frame_to_sample (conv, frame, pre, out);
 out:
   av_frame_free (&frame);
   av_packet_free (&pkt);
@@ -220,19 +157,17 @@ class_names (GPtrArray *classes, const NnDataTarget *t)
 static gboolean
 decode_all (GPtrArray *paths, const NnDataTarget *t, NnDataset *ds, GError **error)
 {
-  Image img = { 0 };
+  NnAvConvert conv = { 0 };
   gsize d = (gsize) nn_shape_numel (&t->input);
   gboolean ok = TRUE;
   for (guint i = 0; i < paths->len && ok; i++) {
-    const char *why = decode_file (g_ptr_array_index (paths, i), &img);
+    const char *why = decode_file (g_ptr_array_index (paths, i), &conv, &t->pre, ds->x + i * d);
     if (why) {
       g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: %s", (char *) g_ptr_array_index (paths, i), why);
       ok = FALSE;
-    } else {
-      nn_preprocess_image (&t->pre, img.buf, img.width, img.height, img.stride, img.fmt, ds->x + i * d);
     }
   }
-  g_free (img.buf);
+  nn_av_convert_clear (&conv);
   return ok;
 }
 
@@ -284,12 +219,10 @@ nn_image_load (const char *path, const NnPreprocess *p, float *out, GError **err
     g_set_error (error, NN_ERROR, NN_ERROR_IO, "%s: no such file", path);
     return FALSE;
   }
-  Image img = { 0 };
-  const char *why = decode_file (path, &img);
+  NnAvConvert conv = { 0 };
+  const char *why = decode_file (path, &conv, p, out);
   if (why)
     g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: %s", path, why);
-  else
-    nn_preprocess_image (p, img.buf, img.width, img.height, img.stride, img.fmt, out);
-  g_free (img.buf);
+  nn_av_convert_clear (&conv);
   return why == NULL;
 }

@@ -8,14 +8,13 @@
  *   "clips": at most this many clips per video (default 1), consecutive and
  *            non-overlapping from the first frame, so a long video gives
  *            several samples; a video too short for one clip is an error.
- * Frames go through nn_preprocess_image like images and video frames do in
- * the elements. */
+ * Frames go through the converter the elements use (avframe.h, nn-image.h),
+ * with the range and matrix the stream declares. */
 #include "data-private.h"
+#include "avframe.h"
 #include <json-glib/json-glib.h>
 #include <libavformat/avformat.h>
 #include <libavcodec/avcodec.h>
-#include <libswscale/swscale.h>
-#include <libavutil/imgutils.h>
 
 typedef struct {
   const NnDataTarget *t;
@@ -30,14 +29,12 @@ typedef struct {
   AVCodecContext  *ctx;
   AVPacket        *pkt;
   AVFrame         *frame;
-  struct SwsContext *sws;
+  NnAvConvert      conv;
   int              stream;
   double           time_base;
   double           t0;       /* first frame's time, NAN before it */
   int64_t          next;     /* index of the next sample */
   int64_t          decoded;  /* frames decoded (for streams without times) */
-  guint8          *buf;      /* packed GRAY8 or RGB24 of the current frame */
-  gsize            size;
 } Decoder;
 
 static gboolean
@@ -77,12 +74,11 @@ nn_data_video_sampling (const NnModel *m, NnDataTarget *t, GError **error)
 static void
 decoder_close (Decoder *d)
 {
-  sws_freeContext (d->sws);
+  nn_av_convert_clear (&d->conv);
   av_frame_free (&d->frame);
   av_packet_free (&d->pkt);
   avcodec_free_context (&d->ctx);
   avformat_close_input (&d->fmt);
-  g_free (d->buf);
 }
 
 static const char *
@@ -161,49 +157,6 @@ keep_frame (Decoder *d, double fps)
   return TRUE;
 }
 
-/* swscale deprecates the YUVJ formats; the plain ones with full range instead. */
-static enum AVPixelFormat
-unjpeg (enum AVPixelFormat f, int *full)
-{
-  switch (f) {
-    case AV_PIX_FMT_YUVJ420P: *full = 1; return AV_PIX_FMT_YUV420P;
-    case AV_PIX_FMT_YUVJ422P: *full = 1; return AV_PIX_FMT_YUV422P;
-    case AV_PIX_FMT_YUVJ444P: *full = 1; return AV_PIX_FMT_YUV444P;
-    default: return f;
-  }
-}
-
-/* Current frame -> packed gray (1-channel models) or RGB24 -> one (C, H, W). */
-static gboolean
-convert_frame (Decoder *d, const NnPreprocess *pre, float *out)
-{
-  const AVFrame *f = d->frame;
-  gboolean gray = pre->channels == 1;
-  int stride = f->width * (gray ? 1 : 3);
-  gsize need = (gsize) stride * f->height;
-  if (need > d->size) {
-    d->buf = g_realloc (d->buf, need);
-    d->size = need;
-  }
-  const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get (f->format);
-  gboolean yuv = desc && !(desc->flags & AV_PIX_FMT_FLAG_RGB) && desc->nb_components >= 3;
-  int full = !yuv || f->color_range == AVCOL_RANGE_JPEG;
-  enum AVPixelFormat src = unjpeg (f->format, &full);
-  d->sws = sws_getCachedContext (d->sws, f->width, f->height, src, f->width, f->height,
-                                 gray ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24,
-                                 SWS_POINT | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
-  if (!d->sws)
-    return FALSE;
-  const int *coefs = sws_getCoefficients (SWS_CS_ITU601);
-  sws_setColorspaceDetails (d->sws, coefs, full, coefs, 1, 0, 1 << 16, 1 << 16);
-  guint8 *planes[4] = { d->buf };
-  int strides[4] = { stride };
-  if (sws_scale (d->sws, (const guint8 *const *) f->data, f->linesize, 0, f->height, planes, strides) != f->height)
-    return FALSE;
-  nn_preprocess_image (pre, d->buf, f->width, f->height, stride, gray ? NN_PIXEL_GRAY8 : NN_PIXEL_RGB24, out);
-  return TRUE;
-}
-
 /* Appends up to `clips` whole clips of `path` to l->x; returns how many. */
 static int
 load_video (Loader *l, const char *path, GError **error)
@@ -221,8 +174,7 @@ load_video (Loader *l, const char *path, GError **error)
     if (!keep_frame (&d, l->t->fps))
       continue;
     g_array_set_size (l->x, base + (got + 1) * l->frame_numel);
-    if (!convert_frame (&d, &l->pre, &g_array_index (l->x, float, base + got * l->frame_numel)))
-      why = "cannot convert its pixel format";
+    why = nn_av_frame_to_sample (&d.conv, d.frame, &l->pre, &g_array_index (l->x, float, base + got * l->frame_numel));
     got++;
   }
   if (!why && got < l->steps)

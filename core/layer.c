@@ -1,5 +1,5 @@
-/* What every layer shares: parameters, construction from a spec entry, and the
- * spec option readers whose errors name the layer and the key. */
+/* What every layer shares: parameters, construction from a typed spec entry
+ * (core/spec.c validated it), and the JSON option readers of the gan block. */
 #include "nn-private.h"
 
 float *
@@ -30,28 +30,15 @@ nn_layer_param (NnLayer *l, const char *pname)
 }
 
 NnLayer *
-nn_layer_new_from_object (JsonObject *spec, const NnShape *in, GRand *rng, GError **error)
+nn_layer_new_from_spec (const NnSpecLayer *spec, const char *name, const NnShape *in, GRand *rng, GError **error)
 {
-  const char *type = nn_spec_string (spec, "type", NULL);
-  const char *name = nn_spec_string (spec, "name", type);
+  const NnLayerClass *k = spec->klass;
   nn_get_threads ();  /* settles the thread setup (OpenBLAS single) before any product */
-  if (!type) {
-    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "layer \"%s\": no \"type\"", name ? name : "?");
-    return NULL;
-  }
-  const NnLayerClass *k = nn_layer_class_lookup (type);
-  if (!k) {
-    g_autofree char *known = g_strjoinv (", ", (char **) nn_layer_type_names ());
-    g_set_error (error, NN_ERROR, NN_ERROR_UNKNOWN_LAYER, "layer \"%s\": unknown layer type \"%s\" (known: %s)",
-                 name, type, known);
-    return NULL;
-  }
   NnLayer *l = g_malloc0 (k->size);
   l->klass = k;
   l->name = g_strdup (name);
   l->in = *in;
   l->rng = rng;
-  l->spec = json_node_init_object (json_node_alloc (), spec);
   if (!k->create (l, spec, error)) {
     nn_layer_free (l);
     return NULL;
@@ -70,14 +57,19 @@ nn_layer_new (const char *spec_json, const NnShape *in, guint64 seed, GError **e
     g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "layer spec is not a JSON object");
     return NULL;
   }
-  /* A standalone layer owns its generator; it is freed with the layer. */
+  NnSpecLayer *spec = nn_spec_layer_parse (json_node_get_object (root), "layer", NULL, FALSE, error);
+  if (!spec)
+    return NULL;
+  /* A standalone layer owns its generator and its spec; they are freed with the layer. */
   GRand *rng = g_rand_new_with_seed ((guint32) seed);
-  NnLayer *l = nn_layer_new_from_object (json_node_get_object (root), in, rng, error);
+  NnLayer *l = nn_layer_new_from_spec (spec, spec->name, in, rng, error);
   if (!l) {
     g_rand_free (rng);
+    nn_spec_layer_free (spec);
     return NULL;
   }
   l->owns_rng = TRUE;
+  l->own_spec = spec;
   if (l->klass->init)
     l->klass->init (l, rng);
   return l;
@@ -112,8 +104,7 @@ nn_layer_free (NnLayer *l)
   }
   if (l->owns_rng)
     g_rand_free (l->rng);
-  if (l->spec)
-    json_node_unref (l->spec);
+  nn_spec_layer_free (l->own_spec);
   g_free (l->name);
   g_free (l);
 }

@@ -3,11 +3,8 @@
 #include "nn-private.h"
 
 struct _NnModel {
-  JsonNode     *spec;        /* the spec as given (owned) */
+  NnSpec       *spec;        /* parsed and validated (a reference) */
   NnShape       input;       /* per sample */
-  NnPreprocess  pre;
-  char        **labels;      /* NULL-terminated or NULL */
-  int           n_labels;
   NnLayer     **layers;
   int           n_layers;
   NnParam      *params;      /* shallow copies of the layers' params */
@@ -25,115 +22,10 @@ struct _NnModel {
 };
 
 static gboolean
-parse_shape (JsonNode *n, NnShape *s, int max_dims, GError **error)
-{
-  if (!n || !JSON_NODE_HOLDS_ARRAY (n))
-    goto bad;
-  JsonArray *a = json_node_get_array (n);
-  s->ndim = json_array_get_length (a);
-  if (s->ndim < 1 || s->ndim > max_dims)
-    goto bad;
-  for (int i = 0; i < s->ndim; i++) {
-    JsonNode *e = json_array_get_element (a, i);
-    if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_INT64 ||
-        json_node_get_int (e) < 1 || json_node_get_int (e) > (1 << 24))
-      goto bad;
-    s->dim[i] = json_node_get_int (e);
-  }
-  return TRUE;
-bad:
-  g_set_error (error, NN_ERROR, NN_ERROR_FORMAT,
-               "spec: \"input\" must be an array of 1 to %d positive integers", max_dims);
-  return FALSE;
-}
-
-static gboolean
-parse_floats (JsonObject *o, const char *key, float *out, int n, float def, GError **error)
-{
-  for (int i = 0; i < n; i++)
-    out[i] = def;
-  JsonNode *m = json_object_get_member (o, key);
-  if (!m)
-    return TRUE;
-  if (JSON_NODE_HOLDS_VALUE (m) && json_node_get_value_type (m) != G_TYPE_STRING) {
-    for (int i = 0; i < n; i++)
-      out[i] = json_node_get_double (m);
-    return TRUE;
-  }
-  if (JSON_NODE_HOLDS_ARRAY (m) && (int) json_array_get_length (json_node_get_array (m)) == n) {
-    for (int i = 0; i < n; i++)
-      out[i] = json_array_get_double_element (json_node_get_array (m), i);
-    return TRUE;
-  }
-  g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "spec: preprocess \"%s\" must be a number or %d numbers", key, n);
-  return FALSE;
-}
-
-static gboolean
-parse_preprocess (NnModel *m, JsonObject *root, GError **error)
-{
-  NnPreprocess *p = &m->pre;
-  if (m->input.ndim >= 3) {
-    /* [C, H, W] images, [T, C, H, W] clips: the frame is the last three */
-    int d = m->input.ndim - 3;
-    p->channels = m->input.dim[d];
-    p->height = m->input.dim[d + 1];
-    p->width = m->input.dim[d + 2];
-  } else {
-    /* a flat input of a square size is a flattened gray image (MNIST's [784]) */
-    int64_t n = nn_shape_numel (&m->input), side = (int64_t) llround (sqrt ((double) n));
-    gboolean square = m->input.ndim == 1 && side * side == n;
-    p->channels = 1;
-    p->height = square ? side : 1;
-    p->width = square ? side : n;
-  }
-  JsonNode *pn = json_object_get_member (root, "preprocess");
-  g_autoptr (JsonObject) empty = json_object_new ();
-  JsonObject *po = pn && JSON_NODE_HOLDS_OBJECT (pn) ? json_node_get_object (pn) : empty;
-  if (pn && !JSON_NODE_HOLDS_OBJECT (pn)) {
-    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "spec: \"preprocess\" must be an object");
-    return FALSE;
-  }
-  int nc = MIN (p->channels, 3);
-  if (!parse_floats (po, "rescale", &p->rescale, 1, 1.0f / 255.0f, error) ||
-      !parse_floats (po, "mean", p->mean, nc, 0.0f, error) || !parse_floats (po, "std", p->std, nc, 1.0f, error))
-    return FALSE;
-  for (int c = 0; c < nc; c++)
-    if (p->std[c] == 0.0f) {
-      g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "spec: preprocess \"std\" must not be 0");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-parse_labels (NnModel *m, JsonObject *root, GError **error)
-{
-  JsonNode *ln = json_object_get_member (root, "labels");
-  if (!ln)
-    return TRUE;
-  if (!JSON_NODE_HOLDS_ARRAY (ln))
-    goto bad;
-  JsonArray *a = json_node_get_array (ln);
-  m->n_labels = json_array_get_length (a);
-  m->labels = g_new0 (char *, m->n_labels + 1);
-  for (int i = 0; i < m->n_labels; i++) {
-    JsonNode *e = json_array_get_element (a, i);
-    if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
-      goto bad;
-    m->labels[i] = g_strdup (json_node_get_string (e));
-  }
-  return TRUE;
-bad:
-  g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "spec: \"labels\" must be an array of strings");
-  return FALSE;
-}
-
-static gboolean
-add_layer (NnModel *m, JsonObject *spec, GError **error)
+add_layer (NnModel *m, const NnSpecLayer *spec, const char *name, GError **error)
 {
   const NnShape *in = m->n_layers ? &m->layers[m->n_layers - 1]->out : &m->input;
-  NnLayer *l = nn_layer_new_from_object (spec, in, m->rng, error);
+  NnLayer *l = nn_layer_new_from_spec (spec, name, in, m->rng, error);
   if (!l)
     return FALSE;
   for (int i = 0; i < m->n_layers; i++)
@@ -147,77 +39,15 @@ add_layer (NnModel *m, JsonObject *spec, GError **error)
   return TRUE;
 }
 
-/* A layer's "activation" option is sugar for a parameter-free layer after it:
- * a name, or an object holding that layer's own options,
- * {"type": "leaky_relu", "slope": 0.2}. */
+/* A layer's "activation" option is a parameter-free layer after it, which
+ * the spec gives as a layer of its own (nn_spec_layer_activation). */
 static gboolean
-add_activation (NnModel *m, JsonObject *spec, const char *name, GError **error)
+build_layers (NnModel *m, GError **error)
 {
-  JsonNode *an_node = json_object_get_member (spec, "activation");
-  JsonObject *opts = an_node && JSON_NODE_HOLDS_OBJECT (an_node) ? json_node_get_object (an_node) : NULL;
-  const char *act = opts ? nn_spec_string (opts, "type", NULL) : nn_spec_string (spec, "activation", NULL);
-  if (an_node && !act) {
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": \"activation\" must be a name or an object "
-                 "with a \"type\"", name);
-    return FALSE;
-  }
-  if (!act || g_str_equal (act, "linear") || g_str_equal (act, "none"))
-    return TRUE;
-  const char *acts[] = { "sigmoid", "tanh", "relu", "leaky_relu", "softmax" };
-  gboolean ok = FALSE;
-  for (gsize i = 0; i < G_N_ELEMENTS (acts); i++)
-    ok |= g_str_equal (act, acts[i]);
-  if (!ok) {
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
-                 "layer \"%s\": unknown activation \"%s\" (sigmoid, tanh, relu, leaky_relu, softmax, linear)",
-                 name, act);
-    return FALSE;
-  }
-  g_autoptr (JsonObject) o = json_object_new ();
-  GList *keys = opts ? json_object_get_members (opts) : NULL;
-  for (GList *k = keys; k; k = k->next)
-    json_object_set_member (o, k->data, json_node_copy (json_object_get_member (opts, k->data)));
-  g_list_free (keys);
-  json_object_set_string_member (o, "type", act);
-  g_autofree char *an = g_strdup_printf ("%s_%s", name, act);
-  json_object_set_string_member (o, "name", an);
-  return add_layer (m, o, error);
-}
-
-static gboolean
-build_layers (NnModel *m, JsonObject *root, GError **error)
-{
-  JsonNode *ln = json_object_get_member (root, "layers");
-  if (!ln || !JSON_NODE_HOLDS_ARRAY (ln) || json_array_get_length (json_node_get_array (ln)) == 0) {
-    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "spec: \"layers\" must be a non-empty array");
-    return FALSE;
-  }
-  JsonArray *a = json_node_get_array (ln);
-  for (guint i = 0; i < json_array_get_length (a); i++) {
-    JsonNode *e = json_array_get_element (a, i);
-    if (!JSON_NODE_HOLDS_OBJECT (e)) {
-      g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "spec: layer %u is not an object", i);
-      return FALSE;
-    }
-    JsonObject *o = json_node_get_object (e);
-    /* unnamed layers get "<type><index>" so their parameters have stable names */
-    g_autoptr (JsonObject) named = NULL;
-    if (!json_object_has_member (o, "name")) {
-      named = json_object_new ();
-      GList *keys = json_object_get_members (o);
-      for (GList *k = keys; k; k = k->next)
-        json_object_set_member (named, k->data, json_node_copy (json_object_get_member (o, k->data)));
-      g_list_free (keys);
-      g_autofree char *nm = g_strdup_printf ("%s%u", nn_spec_string (o, "type", "layer"), i);
-      json_object_set_string_member (named, "name", nm);
-      o = named;
-    }
-    if (!add_layer (m, o, error))
-      return FALSE;
-    const char *type = nn_spec_string (o, "type", "");
-    if (!nn_layer_class_lookup (type) || !json_object_has_member (o, "activation"))
-      continue;
-    if (!add_activation (m, o, m->layers[m->n_layers - 1]->name, error))
+  for (int i = 0; i < nn_spec_n_layers (m->spec); i++) {
+    const NnSpecLayer *l = nn_spec_layer (m->spec, i), *act = nn_spec_layer_activation (l);
+    if (!add_layer (m, l, nn_spec_layer_name (l), error) ||
+        (act && !add_layer (m, act, nn_spec_layer_name (act), error)))
       return FALSE;
   }
   return TRUE;
@@ -253,25 +83,30 @@ plan_fusion (NnModel *m)
   }
 }
 
-static NnModel *
-model_from_node (JsonNode *root, guint64 seed, GError **error)
+NnModel *
+nn_model_new (NnSpec *spec, guint64 seed, GError **error)
 {
-  if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "spec: not a JSON object");
-    return NULL;
-  }
-  JsonObject *o = json_node_get_object (root);
+  g_return_val_if_fail (spec != NULL, NULL);
   NnModel *m = g_new0 (NnModel, 1);
-  m->spec = json_node_copy (root);
+  m->spec = nn_spec_ref (spec);
+  m->input = *nn_spec_input_shape (spec);
   m->rng = g_rand_new ();
   nn_model_set_seed (m, seed);
-  if (!parse_shape (json_object_get_member (o, "input"), &m->input, 4, error) ||
-      !parse_preprocess (m, o, error) || !parse_labels (m, o, error) || !build_layers (m, o, error))
+  g_autoptr (GError) e = NULL;
+  if (!build_layers (m, &e)) {
+    /* layer and shape errors from a file name it */
+    const char *src = nn_spec_source (spec);
+    if (src)
+      g_set_error (error, NN_ERROR, e->code, "%s: %s", src, e->message);
+    else
+      g_propagate_error (error, g_steal_pointer (&e));
     goto fail;
+  }
   const NnShape *out = nn_model_output_shape (m);
-  if (m->n_labels && m->n_labels != out->dim[0]) {
-    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "spec: %d labels but the network has %" G_GINT64_FORMAT " outputs",
-                 m->n_labels, out->dim[0]);
+  int n_labels = nn_spec_n_labels (spec);
+  if (n_labels && n_labels != out->dim[0]) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "%s: %d labels but the network has %" G_GINT64_FORMAT " outputs",
+                 nn_spec_source (spec) ? nn_spec_source (spec) : "spec", n_labels, out->dim[0]);
     goto fail;
   }
   collect_params (m);
@@ -288,28 +123,21 @@ fail:
 NnModel *
 nn_model_new_from_spec (const char *json, guint64 seed, GError **error)
 {
-  g_autoptr (JsonParser) p = json_parser_new ();
-  g_autoptr (GError) e = NULL;
-  if (!json_parser_load_from_data (p, json, -1, &e)) {
-    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "spec: invalid JSON: %s", e->message);
-    return NULL;
-  }
-  return model_from_node (json_parser_get_root (p), seed, error);
+  g_autoptr (NnSpec) spec = nn_spec_parse (json, NULL, error);
+  return spec ? nn_model_new (spec, seed, error) : NULL;
 }
 
 NnModel *
 nn_model_new_from_spec_file (const char *path, guint64 seed, GError **error)
 {
-  g_autofree char *text = NULL;
-  g_autoptr (GError) e = NULL;
-  if (!g_file_get_contents (path, &text, NULL, &e)) {
-    g_set_error (error, NN_ERROR, NN_ERROR_IO, "%s: %s", path, e->message);
-    return NULL;
-  }
-  NnModel *m = nn_model_new_from_spec (text, seed, &e);
-  if (!m)
-    g_set_error (error, NN_ERROR, e->code, "%s: %s", path, e->message);
-  return m;
+  g_autoptr (NnSpec) spec = nn_spec_load (path, error);
+  return spec ? nn_model_new (spec, seed, error) : NULL;
+}
+
+NnSpec *
+nn_model_get_spec (const NnModel *m)
+{
+  return m->spec;
 }
 
 gboolean
@@ -332,17 +160,15 @@ nn_model_load (const char *path, GError **error)
   g_autoptr (NnSafetensors) st = nn_safetensors_open (path, error);
   if (!st)
     return NULL;
-  const char *spec = nn_safetensors_metadata (st, "nn.spec");
-  if (!spec) {
+  const char *spec_json = nn_safetensors_metadata (st, "nn.spec");
+  if (!spec_json) {
     g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: no \"nn.spec\" in the header's __metadata__", path);
     return NULL;
   }
-  g_autoptr (GError) e = NULL;
-  NnModel *m = nn_model_new_from_spec (spec, 0, &e);
-  if (!m) {
-    g_set_error (error, NN_ERROR, e->code, "%s: %s", path, e->message);
+  g_autoptr (NnSpec) spec = nn_spec_parse (spec_json, path, error);
+  NnModel *m = spec ? nn_model_new (spec, 0, error) : NULL;
+  if (!m)
     return NULL;
-  }
   for (int i = 0; i < m->n_params; i++)
     if (!nn_safetensors_read_f32 (st, m->params[i].name, &m->params[i].shape, m->params[i].data, error)) {
       nn_model_free (m);
@@ -384,11 +210,9 @@ nn_model_free (NnModel *m)
   g_free (m->gbuf[0]);
   g_free (m->gbuf[1]);
   g_free (m->params);
-  g_strfreev (m->labels);
   if (m->rng)
     g_rand_free (m->rng);
-  if (m->spec)
-    json_node_unref (m->spec);
+  nn_spec_free (m->spec);
   g_free (m);
 }
 
@@ -407,25 +231,25 @@ nn_model_output_shape (const NnModel *m)
 const NnPreprocess *
 nn_model_preprocess (const NnModel *m)
 {
-  return &m->pre;
+  return nn_spec_preprocess (m->spec);
 }
 
 int
 nn_model_n_labels (const NnModel *m)
 {
-  return m->n_labels;
+  return nn_spec_n_labels (m->spec);
 }
 
 const char *
 nn_model_label (const NnModel *m, int i)
 {
-  return i >= 0 && i < m->n_labels ? m->labels[i] : NULL;
+  return nn_spec_label (m->spec, i);
 }
 
 char *
 nn_model_spec_json (const NnModel *m)
 {
-  return json_to_string (m->spec, TRUE);
+  return nn_spec_to_json (m->spec);
 }
 
 void
@@ -624,39 +448,13 @@ nn_model_layer_output (const NnModel *m, const char *name, NnShape *shape)
   return NULL;
 }
 
-static gboolean
-is_recurrent (const char *type)
-{
-  return g_strcmp0 (type, "rnn") == 0 || g_strcmp0 (type, "lstm") == 0 || g_strcmp0 (type, "convlstm2d") == 0;
-}
-
 NnModel *
 nn_model_new_streaming (const NnModel *m, GError **error)
 {
-  /* [T] token indices, [T, F] features, [T, C, H, W] frames: T becomes 1 */
-  g_autoptr (JsonNode) spec = json_node_copy (m->spec);
-  JsonObject *o = json_node_get_object (spec);
-  JsonArray *in = json_object_get_array_member (o, "input");
-  json_array_remove_element (in, 0);
-  JsonArray *one = json_array_new ();
-  json_array_add_int_element (one, 1);
-  for (guint i = 0; i < json_array_get_length (in); i++)
-    json_array_add_int_element (one, json_array_get_int_element (in, i));
-  json_object_set_array_member (o, "input", one);
-  gboolean any = FALSE;
-  JsonArray *layers = json_object_get_array_member (o, "layers");
-  for (guint i = 0; i < json_array_get_length (layers); i++) {
-    JsonObject *l = json_array_get_object_element (layers, i);
-    if (is_recurrent (nn_spec_string (l, "type", NULL))) {
-      json_object_set_boolean_member (l, "stateful", TRUE);
-      any = TRUE;
-    }
-  }
-  if (!any) {
-    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "streaming needs a recurrent layer (rnn, lstm, convlstm2d)");
+  g_autoptr (NnSpec) spec = nn_spec_streaming (m->spec, error);
+  if (!spec)
     return NULL;
-  }
-  NnModel *s = model_from_node (spec, 0, error);
+  NnModel *s = nn_model_new (spec, 0, error);
   if (!s)
     return NULL;
   for (int i = 0; i < s->n_params; i++) {

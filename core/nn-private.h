@@ -17,12 +17,99 @@
 
 typedef struct _NnLayer NnLayer;
 
+/* ---- spec keys ------------------------------------------------------------
+ * Every key a spec may hold is declared once in a table: the top level, the
+ * "preprocess" and "gan" blocks and the keys every layer has (core/registry.c),
+ * and each layer kind's options (its file in core/layers/, referenced from
+ * its class). core/spec.c validates against them, `nn info` prints the typed
+ * values and docs/spec.md's key tables are generated from them. */
+typedef enum {
+  NN_KEY_INT,        /* an integer in [min, max] */
+  NN_KEY_FLOAT,      /* a number in [min, max] */
+  NN_KEY_BOOL,
+  NN_KEY_STRING,     /* a string; one of `choices` ("a|b") when given */
+  NN_KEY_INTS,       /* an integer in [min, max] or an array of them (lengths in `counts`), or a word of `choices` */
+  NN_KEY_FLOATS,     /* a number or an array of numbers (lengths in `counts`; 0 there: checked by the reader) */
+  NN_KEY_STRINGS,    /* an array of strings */
+  NN_KEY_SHAPE,      /* an array of 1 to 4 integers in [min, max] */
+  NN_KEY_ACTIVATION, /* an activation layer's type, or an object with its "type" and options */
+  NN_KEY_LAYER,      /* a layer object (time_distributed's inner layer) */
+  NN_KEY_LAYERS,     /* the non-empty array of layer objects */
+  NN_KEY_OBJECT,     /* an object whose keys have a table of their own */
+  NN_KEY_JSON,       /* any JSON value, checked where it is read (the gan block's values, by nn_gan_spec) */
+} NnKeyType;
+
+#define NN_INT_MAX (G_MAXINT / 4)   /* the largest integer option: sizes times sizes stay in int */
+
 typedef struct {
+  const char *name;
+  NnKeyType   type;
+  double      min, max;    /* INT, FLOAT, INTS, SHAPE */
+  const char *def;         /* default as JSON text; NULL: required; "": none (the reader decides, see doc) */
+  const char *choices;     /* STRING, INTS: allowed words "a|b" (NULL: any string; no words for INTS) */
+  guint       counts;      /* INTS, FLOATS: allowed array lengths as bits (1 << n) */
+  const char *doc;         /* one line for docs/spec.md */
+} NnKeyDef;
+
+typedef struct _NnLayerClass NnLayerClass;
+
+/* One typed value of a spec key. */
+typedef struct {
+  const NnKeyDef *key;
+  gboolean  set;           /* given in the spec (else the default, or nothing) */
+  gboolean  has;           /* holds a value: set, or a default applied */
+  int64_t   i[4];          /* INT: i[0]; INTS: n of them */
+  double    f[4];          /* FLOAT: f[0]; FLOATS: n of them */
+  int       n;             /* INTS, FLOATS: how many were given (0 for a word) */
+  gboolean  b;             /* BOOL */
+  char     *s;             /* STRING, or the word an INTS key was given */
+  char    **strv;          /* STRINGS */
+  NnSpecLayer *layer;      /* ACTIVATION (NULL for "linear"), LAYER */
+} NnSpecValue;
+
+struct _NnSpecLayer {
+  const NnLayerClass *klass;
+  char        *name;       /* given, or "<type><index>" (the activation layer: "<name>_<type>") */
+  char        *path;       /* JSON path for messages, "layers[2]" */
+  int          n_values;   /* the common keys then the kind's */
+  NnSpecValue *values;
+};
+
+/* Registry tables of the sections (core/registry.c). */
+extern const NnKeyDef nn_spec_top_keys[];
+extern const int      nn_spec_n_top_keys;
+extern const NnKeyDef nn_spec_preprocess_keys[];
+extern const int      nn_spec_n_preprocess_keys;
+extern const NnKeyDef nn_spec_gan_keys[];
+extern const int      nn_spec_n_gan_keys;
+extern const NnKeyDef nn_spec_layer_common_keys[];  /* "type", "name", "activation" */
+extern const int      nn_spec_n_layer_common_keys;
+
+/* A layer object parsed against its kind's table (core/spec.c): for
+ * standalone layers (tests) and composite ones. `path` names it in messages;
+ * `def_name` is its name when it gives none; `inner`: a time_distributed's
+ * layer (no "activation"). */
+NnSpecLayer *nn_spec_layer_parse (JsonObject *o, const char *path, const char *def_name, gboolean inner,
+                                  GError **error);
+void         nn_spec_layer_free (NnSpecLayer *l);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnSpecLayer, nn_spec_layer_free)
+/* The spec of a streaming copy: input [T, ...] -> [1, ...], recurrent layers
+ * stateful (transfer full). */
+NnSpec *nn_spec_streaming (const NnSpec *s, GError **error);
+
+#define NN_KEYS(table) .keys = (table), .n_keys = G_N_ELEMENTS (table)
+
+struct _NnLayerClass {
   const char *type;       /* spec name, "dense" */
   gsize       size;       /* instance size */
-  /* Parse the layer's spec options, validate them against l->in, set l->out
-   * and add parameters with nn_layer_add_param(). */
-  gboolean (*create)   (NnLayer *l, JsonObject *spec, GError **error);
+  const NnKeyDef *keys;   /* the kind's options (NN_KEYS), beside the common ones */
+  int         n_keys;
+  gboolean    activation; /* may be a layer's "activation" */
+  const char *doc;        /* one line for docs/spec.md */
+  /* Read the layer's typed options (nn_spec_layer_int ...: the spec has
+   * checked types, ranges and required keys), validate them against l->in,
+   * set l->out and add parameters with nn_layer_add_param(). */
+  gboolean (*create)   (NnLayer *l, const NnSpecLayer *spec, GError **error);
   /* Optional: size per-sample caches for batches of up to n, and per-thread
    * scratch for nn_get_threads() threads. Called again when either grows. */
   gboolean (*reserve)  (NnLayer *l, int n, GError **error);
@@ -50,7 +137,7 @@ typedef struct {
   /* Optional: reject an input the forward cannot take (embedding indices
    * out of range); nn_model_forward calls it before the forward. */
   gboolean (*check_input)   (NnLayer *l, const float *x, int n, GError **error);
-} NnLayerClass;
+};
 
 struct _NnLayer {
   const NnLayerClass *klass;
@@ -63,7 +150,7 @@ struct _NnLayer {
   GRand   *rng;               /* the model's, for dropout and friends */
   gboolean owns_rng;          /* standalone layers (tests) own theirs */
   int      bptt;              /* recurrent layers: truncate backprop through time to chunks of this many steps (0 = full) */
-  JsonNode *spec;             /* the layer's spec entry, as given (owned) */
+  NnSpecLayer *own_spec;      /* standalone layers (nn_layer_new) own their parsed spec */
 };
 
 /* Set every layer's bptt (the trainer's --bptt). */
@@ -72,16 +159,21 @@ void nn_model_set_bptt (NnModel *m, int steps);
 /* Registry: the one table from spec names to classes (core/registry.c). */
 const NnLayerClass *nn_layer_class_lookup (const char *type);
 const char *const  *nn_layer_type_names (void);
+/* Every class, in registry order; *n gets their number. */
+const NnLayerClass *const *nn_layer_classes (int *n);
 
 /* Add a parameter "<layer>.<pname>" of `shape`; returns its data (zeroed). */
 float *nn_layer_add_param (NnLayer *l, const char *pname, const NnShape *shape,
                            gboolean trainable, gboolean decay);
 NnParam *nn_layer_param (NnLayer *l, const char *pname);
 
-/* A standalone layer, for tests and composite layers (time_distributed):
- * built from a JSON object text against an input shape. */
+/* A standalone layer, for tests: built from a JSON object text against an
+ * input shape (its messages name the layer, path "layer"). */
 NnLayer *nn_layer_new (const char *spec_json, const NnShape *in, guint64 seed, GError **error);
-NnLayer *nn_layer_new_from_object (JsonObject *spec, const NnShape *in, GRand *rng, GError **error);
+/* A layer from its typed spec, named `name` (the model's builder, and
+ * time_distributed for its inner layer). */
+NnLayer *nn_layer_new_from_spec (const NnSpecLayer *spec, const char *name, const NnShape *in, GRand *rng,
+                                 GError **error);
 gboolean nn_layer_reserve (NnLayer *l, int n, GError **error);
 void     nn_layer_free (NnLayer *l);
 
@@ -93,7 +185,7 @@ void    nn_layer_grad_shares_zero (const NnLayer *l, float *first, int64_t strid
 /* Adds shares 1 .. threads-1 into the layer's gradients, in thread order. */
 void    nn_layer_grad_shares_add (NnLayer *l, const float *first, int64_t stride, int threads);
 
-/* ---- spec option helpers: each reports a GError naming layer and key ------ */
+/* ---- JSON option helpers (the gan block): each reports a GError naming block and key ---- */
 gboolean nn_spec_int (JsonObject *o, const char *layer, const char *key, int def, int min, int *out, GError **error);
 gboolean nn_spec_float (JsonObject *o, const char *layer, const char *key, double def, double min, double max, double *out, GError **error);
 /* An int or an [a, b] pair (kernel, stride). */

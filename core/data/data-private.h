@@ -4,8 +4,8 @@
 
 #include "nn-private.h"
 
-/* What a loader needs to know about the model it loads for; nn_dataset_load
- * fills it from an NnModel, tests fill it by hand. */
+/* What a loader needs to know about the model it loads for; nn_dataset_load_spec
+ * fills it from an NnSpec (nn_data_target_init), tests fill it by hand. */
 typedef struct {
   NnShape      input;        /* per-sample input shape */
   int64_t      n_out;        /* numel of the per-sample output */
@@ -24,12 +24,13 @@ NnDataset *nn_data_load_idx (const char *prefix, const NnDataTarget *t, GError *
 NnDataset *nn_data_load_folder (const char *dir, const NnDataTarget *t, GError **error);
 /* text:FILE, next-character windows over t->vocab (text.c). */
 NnDataset *nn_data_load_text (const char *path, const NnDataTarget *t, GError **error);
-/* The spec's top-level "vocab" string (transfer full), or NULL. */
+/* The model's spec's top-level "vocab" string (transfer full), or NULL. */
 char *nn_data_spec_vocab (const NnModel *m);
+/* t from a spec and the network's per-sample output shape; t->labels point
+ * into the spec. */
+void nn_data_target_init (NnDataTarget *t, const NnSpec *spec, const NnShape *output);
 /* folder: for [T, C, H, W] inputs, one sample per clip of each video (video.c). */
 NnDataset *nn_data_load_video_folder (const char *dir, const NnDataTarget *t, GError **error);
-/* Fill t->fps and t->clips from the model's "preprocess". */
-gboolean nn_data_video_sampling (const NnModel *m, NnDataTarget *t, GError **error);
 
 /* Index of `name` among the target's labels, or -1. */
 int nn_data_label_index (const NnDataTarget *t, const char *name);

@@ -74,24 +74,37 @@ nn_data_load_uri (const char *uri, const NnDataTarget *t, GError **error)
   return NULL;
 }
 
+void
+nn_data_target_init (NnDataTarget *t, const NnSpec *spec, const NnShape *output)
+{
+  *t = (NnDataTarget) { 0 };
+  t->input = *nn_spec_input_shape (spec);
+  t->n_out = nn_shape_numel (output);
+  t->pre = *nn_spec_preprocess (spec);
+  t->n_labels = nn_spec_n_labels (spec);
+  t->fps = nn_spec_fps (spec);
+  t->clips = nn_spec_clips (spec);
+  t->vocab = nn_spec_vocab (spec);
+}
+
+NnDataset *
+nn_dataset_load_spec (const char *uri, const NnSpec *spec, const NnShape *output, GError **error)
+{
+  g_return_val_if_fail (uri && spec && output, NULL);
+  NnDataTarget t;
+  nn_data_target_init (&t, spec, output);
+  g_autofree const char **labels = g_new0 (const char *, t.n_labels + 1);
+  for (int i = 0; i < t.n_labels; i++)
+    labels[i] = nn_spec_label (spec, i);
+  t.labels = labels;
+  return nn_data_load_uri (uri, &t, error);
+}
+
 NnDataset *
 nn_dataset_load (const char *uri, const NnModel *m, GError **error)
 {
   g_return_val_if_fail (uri && m, NULL);
-  NnDataTarget t = { 0 };
-  t.input = *nn_model_input_shape (m);
-  t.n_out = nn_shape_numel (nn_model_output_shape (m));
-  t.pre = *nn_model_preprocess (m);
-  t.n_labels = nn_model_n_labels (m);
-  g_autofree const char **labels = g_new0 (const char *, t.n_labels + 1);
-  for (int i = 0; i < t.n_labels; i++)
-    labels[i] = nn_model_label (m, i);
-  t.labels = labels;
-  if (!nn_data_video_sampling (m, &t, error))
-    return NULL;
-  g_autofree char *vocab = nn_data_spec_vocab (m);
-  t.vocab = vocab;
-  return nn_data_load_uri (uri, &t, error);
+  return nn_dataset_load_spec (uri, nn_model_get_spec (m), nn_model_output_shape (m), error);
 }
 
 /* Rows `idx` of ds into a new dataset. */

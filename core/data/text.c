@@ -196,15 +196,5 @@ nn_data_load_text (const char *path, const NnDataTarget *t, GError **error)
 char *
 nn_data_spec_vocab (const NnModel *m)
 {
-  g_autofree char *spec = nn_model_spec_json (m);
-  g_autoptr (JsonParser) p = json_parser_new ();
-  if (!json_parser_load_from_data (p, spec, -1, NULL))
-    return NULL;
-  JsonNode *root = json_parser_get_root (p);
-  if (!JSON_NODE_HOLDS_OBJECT (root))
-    return NULL;
-  JsonNode *v = json_object_get_member (json_node_get_object (root), "vocab");
-  if (!v || !JSON_NODE_HOLDS_VALUE (v) || json_node_get_value_type (v) != G_TYPE_STRING)
-    return NULL;
-  return g_strdup (json_node_get_string (v));
+  return g_strdup (nn_spec_vocab (nn_model_get_spec (m)));
 }

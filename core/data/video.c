@@ -37,37 +37,7 @@ typedef struct {
   int64_t          decoded;  /* frames decoded (for streams without times) */
 } Decoder;
 
-static gboolean
-parse_sampling (JsonObject *po, NnDataTarget *t, GError **error)
-{
-  JsonNode *f = json_object_get_member (po, "fps"), *c = json_object_get_member (po, "clips");
-  if (f && (!JSON_NODE_HOLDS_VALUE (f) || json_node_get_value_type (f) == G_TYPE_STRING ||
-            !(json_node_get_double (f) >= 0.0))) {
-    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "spec: preprocess \"fps\" must be a number >= 0");
-    return FALSE;
-  }
-  if (c && (!JSON_NODE_HOLDS_VALUE (c) || json_node_get_value_type (c) != G_TYPE_INT64 ||
-            json_node_get_int (c) < 1 || json_node_get_int (c) > G_MAXINT)) {
-    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "spec: preprocess \"clips\" must be an integer >= 1");
-    return FALSE;
-  }
-  t->fps = f ? json_node_get_double (f) : 0.0;
-  t->clips = c ? (int) json_node_get_int (c) : 1;
-  return TRUE;
-}
-
-gboolean
-nn_data_video_sampling (const NnModel *m, NnDataTarget *t, GError **error)
-{
-  t->fps = 0.0;
-  t->clips = 1;
-  g_autofree char *json = nn_model_spec_json (m);
-  g_autoptr (JsonParser) p = json_parser_new ();
-  if (!json_parser_load_from_data (p, json, -1, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
-    return TRUE;
-  JsonNode *pn = json_object_get_member (json_node_get_object (json_parser_get_root (p)), "preprocess");
-  return !pn || !JSON_NODE_HOLDS_OBJECT (pn) || parse_sampling (json_node_get_object (pn), t, error);
-}
+/* Sampling (t->fps, t->clips) comes typed from the spec (nn_data_target_init). */
 
 /* ---- decoding ---------------------------------------------------------------- */
 

@@ -13,19 +13,14 @@ typedef struct {
 /* Softmax's "axis" counts per-sample dims: 0 (default) is the class or channel
  * axis, negative ones count from the end. */
 static gboolean
-softmax_axis (NnLayer *l, JsonObject *spec, GError **error)
+softmax_axis (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   NnActLayer *a = (NnActLayer *) l;
-  int nd = l->in.ndim, axis = 0;
-  JsonNode *n = json_object_get_member (spec, "axis");
-  if (n) {
-    if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64 ||
-        json_node_get_int (n) < -nd || json_node_get_int (n) >= nd) {
-      g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": softmax \"axis\" must be an integer in [%d, %d]",
-                   l->name, -nd, nd - 1);
-      return FALSE;
-    }
-    axis = (int) json_node_get_int (n);
+  int nd = l->in.ndim, axis = nn_spec_layer_int (spec, "axis");
+  if (axis < -nd || axis >= nd) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": softmax \"axis\" must be an integer in [%d, %d] "
+                 "for its input of %d dimensions", l->name, -nd, nd - 1, nd);
+    return FALSE;
   }
   if (axis < 0)
     axis += nd;
@@ -36,8 +31,17 @@ softmax_axis (NnLayer *l, JsonObject *spec, GError **error)
   return TRUE;
 }
 
+static const NnKeyDef leaky_keys[] = {
+  { "slope", NN_KEY_FLOAT, 1e-6, 1.0, "0.01", NULL, 0, "the negative slope (PyTorch's negative_slope)" },
+};
+
+static const NnKeyDef softmax_keys[] = {
+  { "axis", NN_KEY_INT, -NN_MAX_DIMS, NN_MAX_DIMS - 1, "0", NULL, 0,
+    "per-sample axis normalised: 0 the classes (or a class map's channels), -1 the last (per time step)" },
+};
+
 static gboolean
-act_create (NnLayer *l, JsonObject *spec, GError **error)
+act_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   NnActLayer *a = (NnActLayer *) l;
   const char *t = l->klass->type;
@@ -45,10 +49,7 @@ act_create (NnLayer *l, JsonObject *spec, GError **error)
            g_str_equal (t, "relu") ? NN_ACT_RELU : g_str_equal (t, "leaky_relu") ? NN_ACT_LEAKY_RELU :
            NN_ACT_SOFTMAX;
   l->out = l->in;
-  double slope = NN_LEAKY_SLOPE;
-  if (a->act == NN_ACT_LEAKY_RELU && !nn_spec_float (spec, l->name, "slope", NN_LEAKY_SLOPE, 1e-6, 1.0, &slope, error))
-    return FALSE;
-  a->slope = (float) slope;
+  a->slope = a->act == NN_ACT_LEAKY_RELU ? (float) nn_spec_layer_double (spec, "slope") : NN_LEAKY_SLOPE;
   return a->act != NN_ACT_SOFTMAX || softmax_axis (l, spec, error);
 }
 
@@ -140,18 +141,22 @@ softmax_backward (NnLayer *l, const float *x, const float *y, const float *dy, f
   }
 }
 
-#define ACT_CLASS(ident, name) \
-  const NnLayerClass ident = { .type = name, .size = sizeof (NnActLayer), .create = act_create, \
-                               .forward = act_forward, .backward = act_backward }
+#define ACT_CLASS(ident, name, text, ...) \
+  const NnLayerClass ident = { .type = name, .size = sizeof (NnActLayer), .activation = TRUE, .doc = text, \
+                               .create = act_create, .forward = act_forward, .backward = act_backward, __VA_ARGS__ }
 
-ACT_CLASS (nn_sigmoid_class, "sigmoid");
-ACT_CLASS (nn_tanh_class, "tanh");
-ACT_CLASS (nn_relu_class, "relu");
-ACT_CLASS (nn_leaky_relu_class, "leaky_relu");
+ACT_CLASS (nn_sigmoid_class, "sigmoid", "1 / (1 + exp (-x)), element-wise; shape unchanged.");
+ACT_CLASS (nn_tanh_class, "tanh", "tanh (x), element-wise; shape unchanged.");
+ACT_CLASS (nn_relu_class, "relu", "max (x, 0), element-wise (NaN passes, as in PyTorch); shape unchanged.");
+ACT_CLASS (nn_leaky_relu_class, "leaky_relu", "x, or slope * x below 0, element-wise; shape unchanged.",
+           NN_KEYS (leaky_keys));
 
 const NnLayerClass nn_softmax_class = {
   .type = "softmax",
   .size = sizeof (NnActLayer),
+  NN_KEYS (softmax_keys),
+  .activation = TRUE,
+  .doc = "exp (x) / sum exp (x) along an axis; shape unchanged.",
   .create = act_create,
   .forward = softmax_forward,
   .backward = softmax_backward,

@@ -14,22 +14,23 @@ typedef struct {
   gboolean batch;              /* ... and whether they were the batch's */
 } NnBatchNorm;
 
+static const NnKeyDef bn_keys[] = {
+  { "momentum", NN_KEY_FLOAT, 0.0, 1.0, "0.1", NULL, 0, "weight of a batch in the running statistics" },
+  { "eps", NN_KEY_FLOAT, 1e-12, 1.0, "1e-05", NULL, 0, "added to the variance" },
+};
+
 static gboolean
-bn_create (NnLayer *l, JsonObject *spec, GError **error)
+bn_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   NnBatchNorm *bn = (NnBatchNorm *) l;
   char buf[64];
-  double m, eps;
   if (l->in.ndim != 1 && l->in.ndim != 3) {
     g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "layer \"%s\": batchnorm2d needs a (C, H, W) or (C) input, got %s",
                  l->name, nn_shape_to_string (&l->in, buf, sizeof buf));
     return FALSE;
   }
-  if (!nn_spec_float (spec, l->name, "momentum", 0.1, 0.0, 1.0, &m, error) ||
-      !nn_spec_float (spec, l->name, "eps", 1e-5, 1e-12, 1.0, &eps, error))
-    return FALSE;
-  bn->momentum = (float) m;
-  bn->eps = (float) eps;
+  bn->momentum = (float) nn_spec_layer_double (spec, "momentum");
+  bn->eps = (float) nn_spec_layer_double (spec, "eps");
   bn->c = l->in.dim[0];
   bn->inner = nn_shape_numel (&l->in) / bn->c;
   l->out = l->in;
@@ -163,6 +164,9 @@ bn_finalize (NnLayer *l)
 const NnLayerClass nn_batchnorm2d_class = {
   .type = "batchnorm2d",
   .size = sizeof (NnBatchNorm),
+  NN_KEYS (bn_keys),
+  .doc = "Batch statistics in training, running statistics at inference; [C, H, W] or [C], unchanged; "
+         "weight, bias [C], buffers running_mean, running_var [C].",
   .create = bn_create,
   .forward = bn_forward,
   .backward = bn_backward,

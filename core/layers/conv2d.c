@@ -58,51 +58,49 @@ same_padding (int in, int k, int s, int *before, int *after)
   *after = total - total / 2;
 }
 
-static gboolean
-parse_padding (NnLayer *l, JsonObject *spec, NnConv2dParams *p, GError **error)
+/* "valid", "same", p, [rows, cols] or [top, bottom, left, right] (the spec
+ * checked which of these it is). */
+static void
+set_padding (const NnSpecLayer *spec, NnConv2dParams *p)
 {
-  JsonNode *n = json_object_get_member (spec, "padding");
-  const char *s = nn_spec_string (spec, "padding", NULL);
-  if (!n || (s && g_str_equal (s, "valid"))) {
-    p->pt = p->pb = p->pl = p->pr = 0;
-    return TRUE;
-  }
+  const char *s = nn_spec_layer_string (spec, "padding");
+  int v[4] = { 0 };
+  int n = nn_spec_layer_ints (spec, "padding", v);
   if (s && g_str_equal (s, "same")) {
     same_padding (p->h, p->kh, p->sh, &p->pt, &p->pb);
     same_padding (p->w, p->kw, p->sw, &p->pl, &p->pr);
-    return TRUE;
-  }
-  if (JSON_NODE_HOLDS_ARRAY (n) && json_array_get_length (json_node_get_array (n)) == 4) {
-    JsonArray *a = json_node_get_array (n);
-    int v[4];
-    for (int i = 0; i < 4; i++) {
-      JsonNode *e = json_array_get_element (a, i);
-      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_INT64 ||
-          json_node_get_int (e) < 0 || json_node_get_int (e) > G_MAXINT / 4)
-        goto bad;
-      v[i] = (int) json_node_get_int (e);
-    }
+  } else if (n == 4)
     p->pt = v[0], p->pb = v[1], p->pl = v[2], p->pr = v[3];
-    return TRUE;
-  }
-  if (s)
-    goto bad;
-  int pair[2];
-  if (!nn_spec_pair (spec, l->name, "padding", 0, 0, pair, NULL))
-    goto bad;
-  p->pt = p->pb = pair[0];
-  p->pl = p->pr = pair[1];
-  return TRUE;
-
-bad:
-  g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
-               "layer \"%s\": conv2d \"padding\" must be \"valid\", \"same\", an integer >= 0, "
-               "[rows, cols] or [top, bottom, left, right]", l->name);
-  return FALSE;
+  else if (n == 2)
+    p->pt = p->pb = v[0], p->pl = p->pr = v[1];
+  else if (n == 1)
+    p->pt = p->pb = p->pl = p->pr = v[0];
+  else
+    p->pt = p->pb = p->pl = p->pr = 0;   /* "valid" */
 }
 
+/* An int-or-pair option as two values. */
+static void
+spec_pair (const NnSpecLayer *spec, const char *key, int out[2])
+{
+  int v[4] = { 0 };
+  if (nn_spec_layer_ints (spec, key, v) == 1)
+    v[1] = v[0];
+  out[0] = v[0], out[1] = v[1];
+}
+
+static const NnKeyDef conv_keys[] = {
+  { "filters", NN_KEY_INT, 1, NN_INT_MAX, NULL, NULL, 0, "output channels F" },
+  { "kernel", NN_KEY_INTS, 1, NN_INT_MAX, NULL, NULL, 1 << 2, "k or [kh, kw]" },
+  { "stride", NN_KEY_INTS, 1, NN_INT_MAX, "1", NULL, 1 << 2, "s or [sh, sw]" },
+  { "padding", NN_KEY_INTS, 0, NN_INT_MAX, "\"valid\"", "valid|same", 1 << 2 | 1 << 4,
+    "\"same\" is TensorFlow's (extra at the bottom/right, out = ceil (in / stride)); p, [rows, cols] or "
+    "[top, bottom, left, right]" },
+  { "bias", NN_KEY_BOOL, 0, 0, "true", NULL, 0, "add a learnt bias" },
+};
+
 static gboolean
-conv_params (NnLayer *l, JsonObject *spec, NnConv2dParams *p, GError **error)
+conv_params (NnLayer *l, const NnSpecLayer *spec, NnConv2dParams *p, GError **error)
 {
   char buf[64];
   if (l->in.ndim != 3) {
@@ -110,20 +108,13 @@ conv_params (NnLayer *l, JsonObject *spec, NnConv2dParams *p, GError **error)
                  l->name, nn_shape_to_string (&l->in, buf, sizeof buf));
     return FALSE;
   }
-  if (!json_object_has_member (spec, "filters") || !json_object_has_member (spec, "kernel")) {
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": conv2d needs \"filters\" and \"kernel\"",
-                 l->name);
-    return FALSE;
-  }
   int k[2], s[2];
-  if (!nn_spec_int (spec, l->name, "filters", 0, 1, &p->f, error) ||
-      !nn_spec_pair (spec, l->name, "kernel", 0, 1, k, error) ||
-      !nn_spec_pair (spec, l->name, "stride", 1, 1, s, error))
-    return FALSE;
+  p->f = nn_spec_layer_int (spec, "filters");
+  spec_pair (spec, "kernel", k);
+  spec_pair (spec, "stride", s);
   p->c = (int) l->in.dim[0], p->h = (int) l->in.dim[1], p->w = (int) l->in.dim[2];
   p->kh = k[0], p->kw = k[1], p->sh = s[0], p->sw = s[1];
-  if (!parse_padding (l, spec, p, error))
-    return FALSE;
+  set_padding (spec, p);
   int ph = p->h + p->pt + p->pb, pw = p->w + p->pl + p->pr;
   if (p->kh > ph || p->kw > pw) {
     g_set_error (error, NN_ERROR, NN_ERROR_SHAPE,
@@ -148,7 +139,7 @@ use_winograd (const NnConv2dParams *p)
 }
 
 static gboolean
-conv_create (NnLayer *l, JsonObject *spec, GError **error)
+conv_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   NnConv2d *cv = (NnConv2d *) l;
   NnConv2dParams *p = &cv->p;
@@ -157,7 +148,7 @@ conv_create (NnLayer *l, JsonObject *spec, GError **error)
   l->out = nn_shape_3d (p->f, p->oh, p->ow);
   NnShape ws = nn_shape_4d (p->f, p->c, p->kh, p->kw), bs = nn_shape_1d (p->f);
   cv->w = nn_layer_add_param (l, "weight", &ws, TRUE, TRUE);
-  cv->b = nn_spec_bool (spec, "bias", TRUE) ? nn_layer_add_param (l, "bias", &bs, TRUE, FALSE) : NULL;
+  cv->b = nn_spec_layer_bool (spec, "bias") ? nn_layer_add_param (l, "bias", &bs, TRUE, FALSE) : NULL;
   NnUnfold u = conv_unfold_geom (p);
   if (use_winograd (p) && !nn_winograd_init (&cv->wg, &u, p->f)) {
     g_set_error (error, NN_ERROR, NN_ERROR_FAILED, "layer \"%s\": cannot allocate Winograd weights", l->name);
@@ -421,6 +412,8 @@ conv_finalize (NnLayer *l)
 const NnLayerClass nn_conv2d_class = {
   .type = "conv2d",
   .size = sizeof (NnConv2d),
+  NN_KEYS (conv_keys),
+  .doc = "2-D convolution (PyTorch's Conv2d): [C, H, W] -> [F, OH, OW]; weight [F, C, kh, kw], bias [F].",
   .create = conv_create,
   .reserve = conv_reserve,
   .forward = conv_forward,

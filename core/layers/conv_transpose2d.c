@@ -47,8 +47,28 @@ ct_ohw (const NnConvT2dParams *p)
   return (int64_t) p->oh * p->ow;
 }
 
+static const NnKeyDef ct_keys[] = {
+  { "filters", NN_KEY_INT, 1, NN_INT_MAX, NULL, NULL, 0, "output channels F" },
+  { "kernel", NN_KEY_INTS, 1, NN_INT_MAX, NULL, NULL, 1 << 2, "k or [kh, kw]" },
+  { "stride", NN_KEY_INTS, 1, NN_INT_MAX, "1", NULL, 1 << 2, "s or [sh, sw]" },
+  { "padding", NN_KEY_INTS, 0, NN_INT_MAX, "0", NULL, 1 << 2, "p or [ph, pw], cropped from both sides" },
+  { "output_padding", NN_KEY_INTS, 0, NN_INT_MAX, "0", NULL, 1 << 2,
+    "added at the bottom/right; less than the stride" },
+  { "bias", NN_KEY_BOOL, 0, 0, "true", NULL, 0, "add a learnt bias" },
+};
+
+/* An int-or-pair option as two values. */
+static void
+spec_pair (const NnSpecLayer *spec, const char *key, int out[2])
+{
+  int v[4] = { 0 };
+  if (nn_spec_layer_ints (spec, key, v) == 1)
+    v[1] = v[0];
+  out[0] = v[0], out[1] = v[1];
+}
+
 static gboolean
-ct_params (NnLayer *l, JsonObject *spec, NnConvT2dParams *p, GError **error)
+ct_params (NnLayer *l, const NnSpecLayer *spec, NnConvT2dParams *p, GError **error)
 {
   char buf[64];
   if (l->in.ndim != 3) {
@@ -56,18 +76,12 @@ ct_params (NnLayer *l, JsonObject *spec, NnConvT2dParams *p, GError **error)
                  l->name, nn_shape_to_string (&l->in, buf, sizeof buf));
     return FALSE;
   }
-  if (!json_object_has_member (spec, "filters") || !json_object_has_member (spec, "kernel")) {
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": conv2d_transpose needs \"filters\" and \"kernel\"",
-                 l->name);
-    return FALSE;
-  }
   int k[2], s[2], pad[2], op[2];
-  if (!nn_spec_int (spec, l->name, "filters", 0, 1, &p->f, error) ||
-      !nn_spec_pair (spec, l->name, "kernel", 0, 1, k, error) ||
-      !nn_spec_pair (spec, l->name, "stride", 1, 1, s, error) ||
-      !nn_spec_pair (spec, l->name, "padding", 0, 0, pad, error) ||
-      !nn_spec_pair (spec, l->name, "output_padding", 0, 0, op, error))
-    return FALSE;
+  p->f = nn_spec_layer_int (spec, "filters");
+  spec_pair (spec, "kernel", k);
+  spec_pair (spec, "stride", s);
+  spec_pair (spec, "padding", pad);
+  spec_pair (spec, "output_padding", op);
   p->c = (int) l->in.dim[0], p->h = (int) l->in.dim[1], p->w = (int) l->in.dim[2];
   p->kh = k[0], p->kw = k[1], p->sh = s[0], p->sw = s[1];
   p->ph = pad[0], p->pw = pad[1], p->oph = op[0], p->opw = op[1];
@@ -91,7 +105,7 @@ ct_params (NnLayer *l, JsonObject *spec, NnConvT2dParams *p, GError **error)
 }
 
 static gboolean
-ct_create (NnLayer *l, JsonObject *spec, GError **error)
+ct_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   NnConvT2d *ct = (NnConvT2d *) l;
   NnConvT2dParams *p = &ct->p;
@@ -100,7 +114,7 @@ ct_create (NnLayer *l, JsonObject *spec, GError **error)
   l->out = nn_shape_3d (p->f, p->oh, p->ow);
   NnShape ws = nn_shape_4d (p->c, p->f, p->kh, p->kw), bs = nn_shape_1d (p->f);
   ct->w = nn_layer_add_param (l, "weight", &ws, TRUE, TRUE);
-  ct->b = nn_spec_bool (spec, "bias", TRUE) ? nn_layer_add_param (l, "bias", &bs, TRUE, FALSE) : NULL;
+  ct->b = nn_spec_layer_bool (spec, "bias") ? nn_layer_add_param (l, "bias", &bs, TRUE, FALSE) : NULL;
   return TRUE;
 }
 
@@ -279,6 +293,9 @@ ct_finalize (NnLayer *l)
 const NnLayerClass nn_conv2d_transpose_class = {
   .type = "conv2d_transpose",
   .size = sizeof (NnConvT2d),
+  NN_KEYS (ct_keys),
+  .doc = "Transposed convolution (PyTorch's ConvTranspose2d): [C, H, W] -> [F, (H-1)*sh - 2*ph + kh + oph, ...]; "
+         "weight [C, F, kh, kw], bias [F].",
   .create = ct_create,
   .reserve = ct_reserve,
   .forward = ct_forward,

@@ -61,8 +61,14 @@ scratch_of (NnConvLstm *s, int th)
   return c;
 }
 
+static const NnKeyDef clstm_keys[] = {
+  { "filters", NN_KEY_INT, 1, NN_INT_MAX, NULL, NULL, 0, "hidden channels H" },
+  { "kernel", NN_KEY_INT, 1, NN_INT_MAX, NULL, NULL, 0, "k, odd (\"same\" padding)" },
+  NN_RECURRENT_KEYS,
+};
+
 static gboolean
-clstm_create (NnLayer *l, JsonObject *spec, GError **error)
+clstm_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   NnConvLstm *s = (NnConvLstm *) l;
   char buf[64];
@@ -71,14 +77,8 @@ clstm_create (NnLayer *l, JsonObject *spec, GError **error)
                  l->name, nn_shape_to_string (&l->in, buf, sizeof buf));
     return FALSE;
   }
-  if (!nn_recurrent_opts (l, spec, "filters", &s->o, error))
-    return FALSE;
-  if (!json_object_has_member (spec, "kernel")) {
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": convlstm2d needs \"kernel\"", l->name);
-    return FALSE;
-  }
-  if (!nn_spec_int (spec, l->name, "kernel", 0, 1, &s->k, error))
-    return FALSE;
+  nn_recurrent_opts (spec, "filters", &s->o);
+  s->k = nn_spec_layer_int (spec, "kernel");
   if (s->k % 2 == 0) {
     g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": convlstm2d \"kernel\" must be odd for \"same\" "
                  "padding, got %d", l->name, s->k);
@@ -299,6 +299,9 @@ clstm_finalize (NnLayer *l)
 const NnLayerClass nn_convlstm2d_class = {
   .type = "convlstm2d",
   .size = sizeof (NnConvLstm),
+  NN_KEYS (clstm_keys),
+  .doc = "Convolutional LSTM (gates i, f, g, o from one convolution of [x, h]): [T, C, H, W] -> [F, H, W] or "
+         "[T, F, H, W]; conv.weight [4F, C + F, k, k], conv.bias [4F].",
   .create = clstm_create,
   .reserve = clstm_reserve,
   .forward = clstm_forward,

@@ -8,23 +8,22 @@ typedef struct {
   float *w, *b;   /* (out, in), (out) or NULL */
 } NnDense;
 
+static const NnKeyDef dense_keys[] = {
+  { "units", NN_KEY_INT, 1, NN_INT_MAX, NULL, NULL, 0, "outputs" },
+  { "bias", NN_KEY_BOOL, 0, 0, "true", NULL, 0, "add a learnt bias" },
+};
+
 static gboolean
-dense_create (NnLayer *l, JsonObject *spec, GError **error)
+dense_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   NnDense *d = (NnDense *) l;
-  int units;
-  if (!json_object_has_member (spec, "units")) {
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": dense needs \"units\"", l->name);
-    return FALSE;
-  }
-  if (!nn_spec_int (spec, l->name, "units", 0, 1, &units, error))
-    return FALSE;
+  int units = nn_spec_layer_int (spec, "units");
   d->in = (int) nn_shape_numel (&l->in);
   d->out = units;
   l->out = nn_shape_1d (units);
   NnShape ws = nn_shape_2d (units, d->in), bs = nn_shape_1d (units);
   d->w = nn_layer_add_param (l, "weight", &ws, TRUE, TRUE);
-  d->b = nn_spec_bool (spec, "bias", TRUE) ? nn_layer_add_param (l, "bias", &bs, TRUE, FALSE) : NULL;
+  d->b = nn_spec_layer_bool (spec, "bias") ? nn_layer_add_param (l, "bias", &bs, TRUE, FALSE) : NULL;
   return TRUE;
 }
 
@@ -63,6 +62,8 @@ dense_flops (const NnLayer *l)
 const NnLayerClass nn_dense_class = {
   .type = "dense",
   .size = sizeof (NnDense),
+  NN_KEYS (dense_keys),
+  .doc = "y = x W^T + b (PyTorch's Linear); any input, flattened -> [units]; weight [units, in], bias [units].",
   .create = dense_create,
   .forward = dense_forward,
   .backward = dense_backward,

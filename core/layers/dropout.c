@@ -10,13 +10,14 @@ typedef struct {
   gboolean masked;
 } NnDropout;
 
+static const NnKeyDef dropout_keys[] = {
+  { "rate", NN_KEY_FLOAT, 0.0, 0.999, "0.5", NULL, 0, "fraction of values zeroed in training" },
+};
+
 static gboolean
-dropout_create (NnLayer *l, JsonObject *spec, GError **error)
+dropout_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
-  double r;
-  if (!nn_spec_float (spec, l->name, "rate", 0.5, 0.0, 0.999, &r, error))
-    return FALSE;
-  ((NnDropout *) l)->rate = (float) r;
+  ((NnDropout *) l)->rate = (float) nn_spec_layer_double (spec, "rate");
   l->out = l->in;
   return TRUE;
 }
@@ -67,6 +68,8 @@ dropout_finalize (NnLayer *l)
 const NnLayerClass nn_dropout_class = {
   .type = "dropout",
   .size = sizeof (NnDropout),
+  NN_KEYS (dropout_keys),
+  .doc = "Inverted dropout in training, the identity at inference; shape unchanged.",
   .create = dropout_create,
   .reserve = dropout_reserve,
   .forward = dropout_forward,

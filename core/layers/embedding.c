@@ -15,8 +15,13 @@ typedef struct {
   float *w;                    /* (vocab, D) */
 } NnEmbedding;
 
+static const NnKeyDef emb_keys[] = {
+  { "vocab", NN_KEY_INT, 1, NN_INT_MAX, NULL, NULL, 0, "number of distinct indices" },
+  { "units", NN_KEY_INT, 1, NN_INT_MAX, NULL, NULL, 0, "vector size per index" },
+};
+
 static gboolean
-emb_create (NnLayer *l, JsonObject *spec, GError **error)
+emb_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   NnEmbedding *e = (NnEmbedding *) l;
   char buf[64];
@@ -25,13 +30,8 @@ emb_create (NnLayer *l, JsonObject *spec, GError **error)
                  l->name, nn_shape_to_string (&l->in, buf, sizeof buf));
     return FALSE;
   }
-  if (!json_object_has_member (spec, "vocab") || !json_object_has_member (spec, "units")) {
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": embedding needs \"vocab\" and \"units\"", l->name);
-    return FALSE;
-  }
-  if (!nn_spec_int (spec, l->name, "vocab", 0, 1, &e->vocab, error) ||
-      !nn_spec_int (spec, l->name, "units", 0, 1, &e->d, error))
-    return FALSE;
+  e->vocab = nn_spec_layer_int (spec, "vocab");
+  e->d = nn_spec_layer_int (spec, "units");
   e->t = (int) l->in.dim[0];
   l->out = nn_shape_2d (e->t, e->d);
   NnShape ws = nn_shape_2d (e->vocab, e->d);
@@ -104,6 +104,8 @@ emb_backward (NnLayer *l, const float *x, const float *y, const float *dy, float
 const NnLayerClass nn_embedding_class = {
   .type = "embedding",
   .size = sizeof (NnEmbedding),
+  NN_KEYS (emb_keys),
+  .doc = "Token indices [T] -> vectors [T, units] (PyTorch's Embedding); weight [vocab, units].",
   .create = emb_create,
   .forward = emb_forward,
   .backward = emb_backward,

@@ -3,7 +3,7 @@
 #include "nn-private.h"
 
 static gboolean
-flatten_create (NnLayer *l, JsonObject *spec, GError **error)
+flatten_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   l->out = nn_shape_1d (nn_shape_numel (&l->in));
   return TRUE;
@@ -26,6 +26,7 @@ flatten_backward (NnLayer *l, const float *x, const float *y, const float *dy, f
 const NnLayerClass nn_flatten_class = {
   .type = "flatten",
   .size = sizeof (NnLayer),
+  .doc = "Any input -> [numel].",
   .create = flatten_create,
   .forward = flatten_forward,
   .backward = flatten_backward,

@@ -8,7 +8,7 @@ typedef struct {
 } NnGlobalAvgPool;
 
 static gboolean
-gap_create (NnLayer *l, JsonObject *spec, GError **error)
+gap_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   NnGlobalAvgPool *g = (NnGlobalAvgPool *) l;
   char buf[64];
@@ -58,6 +58,7 @@ gap_flops (const NnLayer *l)
 const NnLayerClass nn_global_avgpool_class = {
   .type = "global_avgpool",
   .size = sizeof (NnGlobalAvgPool),
+  .doc = "The mean of each channel plane: [C, H, W] -> [C].",
   .create = gap_create,
   .forward = gap_forward,
   .backward = gap_backward,

@@ -25,8 +25,13 @@ typedef struct {
   float *state_h, *state_c;    /* (capacity, H) carried between forwards when stateful */
 } NnLstm;
 
+static const NnKeyDef lstm_keys[] = {
+  { "units", NN_KEY_INT, 1, NN_INT_MAX, NULL, NULL, 0, "hidden size H" },
+  NN_RECURRENT_KEYS,
+};
+
 static gboolean
-lstm_create (NnLayer *l, JsonObject *spec, GError **error)
+lstm_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   NnLstm *s = (NnLstm *) l;
   char buf[64];
@@ -35,8 +40,7 @@ lstm_create (NnLayer *l, JsonObject *spec, GError **error)
                  l->name, l->klass->type, nn_shape_to_string (&l->in, buf, sizeof buf));
     return FALSE;
   }
-  if (!nn_recurrent_opts (l, spec, "units", &s->o, error))
-    return FALSE;
+  nn_recurrent_opts (spec, "units", &s->o);
   s->t = (int) l->in.dim[0], s->f = (int) l->in.dim[1], s->h = s->o.units;
   int h4 = 4 * s->h;
   l->out = s->o.seq ? nn_shape_2d (s->t, s->h) : nn_shape_1d (s->h);
@@ -190,6 +194,9 @@ lstm_finalize (NnLayer *l)
 const NnLayerClass nn_lstm_class = {
   .type = "lstm",
   .size = sizeof (NnLstm),
+  NN_KEYS (lstm_keys),
+  .doc = "LSTM (PyTorch's, gates i, f, g, o): [T, F] -> [H] or [T, H]; weight_ih [4H, F], weight_hh [4H, H], "
+         "bias_ih, bias_hh [4H].",
   .create = lstm_create,
   .reserve = lstm_reserve,
   .forward = lstm_forward,

@@ -23,8 +23,25 @@ is_max (const NnLayer *l)
   return l->klass->type[0] == 'm';
 }
 
+static const NnKeyDef pool_keys[] = {
+  { "size", NN_KEY_INTS, 1, NN_INT_MAX, "2", NULL, 1 << 2, "window k or [kh, kw]" },
+  { "stride", NN_KEY_INTS, 1, NN_INT_MAX, "", NULL, 1 << 2, "s or [sh, sw]; default: the size" },
+  { "padding", NN_KEY_INTS, 0, NN_INT_MAX, "0", NULL, 1 << 2,
+    "p or [ph, pw], at most half the window (avg counts it as PyTorch does)" },
+};
+
+/* An int-or-pair option as two values. */
+static void
+spec_pair (const NnSpecLayer *spec, const char *key, int out[2])
+{
+  int v[4] = { 0 };
+  if (nn_spec_layer_ints (spec, key, v) == 1)
+    v[1] = v[0];
+  out[0] = v[0], out[1] = v[1];
+}
+
 static gboolean
-pool_create (NnLayer *l, JsonObject *spec, GError **error)
+pool_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   NnPool2dParams *p = &((NnPool2d *) l)->p;
   const char *kind = l->klass->type;
@@ -35,11 +52,11 @@ pool_create (NnLayer *l, JsonObject *spec, GError **error)
                  l->name, kind, nn_shape_to_string (&l->in, buf, sizeof buf));
     return FALSE;
   }
-  if (!nn_spec_pair (spec, l->name, "size", 2, 1, k, error) ||
-      !nn_spec_pair (spec, l->name, "stride", 1, 1, s, error) ||
-      !nn_spec_pair (spec, l->name, "padding", 0, 0, pad, error))
-    return FALSE;
-  if (!json_object_has_member (spec, "stride"))
+  spec_pair (spec, "size", k);
+  spec_pair (spec, "padding", pad);
+  if (nn_spec_layer_has (spec, "stride"))
+    spec_pair (spec, "stride", s);
+  else
     s[0] = k[0], s[1] = k[1];
   *p = (NnPool2dParams) { .c = (int) l->in.dim[0], .h = (int) l->in.dim[1], .w = (int) l->in.dim[2],
                           .kh = k[0], .kw = k[1], .sh = s[0], .sw = s[1], .ph = pad[0], .pw = pad[1] };
@@ -285,6 +302,8 @@ pool_finalize (NnLayer *l)
 const NnLayerClass nn_maxpool2d_class = {
   .type = "maxpool2d",
   .size = sizeof (NnPool2d),
+  NN_KEYS (pool_keys),
+  .doc = "Max over each window (NaN passes, as in PyTorch): [C, H, W] -> [C, OH, OW], floor sizes as PyTorch.",
   .create = pool_create,
   .reserve = pool_reserve,
   .forward = pool_forward,
@@ -296,6 +315,8 @@ const NnLayerClass nn_maxpool2d_class = {
 const NnLayerClass nn_avgpool2d_class = {
   .type = "avgpool2d",
   .size = sizeof (NnPool2d),
+  NN_KEYS (pool_keys),
+  .doc = "Mean over each window: [C, H, W] -> [C, OH, OW], floor sizes as PyTorch.",
   .create = pool_create,
   .reserve = pool_reserve,
   .forward = pool_forward,

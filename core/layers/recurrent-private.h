@@ -11,20 +11,19 @@ typedef struct {
   gboolean stateful;       /* start each forward from the last one's final state */
 } NnRecurrentOpts;
 
+/* The keys every recurrent kind has after its size key ("units", "filters"). */
+#define NN_RECURRENT_KEYS \
+  { "return_sequences", NN_KEY_BOOL, 0, 0, "false", NULL, 0, "output every step's h, [T, ...], not the last" }, \
+  { "stateful", NN_KEY_BOOL, 0, 0, "false", NULL, 0, \
+    "start each forward from the last one's final state (streaming sets it)" }
+
 /* Reads "units" (or `units_key`), "return_sequences" and "stateful". */
-static inline gboolean
-nn_recurrent_opts (NnLayer *l, JsonObject *spec, const char *units_key, NnRecurrentOpts *o, GError **error)
+static inline void
+nn_recurrent_opts (const NnSpecLayer *spec, const char *units_key, NnRecurrentOpts *o)
 {
-  if (!json_object_has_member (spec, units_key)) {
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": %s needs \"%s\"", l->name, l->klass->type,
-                 units_key);
-    return FALSE;
-  }
-  if (!nn_spec_int (spec, l->name, units_key, 0, 1, &o->units, error))
-    return FALSE;
-  o->seq = nn_spec_bool (spec, "return_sequences", FALSE);
-  o->stateful = nn_spec_bool (spec, "stateful", FALSE);
-  return TRUE;
+  o->units = nn_spec_layer_int (spec, units_key);
+  o->seq = nn_spec_layer_bool (spec, "return_sequences");
+  o->stateful = nn_spec_layer_bool (spec, "stateful");
 }
 
 /* Grows `*buf` to `count` floats; zeroes what it allocates. */

@@ -23,8 +23,14 @@ typedef struct {
   float *state;                /* (capacity, H) carried between forwards when stateful */
 } NnRnn;
 
+static const NnKeyDef rnn_keys[] = {
+  { "units", NN_KEY_INT, 1, NN_INT_MAX, NULL, NULL, 0, "hidden size H" },
+  NN_RECURRENT_KEYS,
+  { "nonlinearity", NN_KEY_STRING, 0, 0, "\"tanh\"", "tanh|relu", 0, "h = act (W_ih x + W_hh h + b)" },
+};
+
 static gboolean
-rnn_create (NnLayer *l, JsonObject *spec, GError **error)
+rnn_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   NnRnn *s = (NnRnn *) l;
   char buf[64];
@@ -33,14 +39,8 @@ rnn_create (NnLayer *l, JsonObject *spec, GError **error)
                  l->name, nn_shape_to_string (&l->in, buf, sizeof buf));
     return FALSE;
   }
-  if (!nn_recurrent_opts (l, spec, "units", &s->o, error))
-    return FALSE;
-  const char *act = nn_spec_string (spec, "nonlinearity", "tanh");
-  if (!g_str_equal (act, "tanh") && !g_str_equal (act, "relu")) {
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": rnn \"nonlinearity\" must be \"tanh\" or \"relu\"",
-                 l->name);
-    return FALSE;
-  }
+  nn_recurrent_opts (spec, "units", &s->o);
+  const char *act = nn_spec_layer_string (spec, "nonlinearity");
   s->act = g_str_equal (act, "tanh") ? NN_ACT_TANH : NN_ACT_RELU;
   s->t = (int) l->in.dim[0], s->f = (int) l->in.dim[1], s->h = s->o.units;
   l->out = s->o.seq ? nn_shape_2d (s->t, s->h) : nn_shape_1d (s->h);
@@ -169,6 +169,9 @@ rnn_finalize (NnLayer *l)
 const NnLayerClass nn_rnn_class = {
   .type = "rnn",
   .size = sizeof (NnRnn),
+  NN_KEYS (rnn_keys),
+  .doc = "Elman RNN (PyTorch's RNN): [T, F] -> [H] or [T, H]; weight_ih [H, F], weight_hh [H, H], "
+         "bias_ih, bias_hh [H].",
   .create = rnn_create,
   .reserve = rnn_reserve,
   .forward = rnn_forward,

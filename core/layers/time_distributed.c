@@ -11,39 +11,26 @@ typedef struct {
   int t;
 } NnTimeDistributed;
 
+static const NnKeyDef td_keys[] = {
+  { "layer", NN_KEY_LAYER, 0, 0, NULL, NULL, 0, "the layer applied to each step (no \"activation\": put it after)" },
+};
+
 static gboolean
-td_create (NnLayer *l, JsonObject *spec, GError **error)
+td_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   NnTimeDistributed *td = (NnTimeDistributed *) l;
   char buf[64];
-  JsonNode *in = json_object_get_member (spec, "layer");
-  if (!in || !JSON_NODE_HOLDS_OBJECT (in)) {
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": time_distributed needs a \"layer\" object",
-                 l->name);
-    return FALSE;
-  }
   if (l->in.ndim < 2) {
     g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "layer \"%s\": time_distributed needs a (T, ...) input, got %s",
                  l->name, nn_shape_to_string (&l->in, buf, sizeof buf));
     return FALSE;
   }
-  if (json_object_has_member (json_node_get_object (in), "activation")) {
-    /* the model expands "activation" into a layer of its own; inside it would be lost */
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "layer \"%s\": time_distributed: put the inner layer's "
-                 "\"activation\" after time_distributed (softmax with \"axis\": -1 for per-step classes)", l->name);
-    return FALSE;
-  }
   NnShape step = { .ndim = l->in.ndim - 1 };
   for (int d = 1; d < l->in.ndim; d++)
     step.dim[d - 1] = l->in.dim[d];
-  g_autoptr (JsonObject) inner = json_object_new ();
-  JsonObject *src = json_node_get_object (in);
-  g_autoptr (GList) keys = json_object_get_members (src);
-  for (GList *k = keys; k; k = k->next)
-    json_object_set_member (inner, k->data, json_node_copy (json_object_get_member (src, k->data)));
-  json_object_set_string_member (inner, "name", l->name);
+  /* the inner layer carries the outer name (see above) */
   g_autoptr (GError) e = NULL;
-  td->inner = nn_layer_new_from_object (inner, &step, l->rng, &e);
+  td->inner = nn_layer_new_from_spec (nn_spec_layer_inner (spec), l->name, &step, l->rng, &e);
   if (!td->inner) {
     g_set_error (error, NN_ERROR, e->code, "layer \"%s\": time_distributed: %s", l->name, e->message);
     return FALSE;
@@ -123,6 +110,9 @@ td_finalize (NnLayer *l)
 const NnLayerClass nn_time_distributed_class = {
   .type = "time_distributed",
   .size = sizeof (NnTimeDistributed),
+  NN_KEYS (td_keys),
+  .doc = "Applies its layer to every time step: [T, ...] -> [T, inner output...]; the inner layer's parameters "
+         "are named after the outer layer.",
   .create = td_create,
   .reserve = td_reserve,
   .forward = td_forward,

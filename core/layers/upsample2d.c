@@ -51,26 +51,25 @@ free_taps (NnTaps *t)
   g_free (t->t);
 }
 
+static const NnKeyDef up_keys[] = {
+  { "scale", NN_KEY_INTS, 1, NN_INT_MAX, "2", NULL, 1 << 2, "k or [sh, sw]" },
+  { "mode", NN_KEY_STRING, 0, 0, "\"nearest\"", "nearest|bilinear", 0, "bilinear: align_corners = False" },
+};
+
 static gboolean
-up_create (NnLayer *l, JsonObject *spec, GError **error)
+up_create (NnLayer *l, const NnSpecLayer *spec, GError **error)
 {
   NnUpsample *u = (NnUpsample *) l;
   char buf[64];
-  int s[2];
+  int s[4];
   if (l->in.ndim != 3) {
     g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "layer \"%s\": upsample2d needs a (C, H, W) input, got %s",
                  l->name, nn_shape_to_string (&l->in, buf, sizeof buf));
     return FALSE;
   }
-  if (!nn_spec_pair (spec, l->name, "scale", 2, 1, s, error))
-    return FALSE;
-  const char *mode = nn_spec_string (spec, "mode", "nearest");
-  gboolean bilinear = g_str_equal (mode, "bilinear");
-  if (!bilinear && !g_str_equal (mode, "nearest")) {
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
-                 "layer \"%s\": upsample2d \"mode\" must be \"nearest\" or \"bilinear\", not \"%s\"", l->name, mode);
-    return FALSE;
-  }
+  if (nn_spec_layer_ints (spec, "scale", s) == 1)
+    s[1] = s[0];
+  gboolean bilinear = g_str_equal (nn_spec_layer_string (spec, "mode"), "bilinear");
   u->c = (int) l->in.dim[0], u->h = (int) l->in.dim[1], u->w = (int) l->in.dim[2];
   if ((int64_t) u->h * s[0] > G_MAXINT / 4 || (int64_t) u->w * s[1] > G_MAXINT / 4) {
     g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "layer \"%s\": upsample2d output too large", l->name);
@@ -170,6 +169,8 @@ up_finalize (NnLayer *l)
 const NnLayerClass nn_upsample2d_class = {
   .type = "upsample2d",
   .size = sizeof (NnUpsample),
+  NN_KEYS (up_keys),
+  .doc = "Nearest or bilinear upsampling: [C, H, W] -> [C, sh*H, sw*W].",
   .create = up_create,
   .forward = up_forward,
   .backward = up_backward,

@@ -90,5 +90,6 @@ typedef struct {
 #include "nn-train.h"
 #include "nn-gan.h"
 #include "nn-post.h"
+#include "nn-spec.h"
 
 G_END_DECLS

@@ -13,7 +13,7 @@ static const char *probe_spec =
 int
 main (int argc, char **argv)
 {
-  char *data = NULL, *out = NULL, *labels_out = NULL;
+  g_autofree char *data = NULL, *out = NULL, *labels_out = NULL;
   int count = 100, size = 112, fps = 10, offset = 0;
   gboolean full_range = FALSE;
   GOptionEntry entries[] = {

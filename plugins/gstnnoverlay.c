@@ -73,17 +73,19 @@ struct _GstNnOverlay {
   /* properties, under the object lock */
   gchar *font_desc;
   guint font_size;          /* pixels, 0 = from the frame size */
-  gboolean props_changed;
+  gboolean props_changed;    /* the font is to be set again */
 
   /* streaming thread only */
   GstStructure *last;       /* latest result seen */
   gint box[4];              /* its region x, y, w, h */
   gboolean dirty;           /* `last` (or the font) changed since `comp` was drawn */
   GHashTable *warned;       /* labels already reported for missing glyphs */
+  GString *title;           /* the title line, its memory reused */
 
-  PangoFontMap *fontmap;    /* the element's own: Pango objects stay on one thread */
+  /* Pango state, used under text_lock only (made at the first drawing) */
   PangoContext *pctx;
   PangoLayout *layout;      /* reused for every piece of text */
+  gboolean font_stale;      /* caps or font properties changed since apply_font */
 
   /* per caps: a transparent frame-sized layer the drawing goes into. Each
    * drawn region becomes an overlay rectangle that points into it (a video
@@ -99,6 +101,15 @@ struct _GstNnOverlay {
   gint regions[MAX_REGIONS][4];
   gint n_regions;
 };
+
+/* One font map for every nnoverlay in the process, so fonts are found and
+ * loaded once rather than per element (fontconfig matching and FreeType
+ * loading are most of the cost of a first drawing). Pango font maps are not
+ * thread-safe, and elements draw from their own streaming threads: all
+ * Pango work (layout, metrics, showing text) holds text_lock. It is only
+ * taken when a drawing is redone, never for a frame that reuses one. */
+static GMutex text_lock;
+static PangoFontMap *shared_fontmap;
 
 G_DEFINE_TYPE (GstNnOverlay, gst_nn_overlay, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE (nnoverlay, "nnoverlay", GST_RANK_NONE, GST_TYPE_NN_OVERLAY);
@@ -130,10 +141,19 @@ free_canvas (GstNnOverlay *self)
 }
 
 /* The font for these caps: the description's family and style at an
- * absolute pixel size, and the line height that follows from it. */
+ * absolute pixel size, and the line height that follows from it. Under
+ * text_lock. */
 static void
 apply_font (GstNnOverlay *self)
 {
+  if (!self->layout) {
+    if (!shared_fontmap)
+      shared_fontmap = pango_cairo_font_map_new ();
+    self->pctx = pango_font_map_create_context (shared_fontmap);
+    self->layout = pango_layout_new (self->pctx);
+    pango_layout_set_single_paragraph_mode (self->layout, TRUE);
+    pango_layout_set_ellipsize (self->layout, PANGO_ELLIPSIZE_END);
+  }
   GST_OBJECT_LOCK (self);
   PangoFontDescription *desc = pango_font_description_from_string (self->font_desc);
   int px = self->font_size ? (int) self->font_size : auto_font_px (self->width, self->height);
@@ -147,6 +167,7 @@ apply_font (GstNnOverlay *self)
   self->line_h = PANGO_PIXELS_CEIL (pango_font_metrics_get_ascent (m) + pango_font_metrics_get_descent (m));
   pango_font_metrics_unref (m);
   self->line_h = MAX (self->line_h, 1);
+  self->font_stale = FALSE;
   self->dirty = TRUE;
 }
 
@@ -166,7 +187,9 @@ make_canvas (GstNnOverlay *self, int width, int height)
   self->canvas_mem = gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY, data, size, 0, size,
                                              cairo_surface_reference (self->canvas),
                                              (GDestroyNotify) cairo_surface_destroy);
-  apply_font (self);
+  /* the font size may follow the frame size: set at the next drawing */
+  self->font_stale = TRUE;
+  self->dirty = TRUE;
   return TRUE;
 }
 
@@ -192,6 +215,8 @@ static int
 set_text (GstNnOverlay *self, const char *text, const char *label, int max_w)
 {
   int w, h;
+  /* labels come out of a GstStructure, which holds valid UTF-8 only, as
+   * Pango needs */
   pango_layout_set_width (self->layout, MAX (max_w, 1) * PANGO_SCALE);
   pango_layout_set_text (self->layout, text, -1);
   check_glyphs (self, label);
@@ -245,7 +270,8 @@ draw_panel (GstNnOverlay *self, const GstStructure *s)
   gdouble score = 0.0;
   gst_structure_get_double (s, "score", &score);
   const char *best = or_unknown (gst_structure_get_string (s, "label"));
-  g_autofree char *title = g_strdup_printf ("%s %.2f", best, score);
+  g_string_printf (self->title, "%s %.2f", best, score);
+  const char *title = self->title->str;
 
   /* labels take what the bars leave, at most half the frame */
   guint n = nn_classification_n_top (s);
@@ -299,7 +325,7 @@ draw_box (GstNnOverlay *self, const gint b[4], const GstStructure *s)
 }
 
 /* Redraws the canvas for the latest result and wraps each drawn region into
- * an overlay rectangle. */
+ * an overlay rectangle. Under text_lock. */
 static void
 redraw (GstNnOverlay *self)
 {
@@ -375,12 +401,16 @@ gst_nn_overlay_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *frame)
     return GST_FLOW_OK;
 
   GST_OBJECT_LOCK (self);
-  gboolean font_changed = self->props_changed;
+  if (self->props_changed)
+    self->font_stale = TRUE;
   GST_OBJECT_UNLOCK (self);
-  if (font_changed)
-    apply_font (self);
-  if (self->dirty)
+  if (self->dirty || self->font_stale) {
+    g_mutex_lock (&text_lock);
+    if (self->font_stale)
+      apply_font (self);
     redraw (self);
+    g_mutex_unlock (&text_lock);
+  }
   if (!gst_video_overlay_composition_blend (self->comp, frame))
     GST_WARNING_OBJECT (self, "could not blend onto %s", gst_video_format_to_string (GST_VIDEO_FRAME_FORMAT (frame)));
   return GST_FLOW_OK;
@@ -465,10 +495,12 @@ gst_nn_overlay_finalize (GObject *object)
   GstNnOverlay *self = GST_NN_OVERLAY (object);
   g_clear_pointer (&self->last, gst_structure_free);
   free_canvas (self);
+  g_mutex_lock (&text_lock);
   g_clear_object (&self->layout);
   g_clear_object (&self->pctx);
-  g_clear_object (&self->fontmap);
+  g_mutex_unlock (&text_lock);
   g_hash_table_unref (self->warned);
+  g_string_free (self->title, TRUE);
   g_free (self->font_desc);
   G_OBJECT_CLASS (gst_nn_overlay_parent_class)->finalize (object);
 }
@@ -516,9 +548,5 @@ gst_nn_overlay_init (GstNnOverlay *self)
   self->font_desc = g_strdup (DEFAULT_PROP_FONT_DESC);
   self->font_size = DEFAULT_PROP_FONT_SIZE;
   self->warned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->fontmap = pango_cairo_font_map_new ();
-  self->pctx = pango_font_map_create_context (self->fontmap);
-  self->layout = pango_layout_new (self->pctx);
-  pango_layout_set_single_paragraph_mode (self->layout, TRUE);
-  pango_layout_set_ellipsize (self->layout, PANGO_ELLIPSIZE_END);
+  self->title = g_string_new (NULL);
 }

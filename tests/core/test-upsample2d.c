@@ -40,7 +40,8 @@ END_TEST
 
 /* Infinities and values near the float limit, against PyTorch 1.13's
  * float32 F.interpolate(x, scale_factor=..., mode=..., align_corners=False)
- * (Debian's python3-torch; the values it printed are below, exact floats).
+ * (Debian's python3-torch; tests/fixtures/make-upsample-edge-values.py
+ * prints them; JSON fixtures cannot hold inf or NaN).
  * Bilinear takes (1 - t) * a + t * b: an inf tap with weight 0 (the border,
  * or the one-row case whose two row taps coincide) gives NaN as in PyTorch,
  * one with a weight gives inf, and mixing 3e38 with -3.4e38 does not

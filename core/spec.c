@@ -293,10 +293,18 @@ activation_parse (const Ctx *c, JsonNode *n, const char *path, const char *layer
     int nc;
     const NnLayerClass *const *all = nn_layer_classes (&nc);
     g_autoptr (GString) known = g_string_new ("linear");
+    g_autofree const char **names = g_new0 (const char *, nc + 2);
+    int n = 0;
+    names[n++] = "linear";
     for (int i = 0; i < nc; i++)
-      if (all[i]->activation)
+      if (all[i]->activation) {
         g_string_append_printf (known, ", %s", all[i]->type);
-    fail (c, error, NN_ERROR_INVALID, ap, NULL, layer, "unknown activation \"%s\" (known: %s)", t, known->str);
+        names[n++] = all[i]->type;
+      }
+    const char *near = nearest (t, names, n);
+    g_autofree char *hint = near ? g_strdup_printf ("did you mean \"%s\"? ", near) : g_strdup ("");
+    fail (c, error, NN_ERROR_INVALID, ap, NULL, layer, "unknown activation \"%s\" (%sknown: %s)", t, hint,
+          known->str);
     return FALSE;
   }
   g_autofree char *name = g_strdup_printf ("%s_%s", layer, t);

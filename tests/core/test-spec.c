@@ -64,6 +64,9 @@ static const BadSpec bad_specs[] = {
   { "{" IN3 "\"layers\": [{\"type\": \"dense\", \"units\": 2, \"activation\": \"swish\"}]}", NN_ERROR_INVALID,
     "layers[0].activation: unknown activation \"swish\" (known: linear, sigmoid, tanh, relu, leaky_relu, softmax) "
     "(layer \"dense0\")" },
+  { "{" IN3 "\"layers\": [{\"type\": \"dense\", \"units\": 2, \"activation\": \"rleu\"}]}", NN_ERROR_INVALID,
+    "layers[0].activation: unknown activation \"rleu\" (did you mean \"relu\"? known: linear, sigmoid, tanh, relu, "
+    "leaky_relu, softmax) (layer \"dense0\")" },
   { "{" IN3 "\"layers\": [{\"type\": \"dense\", \"units\": 2, \"activation\": {\"slope\": 0.5}}]}", NN_ERROR_INVALID,
     "layers[0].activation: must be a name or an object with a \"type\" (layer \"dense0\")" },
   { "{" IN3 "\"layers\": [{\"type\": \"dense\", \"units\": 2, \"activation\": {\"type\": \"leaky_relu\", "

@@ -7,7 +7,7 @@
 static void
 print_spec_layer (const NnSpecLayer *l, const char *label)
 {
-  printf ("%-12s %-18s %-14s", label, nn_spec_layer_name (l), nn_spec_layer_type (l));
+  printf ("%-12s %-18s %-16s", label, nn_spec_layer_name (l), nn_spec_layer_type (l));
   /* options 0 and 1 are "type" and "name", printed above */
   for (int i = 2; i < nn_spec_layer_n_options (l); i++) {
     g_autofree char *v = nn_spec_layer_option_text (l, i);

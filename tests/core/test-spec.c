@@ -371,7 +371,7 @@ START_TEST (test_nn_info)
   ck_assert_int_eq (status, 0);
   ck_assert_msg (strstr (info, "spec layers (typed options; * = default)\n"), "%s", info);
   /* conv1: given keys plain, defaults starred, the activation typed */
-  ck_assert_msg (strstr (info, "layers[0]    conv1              conv2d         activation=relu filters=16 kernel=3 "
+  ck_assert_msg (strstr (info, "layers[0]    conv1              conv2d           activation=relu filters=16 kernel=3 "
                                "stride=1* padding=\"same\" bias=true*\n"), "%s", info);
   ck_assert_msg (strstr (info, "preprocess channels 1, size 28x28"), "%s", info);
 }

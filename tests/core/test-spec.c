@@ -280,6 +280,30 @@ START_TEST (test_standalone_layer)
 }
 END_TEST
 
+/* A dataset is shaped by the spec alone (and the network's output shape):
+ * labels name the CSV's classes. */
+START_TEST (test_dataset_from_spec)
+{
+  g_autoptr (GError) e = NULL;
+  g_autoptr (NnSpec) s = nn_spec_parse ("{\"input\": [2], \"labels\": [\"no\", \"yes\"], \"layers\": ["
+                                        "{\"type\": \"dense\", \"units\": 2}]}", NULL, &e);
+  ck_assert (s != NULL);
+  g_autofree char *dir = g_dir_make_tmp ("nn-spec-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "rows.csv", NULL);
+  ck_assert (g_file_set_contents (path, "1,2,yes\n3,4,no\n", -1, NULL));
+  g_autofree char *uri = g_strdup_printf ("csv:%s", path);
+  NnShape out = nn_shape_1d (2);
+  g_autoptr (NnDataset) ds = nn_dataset_load_spec (uri, s, &out, &e);
+  ck_assert_msg (ds != NULL, "%s", e ? e->message : "");
+  ck_assert_int_eq (ds->n, 2);
+  ck_assert_int_eq (ds->labels[0], 1);
+  ck_assert_int_eq (ds->labels[1], 0);
+  ck_assert_float_eq (ds->x[2], 3.0f);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+END_TEST
+
 /* Every shipped model and spec parses, and the typed view agrees with the model. */
 START_TEST (test_shipped_models)
 {
@@ -387,6 +411,7 @@ suite (void)
   tcase_add_test (tc, test_source_prefix);
   tcase_add_test (tc, test_typed_values);
   tcase_add_test (tc, test_standalone_layer);
+  tcase_add_test (tc, test_dataset_from_spec);
   tcase_add_test (tc, test_shipped_models);
   tcase_add_test (tc, test_docs_tables);
   tcase_add_test (tc, test_nn_info);

@@ -678,6 +678,10 @@ nn_spec_layer_ints (const NnSpecLayer *l, const char *key, int out[4])
   const NnSpecValue *v = layer_value (l, key);
   if (!v || !v->has)
     return 0;
+  if (v->key->type == NN_KEY_INT) {
+    out[0] = (int) v->i[0];
+    return 1;
+  }
   for (int i = 0; i < v->n; i++)
     out[i] = (int) v->i[i];
   return v->n;

@@ -227,6 +227,8 @@ START_TEST (test_typed_values)
 
   const NnSpecLayer *cl = nn_spec_layer (s, 2), *act = nn_spec_layer_activation (cl);
   ck_assert_str_eq (nn_spec_layer_name (cl), "convlstm2d2");
+  ck_assert_int_eq (nn_spec_layer_ints (cl, "kernel", v), 1);   /* a plain integer key reads as one */
+  ck_assert_int_eq (v[0], 3);
   ck_assert (!nn_spec_layer_bool (cl, "return_sequences") && !nn_spec_layer_bool (cl, "stateful"));
   ck_assert_str_eq (nn_spec_layer_name (act), "convlstm2d2_leaky_relu");
   ck_assert (nn_spec_layer_double (act, "slope") == 0.2);

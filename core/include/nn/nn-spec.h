@@ -82,7 +82,7 @@ NN_API gboolean    nn_spec_layer_bool (const NnSpecLayer *l, const char *key);
 /* (transfer none) (nullable): a string option, or the word given to an
  * option that takes a word or integers ("padding": "same"); else NULL. */
 NN_API const char *nn_spec_layer_string (const NnSpecLayer *l, const char *key);
-/* Integers of an int-or-array option ("kernel": 3 or [3, 5]) into out[4];
+/* Integers of an integer or int-or-array option ("kernel": 3 or [3, 5]) into out[4];
  * returns how many were given (1 for a plain integer, 0 for a word). */
 NN_API int         nn_spec_layer_ints (const NnSpecLayer *l, const char *key, int out[4]);
 

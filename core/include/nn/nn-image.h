@@ -94,6 +94,7 @@ NN_API NnImageConverter *nn_image_converter_new (const NnImageInfo *src, const N
  * converter serves one thread at a time. */
 NN_API void nn_image_converter_run (NnImageConverter *c, const guint8 *const *planes, const int *strides,
                                     float *out);
+/* (transfer none): the frame layout the converter was built for. */
 NN_API const NnImageInfo *nn_image_converter_info (const NnImageConverter *c);
 NN_API void nn_image_converter_free (NnImageConverter *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnImageConverter, nn_image_converter_free)

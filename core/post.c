@@ -218,3 +218,27 @@ nn_smoother_push (NnSmoother *s, const float *scores, float *smoothed_out, int *
     *stable = s->stable;
   return changed;
 }
+
+/* ---- top-k ---------------------------------------------------------------- */
+
+/* insertion into the k kept so far: k is small (a handful of classes) */
+void
+nn_topk (const float *scores, int n, int k, int *idx, float *val)
+{
+  g_return_if_fail (scores && idx && val && k >= 0 && k <= n);
+  int filled = 0;
+  for (int i = 0; i < n; i++) {
+    float v = isnan (scores[i]) ? -INFINITY : scores[i];
+    if (filled == k && (k == 0 || !(v > val[k - 1])))
+      continue;
+    int j = filled < k ? filled++ : k - 1;
+    for (; j > 0 && v > val[j - 1]; j--) {
+      val[j] = val[j - 1];
+      idx[j] = idx[j - 1];
+    }
+    val[j] = v;
+    idx[j] = i;
+  }
+  for (int j = 0; j < k; j++)
+    val[j] = scores[idx[j]];
+}

@@ -48,24 +48,17 @@
 
 #include <math.h>
 #include <string.h>
-#include <nn/nn.h>
 
 #include "nn-classification-meta.h"
-#include "nn-input.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_nn_classify_debug);
 #define GST_CAT_DEFAULT gst_nn_classify_debug
 
-
 enum {
   PROP_0,
-  PROP_MODEL,
   PROP_TOP_K,
   PROP_THRESHOLD,
   PROP_INFERENCE_INTERVAL,
-  PROP_LABELS,
-  PROP_LATENCY,
-  PROP_THROUGHPUT,
   PROP_MODE,
   PROP_SMOOTHING,
   PROP_HYSTERESIS,
@@ -95,11 +88,9 @@ nn_classify_mode_get_type (void)
   return type;
 }
 
-#define DEFAULT_PROP_MODEL NULL
 #define DEFAULT_PROP_TOP_K 3
 #define DEFAULT_PROP_THRESHOLD 0.0
 #define DEFAULT_PROP_INFERENCE_INTERVAL 1
-#define DEFAULT_PROP_LABELS NULL
 #define DEFAULT_PROP_MODE NN_CLASSIFY_MODE_WHOLE
 #define DEFAULT_PROP_SMOOTHING 0
 #define DEFAULT_PROP_HYSTERESIS 0.2
@@ -109,40 +100,30 @@ nn_classify_mode_get_type (void)
 #define MAX_SMOOTHING 300
 
 struct _GstNnClassify {
-  GstVideoFilter parent;
+  GstNnInference parent;
 
-  /* properties and statistics, under the object lock */
-  char    *model_path;
+  /* properties, under the object lock */
   guint    top_k;
   gdouble  threshold;
   guint    interval;
-  char    *labels_path;
   NnClassifyMode mode;
   guint    smoothing;
   gdouble  hysteresis;
   char    *background;
   gdouble  object_threshold;
   guint    min_blob;
-  guint64  n_inferences;
-  gdouble  total_ms;       /* time spent converting + running the model */
-  gint64   first_us, last_us;
 
-  /* from start() to stop() */
-  NnModel      *model;
+  /* from setup() to teardown() */
   NnPreprocess  pre;       /* the model's, with [N] inputs seen as a square */
-  gboolean      image_input;
-  float        *input;     /* (C, H, W) */
   int           n_classes;
-  char        **labels;    /* (n_classes), NULL-terminated */
-  const char  **top_labels;/* (n_classes) scratch for the top-k */
-  gint         *top_idx;
-  gdouble      *top_scores;
   guint64       frame;
   float        *scores;    /* (n_classes) this frame's result */
   NnSmoother   *smoother;  /* rings up to MAX_SMOOTHING results */
   float        *smoothed;  /* (n_classes) */
   int           stable;    /* stable class, -1 before the first */
-  int           bg;        /* background class of map mode, -1 if none */
+  int           bg;        /* background class of map mode, -1 if none; found at the first frame */
+  gboolean      bg_known;
+  char         *bg_label;  /* "background" as of start */
   gdouble       obj_threshold; /* object-threshold as of start() */
   int           min_cells; /* smaller blobs are noise */
 
@@ -153,18 +134,10 @@ struct _GstNnClassify {
   int           *map_scratch; /* nn_classmap_find's */
   gboolean      has_box;
   double        box[4];    /* x, y, w, h in frame pixels */
-
-  /* from set_info(): the caps' frames -> self->input */
-  NnImageConverter *convert;
 };
 
-G_DEFINE_TYPE (GstNnClassify, gst_nn_classify, GST_TYPE_VIDEO_FILTER);
+G_DEFINE_TYPE (GstNnClassify, gst_nn_classify, GST_TYPE_NN_INFERENCE);
 GST_ELEMENT_REGISTER_DEFINE (nnclassify, "nnclassify", GST_RANK_NONE, GST_TYPE_NN_CLASSIFY);
-
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (NN_INPUT_FORMATS)));
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (NN_INPUT_FORMATS)));
 
 /* ---- model set-up ---------------------------------------------------------- */
 
@@ -187,72 +160,24 @@ image_geometry (const NnModel *m, NnPreprocess *pre)
   return TRUE;
 }
 
-/* Non-empty lines of a text file, stripped. */
-static char **
-read_labels (const char *path, int *n, GError **error)
-{
-  g_autofree char *text = NULL;
-  if (!g_file_get_contents (path, &text, NULL, error))
-    return NULL;
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  GPtrArray *out = g_ptr_array_new ();
-  for (char **l = lines; *l; l++)
-    if (*g_strstrip (*l))
-      g_ptr_array_add (out, g_strdup (*l));
-  *n = out->len;
-  g_ptr_array_add (out, NULL);
-  return (char **) g_ptr_array_free (out, FALSE);
-}
-
-static gboolean
-setup_labels (GstNnClassify *self, const char *labels_path)
-{
-  if (labels_path) {
-    g_autoptr (GError) err = NULL;
-    int n = 0;
-    self->labels = read_labels (labels_path, &n, &err);
-    if (!self->labels)
-      goto read_failed;
-    if (n != self->n_classes)
-      goto count_mismatch;
-    return TRUE;
-  read_failed:
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not read labels file \"%s\"", labels_path),
-                       ("%s", err->message));
-    return FALSE;
-  count_mismatch:
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Labels file \"%s\" has %d labels, the model has %d classes",
-                                                  labels_path, n, self->n_classes), (NULL));
-    return FALSE;
-  }
-  self->labels = g_new0 (char *, self->n_classes + 1);
-  for (int i = 0; i < self->n_classes; i++) {
-    const char *l = nn_model_label (self->model, i);
-    self->labels[i] = l ? g_strdup (l) : g_strdup_printf ("class %d", i);
-  }
-  return TRUE;
-}
-
-static gboolean gst_nn_classify_stop (GstBaseTransform *trans);
-
 /* The grid of a class map: the product of the spatial steps of the layers is
  * the stride, and the cells are centred in the input (valid convolutions lose
  * the same margin on both sides, "same" ones half a stride). */
 static gboolean
-map_geometry (GstNnClassify *self)
+map_geometry (GstNnClassify *self, const NnModel *model)
 {
-  const NnShape *o = nn_model_output_shape (self->model);
-  const NnShape *in = nn_model_input_shape (self->model);
-  if (o->ndim != 3 || in->ndim != 3 || !self->image_input)
+  const NnShape *o = nn_model_output_shape (model);
+  const NnShape *in = nn_model_input_shape (model);
+  if (o->ndim != 3 || in->ndim != 3)
     return FALSE;
   self->n_classes = (int) o->dim[0];
   self->map_h = (int) o->dim[1];
   self->map_w = (int) o->dim[2];
   int64_t ph = in->dim[1], pw = in->dim[2];
   int sy = 1, sx = 1;
-  for (int i = 0; i < nn_model_n_layers (self->model); i++) {
+  for (int i = 0; i < nn_model_n_layers (model); i++) {
     NnLayerInfo li;
-    nn_model_layer_info (self->model, i, &li);
+    nn_model_layer_info (model, i, &li);
     if (li.out.ndim != 3 || li.out.dim[1] <= 0 || li.out.dim[2] <= 0)
       continue;
     if ((double) ph / li.out.dim[1] >= 1.5)
@@ -271,174 +196,54 @@ map_geometry (GstNnClassify *self)
   return TRUE;
 }
 
-static void
-allocate_results (GstNnClassify *self)
+static gboolean
+gst_nn_classify_setup (GstNnInference *base, NnModel **model, NnPreprocess *frame, int *n_classes, GError **error)
 {
+  GstNnClassify *self = GST_NN_CLASSIFY (base);
+  char shape[64];
+
+  GST_OBJECT_LOCK (self);
+  self->run_mode = self->mode;
+  self->obj_threshold = self->object_threshold;
+  self->min_cells = (int) self->min_blob;
+  g_free (self->bg_label);
+  self->bg_label = g_strdup (self->background);
+  GST_OBJECT_UNLOCK (self);
+
+  if (!image_geometry (*model, &self->pre)) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "the model does not take images: input %s, need [1|3, H, W] or "
+                 "[N] with N a perfect square", nn_shape_to_string (nn_model_input_shape (*model), shape, sizeof shape));
+    return FALSE;
+  }
+  if (self->run_mode == NN_CLASSIFY_MODE_MAP && !map_geometry (self, *model)) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "mode=map needs a class map output [classes, H, W], the model "
+                 "gives %s", nn_shape_to_string (nn_model_output_shape (*model), shape, sizeof shape));
+    return FALSE;
+  }
+  if (self->run_mode != NN_CLASSIFY_MODE_MAP)
+    self->n_classes = (int) nn_shape_numel (nn_model_output_shape (*model));
   int n = self->n_classes;
-  self->top_labels = g_new0 (const char *, n);
-  self->top_idx = g_new0 (gint, n);
-  self->top_scores = g_new0 (gdouble, n);
   self->scores = g_new0 (float, n);
   self->smoothed = g_new0 (float, n);
   self->smoother = nn_smoother_new (n, MAX_SMOOTHING, DEFAULT_PROP_HYSTERESIS);
   self->stable = -1;
   self->frame = 0;
+  self->bg_known = FALSE;
   if (self->run_mode == NN_CLASSIFY_MODE_MAP)
     self->map_scratch = g_new0 (int, nn_classmap_scratch_size (self->map_h, self->map_w));
-}
-
-static gboolean
-gst_nn_classify_start (GstBaseTransform *trans)
-{
-  GstNnClassify *self = GST_NN_CLASSIFY (trans);
-  g_autoptr (GError) err = NULL;
-
-  GST_OBJECT_LOCK (self);
-  g_autofree char *path = g_strdup (self->model_path);
-  g_autofree char *labels_path = g_strdup (self->labels_path);
-  g_autofree char *background = g_strdup (self->background);
-  self->run_mode = self->mode;
-  self->obj_threshold = self->object_threshold;
-  self->min_cells = (int) self->min_blob;
-  self->n_inferences = 0;
-  self->total_ms = 0.0;
-  self->first_us = self->last_us = 0;
-  GST_OBJECT_UNLOCK (self);
-
-  if (!path)
-    goto no_model;
-  self->model = nn_model_load (path, &err);
-  if (!self->model)
-    goto load_failed;
-  if (!nn_model_reserve (self->model, 1, &err))
-    goto load_failed;
-  self->image_input = image_geometry (self->model, &self->pre);
-  self->input = g_new0 (float, nn_shape_numel (nn_model_input_shape (self->model)));
-  if (self->run_mode == NN_CLASSIFY_MODE_MAP && !map_geometry (self))
-    goto not_a_map;
-  if (self->run_mode != NN_CLASSIFY_MODE_MAP)
-    self->n_classes = (int) nn_shape_numel (nn_model_output_shape (self->model));
-  allocate_results (self);
-  GST_INFO_OBJECT (self, "loaded %s: %d classes, %dx%dx%d input", path, self->n_classes, self->pre.channels,
-                   self->pre.height, self->pre.width);
-  if (!setup_labels (self, labels_path))
-    goto fail;
-  self->bg = -1;
-  for (int i = 0; i < self->n_classes; i++)
-    if (g_strcmp0 (self->labels[i], background) == 0)
-      self->bg = i;
+  *frame = self->pre;
+  *n_classes = n;
   return TRUE;
-
-  /* ERRORS */
-not_a_map: {
-    char shape[64];
-    nn_shape_to_string (nn_model_output_shape (self->model), shape, sizeof shape);
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Model \"%s\" does not output a class map", path),
-                       ("mode=map needs an output [classes, H, W] and an image input, the model gives %s", shape));
-    goto fail;
-  }
-no_model:
-  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("No model set"),
-                     ("set the \"model\" property to a .safetensors or .json file"));
-  return FALSE;
-load_failed:
-  if (err->domain == NN_ERROR && err->code == NN_ERROR_IO)
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load model \"%s\"", path), ("%s", err->message));
-  else
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not load model \"%s\"", path), ("%s", err->message));
-fail:
-  /* basetransform does not call stop() after a failed start() */
-  gst_nn_classify_stop (trans);
-  return FALSE;
 }
 
-static gboolean
-gst_nn_classify_stop (GstBaseTransform *trans)
+static void
+gst_nn_classify_teardown (GstNnInference *base)
 {
-  GstNnClassify *self = GST_NN_CLASSIFY (trans);
-  g_clear_pointer (&self->convert, nn_image_converter_free);
-  g_clear_pointer (&self->model, nn_model_free);
-  g_clear_pointer (&self->input, g_free);
-  g_clear_pointer (&self->labels, g_strfreev);
-  g_clear_pointer (&self->top_labels, g_free);
-  g_clear_pointer (&self->top_idx, g_free);
-  g_clear_pointer (&self->top_scores, g_free);
+  GstNnClassify *self = GST_NN_CLASSIFY (base);
   g_clear_pointer (&self->scores, g_free);
   g_clear_pointer (&self->smoothed, g_free);
   g_clear_pointer (&self->smoother, nn_smoother_free);
   g_clear_pointer (&self->map_scratch, g_free);
-  return TRUE;
-}
-
-/* ---- frames to the model's input ------------------------------------------- */
-
-/* Any accepted format goes straight to the model's size and channels,
- * honouring the caps' range and matrix (nn-input.h): no RGB frame is built. */
-static gboolean
-gst_nn_classify_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in_info, GstCaps *outcaps,
-                          GstVideoInfo *out_info)
-{
-  GstNnClassify *self = GST_NN_CLASSIFY (filter);
-  g_autoptr (GError) err = NULL;
-  char shape[64];
-
-  g_clear_pointer (&self->convert, nn_image_converter_free);
-  if (!self->model || !self->image_input)
-    goto not_images;
-  self->convert = nn_input_converter_new (in_info, &self->pre, &err);
-  if (!self->convert)
-    goto no_converter;
-  GST_DEBUG_OBJECT (self, "%s input, range %d, matrix %d", gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (in_info)),
-                    in_info->colorimetry.range, in_info->colorimetry.matrix);
-  return TRUE;
-
-  /* ERRORS */
-not_images:
-  if (self->model)
-    nn_shape_to_string (nn_model_input_shape (self->model), shape, sizeof shape);
-  else
-    g_strlcpy (shape, "(no model)", sizeof shape);
-  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("The model does not take images"),
-                     ("model input %s: need [1|3, H, W], or [N] with N a perfect square", shape));
-  return FALSE;
-no_converter:
-  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Cannot feed %s frames to the model",
-                     gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (in_info))), ("%s", err->message));
-  return FALSE;
-}
-
-/* ---- classification ----------------------------------------------------------- */
-
-/* The k best of scores[0..n), best first; ties keep the lower index. */
-static void
-select_top (GstNnClassify *self, const float *scores, int k)
-{
-  int filled = 0;
-  for (int i = 0; i < self->n_classes; i++) {
-    gdouble v = scores[i];
-    if (filled == k && v <= self->top_scores[k - 1])
-      continue;
-    int j = filled < k ? filled++ : k - 1;
-    for (; j > 0 && v > self->top_scores[j - 1]; j--) {
-      self->top_scores[j] = self->top_scores[j - 1];
-      self->top_idx[j] = self->top_idx[j - 1];
-    }
-    self->top_scores[j] = v;
-    self->top_idx[j] = i;
-  }
-  for (int j = 0; j < k; j++)
-    self->top_labels[j] = self->labels[self->top_idx[j]];
-}
-
-static void
-record_time (GstNnClassify *self, gint64 t0, gint64 t1)
-{
-  GST_OBJECT_LOCK (self);
-  if (self->n_inferences++ == 0)
-    self->first_us = t0;
-  self->last_us = t1;
-  self->total_ms += (t1 - t0) / 1000.0;
-  GST_OBJECT_UNLOCK (self);
 }
 
 /* ---- class maps -------------------------------------------------------------- */
@@ -491,25 +296,37 @@ smooth (GstNnClassify *self, guint n, gdouble margin, int *previous)
   return nn_smoother_push (self->smoother, self->scores, self->smoothed, &self->stable, previous);
 }
 
+typedef struct {
+  int          k;
+  gdouble      threshold;
+  guint        smoothing;
+  gdouble      hysteresis;
+  const char **top_labels;
+  gint        *top_idx;
+  gdouble     *top_scores;
+} Frame;
+
 static void
 post_gesture (GstNnClassify *self, GstBuffer *buf, int previous, guint64 frame_no)
 {
-  GstStructure *s = gst_structure_new ("nn-gesture", "gesture", G_TYPE_STRING, self->labels[self->stable],
+  const char *const *labels = gst_nn_inference_labels (GST_NN_INFERENCE (self));
+  GstStructure *s = gst_structure_new ("nn-gesture", "gesture", G_TYPE_STRING, labels[self->stable],
                                        "class-index", G_TYPE_INT, self->stable,
-                                       "previous", G_TYPE_STRING, previous >= 0 ? self->labels[previous] : "",
+                                       "previous", G_TYPE_STRING, previous >= 0 ? labels[previous] : "",
                                        "score", G_TYPE_DOUBLE, (gdouble) self->smoothed[self->stable],
                                        "pts", G_TYPE_UINT64, (guint64) GST_BUFFER_PTS (buf),
                                        "frame", G_TYPE_UINT64, frame_no, NULL);
-  GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": gesture %s", frame_no, self->labels[self->stable]);
-  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
+  GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": gesture %s", frame_no, labels[self->stable]);
+  gst_nn_inference_post (GST_NN_INFERENCE (self), s);
 }
 
 static void
-publish (GstNnClassify *self, GstBuffer *buf, int k, guint64 frame_no, gboolean smoothing)
+publish (GstNnClassify *self, GstBuffer *buf, const Frame *f, guint64 frame_no)
 {
-  GstStructure *s = nn_classification_new (k, self->top_labels, self->top_idx, self->top_scores);
-  if (smoothing && self->stable >= 0)
-    gst_structure_set (s, "stable", G_TYPE_STRING, self->labels[self->stable], NULL);
+  GstNnInference *base = GST_NN_INFERENCE (self);
+  GstStructure *s = nn_classification_new (f->k, f->top_labels, f->top_idx, f->top_scores);
+  if (f->smoothing > 0 && self->stable >= 0)
+    gst_structure_set (s, "stable", G_TYPE_STRING, gst_nn_inference_labels (base)[self->stable], NULL);
   GstVideoInfo *info = &GST_VIDEO_FILTER (self)->in_info;
   guint fw = GST_VIDEO_INFO_WIDTH (info), fh = GST_VIDEO_INFO_HEIGHT (info);
   guint x = 0, y = 0, w = fw, h = fh;
@@ -525,87 +342,51 @@ publish (GstNnClassify *self, GstBuffer *buf, int k, guint64 frame_no, gboolean 
   if (self->run_mode == NN_CLASSIFY_MODE_MAP)
     gst_structure_set (ms, "x", G_TYPE_UINT, x, "y", G_TYPE_UINT, y, "width", G_TYPE_UINT, w, "height", G_TYPE_UINT,
                        h, NULL);
-  GstVideoRegionOfInterestMeta *meta =
-    gst_buffer_add_video_region_of_interest_meta (buf, NN_CLASSIFICATION_NAME, x, y, w, h);
-  gst_video_region_of_interest_meta_add_param (meta, s);
-  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), ms));
+  gst_nn_inference_attach (base, buf, s, x, y, w, h);
+  gst_nn_inference_post (base, ms);
 }
 
-typedef struct {
-  int      k;
-  gdouble  threshold;
-  guint    smoothing;
-  gdouble  hysteresis;
-} Settings;
-
 static GstFlowReturn
-classify (GstNnClassify *self, GstBuffer *buf, const Settings *st, guint64 frame_no)
+gst_nn_classify_process (GstNnInference *base, GstBuffer *buf)
 {
-  g_autoptr (GError) err = NULL;
-  GstVideoFrame frame;
-  /* NO_REF keeps the buffer writable for the meta; we only read the pixels */
-  if (!gst_video_frame_map (&frame, &GST_VIDEO_FILTER (self)->in_info, buf,
-                            GST_MAP_READ | GST_VIDEO_FRAME_MAP_FLAG_NO_REF))
-    goto map_failed;
-  gint64 t0 = g_get_monotonic_time ();
-  nn_input_convert (self->convert, &frame, self->input);
-  gst_video_frame_unmap (&frame);
-  const float *out = nn_model_forward (self->model, self->input, 1, FALSE, &err);
+  GstNnClassify *self = GST_NN_CLASSIFY (base);
+  Frame f;
+
+  GST_OBJECT_LOCK (self);
+  guint interval = self->interval;
+  f.k = (int) MIN (self->top_k, (guint) self->n_classes);
+  f.threshold = self->threshold;
+  f.smoothing = self->smoothing;
+  f.hysteresis = self->hysteresis;
+  GST_OBJECT_UNLOCK (self);
+
+  guint64 frame_no = self->frame++;
+  if (frame_no % interval != 0)
+    return GST_FLOW_OK;
+  if (!self->bg_known) {
+    /* the labels (the model's or a labels file) are known once started */
+    const char *const *labels = gst_nn_inference_labels (base);
+    self->bg = -1;
+    for (int i = 0; i < self->n_classes; i++)
+      if (g_strcmp0 (labels[i], self->bg_label) == 0)
+        self->bg = i;
+    self->bg_known = TRUE;
+  }
+  const float *out = gst_nn_inference_run (base, buf);
   if (!out)
-    goto forward_failed;
+    return GST_FLOW_ERROR;
   if (self->run_mode == NN_CLASSIFY_MODE_MAP)
     map_result (self, out);
   else
     memcpy (self->scores, out, sizeof (float) * self->n_classes);
   int previous;
-  gboolean changed = smooth (self, st->smoothing, st->hysteresis, &previous);
-  select_top (self, self->smoothed, st->k);
-  record_time (self, t0, g_get_monotonic_time ());
-  GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %s %.3f", frame_no, self->top_labels[0], self->top_scores[0]);
-  if (self->top_scores[0] >= st->threshold)
-    publish (self, buf, st->k, frame_no, st->smoothing > 0);
+  gboolean changed = smooth (self, f.smoothing, f.hysteresis, &previous);
+  gst_nn_inference_top (base, self->smoothed, f.k, &f.top_labels, &f.top_idx, &f.top_scores);
+  GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %s %.3f", frame_no, f.top_labels[0], f.top_scores[0]);
+  if (f.top_scores[0] >= f.threshold)
+    publish (self, buf, &f, frame_no);
   if (changed)
     post_gesture (self, buf, previous, frame_no);
-  return GST_FLOW_OK;
-
-  /* ERRORS */
-map_failed:
-  GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not map the video frame"), (NULL));
-  return GST_FLOW_ERROR;
-forward_failed:
-  GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Inference failed"), ("%s", err->message));
-  return GST_FLOW_ERROR;
-}
-
-/* Our own transform_ip rather than GstVideoFilter's transform_frame_ip: that
- * one maps the frame for writing and holds a buffer ref, which would make the
- * buffer read-only for the meta and may copy its memory for nothing. */
-static GstFlowReturn
-gst_nn_classify_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
-{
-  GstNnClassify *self = GST_NN_CLASSIFY (trans);
-
-  GST_OBJECT_LOCK (self);
-  guint interval = self->interval;
-  Settings st = { (int) MIN (self->top_k, (guint) self->n_classes), self->threshold, self->smoothing,
-                  self->hysteresis };
-  GST_OBJECT_UNLOCK (self);
-
-  if (G_UNLIKELY (!self->convert))
-    goto not_negotiated;
-  guint64 frame_no = self->frame++;
-  if (frame_no % interval != 0)
-    return GST_FLOW_OK;
-  if (!gst_buffer_is_writable (buf))
-    goto not_writable;
-  return classify (self, buf, &st, frame_no);
-
-  /* ERRORS */
-not_negotiated:
-  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("no caps set before the first buffer"));
-  return GST_FLOW_NOT_NEGOTIATED;
-not_writable:
-  GST_WARNING_OBJECT (self, "buffer not writable, frame %" G_GUINT64_FORMAT " not classified", frame_no);
   return GST_FLOW_OK;
 }
 
@@ -618,10 +399,6 @@ gst_nn_classify_set_property (GObject *object, guint prop_id, const GValue *valu
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-  case PROP_MODEL:
-    g_free (self->model_path);
-    self->model_path = g_value_dup_string (value);
-    break;
   case PROP_TOP_K:
     self->top_k = g_value_get_uint (value);
     break;
@@ -630,10 +407,6 @@ gst_nn_classify_set_property (GObject *object, guint prop_id, const GValue *valu
     break;
   case PROP_INFERENCE_INTERVAL:
     self->interval = g_value_get_uint (value);
-    break;
-  case PROP_LABELS:
-    g_free (self->labels_path);
-    self->labels_path = g_value_dup_string (value);
     break;
   case PROP_MODE:
     self->mode = g_value_get_enum (value);
@@ -668,9 +441,6 @@ gst_nn_classify_get_property (GObject *object, guint prop_id, GValue *value, GPa
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-  case PROP_MODEL:
-    g_value_set_string (value, self->model_path);
-    break;
   case PROP_TOP_K:
     g_value_set_uint (value, self->top_k);
     break;
@@ -679,9 +449,6 @@ gst_nn_classify_get_property (GObject *object, guint prop_id, GValue *value, GPa
     break;
   case PROP_INFERENCE_INTERVAL:
     g_value_set_uint (value, self->interval);
-    break;
-  case PROP_LABELS:
-    g_value_set_string (value, self->labels_path);
     break;
   case PROP_MODE:
     g_value_set_enum (value, self->mode);
@@ -701,13 +468,6 @@ gst_nn_classify_get_property (GObject *object, guint prop_id, GValue *value, GPa
   case PROP_MIN_CELLS:
     g_value_set_uint (value, self->min_blob);
     break;
-  case PROP_LATENCY:
-    g_value_set_double (value, self->n_inferences ? self->total_ms / self->n_inferences : 0.0);
-    break;
-  case PROP_THROUGHPUT:
-    g_value_set_double (value, self->n_inferences > 1 && self->last_us > self->first_us ?
-                               (self->n_inferences - 1) * 1e6 / (self->last_us - self->first_us) : 0.0);
-    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -719,9 +479,8 @@ static void
 gst_nn_classify_finalize (GObject *object)
 {
   GstNnClassify *self = GST_NN_CLASSIFY (object);
-  g_free (self->model_path);
-  g_free (self->labels_path);
   g_free (self->background);
+  g_free (self->bg_label);
   G_OBJECT_CLASS (gst_nn_classify_parent_class)->finalize (object);
 }
 
@@ -729,12 +488,7 @@ static void
 install_properties (GObjectClass *gobject_class)
 {
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
-  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
-  g_object_class_install_property (gobject_class, PROP_MODEL,
-    g_param_spec_string ("model", "Model", "Model file: a .safetensors written by nn train, or a .json spec "
-                         "(random weights); loaded when the element starts", DEFAULT_PROP_MODEL,
-                         rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_TOP_K,
     g_param_spec_uint ("top-k", "Top K", "Number of best classes reported in the meta and the message "
                        "(at most the number of classes)", 1, 1000, DEFAULT_PROP_TOP_K, rw | GST_PARAM_MUTABLE_PLAYING));
@@ -746,10 +500,6 @@ install_properties (GObjectClass *gobject_class)
     g_param_spec_uint ("inference-interval", "Inference interval", "Classify every Nth frame (frames 0, N, 2N, ...); "
                        "the others pass through without a meta", 1, G_MAXUINT, DEFAULT_PROP_INFERENCE_INTERVAL,
                        rw | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_LABELS,
-    g_param_spec_string ("labels", "Labels file", "Text file with one class name per line (blank lines ignored) "
-                         "replacing the model's labels; the count must match the model's outputs",
-                         DEFAULT_PROP_LABELS, rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_MODE,
     g_param_spec_enum ("mode", "Mode", "whole: the model classifies the frame; map: the model outputs a class map "
                        "[classes, H, W] and the result is the box and label of the strongest non-background blob",
@@ -772,12 +522,6 @@ install_properties (GObjectClass *gobject_class)
   g_object_class_install_property (gobject_class, PROP_MIN_CELLS,
     g_param_spec_uint ("min-cells", "Minimum blob", "mode=map: blobs of fewer cells are ignored (noise)", 1, G_MAXUINT,
                        DEFAULT_PROP_MIN_CELLS, rw | GST_PARAM_MUTABLE_READY));
-  g_object_class_install_property (gobject_class, PROP_LATENCY,
-    g_param_spec_double ("latency", "Latency", "Mean time per inference in milliseconds, conversion included "
-                         "(0 before the first)", 0.0, G_MAXDOUBLE, 0.0, ro));
-  g_object_class_install_property (gobject_class, PROP_THROUGHPUT,
-    g_param_spec_double ("throughput", "Throughput", "Inferences per second of wall-clock time between the first "
-                         "and the latest inference (0 before the second)", 0.0, G_MAXDOUBLE, 0.0, ro));
 }
 
 static void
@@ -785,8 +529,7 @@ gst_nn_classify_class_init (GstNnClassifyClass *klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
-  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
+  GstNnInferenceClass *inference_class = GST_NN_INFERENCE_CLASS (klass);
 
   gobject_class->set_property = gst_nn_classify_set_property;
   gobject_class->get_property = gst_nn_classify_get_property;
@@ -796,14 +539,9 @@ gst_nn_classify_class_init (GstNnClassifyClass *klass)
   gst_element_class_set_static_metadata (element_class, "Neural-network classifier", "Filter/Analyzer/Video",
                                          "Classifies video frames with a libnn model and attaches the result",
                                          "gst-nn developers");
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
-
-  trans_class->start = GST_DEBUG_FUNCPTR (gst_nn_classify_start);
-  trans_class->stop = GST_DEBUG_FUNCPTR (gst_nn_classify_stop);
-  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_nn_classify_transform_ip);
-  trans_class->transform_ip_on_passthrough = FALSE;
-  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_nn_classify_set_info);
+  inference_class->setup = GST_DEBUG_FUNCPTR (gst_nn_classify_setup);
+  inference_class->process = GST_DEBUG_FUNCPTR (gst_nn_classify_process);
+  inference_class->teardown = GST_DEBUG_FUNCPTR (gst_nn_classify_teardown);
 
   GST_DEBUG_CATEGORY_INIT (gst_nn_classify_debug, "nnclassify", 0, "libnn video classifier");
 }
@@ -820,5 +558,4 @@ gst_nn_classify_init (GstNnClassify *self)
   self->background = g_strdup (DEFAULT_PROP_BACKGROUND);
   self->object_threshold = DEFAULT_PROP_OBJECT_THRESHOLD;
   self->min_blob = DEFAULT_PROP_MIN_CELLS;
-  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }

@@ -2,12 +2,12 @@
 #pragma once
 
 #include <gst/video/video.h>
-#include <gst/video/gstvideofilter.h>
+#include "gstnninference.h"
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_NN_CLASSIFY (gst_nn_classify_get_type ())
-G_DECLARE_FINAL_TYPE (GstNnClassify, gst_nn_classify, GST, NN_CLASSIFY, GstVideoFilter)
+G_DECLARE_FINAL_TYPE (GstNnClassify, gst_nn_classify, GST, NN_CLASSIFY, GstNnInference)
 
 GST_ELEMENT_REGISTER_DECLARE (nnclassify);
 

@@ -3,12 +3,12 @@
 #pragma once
 
 #include <gst/video/video.h>
-#include <gst/video/gstvideofilter.h>
+#include "gstnninference.h"
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_NN_VIDEO_CLASSIFY (gst_nn_video_classify_get_type ())
-G_DECLARE_FINAL_TYPE (GstNnVideoClassify, gst_nn_video_classify, GST, NN_VIDEO_CLASSIFY, GstVideoFilter)
+G_DECLARE_FINAL_TYPE (GstNnVideoClassify, gst_nn_video_classify, GST, NN_VIDEO_CLASSIFY, GstNnInference)
 
 GST_ELEMENT_REGISTER_DECLARE (nnvideoclassify);
 

@@ -12,6 +12,11 @@
  *   top-k-indices(GstValueArray of int)
  *   top-k-scores (GstValueArray of double)
  *
+ *   element      (string)     the name of the element that classified
+ *   element-id   (uint)       its id, distinct per element of the process;
+ *                             also the meta's id (GstVideoRegionOfInterestMeta.id)
+ *   model        (string)     the model file's name without folder and extension
+ *
  * With smoothing, "stable" (string) is the current stable label. The element
  * message it posts has the same fields plus pts (guint64) and frame (guint64),
  * and x, y, width, height in mode=map; each change of the stable label posts

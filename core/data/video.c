@@ -32,8 +32,7 @@ typedef struct {
   NnAvConvert      conv;
   int              stream;
   double           time_base;
-  double           t0;       /* first frame's time, NAN before it */
-  int64_t          next;     /* index of the next sample */
+  NnFrameSampler   sampler;
   int64_t          decoded;  /* frames decoded (for streams without times) */
 } Decoder;
 
@@ -55,7 +54,6 @@ static const char *
 decoder_open (Decoder *d, const char *path)
 {
   memset (d, 0, sizeof *d);
-  d->t0 = NAN;
   d->pkt = av_packet_alloc ();
   d->frame = av_frame_alloc ();
   if (avformat_open_input (&d->fmt, path, NULL, NULL) < 0 || avformat_find_stream_info (d->fmt, NULL) < 0)
@@ -109,22 +107,14 @@ frame_time (Decoder *d)
   return d->decoded / (rate.num > 0 && rate.den > 0 ? av_q2d (rate) : 25.0);
 }
 
-/* Does the sampler keep the current frame? Sample k is the first frame at
- * or after k / fps seconds from the first frame. */
+/* Does the sampler keep the current frame? (nn-video.h: the rule
+ * nnvideoclassify follows too) */
 static gboolean
-keep_frame (Decoder *d, double fps)
+keep_frame (Decoder *d)
 {
   double t = frame_time (d);
   d->decoded++;
-  if (isnan (d->t0))
-    d->t0 = t;
-  if (fps <= 0.0)
-    return TRUE;
-  int64_t k = (int64_t) floor ((t - d->t0) * fps + 1e-3);
-  if (k < d->next)
-    return FALSE;
-  d->next = k + 1;
-  return TRUE;
+  return nn_frame_sampler_take (&d->sampler, t);
 }
 
 /* Appends up to `clips` whole clips of `path` to l->x; returns how many. */
@@ -133,6 +123,7 @@ load_video (Loader *l, const char *path, GError **error)
 {
   Decoder d;
   const char *why = decoder_open (&d, path);
+  nn_frame_sampler_init (&d.sampler, l->t->fps);
   gsize clip = l->frame_numel * l->steps, base = l->x->len;
   int64_t want = (int64_t) l->steps * l->t->clips, got = 0;
   while (!why && got < want) {
@@ -141,7 +132,7 @@ load_video (Loader *l, const char *path, GError **error)
       why = "cannot decode a frame";
     if (r <= 0)
       break;
-    if (!keep_frame (&d, l->t->fps))
+    if (!keep_frame (&d))
       continue;
     g_array_set_size (l->x, base + (got + 1) * l->frame_numel);
     why = nn_av_frame_to_sample (&d.conv, d.frame, &l->pre, &g_array_index (l->x, float, base + got * l->frame_numel));

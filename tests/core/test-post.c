@@ -186,6 +186,52 @@ START_TEST (test_smoother_margin)
 }
 END_TEST
 
+/* top-k: best first, ties keep the lower index, NaN below every number. */
+START_TEST (test_topk)
+{
+  const float scores[6] = { 0.1f, 0.4f, NAN, 0.4f, -1.0f, 0.05f };
+  int idx[6];
+  float val[6];
+  nn_topk (scores, 6, 3, idx, val);
+  ck_assert_int_eq (idx[0], 1);
+  ck_assert_int_eq (idx[1], 3);
+  ck_assert_int_eq (idx[2], 0);
+  ck_assert_float_eq (val[2], 0.1f);
+  nn_topk (scores, 6, 6, idx, val);
+  const int want[6] = { 1, 3, 0, 5, 4, 2 };
+  for (int i = 0; i < 6; i++)
+    ck_assert_int_eq (idx[i], want[i]);
+  ck_assert (isnan (val[5]));
+  nn_topk (scores, 6, 1, idx, val);
+  ck_assert_int_eq (idx[0], 1);
+}
+END_TEST
+
+/* Sampling by time: sample k is the first frame at or after k / fps. */
+START_TEST (test_frame_sampler)
+{
+  NnFrameSampler s;
+  nn_frame_sampler_init (&s, 10.0);
+  /* 25 fps frames starting at 2 s: kept at 0, 0.12, 0.2, 0.32, 0.4 ... */
+  int kept = 0, first_kept[5], n = 0;
+  for (int f = 0; f < 25; f++)
+    if (nn_frame_sampler_take (&s, 2.0 + f / 25.0)) {
+      if (n < 5)
+        first_kept[n++] = f;
+      kept++;
+    }
+  ck_assert_int_eq (kept, 10);
+  const int want[5] = { 0, 3, 5, 8, 10 };
+  for (int i = 0; i < 5; i++)
+    ck_assert_int_eq (first_kept[i], want[i]);
+  /* no rate: every frame; no time: every frame */
+  nn_frame_sampler_init (&s, 0.0);
+  ck_assert (nn_frame_sampler_take (&s, 0.0) && nn_frame_sampler_take (&s, 0.0));
+  nn_frame_sampler_init (&s, 5.0);
+  ck_assert (nn_frame_sampler_take (&s, NAN) && nn_frame_sampler_take (&s, NAN));
+}
+END_TEST
+
 int
 main (void)
 {
@@ -196,6 +242,8 @@ main (void)
   tcase_add_test (tc, test_small_blob_is_noise);
   tcase_add_test (tc, test_smoother_hysteresis);
   tcase_add_test (tc, test_smoother_margin);
+  tcase_add_test (tc, test_topk);
+  tcase_add_test (tc, test_frame_sampler);
   suite_add_tcase (s, tc);
   return nn_check_run (s);
 }

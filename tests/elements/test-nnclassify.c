@@ -13,7 +13,8 @@ static const GstVideoFormat all_formats[] = {
   GST_VIDEO_FORMAT_GRAY8, GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGR, GST_VIDEO_FORMAT_RGBx,
   GST_VIDEO_FORMAT_BGRx, GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_BGRA, GST_VIDEO_FORMAT_xRGB,
   GST_VIDEO_FORMAT_xBGR, GST_VIDEO_FORMAT_ARGB, GST_VIDEO_FORMAT_ABGR, GST_VIDEO_FORMAT_I420,
-  GST_VIDEO_FORMAT_NV12,
+  GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_YV12, GST_VIDEO_FORMAT_NV21, GST_VIDEO_FORMAT_YUY2,
+  GST_VIDEO_FORMAT_UYVY, GST_VIDEO_FORMAT_YVYU, GST_VIDEO_FORMAT_Y42B, GST_VIDEO_FORMAT_Y444,
 };
 
 static char *gray_model, *rgb_model, *flat_model;
@@ -293,7 +294,8 @@ GST_END_TEST;
 GST_START_TEST (test_same_result_across_formats)
 {
   const GstVideoFormat fmts[] = { GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGRx, GST_VIDEO_FORMAT_xRGB,
-                                  GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12 };
+                                  GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_YUY2,
+                                  GST_VIDEO_FORMAT_UYVY, GST_VIDEO_FORMAT_Y444 };
   const char *models[] = { gray_model, rgb_model, flat_model };
   for (guint m = 0; m < G_N_ELEMENTS (models); m++)
     for (guint seed = 0; seed < 4; seed++) {
@@ -321,6 +323,62 @@ GST_START_TEST (test_same_result_across_formats)
       }
       gst_buffer_unref (ref);
     }
+}
+GST_END_TEST;
+
+/* Two classifiers on one stream: each meta and message says which element
+ * and model it comes from, and the metas' ids differ. */
+GST_START_TEST (test_two_classifiers_distinct)
+{
+  g_autofree char *desc = g_strdup_printf (
+    "videotestsrc num-buffers=2 ! video/x-raw,format=I420,width=16,height=16 ! nnclassify name=first model=\"%s\" ! "
+    "nnclassify name=second model=\"%s\" ! appsink name=out sync=false", gray_model, rgb_model);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  fail_unless (p != NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "out");
+  GstBus *bus = gst_element_get_bus (p);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  GstSample *sample = NULL;
+  g_signal_emit_by_name (sink, "pull-sample", &sample);
+  fail_unless (sample != NULL);
+  GstBuffer *buf = gst_sample_get_buffer (sample);
+  gpointer state = NULL;
+  GstMeta *m;
+  const char *names[2] = { NULL, NULL }, *models[2] = { NULL, NULL };
+  gint ids[2] = { 0, 0 };
+  int n = 0;
+  while ((m = gst_buffer_iterate_meta_filtered (buf, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) m;
+    GstStructure *s = gst_video_region_of_interest_meta_get_param (roi, NN_CLASSIFICATION_NAME);
+    fail_unless (s != NULL && n < 2);
+    names[n] = gst_structure_get_string (s, "element");
+    models[n] = gst_structure_get_string (s, "model");
+    guint eid = 0;
+    fail_unless (gst_structure_get_uint (s, "element-id", &eid));
+    fail_unless_equals_int ((gint) eid, roi->id);
+    ids[n++] = roi->id;
+  }
+  fail_unless_equals_int (n, 2);
+  fail_unless_equals_string (names[0], "first");
+  fail_unless_equals_string (names[1], "second");
+  fail_unless (ids[0] > 0 && ids[1] > 0 && ids[0] != ids[1], "ids %d %d", ids[0], ids[1]);
+  g_autofree char *gray_name = g_path_get_basename (gray_model), *rgb_name = g_path_get_basename (rgb_model);
+  *strrchr (gray_name, '.') = '\0';
+  *strrchr (rgb_name, '.') = '\0';
+  fail_unless_equals_string (models[0], gray_name);
+  fail_unless_equals_string (models[1], rgb_name);
+  /* the messages carry the same provenance */
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+  fail_unless (msg != NULL);
+  const GstStructure *ms = gst_message_get_structure (msg);
+  fail_unless_equals_string (gst_structure_get_string (ms, "element"), GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)));
+  fail_unless (gst_structure_get_string (ms, "model") != NULL);
+  gst_message_unref (msg);
+  gst_sample_unref (sample);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (sink);
+  gst_object_unref (p);
 }
 GST_END_TEST;
 
@@ -391,23 +449,24 @@ GST_START_TEST (test_unsupported_model_input)
   };
   for (guint i = 0; i < G_N_ELEMENTS (specs); i++) {
     g_autofree char *path = nn_test_write_temp ("nnclassify-shape-XXXXXX.json", specs[i], -1);
-    g_autofree char *desc = g_strdup_printf ("nnclassify model=\"%s\"", path);
-    GstHarness *hs = gst_harness_new_parse (desc);
+    /* refused when the element starts, before any caps */
+    GstElement *e = gst_element_factory_make ("nnclassify", NULL);
+    g_object_set (e, "model", path, NULL);
     GstBus *bus = gst_bus_new ();
-    gst_element_set_bus (hs->element, bus);
-    gst_harness_set_src_caps_str (hs, "video/x-raw,format=GRAY8,width=8,height=8,framerate=30/1");
-    GstBuffer *in = nn_test_gray_frame (GST_VIDEO_FORMAT_GRAY8, 8, 8, 0);
-    fail_unless_equals_int (gst_harness_push (hs, in), GST_FLOW_NOT_NEGOTIATED);
+    gst_element_set_bus (e, bus);
+    fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
     GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
     fail_unless (msg != NULL, "spec %u: no error", i);
     GError *err = NULL;
     gst_message_parse_error (msg, &err, NULL);
-    fail_unless (g_error_matches (err, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION), "%s", err->message);
+    fail_unless (g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS), "%s", err->message);
+    fail_unless (strstr (err->message, "does not take images") != NULL, "%s", err->message);
     g_error_free (err);
     gst_message_unref (msg);
-    gst_element_set_bus (hs->element, NULL);
+    gst_element_set_state (e, GST_STATE_NULL);
+    gst_element_set_bus (e, NULL);
     gst_object_unref (bus);
-    gst_harness_teardown (hs);
+    gst_object_unref (e);
     g_unlink (path);
   }
 }
@@ -619,7 +678,7 @@ static GstVideoRegionOfInterestMeta *
 roi_of (GstBuffer *b)
 {
   GstVideoRegionOfInterestMeta *roi =
-    gst_buffer_get_video_region_of_interest_meta_id (b, 0);
+    (GstVideoRegionOfInterestMeta *) gst_buffer_get_meta (b, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE);
   fail_unless (roi != NULL);
   fail_unless_equals_string (g_quark_to_string (roi->roi_type), NN_CLASSIFICATION_NAME);
   return roi;
@@ -734,6 +793,7 @@ nnclassify_suite (void)
   tcase_add_test (tc, test_threshold_and_top_k);
   tcase_add_test (tc, test_labels_override);
   tcase_add_test (tc, test_same_result_across_formats);
+  tcase_add_test (tc, test_two_classifiers_distinct);
   tcase_add_test (tc, test_missing_model);
   tcase_add_test (tc, test_garbage_model);
   tcase_add_test (tc, test_bad_labels);

@@ -59,3 +59,10 @@ NN_API gboolean    nn_smoother_push (NnSmoother *s, const float *scores, float *
                                      int *previous);
 NN_API int         nn_smoother_stable (const NnSmoother *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnSmoother, nn_smoother_free)
+
+/* ---- top-k ---------------------------------------------------------------- */
+
+/* The k best of scores[0..n) (k <= n), best first, into idx[0..k) and
+ * val[0..k); ties keep the lower index; NaN ranks below every number.
+ * Allocates nothing. */
+NN_API void nn_topk (const float *scores, int n, int k, int *idx, float *val);

@@ -86,6 +86,7 @@ typedef struct {
 
 #include "nn-model.h"
 #include "nn-image.h"
+#include "nn-video.h"
 #include "nn-data.h"
 #include "nn-train.h"
 #include "nn-gan.h"

@@ -1,0 +1,23 @@
+/* Video streams: which frames a sequence model is fed. One rule for the
+ * dataset reader (`nn train --data folder:` with clips) and nnvideoclassify,
+ * so a model sees in a pipeline the frames it was trained on.
+ * Include <nn/nn.h>, not this file.
+ *
+ *   NnFrameSampler s;
+ *   nn_frame_sampler_init (&s, 5.0);            // the spec's preprocess "fps"
+ *   for each frame:  if (nn_frame_sampler_take (&s, seconds)) feed it;
+ */
+#pragma once
+
+typedef struct {
+  double  fps;   /* samples per second of stream time; <= 0: every frame */
+  double  t0;    /* the first frame's time; NAN before it */
+  int64_t next;  /* index of the next sample */
+} NnFrameSampler;
+
+/* Starts a stream. */
+NN_API void     nn_frame_sampler_init (NnFrameSampler *s, double fps);
+/* Whether the frame at `t` seconds is fed: sample k is the first frame at or
+ * after k / fps seconds from the first frame (1 ms of slack for timestamps
+ * rounded to the time base). A NAN time (no timestamps) feeds every frame. */
+NN_API gboolean nn_frame_sampler_take (NnFrameSampler *s, double t);

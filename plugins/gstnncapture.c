@@ -10,7 +10,10 @@
  * the files already in a label's folder. With "count" > 0 each label gets at
  * most that many frames, then the element posts "nn-capture-done" and saves
  * nothing until the label changes. Each saved frame posts "nn-capture"
- * (label, path, index, frame). Frames pass through unchanged. Each file is
+ * (label, path, index, frame). Frames pass through unchanged. The element
+ * takes the raw formats nnclassify takes; YUV frames are saved as the RGB the
+ * classifiers would see (range and matrix of the caps honoured, the same
+ * conversion), GRAY8 frames as gray PNGs. Each file is
  * written under a hidden temporary name (".NNNNN.png.tmp-XXXXXX") and renamed
  * into place, so an interrupted capture never leaves a truncated image (and
  * folder: datasets skip a leftover temporary).
@@ -23,6 +26,9 @@
  * ]|
  */
 #include "gstnncapture.h"
+#include "nn-input.h"
+
+#include <math.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +41,6 @@
 GST_DEBUG_CATEGORY_STATIC (gst_nn_capture_debug);
 #define GST_CAT_DEFAULT gst_nn_capture_debug
 
-#define FORMATS "{ RGB, BGR, RGBx, BGRx, RGBA, BGRA, xRGB, xBGR, ARGB, ABGR, GRAY8 }"
 
 enum {
   PROP_0,
@@ -65,7 +70,8 @@ struct _GstNnCapture {
   guint        next_index; /* file number for `current` */
   gboolean     done_posted;
   guint64      frame;
-  guint8      *rgb;        /* packed RGB24 / GRAY8 scratch */
+  NnImageConverter *convert; /* the frame -> RGB (GRAY8 stays gray), as a model would see it */
+  float       *pixels;     /* (C, H, W) the converter's output, 0..255 */
   AVCodecContext *codec;
   AVFrame     *avframe;
   AVPacket    *packet;
@@ -75,9 +81,9 @@ G_DEFINE_TYPE (GstNnCapture, gst_nn_capture, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE (nncapture, "nncapture", GST_RANK_NONE, GST_TYPE_NN_CAPTURE);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (NN_INPUT_FORMATS)));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+  GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (NN_INPUT_FORMATS)));
 
 /* ---- PNG encoding ------------------------------------------------------------ */
 
@@ -87,7 +93,8 @@ clear_encoder (GstNnCapture *self)
   avcodec_free_context (&self->codec);
   av_frame_free (&self->avframe);
   av_packet_free (&self->packet);
-  g_clear_pointer (&self->rgb, g_free);
+  g_clear_pointer (&self->convert, nn_image_converter_free);
+  g_clear_pointer (&self->pixels, g_free);
 }
 
 static gboolean
@@ -110,32 +117,28 @@ open_encoder (GstNnCapture *self, const GstVideoInfo *info)
   self->avframe->width = w;
   self->avframe->height = h;
   self->avframe->format = self->codec->pix_fmt;
-  return av_frame_get_buffer (self->avframe, 0) >= 0;
+  /* the same colour-correct conversion the classifiers use, at the frame's
+   * size: a YUV frame is saved as the RGB a model would see */
+  NnPreprocess pre = { gray ? 1 : 3, h, w, 1.0f, { 0, 0, 0 }, { 1, 1, 1 } };
+  self->convert = nn_input_converter_new (info, &pre, NULL);
+  self->pixels = g_new (float, (gsize) pre.channels * w * h);
+  return self->convert && av_frame_get_buffer (self->avframe, 0) >= 0;
 }
 
 /* The frame as packed RGB24 (or GRAY8) rows of the encoder's frame. */
 static void
 pack_frame (GstNnCapture *self, GstVideoFrame *f)
 {
-  const GstVideoFormatInfo *fi = f->info.finfo;
   int w = GST_VIDEO_FRAME_WIDTH (f), h = GST_VIDEO_FRAME_HEIGHT (f);
-  int ps = GST_VIDEO_FRAME_COMP_PSTRIDE (f, 0);
-  gboolean gray = GST_VIDEO_FORMAT_INFO_FORMAT (fi) == GST_VIDEO_FORMAT_GRAY8;
-  int off[3];
-  for (int c = 0; c < 3; c++)
-    off[c] = gray ? 0 : GST_VIDEO_FORMAT_INFO_POFFSET (fi, c);
-  const guint8 *base = GST_VIDEO_FRAME_PLANE_DATA (f, 0);
-  int stride = GST_VIDEO_FRAME_PLANE_STRIDE (f, 0);
+  int nch = self->codec->pix_fmt == AV_PIX_FMT_GRAY8 ? 1 : 3;
+  gsize plane = (gsize) w * h;
+  nn_input_convert (self->convert, f, self->pixels);
   for (int y = 0; y < h; y++) {
-    const guint8 *row = base + (gsize) y * stride;
     guint8 *dst = self->avframe->data[0] + (gsize) y * self->avframe->linesize[0];
-    if (gray) {
-      memcpy (dst, row, w);
-      continue;
-    }
+    const float *src = self->pixels + (gsize) y * w;
     for (int x = 0; x < w; x++)
-      for (int c = 0; c < 3; c++)
-        dst[x * 3 + c] = row[x * ps + off[c]];
+      for (int c = 0; c < nch; c++)
+        dst[x * nch + c] = (guint8) lrintf (src[c * plane + x]);
   }
 }
 

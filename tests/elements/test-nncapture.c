@@ -167,7 +167,10 @@ GST_END_TEST;
 GST_START_TEST (test_formats)
 {
   g_autofree char *dir = g_dir_make_tmp ("nncapture-XXXXXX", NULL);
-  const GstVideoFormat fmts[] = { GST_VIDEO_FORMAT_BGRx, GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_GRAY8 };
+  /* YUV frames here are full range (nn_test_caps_string), so Y = v is v */
+  const GstVideoFormat fmts[] = { GST_VIDEO_FORMAT_BGRx, GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_GRAY8,
+                                  GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_YUY2,
+                                  GST_VIDEO_FORMAT_Y444 };
   for (guint i = 0; i < G_N_ELEMENTS (fmts); i++) {
     const char *name = gst_video_format_to_string (fmts[i]);
     g_autofree char *props = g_strdup_printf ("label=%s", name);
@@ -183,6 +186,40 @@ GST_START_TEST (test_formats)
       for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
           fail_unless_equals_int ((int) px[c * W * H + y * W + x], nn_test_gray (x, y, 3));
+  }
+  remove_tree (dir);
+}
+GST_END_TEST;
+
+/* Limited-range YUV (what decoders and cameras give) is saved as the RGB a
+ * model sees: Y 235 is white, Y 16 black. */
+GST_START_TEST (test_limited_range_yuv)
+{
+  g_autofree char *dir = g_dir_make_tmp ("nncapture-XXXXXX", NULL);
+  g_autofree char *desc = g_strdup_printf ("nncapture location=\"%s\" label=yuv", dir);
+  GstHarness *hs = gst_harness_new_parse (desc);
+  gst_harness_set_src_caps_str (hs, "video/x-raw,format=I420,width=12,height=10,framerate=30/1,colorimetry=bt601");
+  GstVideoInfo info;
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, W, H);
+  GstBuffer *b = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  GstVideoFrame f;
+  fail_unless (gst_video_frame_map (&f, &info, b, GST_MAP_WRITE));
+  for (int y = 0; y < H; y++)
+    memset ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f, 0) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0), y < H / 2 ? 235 : 16, W);
+  for (int p = 1; p < 3; p++)
+    for (int y = 0; y < H / 2; y++)
+      memset ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f, p) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, p), 128, W / 2);
+  gst_video_frame_unmap (&f);
+  push (hs, b);
+  gst_harness_teardown (hs);
+  g_autofree char *path = g_build_filename (dir, "yuv", "00000.png", NULL);
+  NnPreprocess p = { 3, H, W, 1.0f, { 0, 0, 0 }, { 1, 1, 1 } };
+  float px[3 * W * H];
+  GError *e = NULL;
+  fail_unless (nn_image_load (path, &p, px, &e), "%s", e ? e->message : "");
+  for (int c = 0; c < 3; c++) {
+    fail_unless_equals_int ((int) px[c * W * H], 255);
+    fail_unless_equals_int ((int) px[c * W * H + (H - 1) * W], 0);
   }
   remove_tree (dir);
 }
@@ -278,6 +315,7 @@ nncapture_suite (void)
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_labels_interval_count);
   tcase_add_test (tc, test_formats);
+  tcase_add_test (tc, test_limited_range_yuv);
   tcase_add_test (tc, test_unwritable_location);
   tcase_add_test (tc, test_temporary_then_rename);
   return s;

@@ -29,8 +29,12 @@ char *nn_data_spec_vocab (const NnModel *m);
 /* t from a spec and the network's per-sample output shape; t->labels point
  * into the spec. */
 void nn_data_target_init (NnDataTarget *t, const NnSpec *spec, const NnShape *output);
-/* folder: for [T, C, H, W] inputs, one sample per clip of each video (video.c). */
+/* folder: dispatches on the input: images (folder.c) or, for [T, C, H, W]
+ * inputs, one sample per clip of each video (video.c). */
+NnDataset *nn_data_load_image_folder (const char *dir, const NnDataTarget *t, GError **error);
 NnDataset *nn_data_load_video_folder (const char *dir, const NnDataTarget *t, GError **error);
+
+/* ---- classes.c: class folders and label names ---- */
 
 /* Index of `name` among the target's labels, or -1. */
 int nn_data_label_index (const NnDataTarget *t, const char *name);
@@ -39,3 +43,9 @@ char **nn_data_label_copy (const NnDataTarget *t);
 
 /* Sorted entries of dir (no hidden ones) that pass `test` (folder: images and videos). */
 GPtrArray *nn_data_list_sorted (const char *dir, GFileTest test, GError **error);
+/* Class index of each class folder: the target's label of that name, or its
+ * rank when the target has no labels (then the counts must match). */
+gboolean nn_data_class_indices (const char *dir, GPtrArray *classes, const NnDataTarget *t, int *index,
+                                GError **error);
+/* The dataset's class names: the target's labels, else the folder names. */
+char **nn_data_class_names (GPtrArray *classes, const NnDataTarget *t);

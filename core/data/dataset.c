@@ -1,4 +1,5 @@
-/* Datasets: allocation, the URI dispatch and the seeded train/val split. */
+/* Datasets: allocation and the seeded train/val split. Every loader uses
+ * this; it uses no loader (load.c dispatches to them). */
 #include "data-private.h"
 
 NnDataset *
@@ -31,80 +32,6 @@ nn_dataset_free (NnDataset *ds)
   g_free (ds->y);
   g_strfreev (ds->class_names);
   g_free (ds);
-}
-
-int
-nn_data_label_index (const NnDataTarget *t, const char *name)
-{
-  for (int i = 0; i < t->n_labels; i++)
-    if (t->labels[i] && strcmp (t->labels[i], name) == 0)
-      return i;
-  return -1;
-}
-
-char **
-nn_data_label_copy (const NnDataTarget *t)
-{
-  if (t->n_labels <= 0)
-    return NULL;
-  char **names = g_new0 (char *, t->n_labels + 1);
-  for (int i = 0; i < t->n_labels; i++)
-    names[i] = g_strdup (t->labels[i] ? t->labels[i] : "");
-  return names;
-}
-
-NnDataset *
-nn_data_load_uri (const char *uri, const NnDataTarget *t, GError **error)
-{
-  static const struct {
-    const char *scheme;
-    NnDataset *(*load) (const char *, const NnDataTarget *, GError **);
-  } schemes[] = {
-    { "csv:", nn_data_load_csv },
-    { "idx:", nn_data_load_idx },
-    { "folder:", nn_data_load_folder },
-    { "text:", nn_data_load_text },
-  };
-  g_return_val_if_fail (uri && t, NULL);
-  for (gsize i = 0; i < G_N_ELEMENTS (schemes); i++)
-    if (g_str_has_prefix (uri, schemes[i].scheme))
-      return schemes[i].load (uri + strlen (schemes[i].scheme), t, error);
-  g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
-               "%s: unknown dataset URI; expected csv:FILE, idx:PREFIX, folder:DIR or text:FILE", uri);
-  return NULL;
-}
-
-void
-nn_data_target_init (NnDataTarget *t, const NnSpec *spec, const NnShape *output)
-{
-  *t = (NnDataTarget) { 0 };
-  t->input = *nn_spec_input_shape (spec);
-  t->n_out = nn_shape_numel (output);
-  t->pre = *nn_spec_preprocess (spec);
-  t->n_labels = nn_spec_n_labels (spec);
-  t->fps = nn_spec_fps (spec);
-  t->clips = nn_spec_clips (spec);
-  t->vocab = nn_spec_vocab (spec);
-}
-
-NnDataset *
-nn_dataset_load_spec (const char *uri, const NnSpec *spec, const NnShape *output, GError **error)
-{
-  g_return_val_if_fail (uri && spec && output, NULL);
-  NnDataTarget t;
-  nn_data_target_init (&t, spec, output);
-  g_autofree const char **labels = g_new0 (const char *, t.n_labels + 1);
-  for (int i = 0; i < t.n_labels; i++)
-    labels[i] = nn_spec_label (spec, i);
-  t.labels = labels;
-  return nn_data_load_uri (uri, &t, error);
-}
-
-NnDataset *
-nn_dataset_load (const char *uri, const NnModel *m, GError **error)
-{
-  g_return_val_if_fail (uri && m, NULL);
-  return nn_dataset_load_spec (uri, nn_model_get_spec (m), nn_model_output_shape (m), error);
 }
 
 /* Rows `idx` of ds into a new dataset. */

@@ -59,59 +59,6 @@ out:
   return why;
 }
 
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-GPtrArray *
-nn_data_list_sorted (const char *dir, GFileTest test, GError **error)
-{
-  g_autoptr (GError) err = NULL;
-  g_autoptr (GDir) d = g_dir_open (dir, 0, &err);
-  if (!d) {
-    g_set_error (error, NN_ERROR, NN_ERROR_IO, "%s: %s", dir, err->message);
-    return NULL;
-  }
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-  while ((name = g_dir_read_name (d))) {
-    /* hidden files and temporaries ("*.tmp*", e.g. nncapture's
-     * ".00007.png.tmp-XXXXXX" left by an interrupted write) are not samples */
-    if (name[0] == '.' || strstr (name, ".tmp"))
-      continue;
-    g_autofree char *path = g_build_filename (dir, name, NULL);
-    if (g_file_test (path, test))
-      g_ptr_array_add (names, g_strdup (name));
-  }
-  g_ptr_array_sort (names, compare_names);
-  return names;
-}
-
-/* Class index of each sub-folder: the model's label of that name, or its
- * rank when the model has no labels. */
-static gboolean
-map_classes (const char *dir, GPtrArray *classes, const NnDataTarget *t, int *index, GError **error)
-{
-  if (t->n_labels <= 0 && classes->len != t->n_out) {
-    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE,
-                 "%s: %u class folders but the model has %" G_GINT64_FORMAT " outputs (and no labels)",
-                 dir, classes->len, t->n_out);
-    return FALSE;
-  }
-  for (guint i = 0; i < classes->len; i++) {
-    const char *name = g_ptr_array_index (classes, i);
-    index[i] = t->n_labels > 0 ? nn_data_label_index (t, name) : (int) i;
-    if (index[i] < 0 || index[i] >= t->n_out) {
-      g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s/%s: folder \"%s\" matches no label of the model",
-                   dir, name, name);
-      return FALSE;
-    }
-  }
-  return TRUE;
-}
-
 static gboolean
 check_target (const char *dir, const NnDataTarget *t, GError **error)
 {
@@ -143,17 +90,6 @@ collect (const char *dir, GPtrArray *classes, const int *index, GPtrArray *paths
   return TRUE;
 }
 
-static char **
-class_names (GPtrArray *classes, const NnDataTarget *t)
-{
-  if (t->n_labels > 0)
-    return nn_data_label_copy (t);
-  char **names = g_new0 (char *, classes->len + 1);
-  for (guint i = 0; i < classes->len; i++)
-    names[i] = g_strdup (g_ptr_array_index (classes, i));
-  return names;
-}
-
 static gboolean
 decode_all (GPtrArray *paths, const NnDataTarget *t, NnDataset *ds, GError **error)
 {
@@ -172,10 +108,8 @@ decode_all (GPtrArray *paths, const NnDataTarget *t, NnDataset *ds, GError **err
 }
 
 NnDataset *
-nn_data_load_folder (const char *dir, const NnDataTarget *t, GError **error)
+nn_data_load_image_folder (const char *dir, const NnDataTarget *t, GError **error)
 {
-  if (t->input.ndim == 4)
-    return nn_data_load_video_folder (dir, t, error);
   if (!check_target (dir, t, error))
     return NULL;
   g_autoptr (GPtrArray) classes = nn_data_list_sorted (dir, G_FILE_TEST_IS_DIR, error);
@@ -186,7 +120,7 @@ nn_data_load_folder (const char *dir, const NnDataTarget *t, GError **error)
     return NULL;
   }
   g_autofree int *index = g_new (int, classes->len);
-  if (!map_classes (dir, classes, t, index, error))
+  if (!nn_data_class_indices (dir, classes, t, index, error))
     return NULL;
   g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (int));
@@ -202,7 +136,7 @@ nn_data_load_folder (const char *dir, const NnDataTarget *t, GError **error)
   for (guint i = 0; i < paths->len; i++)
     ds->labels[i] = g_array_index (labels, int, i);
   ds->n_classes = (int) t->n_out;
-  ds->class_names = class_names (classes, t);
+  ds->class_names = nn_data_class_names (classes, t);
   return g_steal_pointer (&ds);
 }
 

@@ -176,23 +176,6 @@ frame_preprocess (const char *dir, const NnDataTarget *t, NnPreprocess *pre, GEr
   return TRUE;
 }
 
-static int
-class_index (const char *dir, const char *name, guint rank, guint n_classes, const NnDataTarget *t,
-             GError **error)
-{
-  if (t->n_labels <= 0 && n_classes != t->n_out) {
-    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE,
-                 "%s: %u class folders but the model has %" G_GINT64_FORMAT " outputs (and no labels)", dir,
-                 n_classes, t->n_out);
-    return -1;
-  }
-  int i = t->n_labels > 0 ? nn_data_label_index (t, name) : (int) rank;
-  if (i < 0 || i >= t->n_out)
-    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s/%s: folder \"%s\" matches no label of the model", dir, name,
-                 name);
-  return i < 0 || i >= t->n_out ? -1 : i;
-}
-
 static gboolean
 load_class (Loader *l, const char *dir, const char *name, int index, GArray *labels, GError **error)
 {
@@ -211,17 +194,6 @@ load_class (Loader *l, const char *dir, const char *name, int index, GArray *lab
   return TRUE;
 }
 
-static char **
-class_names (GPtrArray *classes, const NnDataTarget *t)
-{
-  if (t->n_labels > 0)
-    return nn_data_label_copy (t);
-  char **names = g_new0 (char *, classes->len + 1);
-  for (guint i = 0; i < classes->len; i++)
-    names[i] = g_strdup (g_ptr_array_index (classes, i));
-  return names;
-}
-
 NnDataset *
 nn_data_load_video_folder (const char *dir, const NnDataTarget *t, GError **error)
 {
@@ -236,14 +208,14 @@ nn_data_load_video_folder (const char *dir, const NnDataTarget *t, GError **erro
     g_set_error (error, NN_ERROR, NN_ERROR_EMPTY, "%s: no class sub-folders", dir);
     return NULL;
   }
+  g_autofree int *index = g_new (int, classes->len);
+  if (!nn_data_class_indices (dir, classes, t, index, error))
+    return NULL;
   g_autoptr (GArray) x = l.x = g_array_new (FALSE, FALSE, sizeof (float));
   g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (int));
-  for (guint c = 0; c < classes->len; c++) {
-    const char *name = g_ptr_array_index (classes, c);
-    int index = class_index (dir, name, c, classes->len, t, error);
-    if (index < 0 || !load_class (&l, dir, name, index, labels, error))
+  for (guint c = 0; c < classes->len; c++)
+    if (!load_class (&l, dir, g_ptr_array_index (classes, c), index[c], labels, error))
       return NULL;
-  }
   if (labels->len == 0) {
     g_set_error (error, NN_ERROR, NN_ERROR_EMPTY, "%s: no videos in the class sub-folders", dir);
     return NULL;
@@ -253,6 +225,6 @@ nn_data_load_video_folder (const char *dir, const NnDataTarget *t, GError **erro
   for (guint i = 0; i < labels->len; i++)
     ds->labels[i] = g_array_index (labels, int, i);
   ds->n_classes = (int) t->n_out;
-  ds->class_names = class_names (classes, t);
+  ds->class_names = nn_data_class_names (classes, t);
   return ds;
 }

@@ -4,8 +4,9 @@
  * by sources that produce exactly those streams: videotestsrc with YUY2 caps,
  * and videotestsrc ! jpegenc (an MJPEG stream that the pipeline's decodebin
  * decodes as it would a camera's). Every frame must be classified, with a
- * label of the model; and a rendered gesture sequence sent the same ways must
- * come out of gesture-camera's detector as the same sequence. */
+ * label of the model; a rendered gesture sequence sent the same ways must
+ * come out of gesture-camera's detector as the same sequence; and the frames
+ * must reach nnclassify in the camera's format, unconverted. */
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 
@@ -144,6 +145,74 @@ GST_START_TEST (test_camera_gestures)
 }
 GST_END_TEST;
 
+/* The camera's frames reach nnclassify in the camera's own format (no
+ * conversion in front of it): the pipeline `nn run --print` substitutes, run
+ * here, with the caps nnclassify's sink pad ends up with. */
+static char *
+classify_format (const char *pipeline, const char *source)
+{
+  g_autofree char *nn = root_path ("NN_BUILD_ROOT", "cli/nn");
+  g_autofree char *src = root_path ("NN_SOURCE_ROOT", ".");
+  g_autofree char *file = g_strdup_printf ("pipelines/%s.pipeline", pipeline);
+  g_autofree char *var = g_strconcat ("SOURCE=", source, NULL);
+  char *argv[] = { nn, "run", "--print", file, var, "SINK=fakesink", NULL };
+  char *desc = NULL;
+  int status = 0;
+  fail_unless (g_spawn_sync (src, argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &desc, NULL, &status, NULL));
+  fail_unless (g_spawn_check_wait_status (status, NULL), "nn run --print %s failed", file);
+  /* model paths are relative to the source root */
+  g_autofree char *cwd = g_get_current_dir ();
+  fail_unless (g_chdir (src) == 0);
+  GError *e = NULL;
+  GstElement *pipe = gst_parse_launch (desc, &e);
+  g_free (desc);
+  fail_unless (pipe != NULL && e == NULL, "%s", e ? e->message : "");
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *m = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS, "%s did not run to the end", file);
+  gst_message_unref (m);
+  gst_object_unref (bus);
+  GstElement *nc = NULL;
+  GstIterator *it = gst_bin_iterate_elements (GST_BIN (pipe));
+  GValue v = G_VALUE_INIT;
+  while (!nc && gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstElement *el = g_value_get_object (&v);
+    if (g_str_equal (GST_OBJECT_NAME (gst_element_get_factory (el)), "nnclassify"))
+      nc = gst_object_ref (el);
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  fail_unless (nc != NULL, "%s has no nnclassify", file);
+  GstPad *pad = gst_element_get_static_pad (nc, "sink");
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  fail_unless (caps != NULL);
+  char *format = g_strdup (gst_structure_get_string (gst_caps_get_structure (caps, 0), "format"));
+  gst_caps_unref (caps);
+  gst_object_unref (pad);
+  gst_object_unref (nc);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  fail_unless (g_chdir (cwd) == 0);
+  return format;
+}
+
+GST_START_TEST (test_camera_format_reaches_nnclassify)
+{
+  const char *pipelines[] = { "gesture-camera", "classify-live" };
+  for (guint i = 0; i < G_N_ELEMENTS (pipelines); i++) {
+    g_autofree char *yuy2 = classify_format (pipelines[i], "videotestsrc num-buffers=2 ! "
+                                                           "video/x-raw,format=YUY2,width=1280,height=720");
+    fail_unless_equals_string (yuy2, "YUY2");
+    /* a 4:2:0 JPEG decodes to I420 */
+    g_autofree char *mjpeg = classify_format (pipelines[i], "videotestsrc num-buffers=2 ! "
+                                                            "video/x-raw,format=I420,width=640,height=480 ! jpegenc");
+    fail_unless_equals_string (mjpeg, "I420");
+  }
+}
+GST_END_TEST;
+
 static Suite *
 pipeline_camera_suite (void)
 {
@@ -152,6 +221,7 @@ pipeline_camera_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_camera_formats);
   tcase_add_test (tc, test_camera_gestures);
+  tcase_add_test (tc, test_camera_format_reaches_nnclassify);
   suite_add_tcase (s, tc);
   return s;
 }

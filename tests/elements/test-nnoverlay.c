@@ -346,6 +346,48 @@ GST_START_TEST (test_font_size)
 }
 GST_END_TEST;
 
+/* Mid-stream, with the remembered result (no new one): a font-size set while
+ * playing and new caps of twice the size both redraw the panel larger. */
+GST_START_TEST (test_font_follows_changes)
+{
+  GstHarness *hs = overlay_harness ("name=ov font-size=10", GST_VIDEO_FORMAT_RGB, 320, 240);
+  GstBuffer *in = nn_test_gray_frame (GST_VIDEO_FORMAT_RGB, 320, 240, 4);
+  add_result (in, 320, 240);
+  int bb[3][4];
+  GstBuffer *orig, *out = push_pull (hs, in, &orig);
+  fail_unless (changed_bbox (orig, out, GST_VIDEO_FORMAT_RGB, 320, 240, bb[0]));
+  gst_buffer_unref (orig);
+  gst_buffer_unref (out);
+
+  GstElement *ov = gst_bin_get_by_name (GST_BIN (hs->element), "ov");
+  fail_unless (ov != NULL);
+  g_object_set (ov, "font-size", 30, NULL);
+  out = push_pull (hs, nn_test_gray_frame (GST_VIDEO_FORMAT_RGB, 320, 240, 4), &orig);
+  fail_unless (changed_bbox (orig, out, GST_VIDEO_FORMAT_RGB, 320, 240, bb[1]));
+  gst_buffer_unref (orig);
+  gst_buffer_unref (out);
+  fail_unless (bb[1][3] > 2 * bb[0][3], "font-size 10: %d px tall, 30: %d px", bb[0][3], bb[1][3]);
+
+  /* back to following the frame: 8 px at 120 lines, then 30 px at 480 */
+  g_object_set (ov, "font-size", 0, NULL);
+  gst_object_unref (ov);
+  g_autofree char *small = nn_test_caps_string (GST_VIDEO_FORMAT_RGB, 160, 120);
+  gst_harness_set_src_caps_str (hs, small);
+  out = push_pull (hs, nn_test_gray_frame (GST_VIDEO_FORMAT_RGB, 160, 120, 4), &orig);
+  fail_unless (changed_bbox (orig, out, GST_VIDEO_FORMAT_RGB, 160, 120, bb[0]));
+  gst_buffer_unref (orig);
+  gst_buffer_unref (out);
+  g_autofree char *big = nn_test_caps_string (GST_VIDEO_FORMAT_RGB, 640, 480);
+  gst_harness_set_src_caps_str (hs, big);
+  out = push_pull (hs, nn_test_gray_frame (GST_VIDEO_FORMAT_RGB, 640, 480, 4), &orig);
+  fail_unless (changed_bbox (orig, out, GST_VIDEO_FORMAT_RGB, 640, 480, bb[2]));
+  gst_buffer_unref (orig);
+  gst_buffer_unref (out);
+  fail_unless (bb[2][3] > 3 * bb[0][3], "at 160x120: %d px tall, at 640x480: %d px", bb[0][3], bb[2][3]);
+  gst_harness_teardown (hs);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_remembers_last_result)
 {
   GstHarness *hs = overlay_harness (NULL, GST_VIDEO_FORMAT_I420, 224, 224);
@@ -432,6 +474,7 @@ nnoverlay_suite (void)
   tcase_add_test (tc, test_colours_yuv);
   tcase_add_test (tc, test_utf8_labels);
   tcase_add_test (tc, test_font_size);
+  tcase_add_test (tc, test_font_follows_changes);
   tcase_add_test (tc, test_remembers_last_result);
   tcase_add_test (tc, test_after_nnclassify);
   tcase_add_test (tc, test_draws_region_box);

@@ -64,5 +64,5 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnSmoother, nn_smoother_free)
 
 /* The k best of scores[0..n) (k <= n), best first, into idx[0..k) and
  * val[0..k); ties keep the lower index; NaN ranks below every number.
- * Allocates nothing. */
+ * idx, val: (out caller-allocates), k entries each. Allocates nothing. */
 NN_API void nn_topk (const float *scores, int n, int k, int *idx, float *val);

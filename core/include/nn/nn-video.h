@@ -15,7 +15,7 @@ typedef struct {
   int64_t next;  /* index of the next sample */
 } NnFrameSampler;
 
-/* Starts a stream. */
+/* Starts a stream. s: (out caller-allocates). */
 NN_API void     nn_frame_sampler_init (NnFrameSampler *s, double fps);
 /* Whether the frame at `t` seconds is fed: sample k is the first frame at or
  * after k / fps seconds from the first frame (1 ms of slack for timestamps

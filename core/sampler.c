@@ -1,4 +1,4 @@
-/* Frame sampling by time; see nn-video.h. */
+/* Video streams: frame sampling by time, a clip model's frames; see nn-video.h. */
 #include "nn-private.h"
 
 void
@@ -24,5 +24,25 @@ nn_frame_sampler_take (NnFrameSampler *s, double t)
   if (k < s->next)
     return FALSE;
   s->next = k + 1;
+  return TRUE;
+}
+
+gboolean
+nn_clip_frame (const NnShape *input, const NnPreprocess *pre, NnPreprocess *frame, int *steps)
+{
+  g_return_val_if_fail (input && pre && frame, FALSE);
+  if (input->ndim != 4 || (input->dim[1] != 1 && input->dim[1] != 3) || input->dim[0] < 1)
+    return FALSE;
+  *frame = *pre;
+  if (frame->channels != input->dim[1])
+    for (int c = 1; c < 3; c++) {
+      frame->mean[c] = frame->mean[0];
+      frame->std[c] = frame->std[0];
+    }
+  frame->channels = (int) input->dim[1];
+  frame->height = (int) input->dim[2];
+  frame->width = (int) input->dim[3];
+  if (steps)
+    *steps = (int) input->dim[0];
   return TRUE;
 }

@@ -97,27 +97,6 @@ GST_ELEMENT_REGISTER_DEFINE (nnvideoclassify, "nnvideoclassify", GST_RANK_NONE, 
 
 /* ---- model set-up ------------------------------------------------------------ */
 
-/* A clip model [T, 1|3, H, W]; its frame geometry. The model parses
- * "preprocess" as for a flat input, so per-channel values come from [0]. */
-static gboolean
-clip_geometry (const NnModel *m, NnPreprocess *pre, int *steps)
-{
-  const NnShape *s = nn_model_input_shape (m);
-  if (s->ndim != 4 || (s->dim[1] != 1 && s->dim[1] != 3))
-    return FALSE;
-  *pre = *nn_model_preprocess (m);
-  if (pre->channels != s->dim[1])
-    for (int c = 1; c < 3; c++) {
-      pre->mean[c] = pre->mean[0];
-      pre->std[c] = pre->std[0];
-    }
-  pre->channels = (int) s->dim[1];
-  pre->height = (int) s->dim[2];
-  pre->width = (int) s->dim[3];
-  *steps = (int) s->dim[0];
-  return TRUE;
-}
-
 static void
 reset_stream (GstNnVideoClassify *self)
 {
@@ -140,7 +119,7 @@ gst_nn_video_classify_setup (GstNnInference *base, NnModel **model, NnPreprocess
 {
   GstNnVideoClassify *self = GST_NN_VIDEO_CLASSIFY (base);
   char shape[64];
-  if (!clip_geometry (*model, frame, &self->steps)) {
+  if (!nn_clip_frame (nn_model_input_shape (*model), nn_model_preprocess (*model), frame, &self->steps)) {
     g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "the model does not take video clips: input %s, need "
                  "[T, 1|3, H, W]", nn_shape_to_string (nn_model_input_shape (*model), shape, sizeof shape));
     return FALSE;

@@ -159,21 +159,11 @@ static gboolean
 frame_preprocess (const char *dir, const NnDataTarget *t, NnPreprocess *pre, GError **error)
 {
   char buf[64];
-  *pre = t->pre;
-  if (t->input.ndim != 4 || (t->input.dim[1] != 1 && t->input.dim[1] != 3) || t->input.dim[0] < 1) {
-    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "%s: the model input %s is not a clip [T, 1|3, H, W]", dir,
-                 nn_shape_to_string (&t->input, buf, sizeof buf));
-    return FALSE;
-  }
-  if (pre->channels != t->input.dim[1])
-    for (int c = 1; c < 3; c++) {
-      pre->mean[c] = pre->mean[0];
-      pre->std[c] = pre->std[0];
-    }
-  pre->channels = (int) t->input.dim[1];
-  pre->height = (int) t->input.dim[2];
-  pre->width = (int) t->input.dim[3];
-  return TRUE;
+  if (nn_clip_frame (&t->input, &t->pre, pre, NULL))
+    return TRUE;
+  g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "%s: the model input %s is not a clip [T, 1|3, H, W]", dir,
+               nn_shape_to_string (&t->input, buf, sizeof buf));
+  return FALSE;
 }
 
 static gboolean

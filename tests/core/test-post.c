@@ -232,6 +232,27 @@ START_TEST (test_frame_sampler)
 }
 END_TEST
 
+/* A clip model's frame: (C, H, W) of [T, C, H, W], one-channel statistics spread. */
+START_TEST (test_clip_frame)
+{
+  NnShape clip = { 4, { 8, 3, 24, 32 } }, flat = { 3, { 3, 24, 32 } }, two = { 4, { 8, 2, 24, 32 } };
+  NnPreprocess pre = { 1, 0, 0, 0.5f, { 0.25f, 0, 0 }, { 2.0f, 1, 1 } }, f;
+  int steps = 0;
+  ck_assert (nn_clip_frame (&clip, &pre, &f, &steps));
+  ck_assert_int_eq (steps, 8);
+  ck_assert_int_eq (f.channels, 3);
+  ck_assert_int_eq (f.height, 24);
+  ck_assert_int_eq (f.width, 32);
+  for (int c = 0; c < 3; c++) {
+    ck_assert_float_eq (f.mean[c], 0.25f);
+    ck_assert_float_eq (f.std[c], 2.0f);
+  }
+  ck_assert_float_eq (f.rescale, 0.5f);
+  ck_assert (!nn_clip_frame (&flat, &pre, &f, NULL));
+  ck_assert (!nn_clip_frame (&two, &pre, &f, NULL));
+}
+END_TEST
+
 int
 main (void)
 {
@@ -244,6 +265,7 @@ main (void)
   tcase_add_test (tc, test_smoother_margin);
   tcase_add_test (tc, test_topk);
   tcase_add_test (tc, test_frame_sampler);
+  tcase_add_test (tc, test_clip_frame);
   suite_add_tcase (s, tc);
   return nn_check_run (s);
 }

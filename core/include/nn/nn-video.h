@@ -21,3 +21,10 @@ NN_API void     nn_frame_sampler_init (NnFrameSampler *s, double fps);
  * after k / fps seconds from the first frame (1 ms of slack for timestamps
  * rounded to the time base). A NAN time (no timestamps) feeds every frame. */
 NN_API gboolean nn_frame_sampler_take (NnFrameSampler *s, double t);
+
+/* One frame of a clip model: `input` is [T, C, H, W] with C 1 or 3 (FALSE
+ * otherwise); *frame gets `pre` shaped as (C, H, W), per-channel mean and std
+ * given for one channel spread over C (the spec parses "preprocess" as for a
+ * flat input), and *steps (nullable) gets T. The dataset reader and
+ * nnvideoclassify both take a clip model's frames this way. */
+NN_API gboolean nn_clip_frame (const NnShape *input, const NnPreprocess *pre, NnPreprocess *frame, int *steps);

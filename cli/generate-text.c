@@ -19,17 +19,11 @@ typedef struct {
   int       fallback;  /* index read for characters outside the vocab */
 } Vocab;
 
+/* The spec's "vocab" (typed by the spec parser), or NULL. */
 static char *
 spec_vocab (const NnModel *m)
 {
-  g_autofree char *spec = nn_model_spec_json (m);
-  g_autoptr (JsonParser) p = json_parser_new ();
-  if (!json_parser_load_from_data (p, spec, -1, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
-    return NULL;
-  JsonNode *v = json_object_get_member (json_node_get_object (json_parser_get_root (p)), "vocab");
-  if (!v || !JSON_NODE_HOLDS_VALUE (v) || json_node_get_value_type (v) != G_TYPE_STRING)
-    return NULL;
-  return g_strdup (json_node_get_string (v));
+  return g_strdup (nn_spec_vocab (nn_model_get_spec (m)));
 }
 
 static gboolean

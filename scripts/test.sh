@@ -17,4 +17,7 @@ export GST_REGISTRY_FORK=no
 export ASAN_OPTIONS=fast_unwind_on_malloc=0:detect_leaks=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# the sanitizers slow everything about 3x: Check's own per-case timeouts
+# stretch as meson's do (--timeout-multiplier below)
+export CK_TIMEOUT_MULTIPLIER=3
 meson test -C build-asan -v --print-errorlogs --num-processes 2 --timeout-multiplier 3

@@ -3,7 +3,7 @@
 #pragma once
 
 /* How raw images become the model's input tensor; part of the spec
- * ("preprocess": {"resize": true, "rescale": 0.00392, "mean": [...], "std": [...]})
+ * ("preprocess": {"rescale": 0.00392, "mean": [...], "std": [...]}; every key in docs/spec.md)
  * so training, nn predict and the elements see identical inputs. */
 typedef struct {
   int   channels;      /* 1 (gray) or 3 (RGB), from the spec's input [C, H, W] */

@@ -395,7 +395,7 @@ pipeline_codecs_suite (void)
 {
   Suite *s = suite_create ("pipeline-codecs");
   TCase *tc = tcase_create ("codecs");
-  tcase_set_timeout (tc, 240);
+  tcase_set_timeout (tc, 480); /* ASan on a loaded 2-core machine: ~100 s each */
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_fashion_codecs);
   tcase_add_test (tc, test_trailer_codecs);

@@ -2,7 +2,7 @@
  * rendered and encoded as H.264 MP4 here (seeds the model never saw),
  * decoded by decodebin, classified by nnvideoclassify with the shipped
  * ConvLSTM in a real pipeline; the end-of-stream verdict must name the
- * rendered genre. The model gets 95 % of held-out videos right (76/80, see
+ * rendered genre. The model gets 94 % of held-out videos right (75/80 on limited-range files, see
  * models/README.md; horror is its weakest genre), so the test asks for 10
  * of 12 and every genre recognised at least once: a broken element, sampler
  * or model falls far below that (chance is 3 of 12). */

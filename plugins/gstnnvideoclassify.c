@@ -29,8 +29,22 @@
  *   frame, pts (guint64)        the input frame, samples (guint64) fed so far,
  *   clips (guint)               complete clips, final (boolean) FALSE
  *
- * At EOS it posts the same message with final TRUE for the whole video, plus
- * verdict (string, = label) and genres (a structure: class name -> probability).
+ * At EOS it always posts the message once more with final TRUE, even after
+ * no frame at all, plus:
+ *
+ *   complete (boolean)          TRUE when at least one whole clip was fed
+ *                               (clip-length steps; T samples when
+ *                               clip-length is 0)
+ *   verdict (string)            the video's class (= label) when complete,
+ *                               "" when not: a video shorter than one clip
+ *                               has no verdict, as the datasets refuse it
+ *   frames (guint64)            input frames seen
+ *   genres                      (a structure: class name -> probability)
+ *
+ * With fewer than one clip, label, score and probabilities still give the
+ * partial clip's latest output, marked complete FALSE; with no sample at all
+ * the message has only samples (0), clips (0), final, complete (FALSE),
+ * verdict ("") and frames, since nothing was estimated.
  * Every message and meta also names the element, its id and the model
  * (element, element-id, model), as nnclassify's do. The element takes the
  * same raw formats as nnclassify, colour-correct (see nnclassify).
@@ -274,30 +288,49 @@ field_name (const char *label)
   return s;
 }
 
+/* The EOS message, posted for every stream that ran, even one of no frame:
+ * a program waiting for final TRUE always gets it. "complete" says whether
+ * the verdict stands on at least one whole clip (or, with clip-length 0, on
+ * at least T samples); when it does not, "verdict" is "" so that no program
+ * takes a partial clip (or nothing at all) for a video's verdict. */
 static void
 post_summary (GstNnVideoClassify *self)
 {
+  GST_OBJECT_LOCK (self);
+  int clip = self->clip_length < 0 ? self->steps : self->clip_length;
+  GST_OBJECT_UNLOCK (self);
+  gboolean complete = self->fed >= (guint64) (clip > 0 ? clip : self->steps);
+  GstStructure *s;
+  const char *verdict = "";
   if (self->fed == 0) {
     GST_WARNING_OBJECT (self, "end of stream before any frame was classified: no verdict");
-    return;
+    s = gst_structure_new (NN_VIDEO_CLASSIFICATION_NAME, "samples", G_TYPE_UINT64, self->fed, "clips", G_TYPE_UINT,
+                           self->clips, "final", G_TYPE_BOOLEAN, TRUE, NULL);
+  } else {
+    update_estimate (self);
+    Ranked r;
+    rank (self, &r);
+    s = estimate_message (self, &r, TRUE);
+    GstStructure *genres = gst_structure_new_empty ("genres");
+    const char *const *labels = gst_nn_inference_labels (GST_NN_INFERENCE (self));
+    for (int i = 0; i < self->n_classes; i++) {
+      g_autofree char *name = field_name (labels[i]);
+      gst_structure_set (genres, name, G_TYPE_DOUBLE, (gdouble) self->estimate[i], NULL);
+    }
+    gst_structure_set (s, "genres", GST_TYPE_STRUCTURE, genres, NULL);
+    gst_structure_free (genres);
+    if (complete) {
+      verdict = r.labels[0];
+      GST_INFO_OBJECT (self, "verdict %s (%.3f) after %" G_GUINT64_FORMAT " samples", r.labels[0], r.scores[0],
+                       self->fed);
+    } else {
+      GST_WARNING_OBJECT (self, "end of stream after %" G_GUINT64_FORMAT " samples, less than one clip of %d: "
+                          "no verdict (the partial estimate is %s %.3f)", self->fed, clip > 0 ? clip : self->steps,
+                          r.labels[0], r.scores[0]);
+    }
   }
-  if (self->clips == 0)
-    GST_INFO_OBJECT (self, "video shorter than one clip: the verdict comes from %d steps", self->in_clip);
-  update_estimate (self);
-  Ranked r;
-  rank (self, &r);
-  GstStructure *s = estimate_message (self, &r, TRUE);
-  GstStructure *genres = gst_structure_new_empty ("genres");
-  const char *const *labels = gst_nn_inference_labels (GST_NN_INFERENCE (self));
-  for (int i = 0; i < self->n_classes; i++) {
-    g_autofree char *name = field_name (labels[i]);
-    gst_structure_set (genres, name, G_TYPE_DOUBLE, (gdouble) self->estimate[i], NULL);
-  }
-  gst_structure_set (s, "verdict", G_TYPE_STRING, r.labels[0], "frames", G_TYPE_UINT64, self->frame,
-                     "genres", GST_TYPE_STRUCTURE, genres, NULL);
-  gst_structure_free (genres);
-  GST_INFO_OBJECT (self, "verdict %s (%.3f) after %" G_GUINT64_FORMAT " frames", r.labels[0], r.scores[0],
-                   self->fed);
+  gst_structure_set (s, "verdict", G_TYPE_STRING, verdict, "complete", G_TYPE_BOOLEAN, complete, "frames",
+                     G_TYPE_UINT64, self->frame, NULL);
   gst_nn_inference_post (GST_NN_INFERENCE (self), s);
 }
 

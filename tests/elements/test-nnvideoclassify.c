@@ -216,6 +216,101 @@ GST_START_TEST (test_eos_summary)
 }
 GST_END_TEST;
 
+/* The final message of a stream of `n` frames (T frames per clip). */
+static GstMessage *
+eos_message (Fixture *f, guint n, const char *props)
+{
+  fixture_open (f, gray_model, props, GST_VIDEO_FORMAT_GRAY8);
+  for (guint i = 0; i < n; i++)
+    gst_buffer_unref (push_frame (f, GST_VIDEO_FORMAT_GRAY8, i, i + 11));
+  fail_unless (gst_bus_pop_filtered (f->bus, GST_MESSAGE_ELEMENT) == NULL, "report-interval=100 posted");
+  fail_unless (gst_harness_push_event (f->hs, gst_event_new_eos ()));
+  GstMessage *msg = gst_bus_pop_filtered (f->bus, GST_MESSAGE_ELEMENT);
+  fail_unless (msg != NULL, "no final message after %u frames", n);
+  fail_unless (gst_bus_pop_filtered (f->bus, GST_MESSAGE_ELEMENT) == NULL, "two final messages");
+  return msg;
+}
+
+static void
+check_summary (const GstStructure *s, guint64 frames, guint64 samples, guint clips, gboolean complete)
+{
+  gboolean fin, comp;
+  guint64 n, fr;
+  guint c;
+  fail_unless (gst_structure_get_boolean (s, "final", &fin) && fin);
+  fail_unless (gst_structure_get_boolean (s, "complete", &comp), "no complete field");
+  fail_unless_equals_int (comp, complete);
+  fail_unless (gst_structure_get_uint64 (s, "samples", &n));
+  fail_unless_equals_uint64 (n, samples);
+  fail_unless (gst_structure_get_uint64 (s, "frames", &fr));
+  fail_unless_equals_uint64 (fr, frames);
+  fail_unless (gst_structure_get_uint (s, "clips", &c));
+  fail_unless_equals_int (c, clips);
+  fail_unless (gst_structure_get_string (s, "verdict") != NULL, "no verdict field");
+  fail_unless (gst_structure_get_string (s, "model") != NULL, "the final message names no model");
+}
+
+/* No frame at all: the final message still comes, says 0 samples, not complete, no verdict. */
+GST_START_TEST (test_eos_no_frames)
+{
+  Fixture f;
+  GstMessage *msg = eos_message (&f, 0, "report-interval=100");
+  const GstStructure *s = gst_message_get_structure (msg);
+  fail_unless (gst_structure_has_name (s, "nn-video-classification"));
+  check_summary (s, 0, 0, 0, FALSE);
+  fail_unless_equals_string (gst_structure_get_string (s, "verdict"), "");
+  fail_if (gst_structure_has_field (s, "label"), "a label with nothing classified");
+  fail_if (gst_structure_has_field (s, "probabilities"), "probabilities with nothing classified");
+  gst_message_unref (msg);
+  fixture_close (&f);
+}
+GST_END_TEST;
+
+/* Fewer frames than one clip: the partial estimate, marked incomplete, verdict "". */
+GST_START_TEST (test_eos_short_of_a_clip)
+{
+  Fixture f;
+  GstMessage *msg = eos_message (&f, T - 1, "report-interval=100");
+  const GstStructure *s = check_message (msg, TRUE, T - 1);
+  check_summary (s, T - 1, T - 1, 0, FALSE);
+  fail_unless_equals_string (gst_structure_get_string (s, "verdict"), "");
+  gst_message_unref (msg);
+  fixture_close (&f);
+  /* clip-length=0 (never reset): complete from T samples on, as the model was trained */
+  msg = eos_message (&f, T - 1, "report-interval=100 clip-length=0");
+  check_summary (gst_message_get_structure (msg), T - 1, T - 1, 0, FALSE);
+  gst_message_unref (msg);
+  fixture_close (&f);
+  msg = eos_message (&f, T, "report-interval=100 clip-length=0");
+  s = check_message (msg, TRUE, T);
+  check_summary (s, T, T, 0, TRUE);
+  fail_unless_equals_string (gst_structure_get_string (s, "verdict"), gst_structure_get_string (s, "label"));
+  gst_message_unref (msg);
+  fixture_close (&f);
+}
+GST_END_TEST;
+
+/* Exactly one clip: complete, the verdict is libnn's output on that clip. */
+GST_START_TEST (test_eos_one_clip)
+{
+  Fixture f;
+  const guint seeds[T] = { 11, 12, 13, 14 };
+  double a[3];
+  clip_output (gray_model, seeds, a);
+  GstMessage *msg = eos_message (&f, T, "report-interval=100");
+  const GstStructure *s = check_message (msg, TRUE, T);
+  check_summary (s, T, T, 1, TRUE);
+  int best = 0;
+  for (int c = 0; c < 3; c++) {
+    fail_unless (fabs (prob (s, c) - a[c]) < 1e-5);
+    best = a[c] > a[best] ? c : best;
+  }
+  fail_unless_equals_string (gst_structure_get_string (s, "verdict"), labels[best]);
+  gst_message_unref (msg);
+  fixture_close (&f);
+}
+GST_END_TEST;
+
 /* ---- sampling and state ------------------------------------------------------ */
 
 static guint
@@ -393,6 +488,9 @@ nnvideoclassify_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_clip_end_equals_libnn);
   tcase_add_test (tc, test_eos_summary);
+  tcase_add_test (tc, test_eos_no_frames);
+  tcase_add_test (tc, test_eos_short_of_a_clip);
+  tcase_add_test (tc, test_eos_one_clip);
   tcase_add_test (tc, test_sampling);
   tcase_add_test (tc, test_flush_resets_state);
   tcase_add_test (tc, test_clip_length_zero_carries_state);

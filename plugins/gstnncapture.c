@@ -18,6 +18,12 @@
  * into place, so an interrupted capture never leaves a truncated image (and
  * folder: datasets skip a leftover temporary).
  *
+ * A label is a name, not a path (nn_label_check (), docs/security.md): one
+ * folder name of at most 100 bytes of UTF-8, without '/', '\\', "..", a
+ * leading '.' or a control character. Any other label, set before or while
+ * playing, is refused with a RESOURCE SETTINGS error naming it, and nothing
+ * is written outside `location`.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 -m v4l2src ! videoconvert ! aspectratiocrop aspect-ratio=1/1 ! videoscale ! \
@@ -280,8 +286,16 @@ gst_nn_capture_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 
   if (G_UNLIKELY (!self->codec))
     goto not_negotiated;
-  if (g_strcmp0 (label, self->current) != 0)
+  if (g_strcmp0 (label, self->current) != 0) {
+    /* a label is a folder name, never a path: it must not lead out of location */
+    g_autoptr (GError) bad = NULL;
+    if (!nn_label_check (label, &bad)) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Refusing the label: %s", bad->message),
+                         ("nothing is written for it under \"%s\"", location));
+      return GST_FLOW_ERROR;
+    }
     switch_label (self, location, label);
+  }
   guint64 frame_no = self->frame++;
   if (frame_no % interval != 0)
     return GST_FLOW_OK;

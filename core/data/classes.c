@@ -23,6 +23,44 @@ nn_data_label_copy (const NnDataTarget *t)
   return names;
 }
 
+gboolean
+nn_label_check (const char *label, GError **error)
+{
+  const char *why = NULL;
+  if (!label || !*label)
+    why = "is empty";
+  else if (strlen (label) > NN_LABEL_MAX_BYTES)
+    why = "is longer than " G_STRINGIFY (NN_LABEL_MAX_BYTES) " bytes";
+  else if (!g_utf8_validate (label, -1, NULL))
+    why = "is not valid UTF-8";
+  else if (strchr (label, '/') || strchr (label, '\\'))
+    why = "holds a path separator";
+  else if (label[0] == '.')
+    why = "starts with '.'";
+  else if (strstr (label, ".."))
+    why = "holds \"..\"";
+  else
+    for (const char *p = label; *p && !why; p = g_utf8_next_char (p))
+      if (g_unichar_iscntrl (g_utf8_get_char (p)))
+        why = "holds a control character";
+  if (!why)
+    return TRUE;
+  /* escaped and cut, so that the message itself stays one printable line */
+  g_autofree char *shown = g_strescape (label ? label : "(null)", NULL);
+  if (strlen (shown) > 2 * NN_LABEL_MAX_BYTES)
+    strcpy (shown + 2 * NN_LABEL_MAX_BYTES - 3, "...");
+  g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "label \"%s\" %s: a label must be one folder name (at most %d "
+               "bytes of UTF-8, no '/', '\\', \"..\", leading '.' or control character)", shown, why,
+               NN_LABEL_MAX_BYTES);
+  return FALSE;
+}
+
+gboolean
+nn_label_is_safe (const char *label)
+{
+  return nn_label_check (label, NULL);
+}
+
 static int
 compare_names (gconstpointer a, gconstpointer b)
 {
@@ -66,6 +104,11 @@ nn_data_class_indices (const char *dir, GPtrArray *classes, const NnDataTarget *
   }
   for (guint i = 0; i < classes->len; i++) {
     const char *name = g_ptr_array_index (classes, i);
+    g_autoptr (GError) bad = NULL;
+    if (!nn_label_check (name, &bad)) {
+      g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: class folder: %s", dir, bad->message);
+      return FALSE;
+    }
     index[i] = t->n_labels > 0 ? nn_data_label_index (t, name) : (int) i;
     if (index[i] < 0 || index[i] >= t->n_out) {
       g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s/%s: folder \"%s\" matches no label of the model",

@@ -271,6 +271,69 @@ START_TEST (test_errors)
 }
 END_TEST
 
+/* nn_label_check: the one rule for labels that become folder names
+ * (nncapture's labels, folder: class folders). */
+START_TEST (test_label_rule)
+{
+  char longest[NN_LABEL_MAX_BYTES + 2];
+  memset (longest, 'z', sizeof longest);
+  longest[NN_LABEL_MAX_BYTES] = '\0';
+  const char *good[] = { "cat", "thumbs up", "v1.2", "a.b", "\xc3\xa9t\xc3\xa9", "A-b_c+d", longest };
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
+    g_autoptr (GError) err = NULL;
+    ck_assert_msg (nn_label_check (good[i], &err), "%s: %s", good[i], err ? err->message : "");
+    ck_assert (nn_label_is_safe (good[i]));
+  }
+  longest[NN_LABEL_MAX_BYTES] = 'z';
+  longest[NN_LABEL_MAX_BYTES + 1] = '\0';
+  const struct { const char *label, *why; } bad[] = {
+    { NULL, "empty" }, { "", "empty" }, { longest, "longer than 100 bytes" }, { "a/b", "separator" },
+    { "/abs", "separator" }, { "a\\b", "separator" }, { "..", "starts with '.'" }, { ".", "starts with '.'" },
+    { ".hidden", "starts with '.'" }, { "a..b", "\"..\"" }, { "x\ty", "control" }, { "x\ny", "control" },
+    { "x\x7f", "control" }, { "x\xc2\x9b", "control" }, { "x\xff", "UTF-8" }, { "x\xc3", "UTF-8" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GError) err = NULL;
+    ck_assert_msg (!nn_label_check (bad[i].label, &err), "case %u taken", i);
+    ck_assert (!nn_label_is_safe (bad[i].label));
+    ck_assert (g_error_matches (err, NN_ERROR, NN_ERROR_INVALID));
+    ck_assert_msg (strstr (err->message, bad[i].why) != NULL, "case %u: %s", i, err->message);
+    /* the message is one printable line whatever the label holds */
+    for (const char *p = err->message; *p; p = g_utf8_next_char (p))
+      ck_assert_msg (!g_unichar_iscntrl (g_utf8_get_char (p)), "case %u: a control character in %s", i,
+                     err->message);
+  }
+}
+END_TEST
+
+/* A class folder whose name is not a safe label is an error naming it. */
+START_TEST (test_class_folder_not_a_label)
+{
+  char long_name[NN_LABEL_MAX_BYTES + 2];
+  memset (long_name, 'q', sizeof long_name - 1);
+  long_name[NN_LABEL_MAX_BYTES + 1] = '\0';
+  const struct { const char *name, *shown; } bad[] = {
+    { "x\ty", "x\\ty" }, { "a..b", "a..b" }, { "back\\slash", "back\\\\slash" }, { "x\xff", "x\\377" },
+    { long_name, "longer than 100 bytes" },
+  };
+  NnDataTarget t = target (1, 4, 4, 2, FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    gray_png ("ok", "1.png", 1);
+    gray_png (bad[i].name, "1.png", 2);
+    expect_error (&t, tmpdir, NN_ERROR_FORMAT, bad[i].shown);
+    expect_error (&t, tmpdir, NN_ERROR_FORMAT, "class folder");
+    g_autofree char *p = g_build_filename (tmpdir, bad[i].name, NULL);
+    rm_rf (p);
+    /* the same pair with a good name loads */
+    gray_png ("fine", "1.png", 2);
+    g_autoptr (NnDataset) ds = load_ok (&t);
+    ck_assert_int_eq (ds->n, 2);
+    g_autofree char *f = g_build_filename (tmpdir, "fine", NULL);
+    rm_rf (f);
+  }
+}
+END_TEST
+
 /* What an interrupted writer leaves (nncapture's hidden ".NAME.tmp-XXXXXX",
  * another tool's "NAME.tmp"), even as a 0-byte or half-written image, is
  * neither loaded nor an error; a class folder holding only temporaries is
@@ -319,6 +382,8 @@ suite (void)
   tcase_add_test (tc, test_jpeg);
   tcase_add_test (tc, test_errors);
   tcase_add_test (tc, test_leftover_temporaries_skipped);
+  tcase_add_test (tc, test_label_rule);
+  tcase_add_test (tc, test_class_folder_not_a_label);
   suite_add_tcase (s, tc);
   return s;
 }

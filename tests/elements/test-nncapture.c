@@ -250,6 +250,86 @@ GST_START_TEST (test_unwritable_location)
 }
 GST_END_TEST;
 
+/* Pushes one frame labelled `label` into location dir/in; expects a
+ * RESOURCE SETTINGS error quoting `shown`. */
+static void
+expect_label_refused (const char *dir, const char *label, const char *shown)
+{
+  g_autofree char *in = g_build_filename (dir, "in", NULL);
+  GstHarness *hs = capture_harness (in, "label=ok", GST_VIDEO_FORMAT_RGB);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (hs->element, bus);
+  push (hs, rgb_frame (0));
+  /* set while playing, as an application does */
+  GstElement *e = gst_harness_find_element (hs, "nncapture");
+  g_object_set (e, "label", label, NULL);
+  gst_object_unref (e);
+  fail_unless_equals_int (gst_harness_push (hs, rgb_frame (1)), GST_FLOW_ERROR);
+  GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (m != NULL, "label \"%s\" taken", shown);
+  GError *err = NULL;
+  gst_message_parse_error (m, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS), "%s", err->message);
+  fail_unless (strstr (err->message, shown) != NULL, "%s does not name %s", err->message, shown);
+  g_error_free (err);
+  gst_message_unref (m);
+  gst_element_set_bus (hs->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (hs);
+  /* the one frame of "ok", nothing else anywhere under dir */
+  fail_unless_equals_int (count_files (dir, ""), 1);
+  fail_unless_equals_int (count_files (in, ""), 1);
+  fail_unless_equals_int (count_files (in, "ok"), 1);
+  remove_tree (in);
+}
+
+/* Labels are names: a path, a hidden name, control characters or an
+ * over-long label is refused with an error naming it, set before the first
+ * frame or while playing, and nothing is written outside location. */
+GST_START_TEST (test_label_is_a_name)
+{
+  g_autofree char *dir = g_dir_make_tmp ("nncapture-XXXXXX", NULL);
+  g_autofree char *tmp = g_dir_make_tmp ("nncapture-XXXXXX", NULL);
+  g_autofree char *escaped = g_build_filename (dir, "escaped", NULL);
+  g_autofree char *abs = g_build_filename (tmp, "abs", NULL);
+  char long_label[NN_LABEL_MAX_BYTES + 2];
+  memset (long_label, 'x', NN_LABEL_MAX_BYTES + 1);
+  long_label[NN_LABEL_MAX_BYTES + 1] = '\0';
+  const char *bad[][2] = {
+    { "../escaped", "../escaped" }, { "../../escaped", "../../escaped" }, { "..", ".." }, { ".", "." },
+    { ".hidden", ".hidden" }, { "a/b", "a/b" }, { "a\\b", "a\\\\b" }, { "", "label \"\"" },
+    { "tab\there", "tab\\there" }, { "bell\x07", "bell\\007" }, { "del\x7f", "del\\177" },
+    { "c1\xc2\x85", "c1\\302\\205" }, { "bad\xff", "bad\\377" }, { "a..b", "a..b" }, { abs, abs },
+    { long_label, "longer than 100 bytes" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    expect_label_refused (dir, bad[i][0], bad[i][1]);
+  fail_if (g_file_test (escaped, G_FILE_TEST_EXISTS));
+  fail_unless_equals_int (count_files (tmp, ""), 0);
+  /* refused from the first frame too */
+  GstHarness *hs = capture_harness (dir, "label=../escaped", GST_VIDEO_FORMAT_RGB);
+  fail_unless_equals_int (gst_harness_push (hs, rgb_frame (0)), GST_FLOW_ERROR);
+  gst_harness_teardown (hs);
+  fail_unless_equals_int (count_files (dir, ""), 0);
+  /* a name may be any printable UTF-8 up to the limit: 50 two-byte letters, spaces, dots inside */
+  GString *utf8 = g_string_new (NULL);
+  for (int i = 0; i < NN_LABEL_MAX_BYTES / 2; i++)
+    g_string_append (utf8, "\xc3\xa9");
+  const char *good[] = { utf8->str, "thumbs up", "v1.2", "A-b_c" };
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++) {
+    g_autofree char *props = g_strdup_printf ("label=\"%s\"", good[i]);
+    hs = capture_harness (dir, props, GST_VIDEO_FORMAT_RGB);
+    push (hs, rgb_frame (0));
+    gst_harness_teardown (hs);
+    fail_unless_equals_int (count_files (dir, good[i]), 1);
+  }
+  fail_unless_equals_int (count_files (dir, ""), G_N_ELEMENTS (good));
+  g_string_free (utf8, TRUE);
+  remove_tree (dir);
+  remove_tree (tmp);
+}
+GST_END_TEST;
+
 /* Each file is written under a hidden temporary name and renamed: after a
  * capture the label folder holds only NNNNN.png files; a leftover temporary
  * from an interrupted run neither takes a number nor is touched; a rename
@@ -317,6 +397,7 @@ nncapture_suite (void)
   tcase_add_test (tc, test_formats);
   tcase_add_test (tc, test_limited_range_yuv);
   tcase_add_test (tc, test_unwritable_location);
+  tcase_add_test (tc, test_label_is_a_name);
   tcase_add_test (tc, test_temporary_then_rename);
   return s;
 }

@@ -92,5 +92,6 @@ typedef struct {
 #include "nn-gan.h"
 #include "nn-post.h"
 #include "nn-spec.h"
+#include "nn-label.h"
 
 G_END_DECLS

@@ -104,7 +104,9 @@ nn_model_new (NnSpec *spec, guint64 seed, GError **error)
   }
   const NnShape *out = nn_model_output_shape (m);
   int n_labels = nn_spec_n_labels (spec);
-  if (n_labels && n_labels != out->dim[0]) {
+  /* one sigmoid output may name both of its classes (0 below 0.5, 1 above) */
+  gboolean binary = nn_shape_numel (out) == 1 && n_labels == 2;
+  if (n_labels && n_labels != out->dim[0] && !binary) {
     g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "%s: %d labels but the network has %" G_GINT64_FORMAT " outputs",
                  nn_spec_source (spec) ? nn_spec_source (spec) : "spec", n_labels, out->dim[0]);
     goto fail;
@@ -140,20 +142,69 @@ nn_model_get_spec (const NnModel *m)
   return m->spec;
 }
 
+/* The flags in effect: the caller's, plus NN_LOAD_ALLOW_NONFINITE when the
+ * environment asks for it (NN_ALLOW_NONFINITE=1), so that the CLI and the
+ * elements can load such a file without an option of their own. */
+static NnLoadFlags
+load_flags (NnLoadFlags flags)
+{
+  const char *env = g_getenv ("NN_ALLOW_NONFINITE");
+  if (env && g_str_equal (env, "1"))
+    flags |= NN_LOAD_ALLOW_NONFINITE;
+  return flags;
+}
+
+/* A weight that is NaN or infinite makes every output garbage (and NaN cast
+ * to an index is undefined behaviour): a diverged training run saves such a
+ * file, so loading it is an error naming the tensor unless allowed. */
+static gboolean
+check_finite (const NnParam *p, const char *path, GError **error)
+{
+  int64_t n = nn_shape_numel (&p->shape), bad = 0, first = -1;
+  for (int64_t i = 0; i < n; i++)
+    if (!isfinite (p->data[i])) {
+      bad++;
+      if (first < 0)
+        first = i;
+    }
+  if (bad == 0)
+    return TRUE;
+  g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: tensor \"%s\" holds %" G_GINT64_FORMAT " non-finite value%s "
+               "(the first, at index %" G_GINT64_FORMAT ", is %g) of %" G_GINT64_FORMAT "; a model with NaN or "
+               "infinite weights answers garbage (NN_ALLOW_NONFINITE=1 loads it anyway)", path, p->name, bad,
+               bad > 1 ? "s" : "", first, (double) p->data[first], n);
+  return FALSE;
+}
+
+static gboolean
+read_params (NnModel *m, NnSafetensors *st, const char *path, NnLoadFlags flags, GError **error)
+{
+  for (int i = 0; i < m->n_params; i++) {
+    if (!nn_safetensors_read_f32 (st, m->params[i].name, &m->params[i].shape, m->params[i].data, error))
+      return FALSE;
+    if (!(flags & NN_LOAD_ALLOW_NONFINITE) && !check_finite (&m->params[i], path, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
-nn_model_load_weights (NnModel *m, const char *path, GError **error)
+nn_model_load_weights_flags (NnModel *m, const char *path, NnLoadFlags flags, GError **error)
 {
   g_autoptr (NnSafetensors) st = nn_safetensors_open (path, error);
   if (!st)
     return FALSE;
-  for (int i = 0; i < m->n_params; i++)
-    if (!nn_safetensors_read_f32 (st, m->params[i].name, &m->params[i].shape, m->params[i].data, error))
-      return FALSE;
-  return TRUE;
+  return read_params (m, st, path, load_flags (flags), error);
+}
+
+gboolean
+nn_model_load_weights (NnModel *m, const char *path, GError **error)
+{
+  return nn_model_load_weights_flags (m, path, NN_LOAD_DEFAULT, error);
 }
 
 NnModel *
-nn_model_load (const char *path, GError **error)
+nn_model_load_flags (const char *path, NnLoadFlags flags, GError **error)
 {
   if (g_str_has_suffix (path, ".json"))
     return nn_model_new_from_spec_file (path, 0, error);
@@ -169,12 +220,17 @@ nn_model_load (const char *path, GError **error)
   NnModel *m = spec ? nn_model_new (spec, 0, error) : NULL;
   if (!m)
     return NULL;
-  for (int i = 0; i < m->n_params; i++)
-    if (!nn_safetensors_read_f32 (st, m->params[i].name, &m->params[i].shape, m->params[i].data, error)) {
-      nn_model_free (m);
-      return NULL;
-    }
+  if (!read_params (m, st, path, load_flags (flags), error)) {
+    nn_model_free (m);
+    return NULL;
+  }
   return m;
+}
+
+NnModel *
+nn_model_load (const char *path, GError **error)
+{
+  return nn_model_load_flags (path, NN_LOAD_DEFAULT, error);
 }
 
 gboolean

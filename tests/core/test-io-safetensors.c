@@ -88,6 +88,87 @@ fixture_path (const char *name)
   return g_build_filename (root ? root : ".", "tests", "fixtures", name, NULL);
 }
 
+/* A copy of the shipped char-lstm in tmpdir with value `v` written over
+ * element `index` of `tensor` (an F32 tensor): the patch a diverged training
+ * run or a hostile file makes. */
+static char *
+patched_model (const char *name, const char *tensor, gsize index, float v)
+{
+  const char *root = g_getenv ("NN_SOURCE_ROOT");
+  g_autofree char *src = g_build_filename (root ? root : ".", "models", "char-lstm.safetensors", NULL);
+  g_autofree char *bytes = NULL;
+  gsize len;
+  g_autoptr(GError) err = NULL;
+  ck_assert_msg (g_file_get_contents (src, &bytes, &len, &err), "%s", err ? err->message : "");
+  guint64 hlen;
+  memcpy (&hlen, bytes, 8);
+  hlen = GUINT64_FROM_LE (hlen);
+  ck_assert (hlen < len - 8);
+  g_autoptr(JsonParser) jp = json_parser_new ();
+  ck_assert (json_parser_load_from_data (jp, bytes + 8, (gssize) hlen, &err));
+  JsonObject *t = json_object_get_object_member (json_node_get_object (json_parser_get_root (jp)), tensor);
+  ck_assert_ptr_nonnull (t);
+  ck_assert_str_eq (json_object_get_string_member (t, "dtype"), "F32");
+  gint64 off = json_array_get_int_element (json_object_get_array_member (t, "data_offsets"), 0);
+  gsize at = 8 + hlen + (gsize) off + index * 4;
+  ck_assert (at + 4 <= len);
+  guint32 le;
+  memcpy (&le, &v, 4);
+  le = GUINT32_TO_LE (le);
+  memcpy (bytes + at, &le, 4);
+  return write_bytes (name, bytes, len);
+}
+
+/* A NaN or infinite weight is an error naming the file and the tensor;
+ * NN_LOAD_ALLOW_NONFINITE or NN_ALLOW_NONFINITE=1 loads it as it is. */
+START_TEST (test_nonfinite_weights)
+{
+  g_autofree char *nan_file = patched_model ("nan.safetensors", "lstm.weight_hh", 7, NAN);
+  g_autoptr(GError) err = NULL;
+  NnModel *m = nn_model_load (nan_file, &err);
+  ck_assert_ptr_null (m);
+  ck_assert_msg (g_error_matches (err, NN_ERROR, NN_ERROR_FORMAT), "%s", err ? err->message : "");
+  ck_assert_msg (strstr (err->message, nan_file) && strstr (err->message, "\"lstm.weight_hh\"") &&
+                 strstr (err->message, "index 7") && strstr (err->message, "1 non-finite value "), "%s", err->message);
+  g_clear_error (&err);
+  /* allowed: the NaN is there, the rest as in the file */
+  m = nn_model_load_flags (nan_file, NN_LOAD_ALLOW_NONFINITE, &err);
+  ck_assert_msg (m != NULL, "%s", err ? err->message : "");
+  int n;
+  NnParam *p = nn_model_params (m, &n);
+  gboolean seen = FALSE;
+  for (int i = 0; i < n; i++)
+    if (g_str_equal (p[i].name, "lstm.weight_hh")) {
+      ck_assert (isnan (p[i].data[7]) && isfinite (p[i].data[6]) && isfinite (p[i].data[8]));
+      seen = TRUE;
+    }
+  ck_assert (seen);
+  /* the same weights file into a built model: refused, then allowed */
+  ck_assert (!nn_model_load_weights (m, nan_file, &err));
+  ck_assert_ptr_nonnull (strstr (err->message, "lstm.weight_hh"));
+  g_clear_error (&err);
+  ck_assert_msg (nn_model_load_weights_flags (m, nan_file, NN_LOAD_ALLOW_NONFINITE, &err), "%s",
+                 err ? err->message : "");
+  nn_model_free (m);
+  /* infinities too, in another tensor; the environment allows them for the CLI and elements */
+  g_autofree char *inf_file = patched_model ("inf.safetensors", "head.bias", 92, -INFINITY);
+  m = nn_model_load (inf_file, &err);
+  ck_assert_ptr_null (m);
+  ck_assert_msg (strstr (err->message, "\"head.bias\"") && strstr (err->message, "-inf"), "%s", err->message);
+  g_clear_error (&err);
+  g_setenv ("NN_ALLOW_NONFINITE", "1", TRUE);
+  m = nn_model_load (inf_file, &err);
+  g_unsetenv ("NN_ALLOW_NONFINITE");
+  ck_assert_msg (m != NULL, "%s", err ? err->message : "");
+  nn_model_free (m);
+  /* an unpatched copy loads */
+  g_autofree char *ok_file = patched_model ("ok.safetensors", "head.bias", 0, 0.25f);
+  m = nn_model_load (ok_file, &err);
+  ck_assert_msg (m != NULL, "%s", err ? err->message : "");
+  nn_model_free (m);
+}
+END_TEST
+
 /* ---- round trips ----------------------------------------------------------- */
 
 START_TEST (test_round_trip)
@@ -512,6 +593,7 @@ safetensors_suite (void)
   tcase_add_test (tc, test_half_bf16_f64);
   tcase_add_test (tc, test_read_int_dtype);
   tcase_add_test (tc, test_torch_fixture);
+  tcase_add_test (tc, test_nonfinite_weights);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("corrupt");

@@ -21,11 +21,23 @@ typedef struct _NnModel NnModel;
 NN_API NnModel *nn_model_new_from_spec (const char *json, guint64 seed, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 NN_API NnModel *nn_model_new_from_spec_file (const char *path, guint64 seed, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* A .safetensors model (spec in its metadata), or a .json spec (fresh weights).
+ * A weight that is NaN or infinite is an error (NN_ERROR_FORMAT) naming the
+ * file and the tensor: such a model (a diverged training run saves one)
+ * answers garbage with confidence. nn_model_load_flags () with
+ * NN_LOAD_ALLOW_NONFINITE, or NN_ALLOW_NONFINITE=1 in the environment (for
+ * the CLI and the elements), loads it anyway.
  * Returns (transfer full) (nullable): NULL with `error` set. */
+typedef enum {
+  NN_LOAD_DEFAULT         = 0,
+  NN_LOAD_ALLOW_NONFINITE = 1 << 0, /* keep NaN and infinite weights */
+} NnLoadFlags;
 NN_API NnModel *nn_model_load (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+NN_API NnModel *nn_model_load_flags (const char *path, NnLoadFlags flags, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Copy the weights of a safetensors file into a built model; every tensor the
- * model needs must be there with the right shape. */
+ * model needs must be there with the right shape, and finite, as for
+ * nn_model_load (). */
 NN_API gboolean nn_model_load_weights (NnModel *m, const char *path, GError **error);
+NN_API gboolean nn_model_load_weights_flags (NnModel *m, const char *path, NnLoadFlags flags, GError **error);
 NN_API gboolean nn_model_save (NnModel *m, const char *path, GError **error);
 NN_API void     nn_model_free (NnModel *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnModel, nn_model_free)

@@ -210,6 +210,20 @@ gst_nn_classify_setup (GstNnInference *base, NnModel **model, NnPreprocess *fram
   self->bg_label = g_strdup (self->background);
   GST_OBJECT_UNLOCK (self);
 
+  /* the kind the spec declares, not a shape that happens to fit: a text
+   * model with input [64] is no 8x8 image (shapes of no kind at all get the
+   * shape messages below) */
+  NnModelKind want = self->run_mode == NN_CLASSIFY_MODE_MAP ? NN_MODEL_KIND_CLASS_MAP : NN_MODEL_KIND_IMAGE_CLASSIFIER;
+  NnModelKind got = nn_model_kind (*model);
+  if (got != want && got != NN_MODEL_KIND_OTHER) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "mode=%s runs %s, the model is %s (input %s)%s",
+                 want == NN_MODEL_KIND_CLASS_MAP ? "map" : "whole", nn_model_kind_name (want),
+                 nn_model_kind_name (got), nn_shape_to_string (nn_model_input_shape (*model), shape, sizeof shape),
+                 got == NN_MODEL_KIND_CLASS_MAP ? ": use mode=map" : got == NN_MODEL_KIND_IMAGE_CLASSIFIER
+                 ? ": use mode=whole" : got == NN_MODEL_KIND_CLIP_CLASSIFIER ? ": use nnvideoclassify"
+                 : got == NN_MODEL_KIND_GENERATOR ? ": use nngansrc" : "");
+    return FALSE;
+  }
   if (!image_geometry (*model, &self->pre)) {
     g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "the model does not take images: input %s, need [1|3, H, W] or "
                  "[N] with N a perfect square", nn_shape_to_string (nn_model_input_shape (*model), shape, sizeof shape));

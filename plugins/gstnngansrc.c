@@ -164,6 +164,9 @@ gst_nn_gan_src_start (GstBaseSrc *bsrc)
     goto no_model;
   if (!(self->model = nn_model_load (path, &err)))
     goto load_failed;
+  /* a generator by what its spec declares ("gan"), whatever its shapes */
+  if (!nn_model_check_kind (self->model, NN_MODEL_KIND_GENERATOR, &err))
+    goto not_generator;
   if (!nn_gan_spec (self->model, &self->spec, &err))
     goto not_generator;
   if (!image_output (self->model))

@@ -133,6 +133,15 @@ gst_nn_video_classify_setup (GstNnInference *base, NnModel **model, NnPreprocess
 {
   GstNnVideoClassify *self = GST_NN_VIDEO_CLASSIFY (base);
   char shape[64];
+  /* the kind the spec declares (a text or image model is refused even when
+   * its shape could be read as a clip); shapes of no kind get the message below */
+  NnModelKind got = nn_model_kind (*model);
+  if (got != NN_MODEL_KIND_CLIP_CLASSIFIER && got != NN_MODEL_KIND_OTHER) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "the model does not take video clips: nnvideoclassify runs "
+                 "%s, the model is %s (input %s)", nn_model_kind_name (NN_MODEL_KIND_CLIP_CLASSIFIER),
+                 nn_model_kind_name (got), nn_shape_to_string (nn_model_input_shape (*model), shape, sizeof shape));
+    return FALSE;
+  }
   if (!nn_clip_frame (nn_model_input_shape (*model), nn_model_preprocess (*model), frame, &self->steps)) {
     g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "the model does not take video clips: input %s, need "
                  "[T, 1|3, H, W]", nn_shape_to_string (nn_model_input_shape (*model), shape, sizeof shape));

@@ -778,6 +778,75 @@ GST_START_TEST (test_map_mode_needs_a_map)
 }
 GST_END_TEST;
 
+/* A shipped model's path (transfer full). */
+static char *
+shipped_model (const char *name)
+{
+  const char *root = g_getenv ("NN_SOURCE_ROOT");
+  return g_build_filename (root ? root : ".", "models", name, NULL);
+}
+
+/* Starts nnclassify with `mode` and `model`: refused, the error naming the
+ * kind expected and the kind found. */
+static void
+expect_kind_refused (const char *mode, const char *model, const char *want, const char *got)
+{
+  GstElement *e = gst_element_factory_make ("nnclassify", NULL);
+  gst_util_set_object_arg (G_OBJECT (e), "mode", mode);
+  g_object_set (e, "model", model, NULL);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (e, bus);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "%s started", model);
+  GError *err = NULL;
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS), "%s", err->message);
+  fail_unless (strstr (err->message, model) != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, want) != NULL, "\"%s\" not in %s", want, err->message);
+  fail_unless (strstr (err->message, got) != NULL, "\"%s\" not in %s", got, err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
+/* The kind the spec declares decides, not a shape that fits: the char-lstm
+ * (input [64], a square) is a text model, not an 8x8 image; a generator, a
+ * clip classifier and a class map in mode=whole are refused too, and an
+ * image classifier in mode=map. */
+GST_START_TEST (test_model_kind)
+{
+  g_autofree char *lstm = shipped_model ("char-lstm.safetensors");
+  g_autofree char *fcn = shipped_model ("gesture-fcn.safetensors");
+  g_autofree char *lenet = shipped_model ("gesture-lenet.safetensors");
+  g_autofree char *gan = shipped_model ("fashion-dcgan.safetensors");
+  g_autofree char *clip = shipped_model ("trailer-genre-convlstm.safetensors");
+  /* a text model by its first layer alone (no vocab), its input [64] */
+  g_autofree char *embed = nn_test_write_temp ("nnclassify-embed-XXXXXX.json",
+    "{\"input\":[64],\"layers\":[{\"type\":\"embedding\",\"vocab\":10,\"units\":2},{\"type\":\"flatten\"},"
+    "{\"type\":\"dense\",\"units\":3},{\"type\":\"softmax\"}]}", -1);
+  expect_kind_refused ("whole", lstm, "an image classifier", "a text model");
+  expect_kind_refused ("map", lstm, "a class map model", "a text model");
+  expect_kind_refused ("whole", embed, "an image classifier", "a text model");
+  expect_kind_refused ("whole", gan, "an image classifier", "a generator");
+  expect_kind_refused ("whole", clip, "an image classifier", "a video clip classifier");
+  expect_kind_refused ("whole", fcn, "an image classifier", "mode=map");
+  expect_kind_refused ("map", lenet, "a class map model", "an image classifier");
+  /* the flat [64] image classifier of the same shape as the char-lstm is still taken */
+  g_autofree char *flat = nn_test_write_temp ("nnclassify-flat-XXXXXX.json", NN_TEST_SPEC_FLAT, -1);
+  GstElement *e = gst_element_factory_make ("nnclassify", NULL);
+  g_object_set (e, "model", flat, NULL);
+  fail_unless (gst_element_set_state (e, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_object_unref (e);
+  g_unlink (flat);
+  g_unlink (embed);
+}
+GST_END_TEST;
+
 static Suite *
 nnclassify_suite (void)
 {
@@ -798,6 +867,7 @@ nnclassify_suite (void)
   tcase_add_test (tc, test_garbage_model);
   tcase_add_test (tc, test_bad_labels);
   tcase_add_test (tc, test_unsupported_model_input);
+  tcase_add_test (tc, test_model_kind);
   tcase_add_test (tc, test_restart);
   tcase_add_test (tc, test_smoothing_hysteresis);
   tcase_add_test (tc, test_smoothing_meta);

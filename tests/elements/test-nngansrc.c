@@ -242,6 +242,12 @@ GST_START_TEST (test_bad_models)
   assert_start_fails (p1, "Could not load");
   g_autofree char *p2 = g_strdup_printf ("model=\"%s\"", clf);
   assert_start_fails (p2, "not a generator");
+  /* by the kind its spec declares, named: an image classifier, a text model */
+  assert_start_fails (p2, "expected a generator, the spec declares an image classifier");
+  const char *root = g_getenv ("NN_SOURCE_ROOT");
+  g_autofree char *lstm = g_build_filename (root ? root : ".", "models", "char-lstm.safetensors", NULL);
+  g_autofree char *p6 = g_strdup_printf ("model=\"%s\"", lstm);
+  assert_start_fails (p6, "expected a generator, the spec declares a text model");
   g_autofree char *p3 = g_strdup_printf ("model=\"%s\" class=middle", cond);
   assert_start_fails (p3, "middle");
   g_autofree char *p4 = g_strdup_printf ("model=\"%s\" class=2", cond);

@@ -460,6 +460,13 @@ GST_START_TEST (test_bad_models)
   expect_start_error (garbage, garbage);
   g_autofree char *image = nn_test_write_temp ("nnvideo-image-XXXXXX.json", SPEC_IMAGE, -1);
   expect_start_error (image, "does not take video clips");
+  /* the kind the spec declares, named with the kind expected */
+  expect_start_error (image, "runs a video clip classifier, the model is an image classifier");
+  const char *root = g_getenv ("NN_SOURCE_ROOT");
+  g_autofree char *lstm = g_build_filename (root ? root : ".", "models", "char-lstm.safetensors", NULL);
+  expect_start_error (lstm, "runs a video clip classifier, the model is a text model");
+  g_autofree char *gan = g_build_filename (root ? root : ".", "models", "fashion-dcgan.safetensors", NULL);
+  expect_start_error (gan, "runs a video clip classifier, the model is a generator");
   g_autofree char *no_rnn = nn_test_write_temp ("nnvideo-nornn-XXXXXX.json", SPEC_NO_RNN, -1);
   expect_start_error (no_rnn, "cannot run frame by frame");
   g_unlink (garbage);

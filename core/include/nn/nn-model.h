@@ -106,4 +106,25 @@ NN_API NnModel *nn_model_new_streaming (const NnModel *m, GError **error) G_GNUC
 /* Recurrent models: forget carried state (no-op for feed-forward models). */
 NN_API void nn_model_reset_state (NnModel *m);
 
+/* The kind of model its spec declares, checked by each element before it
+ * runs one (a shape that happens to fit is not a kind): a generator has a
+ * "gan" block; a text model a "vocab" or a first "embedding" layer; a video
+ * clip classifier takes [T, 1|3, H, W]; an image classifier takes
+ * [1|3, H, W] (or [N], N a square: a flattened gray image) and gives [classes];
+ * a class-map model takes an image and gives [classes, H, W]. */
+typedef enum {
+  NN_MODEL_KIND_OTHER,
+  NN_MODEL_KIND_IMAGE_CLASSIFIER,
+  NN_MODEL_KIND_CLASS_MAP,
+  NN_MODEL_KIND_CLIP_CLASSIFIER,
+  NN_MODEL_KIND_TEXT,
+  NN_MODEL_KIND_GENERATOR,
+} NnModelKind;
+NN_API NnModelKind nn_model_kind (const NnModel *m);
+/* (transfer none): "an image classifier", "a text model", ... for messages. */
+NN_API const char *nn_model_kind_name (NnModelKind kind);
+/* TRUE when `m` is of kind `want`; else FALSE with `error` (NN_ERROR_INVALID)
+ * naming the model's source, the kind expected and the kind found. */
+NN_API gboolean nn_model_check_kind (const NnModel *m, NnModelKind want, GError **error);
+
 /* Pixels -> input samples (nn_image_converter_new, nn_preprocess_image): see nn-image.h. */

@@ -20,7 +20,9 @@ nn_frame_sampler_take (NnFrameSampler *s, double t)
     s->t0 = t;
   if (!(s->fps > 0.0))
     return TRUE;
-  int64_t k = (int64_t) floor ((t - s->t0) * s->fps + 1e-3);
+  /* 1 ms of slack: containers round timestamps to the millisecond (WebM
+   * stores frame 4 of a 12 fps video at 0.333 s, before 1/3 s) */
+  int64_t k = (int64_t) floor ((t - s->t0 + 1e-3) * s->fps);
   if (k < s->next)
     return FALSE;
   s->next = k + 1;

@@ -224,7 +224,12 @@ START_TEST (test_frame_sampler)
   const int want[5] = { 0, 3, 5, 8, 10 };
   for (int i = 0; i < 5; i++)
     ck_assert_int_eq (first_kept[i], want[i]);
-  /* no rate: every frame; no time: every frame */
+  /* millisecond timestamps (WebM): 12 fps truncated to ms, sampled at 6 fps,
+   * keep every other frame (frame 4 is at 0.333 s, before 1/3 s) */
+  nn_frame_sampler_init (&s, 6.0);
+  for (int f = 0; f < 24; f++)
+    ck_assert_int_eq (nn_frame_sampler_take (&s, floor (f * 1000.0 / 12.0) / 1000.0), f % 2 == 0);
+    /* no rate: every frame; no time: every frame */
   nn_frame_sampler_init (&s, 0.0);
   ck_assert (nn_frame_sampler_take (&s, 0.0) && nn_frame_sampler_take (&s, 0.0));
   nn_frame_sampler_init (&s, 5.0);

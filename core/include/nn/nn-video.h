@@ -18,8 +18,8 @@ typedef struct {
 /* Starts a stream. s: (out caller-allocates). */
 NN_API void     nn_frame_sampler_init (NnFrameSampler *s, double fps);
 /* Whether the frame at `t` seconds is fed: sample k is the first frame at or
- * after k / fps seconds from the first frame (1 ms of slack for timestamps
- * rounded to the time base). A NAN time (no timestamps) feeds every frame. */
+ * after k / fps seconds from the first frame, with 1 ms of slack for
+ * timestamps rounded to the millisecond, as WebM and Matroska store them. A NAN time (no timestamps) feeds every frame. */
 NN_API gboolean nn_frame_sampler_take (NnFrameSampler *s, double t);
 
 /* One frame of a clip model: `input` is [T, C, H, W] with C 1 or 3 (FALSE

@@ -16,6 +16,8 @@ const NnKeyDef nn_spec_top_keys[] = {
   { "layers", NN_KEY_LAYERS, 0, 0, NULL, NULL, 0, "the layers in order (keys below)" },
   { "gan", NN_KEY_OBJECT, 0, 0, "", NULL, 0, "generators only: the latent input (keys below)" },
   { "vocab", NN_KEY_STRING, 0, 0, "", NULL, 0, "character models: the characters in index order (UTF-8)" },
+  { "text", NN_KEY_OBJECT, 0, 0, "", NULL, 0,
+    "word-level text classifiers (`textcls:` data, `nn predict --text`, nntextclassify): the tokenizer (keys below)" },
 };
 const int nn_spec_n_top_keys = G_N_ELEMENTS (nn_spec_top_keys);
 
@@ -39,6 +41,23 @@ const NnKeyDef nn_spec_gan_keys[] = {
   { "range", NN_KEY_JSON, 0, 0, "[-1, 1]", NULL, 0, "[lo, hi], lo < hi: the pixel range of the output" },
 };
 const int nn_spec_n_gan_keys = G_N_ELEMENTS (nn_spec_gan_keys);
+
+/* The word tokenizer of the "text" block (core/data/textcls.c). The input's
+ * [T] is the padded length; "words" is written by training so that inference
+ * tokenizes exactly as the training data was. */
+const NnKeyDef nn_spec_text_keys[] = {
+  { "padding", NN_KEY_STRING, 0, 0, "\"pre\"", "pre|post", 0,
+    "where short sentences get their 0s (Keras pad_sequences): before the words or after them" },
+  { "truncating", NN_KEY_STRING, 0, 0, "\"pre\"", "pre|post", 0,
+    "which words a sentence longer than T loses: the first ones or the last ones" },
+  { "vocab_size", NN_KEY_INT, 3, 1 << 24, "10000", NULL, 0,
+    "most indices, padding (0) and out-of-vocabulary (1) included: the embedding's `vocab` must be at least this" },
+  { "min_count", NN_KEY_INT, 1, G_MAXINT, "1", NULL, 0, "a training word seen fewer times is out of vocabulary" },
+  { "lower", NN_KEY_BOOL, 0, 0, "true", NULL, 0, "lower-case before splitting" },
+  { "words", NN_KEY_STRINGS, 0, 0, "", NULL, 0,
+    "the vocabulary, index 2 onwards, most frequent first; filled in from the training data when absent" },
+};
+const int nn_spec_n_text_keys = G_N_ELEMENTS (nn_spec_text_keys);
 
 const NnKeyDef nn_spec_layer_common_keys[] = {
   { "type", NN_KEY_STRING, 0, 0, NULL, NULL, 0, "the layer kind (a row of the registry)" },

@@ -6,6 +6,10 @@
  * model files, which is the spec exactly as given. */
 #include "nn-private.h"
 
+/* the "text" block's keys (core/registry.c) */
+extern const NnKeyDef nn_spec_text_keys[];
+extern const int nn_spec_n_text_keys;
+
 struct _NnSpec {
   gint          ref;
   char         *source;      /* file name for messages, or NULL */
@@ -17,6 +21,8 @@ struct _NnSpec {
   char        **labels;      /* NULL-terminated, or NULL */
   int           n_labels;
   char         *vocab;
+  gboolean      has_text;    /* a "text" block (word classifiers) */
+  NnTextOptions text;
   gboolean      gan;
   NnSpecLayer **layers;
   int           n_layers;
@@ -807,6 +813,7 @@ nn_spec_free (NnSpec *s)
   spec_clear_layers (s);
   g_strfreev (s->labels);
   g_free (s->vocab);
+  g_strfreev (s->text.words);
   g_free (s->source);
   if (s->root)
     json_node_unref (s->root);
@@ -895,6 +902,47 @@ parse_preprocess (const Ctx *c, NnSpec *s, JsonObject *root, GError **error)
 }
 
 static gboolean
+parse_text (const Ctx *c, NnSpec *s, JsonObject *root, GError **error)
+{
+  JsonNode *tn = json_object_get_member (root, "text");
+  if (!tn)
+    return TRUE;
+  JsonObject *to = json_node_get_object (tn);
+  if (!check_keys (c, to, "text", nn_spec_text_keys, nn_spec_n_text_keys, NULL, 0, NULL, error))
+    return FALSE;
+  const char *keys[] = { "padding", "truncating", "vocab_size", "min_count", "lower", "words" };
+  NnSpecValue v[6] = { 0 };
+  gboolean ok = TRUE;
+  for (int i = 0; i < 6 && ok; i++)
+    ok = section_value (c, to, nn_spec_text_keys, nn_spec_n_text_keys, "text", keys[i], &v[i], error);
+  NnTextOptions *t = &s->text;
+  if (ok) {
+    s->has_text = TRUE;
+    t->pad_post = g_str_equal (v[0].s, "post");
+    t->trunc_post = g_str_equal (v[1].s, "post");
+    t->vocab_size = (int) v[2].i[0];
+    t->min_count = (int) v[3].i[0];
+    t->lower = v[4].b;
+    t->words = g_steal_pointer (&v[5].strv);
+    t->n_words = t->words ? (int) g_strv_length (t->words) : 0;
+    if (t->n_words + 2 > t->vocab_size) {
+      fail (c, error, NN_ERROR_FORMAT, "text", "words", NULL, "%d words and the 2 reserved indices exceed "
+            "\"vocab_size\" %d", t->n_words, t->vocab_size);
+      ok = FALSE;
+    }
+    if (ok && s->input.ndim != 1) {
+      fail (c, error, NN_ERROR_FORMAT, "text", NULL, NULL, "a text model's \"input\" must be [T] word indices");
+      ok = FALSE;
+    }
+  }
+  for (int i = 0; i < 6; i++) {
+    g_free (v[i].s);
+    g_strfreev (v[i].strv);
+  }
+  return ok;
+}
+
+static gboolean
 parse_layers (const Ctx *c, NnSpec *s, JsonObject *root, GError **error)
 {
   JsonNode *ln = json_object_get_member (root, "layers");
@@ -969,6 +1017,10 @@ spec_from_node (const Ctx *c, JsonNode *root, GError **error)
       !section_value (c, o, nn_spec_top_keys, nn_spec_n_top_keys, "", "gan", &gv, error))
     return NULL;
   if (!parse_preprocess (c, s, o, error))
+    return NULL;
+  NnSpecValue tv = { 0 };
+  if (!section_value (c, o, nn_spec_top_keys, nn_spec_n_top_keys, "", "text", &tv, error) ||
+      !parse_text (c, s, o, error))
     return NULL;
   JsonNode *gn = json_object_get_member (o, "gan");
   if (gn) {
@@ -1099,6 +1151,27 @@ nn_spec_vocab (const NnSpec *s)
   return s->vocab;
 }
 
+const NnTextOptions *
+nn_spec_text (const NnSpec *s)
+{
+  return s->has_text ? &s->text : NULL;
+}
+
+void
+nn_spec_set_text_words (NnSpec *s, char **words)
+{
+  g_return_if_fail (s->has_text);
+  g_strfreev (s->text.words);
+  s->text.words = words;
+  s->text.n_words = words ? (int) g_strv_length (words) : 0;
+  /* into the JSON too: the model file carries the spec as this JSON */
+  JsonObject *to = json_object_get_object_member (json_node_get_object (s->root), "text");
+  JsonArray *a = json_array_new ();
+  for (int i = 0; i < s->text.n_words; i++)
+    json_array_add_string_element (a, words[i]);
+  json_object_set_array_member (to, "words", a);
+}
+
 gboolean
 nn_spec_is_generator (const NnSpec *s)
 {
@@ -1148,6 +1221,8 @@ nn_spec_keys_markdown (void)
   append_table (s, nn_spec_preprocess_keys, nn_spec_n_preprocess_keys);
   g_string_append (s, "\n### `gan`\n\n");
   append_table (s, nn_spec_gan_keys, nn_spec_n_gan_keys);
+  g_string_append (s, "\n### `text`\n\n");
+  append_table (s, nn_spec_text_keys, nn_spec_n_text_keys);
   g_string_append (s, "\n### Every layer\n\n");
   append_table (s, nn_spec_layer_common_keys, nn_spec_n_layer_common_keys);
   int nc;

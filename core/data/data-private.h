@@ -15,6 +15,7 @@ typedef struct {
   double       fps;          /* video: frames kept per second, 0 = all (preprocess "fps") */
   int          clips;        /* video: most clips per video (preprocess "clips"), 0 = 1 */
   const char  *vocab;        /* text: the spec's "vocab" string (UTF-8 characters in index order), or NULL */
+  const NnSpec *spec;        /* textcls: the spec, whose "text" words the training data fills in; or NULL */
 } NnDataTarget;
 
 /* Dispatch on the URI scheme (csv:, idx:, folder:). */
@@ -24,6 +25,11 @@ NnDataset *nn_data_load_idx (const char *prefix, const NnDataTarget *t, GError *
 NnDataset *nn_data_load_folder (const char *dir, const NnDataTarget *t, GError **error);
 /* text:FILE, next-character windows over t->vocab (text.c). */
 NnDataset *nn_data_load_text (const char *path, const NnDataTarget *t, GError **error);
+/* textcls:FILE, label<TAB>text lines for word classifiers (textcls.c). */
+NnDataset *nn_data_load_textcls (const char *path, const NnDataTarget *t, GError **error);
+/* The vocabulary training found (transfer full: words), into the spec's
+ * "text" block and its JSON (spec.c). */
+void nn_spec_set_text_words (NnSpec *spec, char **words);
 /* The model's spec's top-level "vocab" string (transfer full), or NULL. */
 char *nn_data_spec_vocab (const NnModel *m);
 /* t from a spec and the network's per-sample output shape; t->labels point

@@ -13,13 +13,14 @@ nn_data_load_uri (const char *uri, const NnDataTarget *t, GError **error)
     { "idx:", nn_data_load_idx },
     { "folder:", nn_data_load_folder },
     { "text:", nn_data_load_text },
+    { "textcls:", nn_data_load_textcls },
   };
   g_return_val_if_fail (uri && t, NULL);
   for (gsize i = 0; i < G_N_ELEMENTS (schemes); i++)
     if (g_str_has_prefix (uri, schemes[i].scheme))
       return schemes[i].load (uri + strlen (schemes[i].scheme), t, error);
   g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
-               "%s: unknown dataset URI; expected csv:FILE, idx:PREFIX, folder:DIR or text:FILE", uri);
+               "%s: unknown dataset URI; expected csv:FILE, idx:PREFIX, folder:DIR, text:FILE or textcls:FILE", uri);
   return NULL;
 }
 
@@ -34,6 +35,7 @@ nn_data_target_init (NnDataTarget *t, const NnSpec *spec, const NnShape *output)
   t->fps = nn_spec_fps (spec);
   t->clips = nn_spec_clips (spec);
   t->vocab = nn_spec_vocab (spec);
+  t->spec = spec;
 }
 
 NnDataset *

@@ -22,7 +22,7 @@ static const BadSpec bad_specs[] = {
   { "{" IN3 "\"layers\": [" DENSE "], \"inputs\": [3]}", NN_ERROR_FORMAT,
     "inputs: unknown key (did you mean \"input\"?)" },
   { "{" IN3 "\"layers\": [" DENSE "], \"optimizer\": \"adam\"}", NN_ERROR_FORMAT,
-    "optimizer: unknown key (valid: input, labels, preprocess, layers, gan, vocab)" },
+    "optimizer: unknown key (valid: input, labels, preprocess, layers, gan, vocab, text)" },
   { "{\"input\": [0], \"layers\": [" DENSE "]}", NN_ERROR_FORMAT,
     "input: must be an array of 1 to 4 integers in [1, 16777216]" },
   { "{" IN3 "\"layers\": []}", NN_ERROR_FORMAT, "layers: must be a non-empty array of layer objects" },

@@ -93,5 +93,6 @@ typedef struct {
 #include "nn-post.h"
 #include "nn-spec.h"
 #include "nn-label.h"
+#include "nn-text.h"
 
 G_END_DECLS

@@ -171,6 +171,75 @@ START_TEST (test_train_eval_predict_info)
 }
 END_TEST
 
+/* The seed's text classifier from the command line: train an Embedding ->
+ * LSTM -> Dense(sigmoid) on textcls: sentences, then classify sentences
+ * given with --text, in a file and on standard input, from the model file
+ * alone (its vocabulary travels in it). */
+START_TEST (test_text_train_predict)
+{
+  g_autofree char *spec = tmp_path ("text.json"), *data = tmp_path ("reviews.txt"), *model = tmp_path ("t.safetensors");
+  g_autofree char *sentences = tmp_path ("sentences.txt"), *bad = tmp_path ("bad.txt");
+  GString *d = g_string_new (NULL);
+  GRand *r = g_rand_new_with_seed (5);
+  const char *filler[] = { "the", "film", "was", "a", "plot", "really" };
+  for (int i = 0; i < 120; i++) {
+    gboolean pos = i % 2;
+    g_string_append_printf (d, "%s\t%s %s %s!\n", pos ? "positive" : "negative",
+                            filler[g_rand_int_range (r, 0, 6)], pos ? "excellent" : "awful",
+                            filler[g_rand_int_range (r, 0, 6)]);
+  }
+  ck_assert (g_file_set_contents (data, d->str, -1, NULL));
+  g_string_free (d, TRUE);
+  g_rand_free (r);
+  ck_assert (g_file_set_contents (spec, "{\"input\": [4], \"labels\": [\"negative\", \"positive\"],"
+                                  "\"text\": {\"padding\": \"post\", \"vocab_size\": 16}, \"layers\": ["
+                                  "{\"type\": \"embedding\", \"vocab\": 16, \"units\": 8},"
+                                  "{\"type\": \"lstm\", \"units\": 8},"
+                                  "{\"type\": \"dense\", \"units\": 1, \"activation\": \"sigmoid\"}]}", -1, NULL));
+  g_autofree char *src = g_strconcat ("textcls:", data, NULL);
+  char *out, *err;
+  ck_assert_int_eq (run (&out, &err, "train", spec, "--data", src, "--epochs", "25", "--batch", "16", "--lr", "0.02",
+                         "--seed", "2", "-o", model, NULL), 0);
+  g_free (out);
+  g_free (err);
+  ck_assert_int_eq (run (&out, NULL, "predict", model, "--text", "The EXCELLENT film!", "--text",
+                         "a awful, plot", NULL), 0);
+  ck_assert_msg (g_str_has_prefix (out, "The EXCELLENT film!,positive,") &&
+                 strstr (out, "\n\"a awful, plot\",negative,"), "%s", out);
+  g_free (out);
+  ck_assert (g_file_set_contents (sentences, "a excellent, film\n\nthe awful plot\n", -1, NULL));
+  ck_assert_int_eq (run (&out, NULL, "predict", model, "--text-file", sentences, "--format", "json", NULL), 0);
+  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+  g_free (out);
+  ck_assert_int_eq (g_strv_length (lines), 3);
+  ck_assert_msg (strstr (lines[0], "\"input\":\"a excellent, film\",\"line\":1,\"label\":\"positive\",\"class\":1"),
+                 "%s", lines[0]);
+  ck_assert_msg (strstr (lines[1], "\"line\":3,\"label\":\"negative\",\"class\":0"), "%s", lines[1]);
+  /* standard input */
+  g_autofree char *cmd = g_strdup_printf ("sh -c 'printf \"the excellent film\\n\" | %s predict %s --text-file -'",
+                                          NN_CLI_PATH, model);
+  int status;
+  ck_assert (g_spawn_command_line_sync (cmd, &out, NULL, &status, NULL));
+  ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0 && g_str_has_prefix (out, "the excellent film,positive,"),
+                 "%s", out);
+  g_free (out);
+  /* usage and errors */
+  ck_assert_int_eq (run (NULL, NULL, "predict", model, "--text", "x", sentences, NULL), 2);
+  g_autofree char *csv_model = tmp_path ("csv.json");
+  ck_assert (g_file_set_contents (csv_model, "{\"input\": [2], \"layers\": [{\"type\": \"dense\", \"units\": 1}]}",
+                                  -1, NULL));
+  ck_assert_int_eq (run (NULL, &err, "predict", csv_model, "--random-weights", "--text", "x", NULL), 1);
+  ck_assert_msg (strstr (err, "not a text model"), "%s", err);
+  g_free (err);
+  ck_assert (g_file_set_contents (bad, "positive\tfine\nno label here\n", -1, NULL));
+  g_autofree char *bad_src = g_strconcat ("textcls:", bad, NULL);
+  ck_assert_int_eq (run (NULL, &err, "eval", model, "--data", bad_src, NULL), 1);
+  g_autofree char *want = g_strconcat (bad, ":2: no label", NULL);
+  ck_assert_msg (strstr (err, want), "%s", err);
+  g_free (err);
+}
+END_TEST
+
 /* Without a camera, the camera pipeline fails with a line that says what is
  * missing and which pipeline to run instead. */
 START_TEST (test_run_missing_camera)
@@ -207,6 +276,7 @@ suite (void)
   tcase_add_test (tc, test_version);
   tcase_add_test (tc, test_errors_name_the_file);
   tcase_add_test (tc, test_train_eval_predict_info);
+  tcase_add_test (tc, test_text_train_predict);
   tcase_add_test (tc, test_run_missing_camera);
   suite_add_tcase (s, tc);
   return s;

@@ -4,6 +4,7 @@
 #include "gstnncapture.h"
 #include "gstnngansrc.h"
 #include "gstnnvideoclassify.h"
+#include "gstnntextclassify.h"
 
 static gboolean
 plugin_init (GstPlugin *plugin)
@@ -14,6 +15,7 @@ plugin_init (GstPlugin *plugin)
   ret |= GST_ELEMENT_REGISTER (nncapture, plugin);
   ret |= GST_ELEMENT_REGISTER (nngansrc, plugin);
   ret |= GST_ELEMENT_REGISTER (nnvideoclassify, plugin);
+  ret |= GST_ELEMENT_REGISTER (nntextclassify, plugin);
   return ret;
 }
 

@@ -240,6 +240,35 @@ START_TEST (test_text_train_predict)
 }
 END_TEST
 
+/* pipelines/text-classify.pipeline: nntextclassify with the shipped binary
+ * fortunes model, one JSON line per line of the file. */
+START_TEST (test_text_pipeline)
+{
+  const char *src = g_getenv ("NN_SOURCE_ROOT"), *build = g_getenv ("NN_BUILD_ROOT");
+  ck_assert (src && build);
+  g_autofree char *plugins = g_build_filename (build, "plugins", NULL), *reg = tmp_path ("registry.bin");
+  g_setenv ("GST_PLUGIN_PATH_1_0", plugins, TRUE);
+  g_setenv ("GST_REGISTRY_1_0", reg, TRUE);
+  g_autofree char *pipe = g_build_filename (src, "pipelines", "text-classify.pipeline", NULL);
+  g_autofree char *model = g_build_filename (src, "models", "fortunes-computers-politics.safetensors", NULL);
+  g_autofree char *input = tmp_path ("lines.txt");
+  ck_assert (g_file_set_contents (input, "The compiler crashed and the program lost all my files.\n"
+                                  "The senator voted against the new tax bill.", -1, NULL));
+  g_autofree char *model_arg = g_strconcat ("MODEL=", model, NULL), *input_arg = g_strconcat ("INPUT=", input, NULL);
+  char *out;
+  ck_assert_int_eq (run (&out, NULL, "run", pipe, input_arg, model_arg, NULL), 0);
+  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+  g_free (out);
+  ck_assert_int_eq (g_strv_length (lines), 3);
+  ck_assert_msg (strstr (lines[0], "\"message\":\"nn-classification\"") &&
+                 strstr (lines[0], "\"label\":\"computers\"") &&
+                 strstr (lines[0], "\"top-k-labels\":[\"computers\",\"politics\"]") &&
+                 strstr (lines[0], "\"model\":\"fortunes-computers-politics\""), "%s", lines[0]);
+  ck_assert_msg (strstr (lines[1], "\"label\":\"politics\"") &&
+                 strstr (lines[1], "\"text\":\"The senator voted against the new tax bill.\""), "%s", lines[1]);
+}
+END_TEST
+
 /* Without a camera, the camera pipeline fails with a line that says what is
  * missing and which pipeline to run instead. */
 START_TEST (test_run_missing_camera)
@@ -277,6 +306,7 @@ suite (void)
   tcase_add_test (tc, test_errors_name_the_file);
   tcase_add_test (tc, test_train_eval_predict_info);
   tcase_add_test (tc, test_text_train_predict);
+  tcase_add_test (tc, test_text_pipeline);
   tcase_add_test (tc, test_run_missing_camera);
   suite_add_tcase (s, tc);
   return s;

@@ -33,6 +33,7 @@ static const Case cases[] = {
   { "gesture-camera", { "DEVICE={camera}" }, 1, NULL, "{camera}", NULL },
   { "gesture-live-standin", { "VIDEO={dir}/gestures.mp4" }, 0, "nn-classification", NULL, NULL },
   { "trailer-genre", { "INPUT={dir}/trailer.mp4" }, 0, "\"final\"", NULL, NULL },
+  { "text-classify", { "INPUT={dir}/sentences.txt" }, 0, "nn-classification", NULL, NULL },
 };
 
 static char *
@@ -99,6 +100,8 @@ make_inputs (const char *dir)
   g_autofree char *trailer_mp4 = g_build_filename (dir, "trailer.mp4", NULL);
   g_autofree char *gestures = g_build_filename (dir, "gestures.mp4", NULL);
   write_idx (prefix);
+  g_autofree char *sentences = g_build_filename (dir, "sentences.txt", NULL);
+  fail_unless (g_file_set_contents (sentences, "The compiler crashed.\nThe senator voted.\n", -1, NULL));
   char *a1[] = { idx2video, "-d", uri, "-n", "4", "-o", fashion, NULL };
   run_tool (a1);
   char *a2[] = { trailer, "--genre", "drama", "--frames", "12", trailer_mp4, NULL };
@@ -220,7 +223,7 @@ GST_START_TEST (test_every_pipeline_headless)
   g_strfreev (env);
 
   const char *inputs[] = { "fashion.mp4", "trailer.mp4", "gestures.mp4", "images-images-idx3-ubyte",
-                           "images-labels-idx1-ubyte" };
+                           "images-labels-idx1-ubyte", "sentences.txt" };
   for (guint i = 0; i < G_N_ELEMENTS (inputs); i++) {
     g_autofree char *p = g_build_filename (dir, inputs[i], NULL);
     g_unlink (p);

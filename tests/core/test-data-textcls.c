@@ -5,6 +5,7 @@
  * surviving a save and load, and a small Embedding -> LSTM -> Dense(sigmoid)
  * that learns a separable task through nn_train. */
 #include <check.h>
+#include <math.h>
 #include <glib/gstdio.h>
 #include "data/data-private.h"
 #include "../check-run.h"
@@ -290,6 +291,51 @@ START_TEST (test_vocab_saved_and_learns)
 }
 END_TEST
 
+/* PyTorch parity (tests/fixtures/make-textcls-fixture.py): the shipped
+ * fortunes-computers-politics weights in torch.nn.Embedding -> LSTM -> Linear
+ * -> sigmoid, run in float64; our tokenizer gives the script's indices for
+ * each sentence and our forward its output within 1e-5. */
+START_TEST (test_torch_parity)
+{
+  const char *root = g_getenv ("NN_SOURCE_ROOT");
+  ck_assert (root != NULL);
+  g_autofree char *fixture = g_build_filename (root, "tests", "fixtures", "textcls-torch.json", NULL);
+  g_autoptr (JsonParser) jp = json_parser_new ();
+  g_autoptr (GError) e = NULL;
+  ck_assert_msg (json_parser_load_from_file (jp, fixture, &e), "%s", e ? e->message : "?");
+  JsonObject *o = json_node_get_object (json_parser_get_root (jp));
+  g_autofree char *model = g_build_filename (root, json_object_get_string_member (o, "model"), NULL);
+  g_autoptr (NnModel) m = nn_model_load (model, &e);
+  ck_assert_msg (m != NULL, "%s", e ? e->message : "?");
+  g_autoptr (NnTokenizer) tok = nn_tokenizer_new (nn_model_get_spec (m), &e);
+  ck_assert_msg (tok != NULL, "%s", e ? e->message : "?");
+  int T = nn_tokenizer_length (tok), sentences = 0;
+  JsonArray *cases = json_object_get_array_member (o, "cases");
+  ck_assert_int_ge (json_array_get_length (cases), 8);
+  g_autofree float *x = g_new (float, T), *mine = g_new (float, T);
+  for (guint i = 0; i < json_array_get_length (cases); i++) {
+    JsonObject *c = json_array_get_object_element (cases, i);
+    JsonArray *ids = json_object_get_array_member (c, "ids");
+    ck_assert_int_eq (json_array_get_length (ids), T);
+    for (int s = 0; s < T; s++)
+      x[s] = (float) json_array_get_int_element (ids, s);
+    if (!json_object_get_null_member (c, "text")) {
+      const char *text = json_object_get_string_member (c, "text");
+      nn_tokenizer_encode (tok, text, mine);
+      for (int s = 0; s < T; s++)
+        ck_assert_msg (mine[s] == x[s], "\"%s\" step %d: %g, PyTorch's script %g", text, s, (double) mine[s],
+                       (double) x[s]);
+      sentences++;
+    }
+    const float *out = nn_model_forward (m, x, 1, FALSE, &e);
+    ck_assert_msg (out != NULL, "%s", e ? e->message : "?");
+    double want = json_object_get_double_member (c, "output");
+    ck_assert_msg (fabs (out[0] - want) < 1e-5, "case %u: %.8f, PyTorch %.8f", i, (double) out[0], want);
+  }
+  ck_assert_int_ge (sentences, 5);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -304,6 +350,7 @@ main (void)
   tcase_add_test (tc, test_multiclass_spec_labels);
   tcase_add_test (tc, test_errors);
   tcase_add_test (tc, test_vocab_saved_and_learns);
+  tcase_add_test (tc, test_torch_parity);
   suite_add_tcase (s, tc);
   return nn_check_run (s);
 }

@@ -11,7 +11,7 @@ pkgs=(gcc libc6-dev meson ninja-build pkg-config check
       gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
       libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
       libpango1.0-dev libcairo2-dev fonts-dejavu-core fonts-droid-fallback
-      dataset-fashion-mnist python3)
+      dataset-fashion-mnist python3 clang libclang-rt-14-dev libomp-dev)
 if [ "${1:-}" = "--dev" ]; then pkgs+=(python3-torch python3-numpy hyperfine fortunes); fi
 
 missing=()

@@ -286,7 +286,7 @@ gst_nn_capture_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 
   if (G_UNLIKELY (!self->codec))
     goto not_negotiated;
-  if (g_strcmp0 (label, self->current) != 0) {
+  if (!self->current || g_strcmp0 (label, self->current) != 0) {
     /* a label is a folder name, never a path: it must not lead out of location */
     g_autoptr (GError) bad = NULL;
     if (!nn_label_check (label, &bad)) {

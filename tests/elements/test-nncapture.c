@@ -311,6 +311,14 @@ GST_START_TEST (test_label_is_a_name)
   fail_unless_equals_int (gst_harness_push (hs, rgb_frame (0)), GST_FLOW_ERROR);
   gst_harness_teardown (hs);
   fail_unless_equals_int (count_files (dir, ""), 0);
+  /* no label at all (NULL) is refused too, not written into location itself */
+  hs = capture_harness (dir, "", GST_VIDEO_FORMAT_RGB);
+  GstElement *e = gst_harness_find_element (hs, "nncapture");
+  g_object_set (e, "label", NULL, NULL);
+  gst_object_unref (e);
+  fail_unless_equals_int (gst_harness_push (hs, rgb_frame (0)), GST_FLOW_ERROR);
+  gst_harness_teardown (hs);
+  fail_unless_equals_int (count_files (dir, ""), 0);
   /* a name may be any printable UTF-8 up to the limit: 50 two-byte letters, spaces, dots inside */
   GString *utf8 = g_string_new (NULL);
   for (int i = 0; i < NN_LABEL_MAX_BYTES / 2; i++)

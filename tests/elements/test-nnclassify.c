@@ -1,6 +1,7 @@
 /* nnclassify: negotiation, properties, metas, messages, error paths. */
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -847,6 +848,49 @@ GST_START_TEST (test_model_kind)
 }
 GST_END_TEST;
 
+/* A model file replaced on disk while playing (truncated, overwritten with
+ * garbage, another model renamed over it): the element runs the model it
+ * loaded when it started, unchanged; the next start reads the file again and
+ * refuses the garbage with an error naming it. */
+GST_START_TEST (test_model_replaced_while_playing)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (NnModel) src = nn_model_load (gray_model, &err);
+  fail_unless (src != NULL, "%s", err ? err->message : "");
+  g_autofree char *dir = g_dir_make_tmp ("nnclassify-replace-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "m.safetensors", NULL);
+  g_autofree char *other = g_build_filename (dir, "other.safetensors", NULL);
+  fail_unless (nn_model_save (src, path, &err), "%s", err ? err->message : "");
+  g_autoptr (NnModel) diff = nn_model_new_from_spec (NN_TEST_SPEC_GRAY, 99, &err);
+  fail_unless (diff != NULL && nn_model_save (diff, other, &err));
+  GstHarness *hs = classify_harness (path, "top-k=3", GST_VIDEO_FORMAT_GRAY8, 8, 8);
+  GstBuffer *out = push_pull (hs, GST_VIDEO_FORMAT_GRAY8, 8, 8, 5, 0);
+  gdouble first, score;
+  gint idx0, idx;
+  fail_unless (nn_buffer_get_classification (out, NULL, &idx0, &first));
+  gst_buffer_unref (out);
+  for (int r = 0; r < 3; r++) {
+    if (r == 0)
+      fail_unless (truncate (path, 0) == 0);
+    else if (r == 1)
+      fail_unless (g_file_set_contents (path, "\x10\x00\x00\x00 not a model any more", -1, NULL));
+    else
+      fail_unless (g_rename (other, path) == 0);
+    out = push_pull (hs, GST_VIDEO_FORMAT_GRAY8, 8, 8, 5, (r + 1) * GST_MSECOND);
+    fail_unless (nn_buffer_get_classification (out, NULL, &idx, &score));
+    fail_unless_equals_int (idx, idx0);
+    fail_unless_equals_float (score, first);
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (hs);
+  /* a fresh start reads what is there now: garbage is an error naming the file */
+  fail_unless (g_file_set_contents (path, "\x10\x00\x00\x00 garbage", -1, NULL));
+  expect_start_error (path, NULL, path, GST_RESOURCE_ERROR);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+GST_END_TEST;
+
 static Suite *
 nnclassify_suite (void)
 {
@@ -868,6 +912,7 @@ nnclassify_suite (void)
   tcase_add_test (tc, test_bad_labels);
   tcase_add_test (tc, test_unsupported_model_input);
   tcase_add_test (tc, test_model_kind);
+  tcase_add_test (tc, test_model_replaced_while_playing);
   tcase_add_test (tc, test_restart);
   tcase_add_test (tc, test_smoothing_hysteresis);
   tcase_add_test (tc, test_smoothing_meta);

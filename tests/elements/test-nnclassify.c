@@ -891,6 +891,86 @@ GST_START_TEST (test_model_replaced_while_playing)
 }
 GST_END_TEST;
 
+/* Runs `desc` to its end: the number of nnclassify results posted, and the
+ * error that ended it (NULL at EOS; transfer full). */
+static guint
+run_to_end (const char *desc, GError **error, char **from)
+{
+  GError *err = NULL;
+  GstElement *pipe = gst_parse_launch (desc, &err);
+  fail_unless (pipe != NULL && err == NULL, "%s: %s", desc, err ? err->message : "");
+  GstBus *bus = gst_element_get_bus (pipe);
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  guint results = 0;
+  for (;;) {
+    GstMessage *m = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+                                                GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
+    fail_unless (m != NULL, "%s: neither EOS nor an error", desc);
+    GstMessageType t = GST_MESSAGE_TYPE (m);
+    if (t == GST_MESSAGE_ELEMENT)
+      results += gst_structure_has_name (gst_message_get_structure (m), NN_CLASSIFICATION_NAME);
+    if (t == GST_MESSAGE_ERROR) {
+      gst_message_parse_error (m, error, NULL);
+      *from = gst_object_get_name (GST_MESSAGE_SRC (m));
+    }
+    gst_message_unref (m);
+    if (t != GST_MESSAGE_ELEMENT)
+      break;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  return results;
+}
+
+/* A video with corrupt bytes in the middle: the pipeline either goes on past
+ * the damage (the decoder conceals it) to EOS, or stops with the demuxer's or
+ * decoder's error naming that element; nnclassify itself never fails on what
+ * a decoder hands it, and classifies the frames before the damage. */
+GST_START_TEST (test_corrupt_video_mid_stream)
+{
+  g_autofree char *dir = g_dir_make_tmp ("nnclassify-corrupt-XXXXXX", NULL);
+  const char *muxers[][2] = { { "matroskamux", "mkv" }, { "mp4mux", "mp4" } };
+  for (guint k = 0; k < G_N_ELEMENTS (muxers); k++) {
+    g_autofree char *name = g_strdup_printf ("v.%s", muxers[k][1]);
+    g_autofree char *path = g_build_filename (dir, name, NULL);
+    g_autofree char *make = g_strdup_printf ("videotestsrc num-buffers=60 pattern=ball ! video/x-raw,width=64,"
+                                             "height=64,framerate=30/1 ! x264enc key-int-max=10 ! %s ! filesink "
+                                             "location=\"%s\"", muxers[k][0], path);
+    GError *err = NULL;
+    char *from = NULL;
+    run_to_end (make, &err, &from);
+    fail_unless (err == NULL, "%s: %s", make, err ? err->message : "");
+    g_autofree char *desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! videoconvert ! videoscale ! "
+                                             "video/x-raw,format=GRAY8,width=8,height=8 ! nnclassify name=c "
+                                             "model=\"%s\" ! fakesink", path, gray_model);
+    guint whole = run_to_end (desc, &err, &from);
+    fail_unless (err == NULL && whole == 60, "intact %s: %u results, %s", name, whole, err ? err->message : "");
+    /* 2 kB of garbage from the middle on */
+    g_autofree char *bytes = NULL;
+    gsize len;
+    fail_unless (g_file_get_contents (path, &bytes, &len, NULL));
+    for (gsize i = len / 2; i < len / 2 + 2048 && i < len; i++)
+      bytes[i] = (char) (i * 131 + 17);
+    fail_unless (g_file_set_contents (path, bytes, (gssize) len, NULL));
+    guint got = run_to_end (desc, &err, &from);
+    fail_unless (got > 0, "%s: nothing classified before the damage", name);
+    if (err) {
+      fail_if (g_str_equal (from, "c"), "%s: nnclassify failed: %s", name, err->message);
+      fail_unless (err->message && err->message[0]);
+      g_print ("%s: %u results, then %s: %s\n", name, got, from, err->message);
+      g_clear_error (&err);
+    } else {
+      fail_unless (got <= 60, "%s: %u results", name, got);
+      g_print ("%s: %u results to EOS\n", name, got);
+    }
+    g_free (from);
+    g_unlink (path);
+  }
+  g_rmdir (dir);
+}
+GST_END_TEST;
+
 static Suite *
 nnclassify_suite (void)
 {
@@ -913,6 +993,7 @@ nnclassify_suite (void)
   tcase_add_test (tc, test_unsupported_model_input);
   tcase_add_test (tc, test_model_kind);
   tcase_add_test (tc, test_model_replaced_while_playing);
+  tcase_add_test (tc, test_corrupt_video_mid_stream);
   tcase_add_test (tc, test_restart);
   tcase_add_test (tc, test_smoothing_hysteresis);
   tcase_add_test (tc, test_smoothing_meta);

@@ -9,47 +9,6 @@
 /* ---- the spec ---------------------------------------------------------------- */
 
 static gboolean
-spec_classes (JsonObject *gan, NnGanSpec *out, GError **error)
-{
-  JsonNode *cn = json_object_get_member (gan, "classes");
-  if (!cn)
-    return TRUE;
-  if (!JSON_NODE_HOLDS_ARRAY (cn))
-    goto bad;
-  JsonArray *a = json_node_get_array (cn);
-  out->n_classes = (int) json_array_get_length (a);
-  out->classes = g_new0 (char *, out->n_classes + 1);
-  for (int i = 0; i < out->n_classes; i++) {
-    JsonNode *e = json_array_get_element (a, i);
-    if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
-      goto bad;
-    out->classes[i] = g_strdup (json_node_get_string (e));
-  }
-  return TRUE;
-bad:
-  g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "spec: \"gan\" \"classes\" must be an array of strings");
-  return FALSE;
-}
-
-static gboolean
-spec_range (JsonObject *gan, NnGanSpec *out, GError **error)
-{
-  out->lo = -1.0f, out->hi = 1.0f;
-  JsonNode *rn = json_object_get_member (gan, "range");
-  if (!rn)
-    return TRUE;
-  JsonArray *a = JSON_NODE_HOLDS_ARRAY (rn) ? json_node_get_array (rn) : NULL;
-  if (!a || json_array_get_length (a) != 2 || !(json_array_get_double_element (a, 0) <
-                                                 json_array_get_double_element (a, 1))) {
-    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "spec: \"gan\" \"range\" must be [lo, hi] with lo < hi");
-    return FALSE;
-  }
-  out->lo = (float) json_array_get_double_element (a, 0);
-  out->hi = (float) json_array_get_double_element (a, 1);
-  return TRUE;
-}
-
-static gboolean
 spec_check (const NnModel *g, NnGanSpec *out, GError **error)
 {
   char buf[64];
@@ -67,25 +26,19 @@ gboolean
 nn_gan_spec (const NnModel *g, NnGanSpec *out, GError **error)
 {
   memset (out, 0, sizeof *out);
-  g_autofree char *json = nn_model_spec_json (g);
-  g_autoptr (JsonParser) p = json_parser_new ();
-  if (!json_parser_load_from_data (p, json, -1, NULL))
-    goto missing;
-  JsonObject *root = json_node_get_object (json_parser_get_root (p));
-  JsonNode *gn = json_object_get_member (root, "gan");
-  if (!gn || !JSON_NODE_HOLDS_OBJECT (gn))
-    goto missing;
-  JsonObject *gan = json_node_get_object (gn);
-  if (!nn_spec_int (gan, "gan", "latent", 0, 1, &out->latent, error) || !spec_classes (gan, out, error) ||
-      !spec_range (gan, out, error) || !spec_check (g, out, error)) {
+  const char *const *classes = NULL;
+  /* the block's values were typed and checked when the spec was read */
+  if (!nn_spec_gan (nn_model_get_spec (g), &out->latent, &classes, &out->n_classes, &out->lo, &out->hi)) {
+    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT,
+                 "spec: not a generator (no \"gan\": {\"latent\": N, \"classes\": [...]} block)");
+    return FALSE;
+  }
+  out->classes = classes ? g_strdupv ((char **) classes) : NULL;
+  if (!spec_check (g, out, error)) {
     nn_gan_spec_clear (out);
     return FALSE;
   }
   return TRUE;
-missing:
-  g_set_error (error, NN_ERROR, NN_ERROR_FORMAT,
-               "spec: not a generator (no \"gan\": {\"latent\": N, \"classes\": [...]} block)");
-  return FALSE;
 }
 
 void

@@ -24,6 +24,10 @@ struct _NnSpec {
   gboolean      has_text;    /* a "text" block (word classifiers) */
   NnTextOptions text;
   gboolean      gan;
+  int           gan_latent;
+  char        **gan_classes;  /* NULL-terminated, NULL when unconditional */
+  int           gan_n_classes;
+  float         gan_lo, gan_hi;
   NnSpecLayer **layers;
   int           n_layers;
 };
@@ -812,6 +816,7 @@ nn_spec_free (NnSpec *s)
     return;
   spec_clear_layers (s);
   g_strfreev (s->labels);
+  g_strfreev (s->gan_classes);
   g_free (s->vocab);
   g_strfreev (s->text.words);
   g_free (s->source);
@@ -983,6 +988,69 @@ parse_layers (const Ctx *c, NnSpec *s, JsonObject *root, GError **error)
   return TRUE;
 }
 
+/* The "gan" block: keys from nn_spec_gan_keys, values typed here (the
+ * generator's input size is nn_gan_spec's to check, once the net is built). */
+static gboolean
+parse_gan (const Ctx *c, NnSpec *s, JsonObject *go, GError **error)
+{
+  if (!check_keys (c, go, "gan", nn_spec_gan_keys, nn_spec_n_gan_keys, NULL, 0, NULL, error))
+    return FALSE;
+  JsonNode *ln = json_object_get_member (go, "latent");
+  if (!ln) {
+    fail (c, error, NN_ERROR_FORMAT, "gan", NULL, NULL, "needs \"latent\"");
+    return FALSE;
+  }
+  if (!JSON_NODE_HOLDS_VALUE (ln) || json_node_get_value_type (ln) != G_TYPE_INT64 || json_node_get_int (ln) < 1 ||
+      json_node_get_int (ln) > G_MAXINT) {
+    fail (c, error, NN_ERROR_FORMAT, "gan", "latent", NULL, "must be an integer >= 1");
+    return FALSE;
+  }
+  s->gan_latent = (int) json_node_get_int (ln);
+  JsonNode *cn = json_object_get_member (go, "classes");
+  if (cn) {
+    JsonArray *a = JSON_NODE_HOLDS_ARRAY (cn) ? json_node_get_array (cn) : NULL;
+    guint n = a ? json_array_get_length (a) : 0;
+    for (guint i = 0; a && i < n; i++) {
+      JsonNode *e = json_array_get_element (a, i);
+      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+        a = NULL;
+    }
+    if (!a) {
+      fail (c, error, NN_ERROR_FORMAT, "gan", "classes", NULL, "must be an array of strings");
+      return FALSE;
+    }
+    if (n > 0) {
+      s->gan_classes = g_new0 (char *, n + 1);
+      for (guint i = 0; i < n; i++)
+        s->gan_classes[i] = g_strdup (json_array_get_string_element (a, i));
+      s->gan_n_classes = (int) n;
+    }
+  }
+  s->gan_lo = -1.0f;
+  s->gan_hi = 1.0f;
+  JsonNode *rn = json_object_get_member (go, "range");
+  if (rn) {
+    JsonArray *a = JSON_NODE_HOLDS_ARRAY (rn) ? json_node_get_array (rn) : NULL;
+    gboolean ok = a && json_array_get_length (a) == 2;
+    for (guint i = 0; ok && i < 2; i++) {
+      JsonNode *e = json_array_get_element (a, i);
+      GType t = JSON_NODE_HOLDS_VALUE (e) ? json_node_get_value_type (e) : G_TYPE_INVALID;
+      ok = t == G_TYPE_INT64 || t == G_TYPE_DOUBLE;
+    }
+    if (ok && !(json_array_get_double_element (a, 0) < json_array_get_double_element (a, 1) &&
+                isfinite (json_array_get_double_element (a, 0)) && isfinite (json_array_get_double_element (a, 1))))
+      ok = FALSE;
+    if (!ok) {
+      fail (c, error, NN_ERROR_FORMAT, "gan", "range", NULL, "must be [lo, hi] with lo < hi");
+      return FALSE;
+    }
+    s->gan_lo = (float) json_array_get_double_element (a, 0);
+    s->gan_hi = (float) json_array_get_double_element (a, 1);
+  }
+  s->gan = TRUE;
+  return TRUE;
+}
+
 static NnSpec *
 spec_from_node (const Ctx *c, JsonNode *root, GError **error)
 {
@@ -1023,17 +1091,8 @@ spec_from_node (const Ctx *c, JsonNode *root, GError **error)
       !parse_text (c, s, o, error))
     return NULL;
   JsonNode *gn = json_object_get_member (o, "gan");
-  if (gn) {
-    /* the values are nn_gan_spec's to check; the keys are checked here */
-    JsonObject *go = json_node_get_object (gn);
-    if (!check_keys (c, go, "gan", nn_spec_gan_keys, nn_spec_n_gan_keys, NULL, 0, NULL, error))
-      return NULL;
-    if (!json_object_has_member (go, "latent")) {
-      fail (c, error, NN_ERROR_FORMAT, "gan", NULL, NULL, "needs \"latent\"");
-      return NULL;
-    }
-    s->gan = TRUE;
-  }
+  if (gn && !parse_gan (c, s, json_node_get_object (gn), error))
+    return NULL;
   if (!parse_layers (c, s, o, error))
     return NULL;
   return g_steal_pointer (&s);
@@ -1176,6 +1235,25 @@ gboolean
 nn_spec_is_generator (const NnSpec *s)
 {
   return s->gan;
+}
+
+gboolean
+nn_spec_gan (const NnSpec *spec, int *latent, const char *const **classes, int *n_classes, float *lo, float *hi)
+{
+  g_return_val_if_fail (spec != NULL, FALSE);
+  if (!spec->gan)
+    return FALSE;
+  if (latent)
+    *latent = spec->gan_latent;
+  if (classes)
+    *classes = (const char *const *) spec->gan_classes;
+  if (n_classes)
+    *n_classes = spec->gan_n_classes;
+  if (lo)
+    *lo = spec->gan_lo;
+  if (hi)
+    *hi = spec->gan_hi;
+  return TRUE;
 }
 
 char *

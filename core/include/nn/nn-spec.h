@@ -55,6 +55,12 @@ NN_API const char *nn_spec_label (const NnSpec *spec, int i);
 NN_API const char *nn_spec_vocab (const NnSpec *spec);
 /* Whether the spec has a "gan" block (a generator; nn_gan_spec reads it). */
 NN_API gboolean    nn_spec_is_generator (const NnSpec *spec);
+/* A generator's "gan" block, typed and checked when the spec was read: the
+ * latent size, the class names (transfer none) (nullable: NULL when
+ * unconditional) and the output range. FALSE when the spec has no block; any
+ * out argument may be NULL. */
+NN_API gboolean    nn_spec_gan (const NnSpec *spec, int *latent, const char *const **classes, int *n_classes,
+                                float *lo, float *hi);
 /* The spec as given, pretty-printed (transfer full). */
 NN_API char       *nn_spec_to_json (const NnSpec *spec);
 

@@ -21,42 +21,14 @@ typedef struct {
 } GanUi;
 
 /* The dataset shaped for D, labels kept whatever D's outputs: an unconditional
- * D has one output, which the loaders would take as the number of classes. */
+ * D has one output, which the loaders would take as the number of classes, so
+ * they are told D's labels, or 256 classes when it has none. */
 static NnDataset *
 load_real (const char *uri, NnModel *d, GError **error)
 {
-  g_autofree char *ds = nn_model_spec_json (d);
-  g_autoptr (JsonParser) p = json_parser_new ();
-  if (!json_parser_load_from_data (p, ds, -1, error))
-    return NULL;
-  JsonObject *o = json_node_get_object (json_parser_get_root (p));
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  const char *keep[] = { "input", "preprocess", "labels" };
-  for (gsize i = 0; i < G_N_ELEMENTS (keep); i++)
-    if (json_object_has_member (o, keep[i])) {
-      json_builder_set_member_name (b, keep[i]);
-      json_builder_add_value (b, json_node_copy (json_object_get_member (o, keep[i])));
-    }
-  int units = MAX (nn_model_n_labels (d), 256);
-  json_builder_set_member_name (b, "layers");
-  json_builder_begin_array (b);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "flatten");
-  json_builder_end_object (b);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "dense");
-  json_builder_set_member_name (b, "units");
-  json_builder_add_int_value (b, nn_model_n_labels (d) ? nn_model_n_labels (d) : units);
-  json_builder_end_object (b);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  g_autofree char *spec = json_to_string (root, FALSE);
-  g_autoptr (NnModel) shaper = nn_model_new_from_spec (spec, 0, error);
-  return shaper ? nn_dataset_load (uri, shaper, error) : NULL;
+  int n = nn_model_n_labels (d);
+  NnShape out = { 1, { n ? n : 256 } };
+  return nn_dataset_load_spec (uri, nn_model_get_spec (d), &out, error);
 }
 
 static gboolean

@@ -971,6 +971,59 @@ GST_START_TEST (test_corrupt_video_mid_stream)
 }
 GST_END_TEST;
 
+/* Results posted on `bus` until none comes for `idle`, or until `want` came. */
+static guint
+count_results (GstBus *bus, GstClockTime idle, guint want)
+{
+  guint n = 0;
+  GstMessage *m;
+  while (n < want && (m = gst_bus_timed_pop_filtered (bus, idle, GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR))) {
+    fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR, "an error while stalled");
+    n += gst_structure_has_name (gst_message_get_structure (m), NN_CLASSIFICATION_NAME);
+    gst_message_unref (m);
+  }
+  return n;
+}
+
+/* A sink that stalls behind a full queue: back-pressure stops nnclassify
+ * after the few frames the queue and sink hold (no unbounded buffering),
+ * the stream resumes when the sink takes frames again, and shutting down
+ * while stalled does not hang. */
+GST_START_TEST (test_stalled_sink)
+{
+  g_autofree char *desc = g_strdup_printf ("videotestsrc num-buffers=500 ! video/x-raw,format=GRAY8,width=8,height=8,"
+                                           "framerate=30/1 ! nnclassify model=\"%s\" ! queue max-size-buffers=4 "
+                                           "max-size-bytes=0 max-size-time=0 ! appsink name=s max-buffers=1 "
+                                           "drop=false sync=false", gray_model);
+  GError *err = NULL;
+  GstElement *pipe = gst_parse_launch (desc, &err);
+  fail_unless (pipe != NULL && err == NULL, "%s", err ? err->message : "");
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "s");
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  /* nobody pulls: the queue (4) and the sink (1, plus one in each streaming
+   * thread's hands) fill, then everything waits */
+  guint stalled = count_results (bus, GST_SECOND, G_MAXUINT);
+  /* the sink takes 20 frames: 20 more are classified, then it waits again */
+  for (int i = 0; i < 20; i++) {
+    GstSample *sample = NULL;
+    g_signal_emit_by_name (sink, "pull-sample", &sample);
+    fail_unless (sample != NULL);
+    gst_sample_unref (sample);
+  }
+  fail_unless_equals_int (count_results (bus, 30 * GST_SECOND, 20), 20);
+  guint extra = count_results (bus, GST_SECOND, G_MAXUINT);
+  /* what the pipeline holds besides what was pulled: a handful, not 500 */
+  fail_unless (stalled >= 1 && stalled + extra <= 10, "%u + %u frames classified behind a stalled sink", stalled,
+               extra);
+  /* shutting down while stalled returns */
+  fail_unless_equals_int (gst_element_set_state (pipe, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (sink);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+}
+GST_END_TEST;
+
 static Suite *
 nnclassify_suite (void)
 {
@@ -994,6 +1047,7 @@ nnclassify_suite (void)
   tcase_add_test (tc, test_model_kind);
   tcase_add_test (tc, test_model_replaced_while_playing);
   tcase_add_test (tc, test_corrupt_video_mid_stream);
+  tcase_add_test (tc, test_stalled_sink);
   tcase_add_test (tc, test_restart);
   tcase_add_test (tc, test_smoothing_hysteresis);
   tcase_add_test (tc, test_smoothing_meta);

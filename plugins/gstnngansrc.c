@@ -8,6 +8,9 @@
  * frame shows fresh samples. A conditional generator draws the `class` asked
  * for, or random classes. Frames are timestamped from the caps' frame rate;
  * `num-buffers` ends the stream with EOS; `is-live` makes it a live source.
+ * The model must be a generator by what its spec declares (a "gan" block):
+ * any other kind is refused when the element starts, the error naming the
+ * kind found (nn_model_kind (), docs/security.md).
  *
  * ## Example launch line
  * |[

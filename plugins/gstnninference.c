@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nn-classification-meta.h"
+#include "nn-element-util.h"
 #include "nn-input.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_nn_inference_debug);
@@ -112,11 +113,7 @@ setup_labels (GstNnInference *self, const char *labels_path)
       goto count_mismatch;
     return TRUE;
   }
-  p->labels = g_new0 (char *, p->n_classes + 1);
-  for (int i = 0; i < p->n_classes; i++) {
-    const char *l = nn_model_label (p->model, i);
-    p->labels[i] = l ? g_strdup (l) : g_strdup_printf ("class %d", i);
-  }
+  p->labels = nn_element_model_labels (p->model, p->n_classes);
   return TRUE;
 
   /* ERRORS */
@@ -128,16 +125,6 @@ count_mismatch:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Labels file \"%s\" has %d labels, the model has %d classes",
                                                 labels_path, n, p->n_classes), (NULL));
   return FALSE;
-}
-
-static char *
-model_name (const char *path)
-{
-  char *base = g_path_get_basename (path);
-  char *dot = strrchr (base, '.');
-  if (dot && dot != base)
-    *dot = '\0';
-  return base;
 }
 
 static gboolean gst_nn_inference_stop (GstBaseTransform *trans);
@@ -168,7 +155,7 @@ gst_nn_inference_start (GstBaseTransform *trans)
   if (!nn_model_reserve (p->model, 1, &err))
     goto refused;
   p->input = g_new0 (float, nn_shape_numel (nn_model_input_shape (p->model)));
-  p->model_name = model_name (path);
+  p->model_name = nn_element_model_name (path);
   int n = p->n_classes;
   p->top_labels = g_new0 (const char *, n);
   p->top_idx = g_new0 (gint, n);

@@ -19,6 +19,7 @@
 #include <pango/pango.h>
 #include <nn/nn.h>
 #include "nn-classification-meta.h"
+#include "nn-element-util.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_nn_text_classify_debug);
 #define GST_CAT_DEFAULT gst_nn_text_classify_debug
@@ -54,16 +55,6 @@ static GstStaticPadTemplate src_template =
 G_DEFINE_TYPE (GstNnTextClassify, gst_nn_text_classify, GST_TYPE_BASE_TRANSFORM);
 GST_ELEMENT_REGISTER_DEFINE (nntextclassify, "nntextclassify", GST_RANK_NONE, GST_TYPE_NN_TEXT_CLASSIFY);
 
-static char *
-model_name (const char *path)
-{
-  char *base = g_path_get_basename (path);
-  char *dot = strrchr (base, '.');
-  if (dot && dot != base)
-    *dot = '\0';
-  return base;
-}
-
 static gboolean gst_nn_text_classify_stop (GstBaseTransform *trans);
 
 static gboolean
@@ -94,18 +85,14 @@ gst_nn_text_classify_start (GstBaseTransform *trans)
   }
   int n_out = (int) out->dim[0];
   self->n_classes = n_out == 1 ? 2 : n_out;
-  self->labels = g_new0 (char *, self->n_classes + 1);
-  for (int i = 0; i < self->n_classes; i++) {
-    const char *l = nn_model_label (self->model, i);
-    self->labels[i] = l ? g_strdup (l) : g_strdup_printf ("class %d", i);
-  }
+  self->labels = nn_element_model_labels (self->model, self->n_classes);
   if (!nn_model_reserve (self->model, 1, &err))
     goto failed;
   self->input = g_new0 (float, nn_tokenizer_length (self->tok));
   self->scores = g_new0 (float, self->n_classes);
   self->top_idx = g_new0 (int, self->n_classes);
   self->top_vals = g_new0 (float, self->n_classes);
-  self->model_name = model_name (path);
+  self->model_name = nn_element_model_name (path);
   self->pending = g_string_new (NULL);
   self->index = 0;
   return TRUE;

@@ -95,6 +95,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TrainArgs, train_args_clear)
 static gboolean
 load_data (NnModel *m, TrainArgs *a, NnDataset **train, NnDataset **val, GError **error)
 {
+  /* a split takes what only training data may decide (a word classifier's
+   * vocabulary) from the training part */
+  if (!a->val && a->val_split > 0.0)
+    return nn_dataset_load_split (a->data, m, a->val_split, (guint64) a->seed, train, val, error);
   g_autoptr (NnDataset) all = nn_dataset_load (a->data, m, error);
   if (!all)
     return FALSE;
@@ -102,8 +106,6 @@ load_data (NnModel *m, TrainArgs *a, NnDataset **train, NnDataset **val, GError 
     *val = nn_dataset_load (a->val, m, error);
     if (!*val)
       return FALSE;
-  } else if (a->val_split > 0.0) {
-    return nn_dataset_split (all, a->val_split, (guint64) a->seed, train, val, error);
   }
   *train = g_steal_pointer (&all);
   return TRUE;

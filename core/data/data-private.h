@@ -16,7 +16,14 @@ typedef struct {
   int          clips;        /* video: most clips per video (preprocess "clips"), 0 = 1 */
   const char  *vocab;        /* text: the spec's "vocab" string (UTF-8 characters in index order), or NULL */
   const NnSpec *spec;        /* textcls: the spec, whose "text" words the training data fills in; or NULL */
+  double       holdout;      /* textcls: the rows nn_dataset_split (holdout, holdout_seed) will hold out */
+  guint64      holdout_seed; /* for validation add no word to the vocabulary; 0: every row trains */
 } NnDataTarget;
+
+/* The seeded order nn_dataset_split takes rows in: the first n - *n_val of
+ * *idx (transfer full) train, the rest validate. */
+gboolean nn_data_split_order (int64_t n, double fraction, guint64 seed, guint32 **idx, int64_t *n_val,
+                              GError **error);
 
 /* Dispatch on the URI scheme (csv:, idx:, folder:). */
 NnDataset *nn_data_load_uri (const char *uri, const NnDataTarget *t, GError **error);

@@ -54,39 +54,52 @@ dataset_take (const NnDataset *ds, const guint32 *idx, int64_t n)
   return out;
 }
 
+/* The seeded order nn_dataset_split takes rows in: the first n - *n_val of
+ * *idx train, the rest validate. (transfer full) *idx. */
+gboolean
+nn_data_split_order (int64_t n, double fraction, guint64 seed, guint32 **idx, int64_t *n_val, GError **error)
+{
+  if (!(fraction >= 0.0 && fraction < 1.0)) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
+                 "validation fraction %g is outside [0, 1)", fraction);
+    return FALSE;
+  }
+  if (n > G_MAXINT32) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "dataset too large to split");
+    return FALSE;
+  }
+  *n_val = (int64_t) (n * fraction + 0.5);
+  if (n - *n_val < 1 || (fraction > 0.0 && *n_val < 1)) {
+    g_set_error (error, NN_ERROR, NN_ERROR_EMPTY,
+                 "cannot split %" G_GINT64_FORMAT " samples with validation fraction %g: a part would be empty",
+                 n, fraction);
+    return FALSE;
+  }
+  guint32 seeds[2] = { (guint32) seed, (guint32) (seed >> 32) };
+  g_autoptr (GRand) rng = g_rand_new_with_seed_array (seeds, 2);
+  guint32 *order = g_new (guint32, n > 0 ? n : 1);
+  for (int64_t i = 0; i < n; i++)
+    order[i] = (guint32) i;
+  for (int64_t i = n - 1; i > 0; i--) {
+    guint32 j = (guint32) g_rand_int_range (rng, 0, (gint32) (i + 1));
+    guint32 tmp = order[i];
+    order[i] = order[j];
+    order[j] = tmp;
+  }
+  *idx = order;
+  return TRUE;
+}
+
 gboolean
 nn_dataset_split (const NnDataset *ds, double fraction, guint64 seed,
                   NnDataset **train, NnDataset **val, GError **error)
 {
   g_return_val_if_fail (ds && train && val, FALSE);
   *train = *val = NULL;
-  if (!(fraction >= 0.0 && fraction < 1.0)) {
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
-                 "validation fraction %g is outside [0, 1)", fraction);
+  g_autofree guint32 *idx = NULL;
+  int64_t n_val = 0;
+  if (!nn_data_split_order (ds->n, fraction, seed, &idx, &n_val, error))
     return FALSE;
-  }
-  if (ds->n > G_MAXINT32) {
-    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "dataset too large to split");
-    return FALSE;
-  }
-  int64_t n_val = (int64_t) (ds->n * fraction + 0.5);
-  if (ds->n - n_val < 1 || (fraction > 0.0 && n_val < 1)) {
-    g_set_error (error, NN_ERROR, NN_ERROR_EMPTY,
-                 "cannot split %" G_GINT64_FORMAT " samples with validation fraction %g: a part would be empty",
-                 ds->n, fraction);
-    return FALSE;
-  }
-  guint32 seeds[2] = { (guint32) seed, (guint32) (seed >> 32) };
-  g_autoptr (GRand) rng = g_rand_new_with_seed_array (seeds, 2);
-  g_autofree guint32 *idx = g_new (guint32, ds->n > 0 ? ds->n : 1);
-  for (int64_t i = 0; i < ds->n; i++)
-    idx[i] = (guint32) i;
-  for (int64_t i = ds->n - 1; i > 0; i--) {
-    guint32 j = (guint32) g_rand_int_range (rng, 0, (gint32) (i + 1));
-    guint32 tmp = idx[i];
-    idx[i] = idx[j];
-    idx[j] = tmp;
-  }
   *train = dataset_take (ds, idx, ds->n - n_val);
   if (n_val > 0)
     *val = dataset_take (ds, idx + (ds->n - n_val), n_val);

@@ -38,17 +38,36 @@ nn_data_target_init (NnDataTarget *t, const NnSpec *spec, const NnShape *output)
   t->spec = spec;
 }
 
-NnDataset *
-nn_dataset_load_spec (const char *uri, const NnSpec *spec, const NnShape *output, GError **error)
+static NnDataset *
+load_spec (const char *uri, const NnSpec *spec, const NnShape *output, double holdout, guint64 seed, GError **error)
 {
-  g_return_val_if_fail (uri && spec && output, NULL);
   NnDataTarget t;
   nn_data_target_init (&t, spec, output);
+  t.holdout = holdout;
+  t.holdout_seed = seed;
   g_autofree const char **labels = g_new0 (const char *, t.n_labels + 1);
   for (int i = 0; i < t.n_labels; i++)
     labels[i] = nn_spec_label (spec, i);
   t.labels = labels;
   return nn_data_load_uri (uri, &t, error);
+}
+
+NnDataset *
+nn_dataset_load_spec (const char *uri, const NnSpec *spec, const NnShape *output, GError **error)
+{
+  g_return_val_if_fail (uri && spec && output, NULL);
+  return load_spec (uri, spec, output, 0.0, 0, error);
+}
+
+gboolean
+nn_dataset_load_split (const char *uri, const NnModel *m, double fraction, guint64 seed, NnDataset **train,
+                       NnDataset **val, GError **error)
+{
+  g_return_val_if_fail (uri && m && train && val, FALSE);
+  *train = *val = NULL;
+  g_autoptr (NnDataset) all = load_spec (uri, nn_model_get_spec (m), nn_model_output_shape (m), fraction, seed,
+                                         error);
+  return all && nn_dataset_split (all, fraction, seed, train, val, error);
 }
 
 NnDataset *

@@ -338,8 +338,21 @@ nn_data_load_textcls (const char *path, const NnDataTarget *t, GError **error)
       g_set_error (error, NN_ERROR, NN_ERROR_EMPTY, "%s: textcls: class \"%s\" has no examples", path, names[k]);
       ok = FALSE;
     }
+  g_autoptr (GPtrArray) vocab_rows = NULL;
+  if (ok && o->n_words == 0 && t->holdout > 0.0) {
+    /* counted on the rows that will train only (nn_dataset_load_split):
+     * a word seen only in validation is out of the vocabulary */
+    g_autofree guint32 *order = NULL;
+    int64_t n_val = 0;
+    ok = nn_data_split_order (ex.texts->len, t->holdout, t->holdout_seed, &order, &n_val, error);
+    if (ok) {
+      vocab_rows = g_ptr_array_new ();
+      for (int64_t i = 0; i < (int64_t) ex.texts->len - n_val; i++)
+        g_ptr_array_add (vocab_rows, ex.texts->pdata[order[i]]);
+    }
+  }
   if (ok && o->n_words == 0) {
-    char **words = build_vocab (ex.texts, o);
+    char **words = build_vocab (vocab_rows ? vocab_rows : ex.texts, o);
     if (!words[0]) {
       g_strfreev (words);
       g_set_error (error, NN_ERROR, NN_ERROR_EMPTY, "%s: textcls: no word is seen %d times or more (\"min_count\")",

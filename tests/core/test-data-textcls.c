@@ -131,6 +131,32 @@ START_TEST (test_vocab_and_padding_post)
 }
 END_TEST
 
+/* A split (nn train --val-split) counts the vocabulary on the training rows
+ * only: each line has a word of its own, so the training rows' words are all
+ * in the vocabulary and every validation row is out of it (1). */
+START_TEST (test_vocab_from_training_rows)
+{
+  g_autoptr (NnModel) m = text_model (2, "\"padding\": \"post\"", "", 1);
+  g_autoptr (GString) text = g_string_new (NULL);
+  for (int i = 0; i < 10; i++)
+    g_string_append_printf (text, "%s\tw%d\n", i % 2 ? "x" : "y", i);
+  g_autofree char *p = write_file ("split.txt", text->str, -1);
+  g_autofree char *uri = g_strconcat ("textcls:", p, NULL);
+  g_autoptr (GError) e = NULL;
+  NnDataset *train = NULL, *val = NULL;
+  ck_assert_msg (nn_dataset_load_split (uri, m, 0.3, 7, &train, &val, &e), "%s", e ? e->message : "?");
+  ck_assert_int_eq (train->n, 7);
+  ck_assert_int_eq (val->n, 3);
+  ck_assert_int_eq (nn_spec_text (nn_model_get_spec (m))->n_words, 7);
+  for (int i = 0; i < 7; i++)
+    ck_assert_msg (train->x[i * 2] >= 2.0f, "training row %d: %g", i, (double) train->x[i * 2]);
+  for (int i = 0; i < 3; i++)
+    assert_row (val, i, (int[]) { 1, 0 }, 2);
+  nn_dataset_free (train);
+  nn_dataset_free (val);
+}
+END_TEST
+
 START_TEST (test_padding_pre_limits)
 {
   /* Keras' defaults (pre, pre); vocab_size 4 keeps b and a; min_count 2 drops d */
@@ -346,6 +372,7 @@ main (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_split);
   tcase_add_test (tc, test_vocab_and_padding_post);
+  tcase_add_test (tc, test_vocab_from_training_rows);
   tcase_add_test (tc, test_padding_pre_limits);
   tcase_add_test (tc, test_multiclass_spec_labels);
   tcase_add_test (tc, test_errors);

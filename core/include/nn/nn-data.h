@@ -30,3 +30,8 @@ NN_API gboolean nn_image_load (const char *path, const NnPreprocess *p, float *o
  * train, val: (out) (transfer full): NULL unless TRUE is returned. */
 NN_API gboolean nn_dataset_split (const NnDataset *ds, double fraction, guint64 seed,
                                   NnDataset **train, NnDataset **val, GError **error);
+/* nn_dataset_load then nn_dataset_split, with what the training part alone
+ * decides taken from it alone: a word classifier's vocabulary (textcls:)
+ * counts only the rows that train. train, val: (out) (transfer full). */
+NN_API gboolean nn_dataset_load_split (const char *uri, const NnModel *m, double fraction, guint64 seed,
+                                       NnDataset **train, NnDataset **val, GError **error);

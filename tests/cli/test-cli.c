@@ -6,36 +6,9 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include "../check-run.h"
+#include "cli-run.h"
 
 static char *tmp;
-
-static int
-run (char **out, char **err, ...)
-{
-  GPtrArray *argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, (gpointer) NN_CLI_PATH);
-  va_list ap;
-  va_start (ap, err);
-  for (const char *a; (a = va_arg (ap, const char *));)
-    g_ptr_array_add (argv, (gpointer) a);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  int status = -1;
-  GError *e = NULL;
-  char *o = NULL, *r = NULL;
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &r, &status, &e),
-                 "%s", e ? e->message : "");
-  g_ptr_array_free (argv, TRUE);
-  if (out)
-    *out = o;
-  else
-    g_free (o);
-  if (err)
-    *err = r;
-  else
-    g_free (r);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-}
 
 static char *
 tmp_path (const char *name)
@@ -78,20 +51,20 @@ teardown (void)
 START_TEST (test_help_and_usage)
 {
   char *out;
-  ck_assert_int_eq (run (&out, NULL, "--help", NULL), 0);
+  ck_assert_int_eq (cli_run (&out, NULL, "--help", NULL), 0);
   ck_assert (strstr (out, "train") && strstr (out, "predict"));
   g_free (out);
   const char *verbs[] = { "train", "eval", "predict", "info", "run" };
   for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++) {
-    ck_assert_int_eq (run (&out, NULL, verbs[i], "--help", NULL), 0);
+    ck_assert_int_eq (cli_run (&out, NULL, verbs[i], "--help", NULL), 0);
     ck_assert_msg (strlen (out) > 40, "nn %s --help says too little", verbs[i]);
     g_free (out);
   }
-  ck_assert_int_eq (run (NULL, NULL, NULL), 2);
-  ck_assert_int_eq (run (NULL, NULL, "bogus", NULL), 2);
-  ck_assert_int_eq (run (NULL, NULL, "train", "--epochs", "x", NULL), 2);
-  ck_assert_int_eq (run (NULL, NULL, "train", "spec.json", NULL), 2);   /* no --data, no -o */
-  ck_assert_int_eq (run (NULL, NULL, "predict", "--format", "xml", "m", "x.csv", NULL), 2);
+  ck_assert_int_eq (cli_run (NULL, NULL, NULL), 2);
+  ck_assert_int_eq (cli_run (NULL, NULL, "bogus", NULL), 2);
+  ck_assert_int_eq (cli_run (NULL, NULL, "train", "--epochs", "x", NULL), 2);
+  ck_assert_int_eq (cli_run (NULL, NULL, "train", "spec.json", NULL), 2);   /* no --data, no -o */
+  ck_assert_int_eq (cli_run (NULL, NULL, "predict", "--format", "xml", "m", "x.csv", NULL), 2);
 }
 END_TEST
 
@@ -100,16 +73,16 @@ END_TEST
 START_TEST (test_version)
 {
   char *out, *err;
-  ck_assert_int_eq (run (&out, &err, "--version", NULL), 0);
+  ck_assert_int_eq (cli_run (&out, &err, "--version", NULL), 0);
   ck_assert_msg (g_regex_match_simple ("^nn [0-9]+\\.[0-9]+\\.[0-9]+\n$", out, 0, 0), "nn --version: '%s'", out);
   ck_assert_str_eq (err, "");
   g_free (err);
   char *short_out;
-  ck_assert_int_eq (run (&short_out, NULL, "-V", NULL), 0);
+  ck_assert_int_eq (cli_run (&short_out, NULL, "-V", NULL), 0);
   ck_assert_str_eq (short_out, out);
   g_free (short_out);
   g_free (out);
-  ck_assert_int_eq (run (&out, NULL, "--help", NULL), 0);
+  ck_assert_int_eq (cli_run (&out, NULL, "--help", NULL), 0);
   ck_assert_msg (strstr (out, "--version"), "%s", out);
   g_free (out);
 }
@@ -118,15 +91,15 @@ END_TEST
 START_TEST (test_errors_name_the_file)
 {
   char *err;
-  ck_assert_int_eq (run (NULL, &err, "info", "/nonexistent/m.safetensors", NULL), 1);
+  ck_assert_int_eq (cli_run (NULL, &err, "info", "/nonexistent/m.safetensors", NULL), 1);
   ck_assert (strstr (err, "/nonexistent/m.safetensors"));
   ck_assert_int_eq (strchr (err, '\n') - err + 1, (long) strlen (err)); /* one line */
   g_free (err);
   g_autofree char *spec = tmp_path ("spec.json"), *out = tmp_path ("m.safetensors");
-  ck_assert_int_eq (run (NULL, &err, "train", spec, "--data", "csv:/nonexistent.csv", "-o", out, NULL), 1);
+  ck_assert_int_eq (cli_run (NULL, &err, "train", spec, "--data", "csv:/nonexistent.csv", "-o", out, NULL), 1);
   ck_assert (strstr (err, "/nonexistent.csv"));
   g_free (err);
-  ck_assert_int_eq (run (NULL, &err, "train", spec, "--data", "nope:x", "-o", out, NULL), 1);
+  ck_assert_int_eq (cli_run (NULL, &err, "train", spec, "--data", "nope:x", "-o", out, NULL), 1);
   ck_assert (strstr (err, "nope"));
   g_free (err);
   ck_assert (!g_file_test (out, G_FILE_TEST_EXISTS));
@@ -139,7 +112,7 @@ START_TEST (test_train_eval_predict_info)
   g_autofree char *log = tmp_path ("log.jsonl"), *rows = tmp_path ("rows.csv");
   g_autofree char *src = g_strconcat ("csv:", data, NULL);
   char *out, *err;
-  ck_assert_int_eq (run (&out, &err, "train", spec, "--data", src, "--val-split", "0.25", "--epochs", "15",
+  ck_assert_int_eq (cli_run (&out, &err, "train", spec, "--data", src, "--val-split", "0.25", "--epochs", "15",
                          "--batch", "16", "--lr", "0.02", "--seed", "4", "--log", log, "-o", model, NULL), 0);
   ck_assert_msg (strstr (out, "epoch 15/15") && strstr (out, "val_acc"), "%s", out);
   g_free (out);
@@ -150,22 +123,22 @@ START_TEST (test_train_eval_predict_info)
   ck_assert_int_eq (g_strv_length (split), 16);
   ck_assert (strstr (lines, "\"epoch\":15,") && strstr (lines, "\"val_loss\":"));
 
-  ck_assert_int_eq (run (&out, NULL, "eval", model, "--data", src, "--json", NULL), 0);
+  ck_assert_int_eq (cli_run (&out, NULL, "eval", model, "--data", src, "--json", NULL), 0);
   ck_assert (strstr (out, "\"accuracy\"") && strstr (out, "\"confusion\"") && strstr (out, "\"precision\""));
   ck_assert (strstr (out, "\"accuracy\":1") || strstr (out, "\"accuracy\":0.99"));
   g_free (out);
 
-  ck_assert_int_eq (run (&out, NULL, "predict", model, "--format", "json", rows, NULL), 0);
+  ck_assert_int_eq (cli_run (&out, NULL, "predict", model, "--format", "json", rows, NULL), 0);
   gchar **pl = g_strsplit (out, "\n", -1);
   ck_assert (strstr (pl[0], "\"label\":\"neg\""));
   ck_assert (strstr (pl[1], "\"label\":\"pos\""));
   g_strfreev (pl);
   g_free (out);
-  ck_assert_int_eq (run (&out, NULL, "predict", model, rows, NULL), 0);
+  ck_assert_int_eq (cli_run (&out, NULL, "predict", model, rows, NULL), 0);
   ck_assert_int_eq (strlen (out) > 0 && strchr (out, ','), 1); /* csv: the output vector */
   g_free (out);
 
-  ck_assert_int_eq (run (&out, NULL, "info", model, NULL), 0);
+  ck_assert_int_eq (cli_run (&out, NULL, "info", model, NULL), 0);
   ck_assert (strstr (out, "parameters 42") && strstr (out, "neg, pos"));
   g_free (out);
 }
@@ -198,17 +171,17 @@ START_TEST (test_text_train_predict)
                                   "{\"type\": \"dense\", \"units\": 1, \"activation\": \"sigmoid\"}]}", -1, NULL));
   g_autofree char *src = g_strconcat ("textcls:", data, NULL);
   char *out, *err;
-  ck_assert_int_eq (run (&out, &err, "train", spec, "--data", src, "--epochs", "25", "--batch", "16", "--lr", "0.02",
+  ck_assert_int_eq (cli_run (&out, &err, "train", spec, "--data", src, "--epochs", "25", "--batch", "16", "--lr", "0.02",
                          "--seed", "2", "-o", model, NULL), 0);
   g_free (out);
   g_free (err);
-  ck_assert_int_eq (run (&out, NULL, "predict", model, "--text", "The EXCELLENT film!", "--text",
+  ck_assert_int_eq (cli_run (&out, NULL, "predict", model, "--text", "The EXCELLENT film!", "--text",
                          "a awful, plot", NULL), 0);
   ck_assert_msg (g_str_has_prefix (out, "The EXCELLENT film!,positive,") &&
                  strstr (out, "\n\"a awful, plot\",negative,"), "%s", out);
   g_free (out);
   ck_assert (g_file_set_contents (sentences, "a excellent, film\n\nthe awful plot\n", -1, NULL));
-  ck_assert_int_eq (run (&out, NULL, "predict", model, "--text-file", sentences, "--format", "json", NULL), 0);
+  ck_assert_int_eq (cli_run (&out, NULL, "predict", model, "--text-file", sentences, "--format", "json", NULL), 0);
   g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
   g_free (out);
   ck_assert_int_eq (g_strv_length (lines), 3);
@@ -224,16 +197,16 @@ START_TEST (test_text_train_predict)
                  "%s", out);
   g_free (out);
   /* usage and errors */
-  ck_assert_int_eq (run (NULL, NULL, "predict", model, "--text", "x", sentences, NULL), 2);
+  ck_assert_int_eq (cli_run (NULL, NULL, "predict", model, "--text", "x", sentences, NULL), 2);
   g_autofree char *csv_model = tmp_path ("csv.json");
   ck_assert (g_file_set_contents (csv_model, "{\"input\": [2], \"layers\": [{\"type\": \"dense\", \"units\": 1}]}",
                                   -1, NULL));
-  ck_assert_int_eq (run (NULL, &err, "predict", csv_model, "--random-weights", "--text", "x", NULL), 1);
+  ck_assert_int_eq (cli_run (NULL, &err, "predict", csv_model, "--random-weights", "--text", "x", NULL), 1);
   ck_assert_msg (strstr (err, "not a text model"), "%s", err);
   g_free (err);
   ck_assert (g_file_set_contents (bad, "positive\tfine\nno label here\n", -1, NULL));
   g_autofree char *bad_src = g_strconcat ("textcls:", bad, NULL);
-  ck_assert_int_eq (run (NULL, &err, "eval", model, "--data", bad_src, NULL), 1);
+  ck_assert_int_eq (cli_run (NULL, &err, "eval", model, "--data", bad_src, NULL), 1);
   g_autofree char *want = g_strconcat (bad, ":2: no label", NULL);
   ck_assert_msg (strstr (err, want), "%s", err);
   g_free (err);
@@ -256,7 +229,7 @@ START_TEST (test_text_pipeline)
                                   "The senator voted against the new tax bill.", -1, NULL));
   g_autofree char *model_arg = g_strconcat ("MODEL=", model, NULL), *input_arg = g_strconcat ("INPUT=", input, NULL);
   char *out;
-  ck_assert_int_eq (run (&out, NULL, "run", pipe, input_arg, model_arg, NULL), 0);
+  ck_assert_int_eq (cli_run (&out, NULL, "run", pipe, input_arg, model_arg, NULL), 0);
   g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
   g_free (out);
   ck_assert_int_eq (g_strv_length (lines), 3);
@@ -282,13 +255,13 @@ START_TEST (test_run_missing_camera)
   g_autofree char *model = g_build_filename (src, "models", "gesture-fcn.safetensors", NULL);
   g_autofree char *model_arg = g_strconcat ("MODEL=", model, NULL);
   char *err;
-  ck_assert_int_eq (run (NULL, &err, "run", pipe, "DEVICE=/dev/nn-no-such-camera", "SINK=fakesink", model_arg, NULL), 1);
+  ck_assert_int_eq (cli_run (NULL, &err, "run", pipe, "DEVICE=/dev/nn-no-such-camera", "SINK=fakesink", model_arg, NULL), 1);
   ck_assert_msg (strstr (err, "/dev/nn-no-such-camera") && strstr (err, "No camera") &&
                  strstr (err, "gesture-live-standin.pipeline"), "%s", err);
   g_free (err);
   /* a pipeline that needs a variable says which */
   g_autofree char *file_pipe = g_build_filename (src, "pipelines", "classify-file.pipeline", NULL);
-  ck_assert_int_eq (run (NULL, &err, "run", file_pipe, NULL), 2);
+  ck_assert_int_eq (cli_run (NULL, &err, "run", file_pipe, NULL), 2);
   ck_assert_msg (strstr (err, "INPUT=VALUE"), "%s", err);
   g_free (err);
 }

@@ -9,36 +9,9 @@
 #include <math.h>
 #include <string.h>
 #include "../check-run.h"
+#include "cli-run.h"
 
 static char *tmp, *model;
-
-static int
-run (char **out, char **err, ...)
-{
-  GPtrArray *argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, (gpointer) NN_CLI_PATH);
-  va_list ap;
-  va_start (ap, err);
-  for (const char *a; (a = va_arg (ap, const char *));)
-    g_ptr_array_add (argv, (gpointer) a);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  int status = -1;
-  GError *e = NULL;
-  char *o = NULL, *r = NULL;
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &r, &status, &e),
-                 "%s", e ? e->message : "");
-  g_ptr_array_free (argv, TRUE);
-  if (out)
-    *out = o;
-  else
-    g_free (o);
-  if (err)
-    *err = r;
-  else
-    g_free (r);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-}
 
 static const double probs[3] = { 0.6, 0.3, 0.1 };
 
@@ -66,7 +39,7 @@ setup (void)
                                  "{\"type\": \"softmax\", \"axis\": -1}]}", -1, NULL));
   g_autofree char *data = g_strconcat ("text:", corpus, NULL);
   char *err = NULL;
-  int rc = run (NULL, &err, "train", spec, "-d", data, "-e", "6", "--lr", "0.01", "--threads", "1", "-o", model, NULL);
+  int rc = cli_run (NULL, &err, "train", spec, "-d", data, "-e", "6", "--lr", "0.01", "--threads", "1", "-o", model, NULL);
   if (rc != 0)
     g_error ("nn train on text: exit %d: %s", rc, err);
   g_free (err);
@@ -85,7 +58,7 @@ static char *
 generate (const char *prime, const char *length, const char *temperature, const char *seed)
 {
   char *out = NULL, *err = NULL;
-  int rc = run (&out, &err, "generate", model, "--prime", prime, "--length", length, "--temperature", temperature,
+  int rc = cli_run (&out, &err, "generate", model, "--prime", prime, "--length", length, "--temperature", temperature,
                 "--seed", seed, NULL);
   ck_assert_msg (rc == 0, "exit %d: %s", rc, err);
   g_free (err);
@@ -143,21 +116,21 @@ START_TEST (test_defaults_and_errors)
 {
   char *out = NULL, *err = NULL;
   /* the model alone picks the text generator: 200 characters by default */
-  ck_assert_int_eq (run (&out, NULL, "generate", model, NULL), 0);
+  ck_assert_int_eq (cli_run (&out, NULL, "generate", model, NULL), 0);
   ck_assert_int_eq (strlen (out), 201);
   g_free (out);
-  ck_assert_int_eq (run (NULL, &err, "generate", model, "--temperature", "-1", NULL), 2);
+  ck_assert_int_eq (cli_run (NULL, &err, "generate", model, "--temperature", "-1", NULL), 2);
   ck_assert (strstr (err, "--temperature"));
   g_free (err);
-  ck_assert_int_eq (run (NULL, &err, "generate", model, "--prime", "a\xff", NULL), 2);
+  ck_assert_int_eq (cli_run (NULL, &err, "generate", model, "--prime", "a\xff", NULL), 2);
   ck_assert (strstr (err, "UTF-8"));
   g_free (err);
   g_autofree char *missing = g_build_filename (tmp, "missing.safetensors", NULL);
-  ck_assert_int_eq (run (NULL, &err, "generate", missing, "--length", "5", NULL), 1);
+  ck_assert_int_eq (cli_run (NULL, &err, "generate", missing, "--length", "5", NULL), 1);
   ck_assert (strstr (err, "missing.safetensors"));
   g_free (err);
   /* a prime with characters the model does not know still runs, with a note */
-  ck_assert_int_eq (run (&out, &err, "generate", model, "--prime", "xyz", "--length", "3", NULL), 0);
+  ck_assert_int_eq (cli_run (&out, &err, "generate", model, "--prime", "xyz", "--length", "3", NULL), 0);
   ck_assert (g_str_has_prefix (out, "xyz") && strstr (err, "outside the vocabulary"));
   g_free (out);
   g_free (err);

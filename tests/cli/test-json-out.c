@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "../check-run.h"
+#include "cli-run.h"
 
 /* label 0: accents, a comma and quotes; label 1: CJK, a newline, a quote */
 static const char *const L0 = "n\xc3\xa9gatif, \"moins\"";
@@ -19,34 +20,6 @@ static const char *const L1 = "\xe6\x97\xa5\xe6\x9c\xac\n\"plus";
 #define SPEC_LABELS "[\"n\xc3\xa9gatif, \\\"moins\\\"\", \"\xe6\x97\xa5\xe6\x9c\xac\\n\\\"plus\"]"
 
 static char *tmp;
-
-static int
-run (char **out, char **err, ...)
-{
-  GPtrArray *argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, (gpointer) NN_CLI_PATH);
-  va_list ap;
-  va_start (ap, err);
-  for (const char *a; (a = va_arg (ap, const char *));)
-    g_ptr_array_add (argv, (gpointer) a);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  int status = -1;
-  GError *e = NULL;
-  char *o = NULL, *r = NULL;
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &r, &status, &e),
-                 "%s", e ? e->message : "");
-  g_ptr_array_free (argv, TRUE);
-  if (out)
-    *out = o;
-  else
-    g_free (o);
-  if (err)
-    *err = r;
-  else
-    g_free (r);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-}
 
 static char *
 tmp_path (const char *name)
@@ -119,7 +92,7 @@ trained_model (char **log_text)
   char *model = tmp_path ("m.safetensors");
   g_autofree char *src = g_strconcat ("csv:", data, NULL);
   char *err = NULL;
-  int rc = run (NULL, &err, "train", spec, "--data", src, "--epochs", "12", "--batch", "8", "--lr", "0.05", "--seed",
+  int rc = cli_run (NULL, &err, "train", spec, "--data", src, "--epochs", "12", "--batch", "8", "--lr", "0.05", "--seed",
                 "2", "--threads", "1", "--log", log, "-o", model, NULL);
   ck_assert_msg (rc == 0, "%s", err);
   g_free (err);
@@ -206,7 +179,7 @@ START_TEST (test_predict_json)
 {
   g_autofree char *model = trained_model (NULL), *rows = tmp_path ("rows.csv");
   char *out = NULL;
-  ck_assert_int_eq (run (&out, NULL, "predict", model, "--format", "json", rows, NULL), 0);
+  ck_assert_int_eq (cli_run (&out, NULL, "predict", model, "--format", "json", rows, NULL), 0);
   g_autoptr (GPtrArray) lines = lines_of (out);
   g_free (out);
   ck_assert_int_eq (lines->len, 3);
@@ -286,7 +259,7 @@ START_TEST (test_predict_csv_quoted)
   write_pgm (dark, 20);
   write_pgm (bright, 235);
   char *out = NULL, *err = NULL;
-  int rc = run (&out, &err, "predict", model, dark, bright, NULL);
+  int rc = cli_run (&out, &err, "predict", model, dark, bright, NULL);
   ck_assert_msg (rc == 0, "%s", err);
   g_free (err);
   gsize pos = 0;
@@ -303,7 +276,7 @@ START_TEST (test_predict_csv_quoted)
   ck_assert_int_eq (out[pos], 0);
   g_free (out);
   /* the same through JSON: the same labels */
-  ck_assert_int_eq (run (&out, NULL, "predict", model, "-f", "json", dark, NULL), 0);
+  ck_assert_int_eq (cli_run (&out, NULL, "predict", model, "-f", "json", dark, NULL), 0);
   g_autoptr (JsonParser) p = json_parser_new ();
   JsonObject *o = parse_object (p, out);
   ck_assert_str_eq (json_object_get_string_member (o, "input"), dark);
@@ -318,7 +291,7 @@ START_TEST (test_eval_json_nan_null)
   g_autofree char *model = trained_model (NULL), *only0 = tmp_path ("only0.csv");
   g_autofree char *src = g_strconcat ("csv:", only0, NULL);
   char *out = NULL;
-  ck_assert_int_eq (run (&out, NULL, "eval", model, "--data", src, "--json", NULL), 0);
+  ck_assert_int_eq (cli_run (&out, NULL, "eval", model, "--data", src, "--json", NULL), 0);
   g_autoptr (JsonParser) p = json_parser_new ();
   JsonObject *o = parse_object (p, out);
   g_free (out);
@@ -344,40 +317,40 @@ START_TEST (test_spec_needs_random_weights)
   g_autofree char *spec = tmp_path ("spec.json"), *rows = tmp_path ("rows.csv"), *data = tmp_path ("data.csv");
   g_autofree char *src = g_strconcat ("csv:", data, NULL);
   char *out = NULL, *err = NULL;
-  ck_assert_int_eq (run (&out, &err, "predict", spec, rows, NULL), 1);
+  ck_assert_int_eq (cli_run (&out, &err, "predict", spec, rows, NULL), 1);
   ck_assert_str_eq (out, "");
   ck_assert_msg (strstr (err, spec) && strstr (err, "no weights") && strstr (err, "--random-weights"), "%s", err);
   ck_assert_int_eq (strchr (err, '\n') - err + 1, (long) strlen (err));
   g_free (out);
   g_free (err);
-  ck_assert_int_eq (run (&out, NULL, "predict", "--random-weights", spec, rows, NULL), 0);
+  ck_assert_int_eq (cli_run (&out, NULL, "predict", "--random-weights", spec, rows, NULL), 0);
   g_autoptr (GPtrArray) lines = lines_of (out);
   ck_assert_int_eq (lines->len, 3);
   g_free (out);
 
-  ck_assert_int_eq (run (NULL, &err, "eval", spec, "--data", src, NULL), 1);
+  ck_assert_int_eq (cli_run (NULL, &err, "eval", spec, "--data", src, NULL), 1);
   ck_assert_msg (strstr (err, spec) && strstr (err, "--random-weights"), "%s", err);
   g_free (err);
-  ck_assert_int_eq (run (&out, NULL, "eval", spec, "--data", src, "--random-weights", "--json", NULL), 0);
+  ck_assert_int_eq (cli_run (&out, NULL, "eval", spec, "--data", src, "--random-weights", "--json", NULL), 0);
   g_autoptr (JsonParser) p = json_parser_new ();
   JsonObject *o = parse_object (p, out);
   ck_assert_int_eq (json_object_get_int_member (o, "samples"), 64);
   g_free (out);
 
   g_autofree char *png = tmp_path ("grid.png");
-  ck_assert_int_eq (run (NULL, &err, "generate", spec, "-o", png, NULL), 1);
+  ck_assert_int_eq (cli_run (NULL, &err, "generate", spec, "-o", png, NULL), 1);
   ck_assert_msg (strstr (err, "--random-weights"), "%s", err);
   g_free (err);
   ck_assert (!g_file_test (png, G_FILE_TEST_EXISTS));
 
   /* the help says so */
-  ck_assert_int_eq (run (&out, NULL, "predict", "--help", NULL), 0);
+  ck_assert_int_eq (cli_run (&out, NULL, "predict", "--help", NULL), 0);
   ck_assert (strstr (out, "--random-weights"));
   g_free (out);
   /* a broken spec still reports its own problem, not the weights */
   g_autofree char *bad = tmp_path ("bad.json");
   ck_assert (g_file_set_contents (bad, "{\"input\": [2], \"layers\": [", -1, NULL));
-  ck_assert_int_eq (run (NULL, &err, "predict", bad, rows, NULL), 1);
+  ck_assert_int_eq (cli_run (NULL, &err, "predict", bad, rows, NULL), 1);
   ck_assert_msg (strstr (err, bad) && !strstr (err, "--random-weights"), "%s", err);
   g_free (err);
 }
@@ -437,7 +410,7 @@ START_TEST (test_run_json_lines)
                                         "  nnclassify model=${MODEL} top-k=2 ! fakesink\n", -1, NULL));
   g_autofree char *model_arg = g_strconcat ("MODEL=", spec, NULL);
   char *out = NULL, *err = NULL;
-  int rc = run (&out, &err, "run", pipe, model_arg, NULL);
+  int rc = cli_run (&out, &err, "run", pipe, model_arg, NULL);
   ck_assert_msg (rc == 0, "%s", err);
   g_free (err);
   g_autoptr (GPtrArray) lines = lines_of (out);

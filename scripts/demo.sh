@@ -41,8 +41,11 @@ echo "== Movie-trailer genre from the dynamics (ConvLSTM streaming in nnvideocla
 for g in action drama; do
   build/tools/nn-trailer-gen --genre "$g" --seed 7 "$out/trailer-$g.mp4" >/dev/null
   printf 'rendered %-7s -> ' "$g"
-  $NN run pipelines/trailer-genre.pipeline INPUT="$out/trailer-$g.mp4" | grep '"final": true' \
-    | python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); print("verdict", r["verdict"], r["genres"])'
+  $NN run pipelines/trailer-genre.pipeline INPUT="$out/trailer-$g.mp4" | python3 -c '
+import json, sys
+for r in map(json.loads, sys.stdin):
+    if r.get("final"):
+        print("verdict", r["verdict"], r["genres"])'
 done
 
 echo

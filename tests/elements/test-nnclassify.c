@@ -441,6 +441,33 @@ GST_START_TEST (test_bad_labels)
 GST_END_TEST;
 
 /* Models that do not take images are refused at negotiation. */
+/* Starts nnclassify with `mode` and `model`: the start must fail with a
+ * RESOURCE SETTINGS error naming the model file; returns its message. */
+static char *
+start_refused (const char *mode, const char *model)
+{
+  GstElement *e = gst_element_factory_make ("nnclassify", NULL);
+  gst_util_set_object_arg (G_OBJECT (e), "mode", mode);
+  g_object_set (e, "model", model, NULL);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (e, bus);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "%s started", model);
+  GError *err = NULL;
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS), "%s", err->message);
+  fail_unless (strstr (err->message, model) != NULL, "%s", err->message);
+  char *message = g_strdup (err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+  return message;
+}
+
 GST_START_TEST (test_unsupported_model_input)
 {
   const char *specs[] = {
@@ -451,23 +478,8 @@ GST_START_TEST (test_unsupported_model_input)
   for (guint i = 0; i < G_N_ELEMENTS (specs); i++) {
     g_autofree char *path = nn_test_write_temp ("nnclassify-shape-XXXXXX.json", specs[i], -1);
     /* refused when the element starts, before any caps */
-    GstElement *e = gst_element_factory_make ("nnclassify", NULL);
-    g_object_set (e, "model", path, NULL);
-    GstBus *bus = gst_bus_new ();
-    gst_element_set_bus (e, bus);
-    fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-    fail_unless (msg != NULL, "spec %u: no error", i);
-    GError *err = NULL;
-    gst_message_parse_error (msg, &err, NULL);
-    fail_unless (g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS), "%s", err->message);
-    fail_unless (strstr (err->message, "does not take images") != NULL, "%s", err->message);
-    g_error_free (err);
-    gst_message_unref (msg);
-    gst_element_set_state (e, GST_STATE_NULL);
-    gst_element_set_bus (e, NULL);
-    gst_object_unref (bus);
-    gst_object_unref (e);
+    g_autofree char *message = start_refused ("whole", path);
+    fail_unless (strstr (message, "does not take images") != NULL, "spec %u: %s", i, message);
     g_unlink (path);
   }
 }
@@ -759,23 +771,8 @@ GST_END_TEST;
 /* mode=map wants [classes, H, W]. */
 GST_START_TEST (test_map_mode_needs_a_map)
 {
-  GstElement *e = gst_element_factory_make ("nnclassify", NULL);
-  gst_util_set_object_arg (G_OBJECT (e), "mode", "map");
-  g_object_set (e, "model", gray_model, NULL);
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (e, bus);
-  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  GError *err = NULL;
-  gst_message_parse_error (msg, &err, NULL);
-  fail_unless (strstr (err->message, "class map") != NULL, "%s", err->message);
-  g_error_free (err);
-  gst_message_unref (msg);
-  gst_element_set_state (e, GST_STATE_NULL);
-  gst_element_set_bus (e, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (e);
+  g_autofree char *message = start_refused ("map", gray_model);
+  fail_unless (strstr (message, "class map") != NULL, "%s", message);
 }
 GST_END_TEST;
 
@@ -792,26 +789,9 @@ shipped_model (const char *name)
 static void
 expect_kind_refused (const char *mode, const char *model, const char *want, const char *got)
 {
-  GstElement *e = gst_element_factory_make ("nnclassify", NULL);
-  gst_util_set_object_arg (G_OBJECT (e), "mode", mode);
-  g_object_set (e, "model", model, NULL);
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (e, bus);
-  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL, "%s started", model);
-  GError *err = NULL;
-  gst_message_parse_error (msg, &err, NULL);
-  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS), "%s", err->message);
-  fail_unless (strstr (err->message, model) != NULL, "%s", err->message);
-  fail_unless (strstr (err->message, want) != NULL, "\"%s\" not in %s", want, err->message);
-  fail_unless (strstr (err->message, got) != NULL, "\"%s\" not in %s", got, err->message);
-  g_error_free (err);
-  gst_message_unref (msg);
-  gst_element_set_state (e, GST_STATE_NULL);
-  gst_element_set_bus (e, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (e);
+  g_autofree char *message = start_refused (mode, model);
+  fail_unless (strstr (message, want) != NULL, "\"%s\" not in %s", want, message);
+  fail_unless (strstr (message, got) != NULL, "\"%s\" not in %s", got, message);
 }
 
 /* The kind the spec declares decides, not a shape that fits: the char-lstm

@@ -2,6 +2,10 @@
 # Installs the Debian 12 packages gst-nn needs. Idempotent: when everything is
 # already there it only runs dpkg-query and returns in well under a second.
 # Usage: scripts/install-deps.sh [--dev]   (--dev adds python3-torch for fixtures/benchmarks, fortunes for the char-LSTM corpus)
+# MQTT (libmosquitto, and the mosquitto broker the tests start on loopback), Open MPI
+# (nn train over mpirun), Slurm and munge (the job-array test starts a one-node
+# cluster), protobuf-c with Debian's onnx.proto (ONNX import/export) and
+# python3-onnx (its checker validates exported files in the tests).
 set -euo pipefail
 
 pkgs=(gcc libc6-dev meson ninja-build pkg-config check
@@ -11,7 +15,10 @@ pkgs=(gcc libc6-dev meson ninja-build pkg-config check
       gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-x
       libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
       libpango1.0-dev libcairo2-dev fonts-dejavu-core fonts-droid-fallback
-      dataset-fashion-mnist python3 clang libclang-rt-14-dev libomp-dev)
+      dataset-fashion-mnist python3 clang libclang-rt-14-dev libomp-dev
+      libmosquitto-dev mosquitto mosquitto-clients
+      openmpi-bin libopenmpi-dev slurm-wlm munge
+      protobuf-c-compiler libprotobuf-c-dev libonnx-dev python3-onnx)
 if [ "${1:-}" = "--dev" ]; then pkgs+=(python3-torch python3-numpy hyperfine fortunes); fi
 
 missing=()

@@ -23,8 +23,8 @@ fi
 ninja -C "$build" core/libnn-internal.a >/dev/null
 
 cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -DNN_COMPILATION
-        -I"$root/core" -I"$root/core/include" -I"$root/tests/fuzz")
-pkgs="glib-2.0 gio-2.0 gobject-2.0 json-glib-1.0 libavformat libavcodec libswscale libavutil"
+        -I"$root/core" -I"$root/core/include" -I"$build/core" -I"$root/tests/fuzz")
+pkgs="glib-2.0 gio-2.0 gobject-2.0 json-glib-1.0 libavformat libavcodec libswscale libavutil libprotobuf-c"
 # shellcheck disable=SC2207
 deps=($(pkg-config --cflags --libs $pkgs) -lopenblas -lm -fopenmp -pthread)
 src() { case $1 in image-folder|video-folder) echo fuzz-folder.c ;; *) echo "fuzz-$1.c" ;; esac; }

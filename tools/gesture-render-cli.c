@@ -5,6 +5,7 @@
  *   nn-gesture-render video OUT.mp4 --sequence fist,palm,... [--hold 2] [--fps 15] [--width 320] [--height 240]
  *                           [--layout centre|anywhere] [--truth FILE] [--seed 1] [--full-range]
  *   nn-gesture-render detect-eval --model M [--n 300] [--width 320] [--height 240] [--seed 1]
+ *   crops, fcn, video and detect-eval take --style 1|2 (default 1): the renderer (see gesture-render.h)
  *   nn-gesture-render reshape IN.safetensors --width W --height H -o OUT.safetensors
  *
  * crops and fcn write folder: datasets (DIR/<class>/NNNNN.png). detect-eval
@@ -27,7 +28,7 @@
 
 #define SUPERSAMPLE 2
 
-static int n_per_class = 0, size = 0, fps = 15, width = 320, height = 240, seed = 1;
+static int n_per_class = 0, size = 0, fps = 15, width = 320, height = 240, seed = 1, style = 1;
 static double hold = 2.0;
 static gboolean verbose = FALSE, full_range = FALSE;
 static double object_threshold = 0.9;
@@ -38,6 +39,7 @@ static GOptionEntry entries[] = {
   { "n", 'n', 0, G_OPTION_ARG_INT, &n_per_class, "Images per class (crops, fcn) or frames (detect-eval)", "N" },
   { "size", 's', 0, G_OPTION_ARG_INT, &size, "Image side (crops 48, fcn 32)", "PX" },
   { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Random seed (default 1)", "N" },
+  { "style", 0, 0, G_OPTION_ARG_INT, &style, "Renderer: 1 (default) or 2, drawn independently of 1", "N" },
   { "classes", 'c', 0, G_OPTION_ARG_STRING, &classes_opt, "Classes to render (default the shipped seven)", "LIST" },
   { "sequence", 0, 0, G_OPTION_ARG_STRING, &sequence, "video: gestures in order", "LIST" },
   { "hold", 0, 0, G_OPTION_ARG_DOUBLE, &hold, "video: seconds per gesture (default 2)", "S" },
@@ -143,6 +145,51 @@ add_forearm (NnScene *s, const NnHand *h, GRand *rng)
   memcpy (sh->rgb, h->skin, sizeof sh->rgb);
 }
 
+/* One image in either style; style 1 draws from the rng in the same order
+ * as before there were two, so its images are unchanged. */
+typedef struct {
+  NnScene s1;
+  NnHand h1;
+  NnScene2 s2;
+  NnHand2 h2;
+} Render;
+
+static void
+render_scene (Render *r, int w, int h, double clutter, GRand *rng)
+{
+  if (style == 2)
+    nn_scene2_random (&r->s2, w, h, clutter, rng);
+  else
+    nn_scene_random (&r->s1, w, h, clutter, rng);
+}
+
+static void
+render_hand (Render *r, NnGesture g, double cx, double cy, double hh, double max_angle, GRand *rng)
+{
+  if (style == 2)
+    nn_hand2_random (&r->h2, g, cx, cy, hh, max_angle, rng);
+  else
+    nn_hand_random (&r->h1, g, cx, cy, hh, max_angle, rng);
+}
+
+static void
+render_decoy (Render *r, GRand *rng)
+{
+  if (style == 2)
+    nn_scene2_add_decoy (&r->s2, &r->h2, rng);
+  else
+    add_forearm (&r->s1, &r->h1, rng);
+}
+
+static void
+render_draw (const Render *r, gboolean hand, GRand *rng, guint8 *rgb, guint8 *mask, NnGestureBox *box)
+{
+  if (style == 2)
+    nn_gesture2_draw (&r->s2, hand ? &r->h2 : NULL, rng, rgb, mask, box);
+  else
+    nn_gesture_draw (&r->s1, hand ? &r->h1 : NULL, rng, rgb, mask, box);
+}
+
 /* Classifier crops: the hand's extent centred (a little jitter), 55-85 % of
  * the side for an open palm, rotated up to 25 degrees. */
 static int
@@ -157,15 +204,14 @@ cmd_crops (const char *dir)
   for (int i = 0; i < n; i++)
     for (guint c = 0; c < cls->len; c++) {
       NnGesture g = g_array_index (cls, int, c);
-      NnScene s;
-      NnHand h;
-      nn_scene_random (&s, big, big, big * 0.35, rng);
+      Render r;
+      render_scene (&r, big, big, big * 0.35, rng);
       double j = 0.08 * big;
-      nn_hand_random (&h, g, big / 2.0 + g_rand_double_range (rng, -j, j), big / 2.0 + g_rand_double_range (rng, -j, j),
-                      g_rand_double_range (rng, 0.55, 0.85) * big, 25 * G_PI / 180, rng);
+      render_hand (&r, g, big / 2.0 + g_rand_double_range (rng, -j, j), big / 2.0 + g_rand_double_range (rng, -j, j),
+                   g_rand_double_range (rng, 0.55, 0.85) * big, 25 * G_PI / 180, rng);
       if (g == NN_GESTURE_NONE)
-        add_forearm (&s, &h, rng);
-      nn_gesture_draw (&s, g == NN_GESTURE_NONE ? NULL : &h, rng, hi, NULL, NULL);
+        render_decoy (&r, rng);
+      render_draw (&r, g != NN_GESTURE_NONE, rng, hi, NULL, NULL);
       downsample (hi, big, big, SUPERSAMPLE, lo);
       if (!save (dir, g, i, lo, side))
         return 1;
@@ -194,14 +240,13 @@ cmd_fcn (const char *dir)
   while (done < want) {
     NnGesture g = shipped[g_rand_int_range (rng, 0, G_N_ELEMENTS (shipped) - 1)];
     gboolean near = g_rand_boolean (rng);
-    NnScene s;
-    NnHand h;
-    nn_scene_random (&s, big, big, 12.0 * SUPERSAMPLE, rng);
+    Render rd;
+    render_scene (&rd, big, big, 12.0 * SUPERSAMPLE, rng);
     double r = near ? 0.6 * big : 0.25 * big;
-    nn_hand_random (&h, g, big / 2.0 + g_rand_double_range (rng, -r, r), big / 2.0 + g_rand_double_range (rng, -r, r),
-                    g_rand_double_range (rng, 24, 36) * SUPERSAMPLE, 25 * G_PI / 180, rng);
+    render_hand (&rd, g, big / 2.0 + g_rand_double_range (rng, -r, r), big / 2.0 + g_rand_double_range (rng, -r, r),
+                 g_rand_double_range (rng, 24, 36) * SUPERSAMPLE, 25 * G_PI / 180, rng);
     gboolean with_hand = hands == 0 ? FALSE : g_rand_double (rng) < 0.85;
-    nn_gesture_draw (&s, with_hand ? &h : NULL, rng, hi, mask, NULL);
+    render_draw (&rd, with_hand, rng, hi, mask, NULL);
     NnGesture label = with_hand && mask[(big / 2) * big + big / 2] >= 128 ? g : NN_GESTURE_NONE;
     gboolean wanted = FALSE;
     for (guint c = 0; c < cls->len; c++)
@@ -230,8 +275,8 @@ cmd_video (const char *out)
   gsize fsize = (gsize) width * height * 3;
   g_autofree guint8 *frames = g_malloc (fsize * n);
   g_autofree NnGestureBox *boxes = g_new (NnGestureBox, n);
-  nn_gesture_video_render ((const NnGesture *) seq->data, (int) seq->len, per, width, height, fps, centre,
-                           (guint32) seed, frames, boxes);
+  nn_gesture_video_render_style (style, (const NnGesture *) seq->data, (int) seq->len, per, width, height, fps,
+                                 centre, (guint32) seed, frames, boxes);
   if (truth) {
     FILE *tf = fopen (truth, "w");
     if (!tf)
@@ -309,17 +354,16 @@ cmd_detect_eval (void)
   int hands = 0, right = 0, hit50 = 0, done = 0;
   for (int i = 0; i < n; i++) {
     NnGesture g = shipped[i % G_N_ELEMENTS (shipped)];
-    NnScene s;
-    NnHand h;
+    Render rd;
     double hh = g_rand_double_range (rng, 0.25, 0.375) * height, m = 0.3 * hh;
-    nn_scene_random (&s, width, height, 0.12 * height, rng);
-    nn_hand_random (&h, g, g_rand_double_range (rng, m + hh / 2, width - m - hh / 2),
-                    g_rand_double_range (rng, m + hh / 2, height - m - hh / 2), hh, 25 * G_PI / 180, rng);
+    render_scene (&rd, width, height, 0.12 * height, rng);
+    render_hand (&rd, g, g_rand_double_range (rng, m + hh / 2, width - m - hh / 2),
+                 g_rand_double_range (rng, m + hh / 2, height - m - hh / 2), hh, 25 * G_PI / 180, rng);
     GstBuffer *b = gst_buffer_new_allocate (NULL, fsize, NULL);
     GstMapInfo map;
     gst_buffer_map (b, &map, GST_MAP_WRITE);
     NnGestureBox box;
-    nn_gesture_draw (&s, g == NN_GESTURE_NONE ? NULL : &h, rng, map.data, NULL, &box);
+    render_draw (&rd, g != NN_GESTURE_NONE, rng, map.data, NULL, &box);
     gst_buffer_unmap (b, &map);
     GST_BUFFER_PTS (b) = gst_util_uint64_scale (i, GST_SECOND, fps);
     gst_app_src_push_buffer (GST_APP_SRC (src), b);
@@ -406,6 +450,8 @@ main (int argc, char **argv)
   g_autoptr (GError) e = NULL;
   if (!g_option_context_parse (ctx, &argc, &argv, &e))
     return fail ("%s", e->message), 2;
+  if (style != 1 && style != 2)
+    return fail ("--style %d: expected 1 or 2", style), 2;
   const char *verb = argc > 1 ? argv[1] : "";
   if (g_str_equal (verb, "detect-eval"))
     return cmd_detect_eval ();

@@ -96,4 +96,77 @@ gboolean nn_write_png_rgb (const char *path, const guint8 *rgb, int width, int h
 void nn_gesture_video_render (const NnGesture *seq, int n_seq, int per, int width, int height, int fps,
                               gboolean centre, guint32 seed, guint8 *frames, NnGestureBox *boxes);
 
+/* ---- style 2 (gesture-style2.c) ---------------------------------------------
+ *
+ * A second renderer written apart from the first, so that a model trained on
+ * one can be tested on the other: the hand is a skeleton of tapered
+ * phalanges on a polygonal palm, lit by a directional light (cylinder and
+ * dome normals, cast shadows), with or without an outline; twelve skin
+ * tones, sleeves, nails, palm width and finger thickness vary; backgrounds
+ * are fractal noise, wood, bricks, a wall and floor, fabric or out-of-focus
+ * lights under polygons, rings, strokes, skin-coloured blobs and bare arms;
+ * the camera has a colour temperature, exposure, gamma, vignetting, Gaussian
+ * and motion blur, and signal-dependent noise with a colour share. What makes
+ * a gesture is kept: which fingers are extended (thumbs-up: a fist from the
+ * side with the thumb up). */
+
+#define NN_SCENE2_MAX_CLUTTER 14
+
+typedef struct {
+  int kind;             /* 0 polygon, 1 ellipse, 2 ring, 3 stroke, 4 skin blob, 5 bare arm in a sleeve */
+  int n;                /* polygon vertices */
+  double p[12];         /* polygon: x, y pairs; ellipse, ring, blob: cx, cy, rx, ry, angle; stroke, arm: x0, y0, x1, y1, width */
+  double rgb[3], rgb2[3];
+} NnClutter2;
+
+typedef struct {
+  int width, height;
+  int texture;          /* 0 fractal noise, 1 wood, 2 bricks, 3 wall and floor, 4 fabric, 5 out-of-focus lights */
+  guint32 noise_seed;
+  double c1[3], c2[3], c3[3];
+  double freq, angle, split;
+  int n_clutter;
+  NnClutter2 clutter[NN_SCENE2_MAX_CLUTTER];
+  double light[3];      /* unit vector towards the light: x right, y down, z towards the camera */
+  double ambient;
+  double temperature[3]; /* white balance multipliers of the light's colour temperature */
+  double exposure, gamma, vignette;
+  double blur;          /* Gaussian sigma, pixels */
+  double motion, motion_dir; /* motion blur length (pixels) and direction */
+  double shot, read, chroma; /* noise: signal-dependent and constant sigma (0..255), share per channel */
+} NnScene2;
+
+typedef struct {
+  NnGesture gesture;
+  double cx, cy, scale, angle;
+  gboolean mirror;
+  double palm_w, palm_h;   /* palm proportions */
+  double len[5], thick;    /* thumb..little length factors; finger thickness */
+  double fan;              /* spread of extended fingers */
+  double curl[5];          /* bend of extended fingers, radians per joint */
+  double skin[3];
+  double outline;          /* outline width in pixels, 0 = none */
+  double outline_rgb[3];
+  gboolean sleeve;
+  double sleeve_rgb[3], sleeve_rgb2[3];
+  int sleeve_pattern;      /* 0 plain, 1 stripes, 2 checks */
+  double forearm;          /* bare skin between wrist and cuff, hand units */
+  double nails;            /* nail lightening 0..1, 0 = none drawn */
+} NnHand2;
+
+/* As nn_scene_random and nn_hand_random, for style 2. */
+void nn_scene2_random (NnScene2 *s, int width, int height, double clutter_scale, GRand *rng);
+void nn_hand2_random (NnHand2 *h, NnGesture g, double cx, double cy, double height, double max_angle, GRand *rng);
+/* A hard negative for `none`: a bare arm (sleeve and forearm, no hand) or a
+ * skin blob the size of `h`, in h's skin, where the hand would have been. */
+void nn_scene2_add_decoy (NnScene2 *s, const NnHand2 *h, GRand *rng);
+/* As nn_gesture_draw: the mask is the hand's coverage (forearm and sleeve
+ * excluded), box the bounding box of mask >= 128. */
+void nn_gesture2_draw (const NnScene2 *s, const NnHand2 *hand, GRand *rng, guint8 *rgb, guint8 *mask,
+                       NnGestureBox *box);
+
+/* nn_gesture_video_render in the given style (1 or 2). */
+void nn_gesture_video_render_style (int style, const NnGesture *seq, int n_seq, int per, int width, int height,
+                                    int fps, gboolean centre, guint32 seed, guint8 *frames, NnGestureBox *boxes);
+
 G_END_DECLS

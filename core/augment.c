@@ -2,9 +2,14 @@
  *
  * Geometry (crop, rotate, scale, flip) is composed into one inverse affine
  * map from output to input pixel centres and sampled bilinearly with
- * clamp-to-edge, so a sample is resampled once. Photometric changes follow:
- * brightness, contrast, saturation, then noise. Every random draw comes from
- * the caller's GRand, so a seed reproduces a run. */
+ * clamp-to-edge, so a sample is resampled once. Then what a camera and a
+ * cluttered scene do: cutout (a rectangle of random colour hides part of the
+ * sample, as something in front of it would) and blur; photometric changes
+ * follow: brightness, contrast, saturation, colour (a gain per channel, as a
+ * colour temperature or white balance gives), then noise. A transform that is
+ * off draws nothing, so adding one leaves the draws of the others as they
+ * were. Every random draw comes from the caller's GRand, so a seed
+ * reproduces a run. */
 #include "nn-private.h"
 
 struct _NnAugment {
@@ -16,6 +21,9 @@ struct _NnAugment {
   float brightness;   /* add U(-b, b) * (max - min) */
   float contrast;     /* scale around the mean by 1 + U(-c, c) */
   float saturation;   /* RGB: blend with gray by 1 + U(-s, s) */
+  float colour;       /* each channel's gain about the sample's black 1 + U(-c, c) */
+  float blur;         /* Gaussian sigma U(0, blur) pixels */
+  float cutout;       /* a rectangle of up to cutout x the sides */
   /* One plane (H * W), grown when a larger sample arrives. Behind a pointer
    * because apply takes a const augmenter; one augmenter per thread. */
   struct { float *buf; gsize len; } *scratch;
@@ -35,6 +43,9 @@ static const FloatKey float_keys[] = {
   { "brightness", G_STRUCT_OFFSET (NnAugment, brightness), 1.0 },
   { "contrast", G_STRUCT_OFFSET (NnAugment, contrast), 1.0 },
   { "saturation", G_STRUCT_OFFSET (NnAugment, saturation), 1.0 },
+  { "colour", G_STRUCT_OFFSET (NnAugment, colour), 1.0 },
+  { "blur", G_STRUCT_OFFSET (NnAugment, blur), 5.0 },
+  { "cutout", G_STRUCT_OFFSET (NnAugment, cutout), 1.0 },
 };
 
 static gboolean
@@ -84,7 +95,8 @@ parse_item (NnAugment *a, const char *item, GError **error)
     return TRUE;
   }
   g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
-               "augment: unknown key \"%s\" (rotate, scale, crop, flip, noise, brightness, contrast, saturation)",
+               "augment: unknown key \"%s\" (rotate, scale, crop, flip, noise, brightness, contrast, saturation, "
+               "colour, blur, cutout)",
                key);
   return FALSE;
 }
@@ -184,13 +196,20 @@ warp (const NnAugment *a, float *x, int c, int h, int w, const Affine *t)
 }
 
 static void
+sample_range (const float *x, gsize n, float *lo, float *hi)
+{
+  *lo = *hi = x[0];
+  for (gsize i = 1; i < n; i++) {
+    *lo = MIN (*lo, x[i]);
+    *hi = MAX (*hi, x[i]);
+  }
+}
+
+static void
 brightness (const NnAugment *a, float *x, gsize n, GRand *rng)
 {
-  float lo = x[0], hi = x[0];
-  for (gsize i = 1; i < n; i++) {
-    lo = MIN (lo, x[i]);
-    hi = MAX (hi, x[i]);
-  }
+  float lo, hi;
+  sample_range (x, n, &lo, &hi);
   float range = hi > lo ? hi - lo : 1.0f;
   float d = uniform (rng, a->brightness) * range;
   for (gsize i = 0; i < n; i++)
@@ -221,6 +240,80 @@ saturation (const NnAugment *a, float *x, gsize plane, GRand *rng)
   }
 }
 
+/* A rectangle of U(0, cutout) x each side, anywhere (clipped by the edges),
+ * filled with a colour drawn between the sample's darkest and brightest
+ * values in each channel. */
+static void
+cutout (const NnAugment *a, float *x, int c, int h, int w, GRand *rng)
+{
+  gsize plane = (gsize) h * w;
+  int rh = (int) lround (g_rand_double_range (rng, 0.0, a->cutout) * h);
+  int rw = (int) lround (g_rand_double_range (rng, 0.0, a->cutout) * w);
+  int cy = g_rand_int_range (rng, 0, h), cx = g_rand_int_range (rng, 0, w);
+  int y0 = MAX (cy - rh / 2, 0), y1 = MIN (cy - rh / 2 + rh, h);
+  int x0 = MAX (cx - rw / 2, 0), x1 = MIN (cx - rw / 2 + rw, w);
+  for (int ch = 0; ch < c; ch++) {
+    float *p = x + ch * plane, lo, hi;
+    sample_range (p, plane, &lo, &hi);
+    float v = lo + (hi - lo) * (float) g_rand_double (rng);
+    for (int y = y0; y < y1; y++)
+      for (int xx = x0; xx < x1; xx++)
+        p[(gsize) y * w + xx] = v;
+  }
+}
+
+#define BLUR_MAX_RADIUS 13  /* 2.5 sigma of the largest blur (5) */
+
+/* Separable Gaussian, clamp-to-edge: rows into the scratch plane, columns
+ * back. */
+static void
+blur (const NnAugment *a, float *x, int c, int h, int w, GRand *rng)
+{
+  double sigma = g_rand_double_range (rng, 0.0, a->blur);
+  int r = MIN ((int) ceil (sigma * 2.5), BLUR_MAX_RADIUS);
+  if (sigma < 0.05 || r < 1)
+    return;
+  float k[2 * BLUR_MAX_RADIUS + 1];
+  double sum = 0.0;
+  for (int i = -r; i <= r; i++)
+    sum += k[i + r] = (float) exp (-0.5 * i * i / (sigma * sigma));
+  for (int i = 0; i <= 2 * r; i++)
+    k[i] = (float) (k[i] / sum);
+  gsize plane = (gsize) h * w;
+  float *tmp = a->scratch->buf;
+  for (int ch = 0; ch < c; ch++) {
+    float *p = x + ch * plane;
+    for (int y = 0; y < h; y++)
+      for (int xx = 0; xx < w; xx++) {
+        float acc = 0.0f;
+        for (int i = -r; i <= r; i++)
+          acc += k[i + r] * p[(gsize) y * w + CLAMP (xx + i, 0, w - 1)];
+        tmp[(gsize) y * w + xx] = acc;
+      }
+    for (int y = 0; y < h; y++)
+      for (int xx = 0; xx < w; xx++) {
+        float acc = 0.0f;
+        for (int i = -r; i <= r; i++)
+          acc += k[i + r] * tmp[(gsize) CLAMP (y + i, 0, h - 1) * w + xx];
+        p[(gsize) y * w + xx] = acc;
+      }
+  }
+}
+
+/* A gain per channel about the sample's black (its lowest value), as light
+ * of another colour temperature, or a white balance off, gives. */
+static void
+colour (const NnAugment *a, float *x, int c, gsize plane, GRand *rng)
+{
+  float lo, hi;
+  sample_range (x, plane * c, &lo, &hi);
+  for (int ch = 0; ch < c; ch++) {
+    float f = 1.0f + uniform (rng, a->colour), *p = x + ch * plane;
+    for (gsize i = 0; i < plane; i++)
+      p[i] = lo + (p[i] - lo) * f;
+  }
+}
+
 static void
 augment_one (const NnAugment *a, float *x, int c, int h, int w, GRand *rng)
 {
@@ -231,12 +324,18 @@ augment_one (const NnAugment *a, float *x, int c, int h, int w, GRand *rng)
     if (!t.identity)
       warp (a, x, c, h, w, &t);
   }
+  if (a->cutout > 0)
+    cutout (a, x, c, h, w, rng);
+  if (a->blur > 0)
+    blur (a, x, c, h, w, rng);
   if (a->brightness > 0)
     brightness (a, x, n, rng);
   if (a->contrast > 0)
     contrast (a, x, n, rng);
   if (a->saturation > 0 && c == 3)
     saturation (a, x, (gsize) h * w, rng);
+  if (a->colour > 0 && c > 1)
+    colour (a, x, c, (gsize) h * w, rng);
   if (a->noise > 0)
     for (gsize i = 0; i < n; i++)
       x[i] += a->noise * (float) nn_rand_normal (rng);

@@ -40,7 +40,8 @@ std_of (const float *x, int n)
 START_TEST (test_parse_errors)
 {
   const char *bad[] = { "rotate", "bogus=1", "rotate=abc", "rotate=-5", "flip=x", "flip=", "noise=1e9",
-                        "scale=0.1,zoom=2", "contrast=" };
+                        "scale=0.1,zoom=2", "contrast=", "blur=6", "colour=-0.1",
+                        "cutout=1.5", "cutout=" };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
     GError *err = NULL;
     NnAugment *a = nn_augment_new (bad[i], &err);
@@ -55,6 +56,7 @@ START_TEST (test_parse_errors)
   ck_assert_ptr_nonnull (strstr (err->message, "zoom"));
   g_error_free (err);
   nn_augment_free (aug ("rotate=15,scale=0.1,crop=0.1,flip=h,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2"));
+  nn_augment_free (aug ("colour=0.2,blur=1.5,cutout=0.4"));
   nn_augment_free (aug (""));
   nn_augment_free (aug (" flip = hv , rotate=0 "));
 }
@@ -273,9 +275,129 @@ START_TEST (test_noise_sigma)
 }
 END_TEST
 
+START_TEST (test_colour_gain_per_channel)
+{
+  NnAugment *a = aug ("colour=0.3");
+  /* a gray ramp: each channel is scaled about the sample's black by its
+   * own factor within 1 +- 0.3, so the channels part and black stays */
+  int h = 4, w = 5, plane = h * w;
+  NnShape s = nn_shape_3d (3, h, w);
+  float x[60], o[60];
+  for (int c = 0; c < 3; c++)
+    for (int i = 0; i < plane; i++)
+      o[c * plane + i] = 0.1f + 0.04f * i;
+  GRand *rng = g_rand_new_with_seed (11);
+  int parted = 0;
+  for (int t = 0; t < 20; t++) {
+    memcpy (x, o, sizeof x);
+    nn_augment_apply (a, x, 1, &s, rng);
+    float f[3];
+    for (int c = 0; c < 3; c++) {
+      ck_assert_float_eq_tol (x[c * plane], 0.1f, 1e-6f);
+      f[c] = (x[c * plane + plane - 1] - 0.1f) / (o[plane - 1] - 0.1f);
+      ck_assert (f[c] >= 0.7f - 1e-5f && f[c] <= 1.3f + 1e-5f);
+      for (int i = 1; i < plane; i++)
+        ck_assert_float_eq_tol (x[c * plane + i] - 0.1f, f[c] * (o[i] - 0.1f), 1e-5f);
+    }
+    parted += fabsf (f[0] - f[1]) > 0.01f || fabsf (f[1] - f[2]) > 0.01f;
+  }
+  ck_assert_int_ge (parted, 15);
+  /* one channel: nothing to tint */
+  NnShape g = nn_shape_3d (1, h, w);
+  memcpy (x, o, sizeof (float) * plane);
+  nn_augment_apply (a, x, 1, &g, rng);
+  ck_assert_mem_eq (x, o, sizeof (float) * plane);
+  g_rand_free (rng);
+  nn_augment_free (a);
+}
+END_TEST
+
+START_TEST (test_blur_spreads_a_point)
+{
+  NnAugment *a = aug ("blur=2");
+  int n = 21;
+  NnShape s = nn_shape_3d (1, n, n);
+  float x[21 * 21];
+  GRand *rng = g_rand_new_with_seed (12);
+  int blurred = 0;
+  for (int t = 0; t < 10; t++) {
+    memset (x, 0, sizeof x);
+    x[10 * n + 10] = 1.0f;
+    nn_augment_apply (a, x, 1, &s, rng);
+    double sum = 0;
+    for (int i = 0; i < n * n; i++)
+      sum += x[i];
+    /* away from the edges the kernel keeps the mass, and is symmetric */
+    ck_assert_double_eq_tol (sum, 1.0, 1e-5);
+    ck_assert_float_eq_tol (x[10 * n + 9], x[10 * n + 11], 1e-6f);
+    ck_assert_float_eq_tol (x[9 * n + 10], x[11 * n + 10], 1e-6f);
+    ck_assert_float_eq_tol (x[10 * n + 9], x[9 * n + 10], 1e-6f);
+    ck_assert (x[10 * n + 10] >= x[10 * n + 11]);
+    blurred += x[10 * n + 10] < 0.9f;
+  }
+  ck_assert_int_ge (blurred, 5);
+  /* a constant image stays constant (clamp-to-edge) */
+  for (int i = 0; i < n * n; i++)
+    x[i] = 0.25f;
+  nn_augment_apply (a, x, 1, &s, rng);
+  for (int i = 0; i < n * n; i++)
+    ck_assert_float_eq_tol (x[i], 0.25f, 1e-5f);
+  g_rand_free (rng);
+  nn_augment_free (a);
+}
+END_TEST
+
+START_TEST (test_cutout_one_rectangle)
+{
+  NnAugment *a = aug ("cutout=0.5");
+  int h = 16, w = 20, plane = h * w;
+  NnShape s = nn_shape_3d (3, h, w);
+  float *x = g_new (float, 3 * plane), *o = g_new (float, 3 * plane);
+  for (int i = 0; i < 3 * plane; i++)
+    o[i] = (float) ((i * 7919) % 1000) / 1000.0f + 0.5f;  /* no two neighbours alike */
+  GRand *rng = g_rand_new_with_seed (13);
+  int hit = 0;
+  for (int t = 0; t < 30; t++) {
+    memcpy (x, o, sizeof (float) * 3 * plane);
+    nn_augment_apply (a, x, 1, &s, rng);
+    /* the changed pixels are the same in every channel and fill their bounding box */
+    int y0 = h, y1 = -1, x0 = w, x1 = -1, changed = 0;
+    for (int y = 0; y < h; y++)
+      for (int xx = 0; xx < w; xx++) {
+        gboolean ch0 = x[y * w + xx] != o[y * w + xx];
+        for (int c = 1; c < 3; c++)
+          ck_assert_int_eq (x[c * plane + y * w + xx] != o[c * plane + y * w + xx], ch0);
+        if (ch0) {
+          changed++;
+          y0 = MIN (y0, y), y1 = MAX (y1, y), x0 = MIN (x0, xx), x1 = MAX (x1, xx);
+        }
+      }
+    if (!changed)
+      continue;
+    hit++;
+    ck_assert_int_eq (changed, (y1 - y0 + 1) * (x1 - x0 + 1));
+    ck_assert_int_le (y1 - y0 + 1, h / 2 + 1);
+    ck_assert_int_le (x1 - x0 + 1, w / 2 + 1);
+    for (int c = 0; c < 3; c++) {
+      float v = x[c * plane + y0 * w + x0];
+      ck_assert (v >= 0.5f && v <= 1.5f);
+      for (int y = y0; y <= y1; y++)
+        for (int xx = x0; xx <= x1; xx++)
+          ck_assert_float_eq (x[c * plane + y * w + xx], v);
+    }
+  }
+  ck_assert_int_ge (hit, 20);
+  g_free (x);
+  g_free (o);
+  g_rand_free (rng);
+  nn_augment_free (a);
+}
+END_TEST
+
 START_TEST (test_seed_reproducible)
 {
-  NnAugment *a = aug ("rotate=15,scale=0.1,crop=0.1,flip=hv,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2");
+  NnAugment *a = aug ("rotate=15,scale=0.1,crop=0.1,flip=hv,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2,"
+                      "colour=0.2,blur=1,cutout=0.3");
   NnShape s = nn_shape_3d (3, 12, 12);
   int n = 4, d = 3 * 144;
   float *x1 = g_new (float, n * d), *x2 = g_new (float, n * d), *x3 = g_new (float, n * d);
@@ -316,6 +438,9 @@ suite (void)
   tcase_add_test (tc, test_contrast_scales_std_keeps_mean);
   tcase_add_test (tc, test_saturation_rgb_only);
   tcase_add_test (tc, test_noise_sigma);
+  tcase_add_test (tc, test_colour_gain_per_channel);
+  tcase_add_test (tc, test_blur_spreads_a_point);
+  tcase_add_test (tc, test_cutout_one_rectangle);
   tcase_add_test (tc, test_seed_reproducible);
   suite_add_tcase (s, tc);
   return s;

@@ -83,7 +83,9 @@ NN_API NnEvalResult *nn_evaluate (NnModel *m, const NnDataset *ds, NnLossKind lo
 NN_API void nn_eval_result_free (NnEvalResult *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnEvalResult, nn_eval_result_free)
 
-/* Data augmentation: "rotate=15,scale=0.1,crop=0.1,flip=h,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2"
+/* Data augmentation: "rotate=15,scale=0.1,crop=0.1,flip=h,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2,
+ * colour=0.15,blur=1,cutout=0.3" (colour: a gain per channel; blur: Gaussian sigma up to N pixels; cutout: a
+ * rectangle of random colour up to that share of each side)
  * Returns (transfer full) (nullable): NULL with `error` set. */
 NN_API NnAugment *nn_augment_new (const char *desc, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Transform n samples of shape (C, H, W) in place, drawing from `rng`. */

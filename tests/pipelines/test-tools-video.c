@@ -367,6 +367,325 @@ GST_START_TEST (test_gesture_render)
 }
 GST_END_TEST;
 
+/* ---- style 2 (issue 17) ---------------------------------------------------- */
+
+/* Mean luma of a square RGB frame, and the spread of its 4 x 4 block means
+ * (the contrast of the picture, with the grain averaged down). */
+static double
+frame_luma_mean (const guint8 *rgb, int side, double *spread)
+{
+  double s = 0, ss = 0;
+  int nb = side / 4;
+  for (int by = 0; by < nb; by++)
+    for (int bx = 0; bx < nb; bx++) {
+      double l = 0;
+      for (int y = by * 4; y < by * 4 + 4; y++)
+        for (int x = bx * 4; x < bx * 4 + 4; x++) {
+          const guint8 *p = rgb + ((gsize) y * side + x) * 3;
+          l += (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]) / 16;
+        }
+      s += l;
+      ss += l * l;
+    }
+  double m = s / (nb * nb);
+  *spread = sqrt (MAX (0.0, ss / (nb * nb) - m * m));
+  return m;
+}
+
+/* A hand of `g` with fixed proportions, upright, right hand, in a random
+ * style-2 scene of side `side`. */
+static void
+style2_hand (NnGesture g, int side, guint32 seed, guint8 *rgb, guint8 *mask, NnGestureBox *box, NnHand2 *out)
+{
+  GRand *rng = g_rand_new_with_seed (seed);
+  NnScene2 s;
+  NnHand2 h;
+  nn_scene2_random (&s, side, side, side * 0.3, rng);
+  nn_hand2_random (&h, g, side / 2.0, side / 2.0, side * 0.75, 0.0, rng);
+  h.mirror = FALSE;
+  h.palm_w = h.palm_h = h.thick = h.fan = 1.0;
+  for (int i = 0; i < 5; i++)
+    h.len[i] = 1.0, h.curl[i] = 0.0;
+  nn_gesture2_draw (&s, g == NN_GESTURE_NONE ? NULL : &h, rng, rgb, mask, box);
+  if (out)
+    *out = h;
+  g_rand_free (rng);
+}
+
+/* The same seed gives the same pixels; the mask and box agree; the digits
+ * that stand above the palm are the gesture's: counted as runs of the mask
+ * across the row 0.64 hand units above the wrist (fist 0, point 1, peace 2,
+ * three 3, palm 4, horns 2 far apart, thumbs-up 1: the thumb). */
+GST_START_TEST (test_gesture_style2_hands)
+{
+  enum { SIDE = 160 };
+  static const int digits[NN_GESTURE_N] = {
+    [NN_GESTURE_FIST] = 0, [NN_GESTURE_POINT] = 1, [NN_GESTURE_PEACE] = 2, [NN_GESTURE_THREE] = 3,
+    [NN_GESTURE_PALM] = 4, [NN_GESTURE_THUMBS_UP] = 1, [NN_GESTURE_HORNS] = 2,
+  };
+  gsize npx = SIDE * SIDE;
+  g_autofree guint8 *a = g_malloc (npx * 3), *b = g_malloc (npx * 3), *mask = g_malloc (npx);
+  for (int g = 0; g < NN_GESTURE_N; g++)
+    for (guint32 seed = 1; seed <= 3; seed++) {
+      NnGestureBox box, box2;
+      NnHand2 h;
+      style2_hand (g, SIDE, seed * 100 + g, a, mask, &box, &h);
+      style2_hand (g, SIDE, seed * 100 + g, b, NULL, &box2, NULL);
+      fail_unless (memcmp (a, b, npx * 3) == 0, "%s seed %u: not reproducible", nn_gesture_name (g), seed);
+      fail_unless (box.x == box2.x && box.y == box2.y && box.w == box2.w && box.h == box2.h);
+      style2_hand (g, SIDE, seed * 100 + g + 50, b, NULL, NULL, NULL);
+      fail_if (memcmp (a, b, npx * 3) == 0, "%s: another seed gave the same pixels", nn_gesture_name (g));
+      /* the box is the bounding box of mask >= 128 */
+      int x0 = SIDE, y0 = SIDE, x1 = -1, y1 = -1;
+      for (int y = 0; y < SIDE; y++)
+        for (int x = 0; x < SIDE; x++)
+          if (mask[y * SIDE + x] >= 128)
+            x0 = MIN (x0, x), y0 = MIN (y0, y), x1 = MAX (x1, x), y1 = MAX (y1, y);
+      if (g == NN_GESTURE_NONE) {
+        fail_unless (x1 < 0 && box.w == 0 && box.h == 0, "none: a hand in the mask");
+        continue;
+      }
+      fail_unless (x1 >= 0, "%s: empty mask", nn_gesture_name (g));
+      fail_unless (box.x == x0 && box.y == y0 && box.w == x1 - x0 + 1 && box.h == y1 - y0 + 1,
+                   "%s: box %.0f,%.0f %.0fx%.0f, mask %d,%d..%d,%d", nn_gesture_name (g), box.x, box.y, box.w,
+                   box.h, x0, y0, x1, y1);
+      /* the wrist (palm bottom, 0.025 below v = 0) is the mask's lowest row: upright, the arm is not in the mask */
+      int row = (int) lround (y1 + 0.5 - (0.64 + 0.025) * h.scale);
+      int runs = 0, first = -1, last = -1;
+      for (int x = 0; x < SIDE; x++) {
+        gboolean on = mask[row * SIDE + x] >= 128, before = x > 0 && mask[row * SIDE + x - 1] >= 128;
+        if (on && !before) {
+          runs++;
+          if (first < 0)
+            first = x;
+        }
+        if (on)
+          last = x;
+      }
+      fail_unless (runs == digits[g], "%s seed %u: %d digits across row %d, want %d", nn_gesture_name (g), seed, runs,
+                   row, digits[g]);
+      if (g == NN_GESTURE_HORNS)
+        fail_unless (last - first > 0.3 * h.scale, "horns: the two fingers are %d px apart", last - first);
+    }
+}
+GST_END_TEST;
+
+/* The CLI: crops in style 2 fill every class folder, and style 1 is still
+ * the default (the same bytes with and without --style 1). */
+GST_START_TEST (test_gesture_style2_cli)
+{
+  g_autofree char *dir = g_dir_make_tmp ("nn-tools-style2-XXXXXX", NULL);
+  g_autofree char *tool = root_path ("NN_BUILD_ROOT", "tools/nn-gesture-render");
+  g_autofree char *d2 = g_build_filename (dir, "s2", NULL), *d1 = g_build_filename (dir, "s1", NULL);
+  g_autofree char *d0 = g_build_filename (dir, "s0", NULL);
+  char *a2[] = { tool, "crops", d2, "--n", "2", "--size", "32", "--style", "2", NULL };
+  char *a1[] = { tool, "crops", d1, "--n", "1", "--size", "32", "--style", "1", NULL };
+  char *a0[] = { tool, "crops", d0, "--n", "1", "--size", "32", NULL };
+  run_tool (a2);
+  run_tool (a1);
+  run_tool (a0);
+  static const char *cls[] = { "fist", "point", "peace", "three", "palm", "thumbs-up", "none" };
+  for (gsize c = 0; c < G_N_ELEMENTS (cls); c++) {
+    for (int i = 0; i < 2; i++) {
+      g_autofree char *name = g_strdup_printf ("%05d.png", i);
+      g_autofree char *p = g_build_filename (d2, cls[c], name, NULL);
+      fail_unless (g_file_test (p, G_FILE_TEST_IS_REGULAR), "%s missing", p);
+      g_unlink (p);
+    }
+    g_autofree char *p1 = g_build_filename (d1, cls[c], "00000.png", NULL);
+    g_autofree char *p0 = g_build_filename (d0, cls[c], "00000.png", NULL);
+    g_autofree char *c1 = NULL, *c0 = NULL;
+    gsize n1 = 0, n0 = 0;
+    fail_unless (g_file_get_contents (p1, &c1, &n1, NULL) && g_file_get_contents (p0, &c0, &n0, NULL));
+    fail_unless (n1 == n0 && memcmp (c1, c0, n1) == 0, "%s: --style 1 is not the default", cls[c]);
+    g_unlink (p1);
+    g_unlink (p0);
+    for (int k = 0; k < 3; k++) {
+      g_autofree char *sub = g_build_filename (k == 0 ? d0 : k == 1 ? d1 : d2, cls[c], NULL);
+      g_rmdir (sub);
+    }
+  }
+  g_rmdir (d0);
+  g_rmdir (d1);
+  g_rmdir (d2);
+  char *bad[] = { tool, "crops", d2, "--style", "3", NULL };
+  int status = 0;
+  fail_unless (g_spawn_sync (NULL, bad, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                             NULL, NULL, &status, NULL));
+  fail_if (g_spawn_check_wait_status (status, NULL), "--style 3 accepted");
+  fail_if (g_file_test (d2, G_FILE_TEST_EXISTS));
+  g_rmdir (dir);
+}
+GST_END_TEST;
+
+/* Style-2 gesture video: colour frames written as encoders do (limited
+ * range, BT.601 labelled) and decoding to the frames rendered in-process. */
+GST_START_TEST (test_gesture_style2_video)
+{
+  g_autofree char *dir = g_dir_make_tmp ("nn-tools-video-XXXXXX", NULL);
+  g_autofree char *tool = root_path ("NN_BUILD_ROOT", "tools/nn-gesture-render");
+  const NnGesture seq[] = { NN_GESTURE_PEACE, NN_GESTURE_NONE };
+  int per = 5, n = per * 2;
+  gsize npx = (gsize) GESTURE_W * GESTURE_H;
+  g_autofree guint8 *rgb = g_malloc (npx * 3 * n);
+  nn_gesture_video_render_style (2, seq, 2, per, GESTURE_W, GESTURE_H, GESTURE_FPS, TRUE, GESTURE_SEED, rgb, NULL);
+  g_autofree float *luma = g_new (float, npx * n);
+  double chroma = 0;
+  for (gsize i = 0; i < npx * n; i++) {
+    luma[i] = 0.299f * rgb[3 * i] + 0.587f * rgb[3 * i + 1] + 0.114f * rgb[3 * i + 2];
+    chroma += fabs ((double) rgb[3 * i] - rgb[3 * i + 2]);
+  }
+  fail_unless (chroma / (npx * n) > 3.0, "style 2 frames are gray");
+  g_autofree char *w = g_strdup_printf ("%d", GESTURE_W);
+  g_autofree char *h = g_strdup_printf ("%d", GESTURE_H);
+  g_autofree char *fps = g_strdup_printf ("%d", GESTURE_FPS);
+  g_autofree char *seed = g_strdup_printf ("%d", GESTURE_SEED);
+  g_autofree char *out = g_build_filename (dir, "style2.mp4", NULL);
+  char *argv[] = { tool, "video", out, "--sequence", "peace,none", "--hold", "0.5", "--fps", fps, "--width", w,
+                   "--height", h, "--seed", seed, "--style", "2", NULL };
+  run_tool (argv);
+  Decoded d;
+  decode (out, &d);
+  check_colorimetry ("nn-gesture-render --style 2", &d, NN_VIDEO_LIMITED_RANGE, GST_VIDEO_COLOR_MATRIX_BT601);
+  check_luma_fit ("nn-gesture-render --style 2", &d, luma, n, NN_VIDEO_LIMITED_RANGE);
+  free_decoded (&d);
+  g_unlink (out);
+  g_rmdir (dir);
+}
+GST_END_TEST;
+
+#define T2_FRAMES 48
+#define T2_SIZE 32
+#define T2_SEEDS 6
+
+/* Style-2 trailers: reproducible, in colour, and each genre keeps what
+ * defines it, read from the frames: action cuts every 2-5 frames, drama and
+ * horror hold shots of 14 or more; horror flashes are single frames that
+ * wash the picture out (brighter, less contrast), brighten it or darken it against
+ * the frames around them, and no other genre flashes; drama fades, and the
+ * frames' brightness follows the fade within a shot. */
+GST_START_TEST (test_trailer_style2)
+{
+  int npx = T2_SIZE * T2_SIZE;
+  gsize fbytes = (gsize) npx * 3;
+  g_autofree guint8 *a = g_malloc (fbytes * T2_FRAMES), *b = g_malloc (fbytes * T2_FRAMES);
+  NnTrailerFrame info[T2_FRAMES];
+  int flashes[NN_N_GENRES] = { 0 }, kinds[4] = { 0 }, cuts[NN_N_GENRES] = { 0 };
+  double deepest = 1.0;
+  for (int g = 0; g < NN_N_GENRES; g++)
+    for (guint64 seed = 1; seed <= T2_SEEDS; seed++) {
+      nn_trailer_render2 (g, seed, T2_FRAMES, T2_SIZE, a, info);
+      nn_trailer_render2 (g, seed, T2_FRAMES, T2_SIZE, b, NULL);
+      fail_unless (memcmp (a, b, fbytes * T2_FRAMES) == 0, "%s seed %d: not reproducible", nn_genre_name (g),
+                   (int) seed);
+      nn_trailer_render2 (g, seed + 100, T2_FRAMES, T2_SIZE, b, NULL);
+      fail_if (memcmp (a, b, fbytes * T2_FRAMES) == 0, "%s: another seed gave the same frames", nn_genre_name (g));
+      double chroma = 0;
+      for (gsize i = 0; i < (gsize) npx * T2_FRAMES; i++)
+        chroma += fabs ((double) a[3 * i] - a[3 * i + 2]) + fabs ((double) a[3 * i] - a[3 * i + 1]);
+      fail_unless (chroma / (npx * T2_FRAMES) > 4.0, "%s seed %d: gray frames", nn_genre_name (g), (int) seed);
+      double mean[T2_FRAMES], std[T2_FRAMES];
+      for (int t = 0; t < T2_FRAMES; t++) {
+        mean[t] = frame_luma_mean (a + fbytes * t, T2_SIZE, &std[t]);
+        cuts[g] += info[t].cut && t > 0;
+      }
+      for (int t = 0; t < T2_FRAMES; t++) {
+        if (info[t].flash == NN_FLASH_NONE)
+          continue;
+        flashes[g]++;
+        /* its shot's neighbours that are not flashes */
+        int p = t - 1, q = t + 1;
+        while (p >= 0 && info[p].flash != NN_FLASH_NONE)
+          p--;
+        while (q < T2_FRAMES && info[q].flash != NN_FLASH_NONE)
+          q++;
+        gboolean pin = p >= 0 && !info[p + 1].cut, qin = q < T2_FRAMES && !info[q].cut;
+        for (int k = p + 1; pin && k <= t; k++)
+          pin = !info[k].cut;
+        for (int k = t + 1; qin && k <= q; k++)
+          qin = !info[k].cut;
+        if (!pin && !qin)
+          continue;
+        double m = pin && qin ? (mean[p] + mean[q]) / 2 : pin ? mean[p] : mean[q];
+        double sd = pin && qin ? (std[p] + std[q]) / 2 : pin ? std[p] : std[q];
+        kinds[info[t].flash]++;
+        switch (info[t].flash) {
+        case NN_FLASH_WASHOUT:
+          fail_unless (mean[t] > m + 0.4 * (255 - m) && std[t] < 0.6 * sd + 2.5,
+                       "%s seed %d frame %d: wash-out %.1f (std %.1f) against %.1f (std %.1f)", nn_genre_name (g),
+                       (int) seed, t, mean[t], std[t], m, sd);
+          break;
+        case NN_FLASH_BRIGHT:
+          fail_unless (mean[t] > MIN (1.3 * m, 0.5 * (m + 255)), "%s seed %d frame %d: bright flash %.1f against %.1f",
+                       nn_genre_name (g), (int) seed, t, mean[t], m);
+          break;
+        default:
+          fail_unless (mean[t] < 0.6 * m, "%s seed %d frame %d: dark flash %.1f against %.1f", nn_genre_name (g),
+                       (int) seed, t, mean[t], m);
+          break;
+        }
+      }
+      if (g == NN_GENRE_DRAMA) {
+        /* within a shot, brightness ratios follow exposure ratios */
+        for (int t = 1; t < T2_FRAMES; t++) {
+          deepest = MIN (deepest, info[t].fade);
+          if (info[t].cut)
+            continue;
+          int s0 = t;
+          while (s0 > 0 && !info[s0].cut)
+            s0--;
+          double want = info[t].exposure / info[s0].exposure, got = mean[t] / MAX (mean[s0], 1.0);
+          if (want < 0.75)
+            fail_unless (fabs (got - want) < 0.2 + 12.0 / MAX (mean[s0], 1.0),
+                         "drama seed %d frame %d: brightness ratio %.2f, the fade's %.2f", (int) seed, t, got, want);
+        }
+      }
+    }
+  fail_unless (flashes[NN_GENRE_HORROR] >= T2_SEEDS * T2_FRAMES / 20, "horror: only %d flashes",
+               flashes[NN_GENRE_HORROR]);
+  fail_unless (kinds[NN_FLASH_WASHOUT] > 0 && kinds[NN_FLASH_BRIGHT] > 0 && kinds[NN_FLASH_DARK] > 0,
+               "flash kinds checked: wash-out %d, bright %d, dark %d", kinds[NN_FLASH_WASHOUT],
+               kinds[NN_FLASH_BRIGHT], kinds[NN_FLASH_DARK]);
+  for (int g = 0; g < NN_N_GENRES; g++)
+    if (g != NN_GENRE_HORROR)
+      fail_unless (flashes[g] == 0, "%s flashes", nn_genre_name (g));
+  fail_unless (cuts[NN_GENRE_ACTION] >= T2_SEEDS * (T2_FRAMES / 5 - 1), "action: %d cuts", cuts[NN_GENRE_ACTION]);
+  fail_unless (cuts[NN_GENRE_DRAMA] <= T2_SEEDS * (T2_FRAMES / 16), "drama: %d cuts", cuts[NN_GENRE_DRAMA]);
+  fail_unless (cuts[NN_GENRE_HORROR] <= T2_SEEDS * (T2_FRAMES / 14), "horror: %d cuts", cuts[NN_GENRE_HORROR]);
+  fail_unless (deepest < 0.66, "drama: the deepest fade only reaches %.2f", deepest);
+}
+GST_END_TEST;
+
+/* nn-trailer-gen --style 2: colour frames, limited range, BT.601 labelled,
+ * decoding to the frames rendered in-process. */
+GST_START_TEST (test_trailer_gen_style2)
+{
+  g_autofree char *dir = g_dir_make_tmp ("nn-tools-video-XXXXXX", NULL);
+  g_autofree char *tool = root_path ("NN_BUILD_ROOT", "tools/nn-trailer-gen");
+  gsize npx = TRAILER_SIZE * TRAILER_SIZE;
+  g_autofree guint8 *rgb = g_malloc (npx * 3 * TRAILER_FRAMES);
+  nn_trailer_render2 (NN_GENRE_DETECTIVE, (guint64) TRAILER_SEED * 1000003ULL, TRAILER_FRAMES, TRAILER_SIZE, rgb,
+                      NULL);
+  g_autofree float *luma = g_new (float, npx * TRAILER_FRAMES);
+  for (gsize i = 0; i < npx * TRAILER_FRAMES; i++)
+    luma[i] = 0.299f * rgb[3 * i] + 0.587f * rgb[3 * i + 1] + 0.114f * rgb[3 * i + 2];
+  g_autofree char *seed = g_strdup_printf ("%d", TRAILER_SEED);
+  g_autofree char *nf = g_strdup_printf ("%d", TRAILER_FRAMES);
+  g_autofree char *size = g_strdup_printf ("%d", TRAILER_SIZE);
+  g_autofree char *out = g_build_filename (dir, "style2.mp4", NULL);
+  char *argv[] = { tool, "--genre", "detective", "--seed", seed, "--frames", nf, "--size", size, "--style", "2", out,
+                   NULL };
+  run_tool (argv);
+  Decoded d;
+  decode (out, &d);
+  check_colorimetry ("nn-trailer-gen --style 2", &d, NN_VIDEO_LIMITED_RANGE, GST_VIDEO_COLOR_MATRIX_BT601);
+  check_luma_fit ("nn-trailer-gen --style 2", &d, luma, TRAILER_FRAMES, NN_VIDEO_LIMITED_RANGE);
+  free_decoded (&d);
+  g_unlink (out);
+  g_rmdir (dir);
+}
+GST_END_TEST;
+
 static Suite *
 tools_video_suite (void)
 {
@@ -378,6 +697,14 @@ tools_video_suite (void)
   tcase_add_test (tc, test_trailer_gen);
   tcase_add_test (tc, test_gesture_render);
   suite_add_tcase (s, tc);
+  TCase *s2 = tcase_create ("style2");
+  tcase_set_timeout (s2, 120);
+  tcase_add_test (s2, test_gesture_style2_hands);
+  tcase_add_test (s2, test_gesture_style2_cli);
+  tcase_add_test (s2, test_gesture_style2_video);
+  tcase_add_test (s2, test_trailer_style2);
+  tcase_add_test (s2, test_trailer_gen_style2);
+  suite_add_tcase (s, s2);
   return s;
 }
 

@@ -1,6 +1,6 @@
 /* A model: the spec, the layers built from it, and a workspace sized for the
  * largest batch seen, so forward and backward allocate nothing in steady state. */
-#include "nn-private.h"
+#include "train-private.h"
 
 struct _NnModel {
   NnSpec       *spec;        /* parsed and validated (a reference) */
@@ -234,7 +234,8 @@ nn_model_load (const char *path, GError **error)
 }
 
 gboolean
-nn_model_save (NnModel *m, const char *path, GError **error)
+nn_model_save_extra (NnModel *m, const char *path, const NnStEntry *extra, int n_extra, const char *const *metadata,
+                     GError **error)
 {
   g_autofree char *spec = nn_model_spec_json (m);
   /* the labels as a JSON array through json-glib: UTF-8 kept as it is
@@ -246,8 +247,25 @@ nn_model_save (NnModel *m, const char *path, GError **error)
   json_builder_end_array (lb);
   g_autoptr (JsonNode) lroot = json_builder_get_root (lb);
   g_autofree char *labels = json_to_string (lroot, FALSE);
-  const char *meta[] = { "format", "pt", "nn.spec", spec, "nn.labels", labels, NULL };
-  return nn_safetensors_write (path, m->params, m->n_params, meta, error);
+  g_autoptr (GPtrArray) meta = g_ptr_array_new ();
+  const char *own[] = { "format", "pt", "nn.spec", spec, "nn.labels", labels };
+  for (gsize i = 0; i < G_N_ELEMENTS (own); i++)
+    g_ptr_array_add (meta, (gpointer) own[i]);
+  for (int i = 0; metadata && metadata[i]; i++)
+    g_ptr_array_add (meta, (gpointer) metadata[i]);
+  g_ptr_array_add (meta, NULL);
+  g_autofree NnStEntry *e = g_new (NnStEntry, m->n_params + n_extra + 1);
+  for (int i = 0; i < m->n_params; i++)
+    e[i] = nn_st_entry_f32 (&m->params[i]);
+  for (int i = 0; i < n_extra; i++)
+    e[m->n_params + i] = extra[i];
+  return nn_safetensors_write_entries (path, e, m->n_params + n_extra, (const char *const *) meta->pdata, error);
+}
+
+gboolean
+nn_model_save (NnModel *m, const char *path, GError **error)
+{
+  return nn_model_save_extra (m, path, NULL, 0, NULL, error);
 }
 
 void
@@ -306,6 +324,12 @@ char *
 nn_model_spec_json (const NnModel *m)
 {
   return nn_spec_to_json (m->spec);
+}
+
+GRand *
+nn_model_rng (NnModel *m)
+{
+  return m->rng;
 }
 
 void

@@ -331,6 +331,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnSafetensors, nn_safetensors_free)
 /* Writes params as F32 with the given __metadata__ (key, value, ..., NULL). */
 gboolean nn_safetensors_write (const char *path, const NnParam *params, int n_params,
                                const char *const *metadata, GError **error);
+/* A tensor to write: data of numel (shape) items of dtype ("F32", "U32",
+ * "I64", ...: items of 1, 4 or 8 bytes), in host byte order. */
+typedef struct {
+  const char *name;
+  const char *dtype;
+  NnShape     shape;
+  const void *data;
+} NnStEntry;
+NnStEntry nn_st_entry_f32 (const NnParam *p);
+/* Writes the entries in order (temporary file + rename). */
+gboolean nn_safetensors_write_entries (const char *path, const NnStEntry *entries, int n_entries,
+                                       const char *const *metadata, GError **error);
+
+/* nn_model_save with more tensors after the model's and more metadata
+ * (key, value, ..., NULL) after its own: the trainer's checkpoints. */
+gboolean nn_model_save_extra (NnModel *m, const char *path, const NnStEntry *extra, int n_extra,
+                              const char *const *metadata, GError **error);
 
 /* ---- logging ---------------------------------------------------------------- */
 void nn_log (NnLogLevel level, const char *fmt, ...) G_GNUC_PRINTF (2, 3);

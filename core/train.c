@@ -1,6 +1,6 @@
 /* The trainer: shuffled mini-batches, loss and gradient, optimiser step,
  * validation and early stopping; and evaluation with a confusion matrix. */
-#include "nn-private.h"
+#include "train-private.h"
 
 void
 nn_train_config_init (NnTrainConfig *c)
@@ -155,37 +155,33 @@ check_dataset (NnModel *m, const NnDataset *ds, const char *what, GError **error
   return TRUE;
 }
 
-typedef struct {
-  NnParam *params;
-  int      n;
-  float  **best;
-} Snapshot;
-
+/* Early stopping keeps the weights of the best epoch. */
 static void
-snapshot_take (Snapshot *s)
+snapshot_take (NnTrainState *s)
 {
-  for (int i = 0; i < s->n; i++) {
+  for (int i = 0; i < s->n_params; i++) {
     gsize bytes = sizeof (float) * nn_shape_numel (&s->params[i].shape);
-    if (!s->best[i])
-      s->best[i] = g_malloc (bytes);
-    memcpy (s->best[i], s->params[i].data, bytes);
+    if (!s->best_params[i])
+      s->best_params[i] = g_malloc (bytes);
+    memcpy (s->best_params[i], s->params[i].data, bytes);
   }
 }
 
 static void
-snapshot_restore (Snapshot *s)
+snapshot_restore (NnTrainState *s)
 {
-  for (int i = 0; i < s->n; i++)
-    if (s->best[i])
-      memcpy (s->params[i].data, s->best[i], sizeof (float) * nn_shape_numel (&s->params[i].shape));
+  for (int i = 0; i < s->n_params; i++)
+    if (s->best_params[i])
+      memcpy (s->params[i].data, s->best_params[i], sizeof (float) * nn_shape_numel (&s->params[i].shape));
 }
 
 static void
-snapshot_clear (Snapshot *s)
+state_clear (NnTrainState *s)
 {
-  for (int i = 0; i < s->n; i++)
-    g_free (s->best[i]);
-  g_free (s->best);
+  for (int i = 0; i < s->n_params; i++)
+    g_free (s->best_params[i]);
+  g_free (s->best_params);
+  g_rand_free (s->rng);
 }
 
 static void
@@ -199,20 +195,38 @@ shuffle (int64_t *perm, int64_t n, GRand *rng)
   }
 }
 
-static gboolean
-run_epoch (NnModel *m, const NnTrainConfig *c, const NnDataset *ds, Batch *b, NnOptimizer *opt, GRand *rng,
-           NnTrainProgress *p, GError **error)
+/* The rate of this process's steps so far (validation included) times the
+ * steps left. */
+typedef struct {
+  gint64  t0;
+  int64_t steps;
+} Clock;
+
+static double
+eta (const Clock *k, int64_t steps_left)
 {
-  shuffle (b->perm, ds->n, rng);
+  if (k->steps == 0)
+    return NAN;
+  return (g_get_monotonic_time () - k->t0) / 1e6 / (double) k->steps * (double) steps_left;
+}
+
+/* FALSE on an error; *halted when the callback stopped the epoch midway. */
+static gboolean
+run_epoch (NnModel *m, const NnTrainConfig *c, const NnDataset *ds, Batch *b, NnTrainState *s, Clock *clock,
+           NnTrainProgress *p, gboolean *halted, GError **error)
+{
+  shuffle (b->perm, ds->n, s->rng);
   double loss = 0.0;
   int64_t correct = 0, seen = 0;
   gint64 t0 = g_get_monotonic_time ();
   p->n_batches = (ds->n + b->batch - 1) / b->batch;
   for (int64_t from = 0, k = 0; from < ds->n; from += b->batch, k++) {
     int n = (int) MIN ((int64_t) b->batch, ds->n - from);
+    p->lr = nn_schedule_step_lr (&s->sched, (int64_t) (p->epoch - 1) * p->n_batches + k, p->n_batches, c->epochs);
+    nn_optimizer_set_lr (s->opt, (float) p->lr);
     gather (b, ds, from, n);
     if (c->augment)
-      nn_augment_apply (c->augment, b->x, n, &b->image, rng);
+      nn_augment_apply (c->augment, b->x, n, &b->image, s->rng);
     const float *out = nn_model_forward (m, b->x, n, TRUE, error);
     if (!out)
       return FALSE;
@@ -222,21 +236,51 @@ run_epoch (NnModel *m, const NnTrainConfig *c, const NnDataset *ds, Batch *b, Nn
       correct += count_correct (out, ds, b, from, n);
     nn_model_zero_grad (m);
     nn_model_backward (m, b->dout, skip_last);
-    nn_optimizer_step (opt);
+    nn_optimizer_step (s->opt);
     seen += n;
+    clock->steps++;
     p->batch = k + 1;
     p->loss = loss / seen;
     p->acc = ds->labels ? (double) correct / ((double) seen * ds->label_steps) : NAN;
     p->seconds = (g_get_monotonic_time () - t0) / 1e6;
     p->samples_per_s = seen / MAX (p->seconds, 1e-9);
+    p->eta_s = eta (clock, (int64_t) (c->epochs - p->epoch) * p->n_batches + p->n_batches - p->batch);
     if (!isfinite (p->loss)) {
       g_set_error (error, NN_ERROR, NN_ERROR_FAILED,
                    "training diverged at epoch %d (loss is not finite): try a smaller --lr or --clip-norm", p->epoch);
       return FALSE;
     }
-    if (c->callback && !c->callback (p, c->user_data))
+    if (c->callback && !c->callback (p, c->user_data)) {
+      *halted = TRUE;
       return TRUE;
+    }
   }
+  return TRUE;
+}
+
+/* Validation, early stopping and the plateau schedule after an epoch. */
+static gboolean
+end_epoch (NnModel *m, const NnTrainConfig *c, const NnDataset *val, int batch, NnTrainState *s, NnTrainProgress *p,
+           GError **error)
+{
+  if (val) {
+    g_autoptr (NnEvalResult) r = nn_evaluate (m, val, c->loss, batch, error);
+    if (!r)
+      return FALSE;
+    p->val_loss = r->loss;
+    p->val_acc = val->labels ? r->acc : NAN;
+    if ((p->best = r->loss < s->best)) {
+      s->best = r->loss;
+      s->since_best = 0;
+      if (c->early_stop > 0)
+        snapshot_take (s);
+    } else if (c->early_stop > 0 && ++s->since_best >= c->early_stop) {
+      s->stopped = TRUE;
+    }
+  }
+  nn_schedule_epoch_end (&s->sched, val ? p->val_loss : p->loss);
+  p->epoch_done = TRUE;
+  s->epoch = p->epoch;
   return TRUE;
 }
 
@@ -261,42 +305,36 @@ nn_train (NnModel *m, const NnTrainConfig *c, const NnDataset *train, const NnDa
   /* a flat [784] input is still a 28x28 image to rotate or crop */
   const NnPreprocess *pre = nn_model_preprocess (m);
   b.image = nn_shape_3d (pre->channels, pre->height, pre->width);
-  Snapshot snap = { params, n_params, g_new0 (float *, MAX (n_params, 1)) };
-  GRand *rng = g_rand_new_with_seed ((guint32) (c->seed * 2654435761u + 1));
+  g_autoptr (GArray) own_history = c->history ? NULL : g_array_new (FALSE, FALSE, sizeof (NnTrainProgress));
+  NnTrainState s = {
+    .params = params, .n_params = n_params, .opt = opt,
+    .rng = g_rand_new_with_seed ((guint32) (c->seed * 2654435761u + 1)), .model_rng = nn_model_rng (m),
+    .order = b.perm, .n = train->n, .best = INFINITY, .best_params = g_new0 (float *, MAX (n_params, 1)),
+    .history = c->history ? c->history : own_history,
+  };
   nn_model_set_seed (m, c->seed);
   nn_model_set_bptt (m, c->bptt);
-  double best = INFINITY;
-  int since_best = 0;
-  gboolean ok = TRUE, stopped = FALSE;
-  for (int e = 1; e <= c->epochs && ok && !stopped; e++) {
-    NnTrainProgress p = { .epoch = e, .epochs = c->epochs, .val_loss = NAN, .val_acc = NAN };
-    ok = run_epoch (m, c, train, &b, opt, rng, &p, error);
-    if (!ok)
+  nn_schedule_start (&s.sched, &c->schedule, c->optim.lr);
+  gboolean ok = !c->resume || nn_checkpoint_read (&s, c, m, error), halted = FALSE;
+  int64_t n_batches = (train->n + batch - 1) / batch;
+  Clock clock = { g_get_monotonic_time (), 0 };
+  for (int e = s.epoch + 1; e <= c->epochs && ok && !s.stopped && !halted; e++) {
+    NnTrainProgress p = { .epoch = e, .epochs = c->epochs, .val_loss = NAN, .val_acc = NAN, .eta_s = NAN };
+    if (!(ok = run_epoch (m, c, train, &b, &s, &clock, &p, &halted, error)) ||
+        !(ok = end_epoch (m, c, val, batch, &s, &p, error)))
       break;
-    if (val) {
-      g_autoptr (NnEvalResult) r = nn_evaluate (m, val, c->loss, batch, error);
-      if (!(ok = r != NULL))
-        break;
-      p.val_loss = r->loss;
-      p.val_acc = val->labels ? r->acc : NAN;
-      if ((p.best = r->loss < best)) {
-        best = r->loss;
-        since_best = 0;
-        if (c->early_stop > 0)
-          snapshot_take (&snap);
-      } else if (c->early_stop > 0 && ++since_best >= c->early_stop) {
-        stopped = TRUE;
-      }
-    }
-    p.epoch_done = TRUE;
+    p.eta_s = eta (&clock, (int64_t) (c->epochs - e) * n_batches);
+    g_array_append_val (s.history, p);
+    /* an epoch the callback cut short is no state to continue from */
+    if (c->checkpoint && !halted && !(ok = nn_checkpoint_write (&s, c, m, n_batches, error)))
+      break;
     if (c->callback && !c->callback (&p, c->user_data))
-      stopped = TRUE;
+      halted = TRUE;
   }
   if (ok && val && c->early_stop > 0)
-    snapshot_restore (&snap);
-  snapshot_clear (&snap);
+    snapshot_restore (&s);
+  state_clear (&s);
   batch_clear (&b);
-  g_rand_free (rng);
   return ok;
 }
 

@@ -499,7 +499,7 @@ st_write_fail (GError **error, const char *path, const char *what, const char *n
 
 /* The JSON header; *data_len receives the size of the data area. */
 static char *
-st_build_header (const char *path, const NnParam *params, int n_params, const char *const *metadata,
+st_build_header (const char *path, const NnStEntry *entries, int n_entries, const char *const *metadata,
                  guint64 *data_len, GError **error)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -519,13 +519,18 @@ st_build_header (const char *path, const NnParam *params, int n_params, const ch
   }
   guint64 off = 0, size;
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  for (int i = 0; i < n_params; i++) {
-    const NnParam *p = &params[i];
-    if (!p->name || !*p->name || strcmp (p->name, "__metadata__") == 0 || !g_hash_table_add (seen, p->name)) {
+  for (int i = 0; i < n_entries; i++) {
+    const NnStEntry *p = &entries[i];
+    const StDtype *dt = p->dtype ? st_dtype_lookup (p->dtype) : NULL;
+    if (!p->name || !*p->name || strcmp (p->name, "__metadata__") == 0 || !g_hash_table_add (seen, (char *) p->name)) {
       st_write_fail (error, path, "empty, reserved or duplicate name", p->name);
       return NULL;
     }
-    if (p->shape.ndim < 0 || p->shape.ndim > NN_MAX_DIMS || !st_byte_size (&p->shape, 4, &size) ||
+    if (!dt || (dt->itemsize != 1 && dt->itemsize != 4 && dt->itemsize != 8)) {
+      st_write_fail (error, path, "no dtype, or one of 2 bytes (only 1, 4 and 8 are written)", p->name);
+      return NULL;
+    }
+    if (p->shape.ndim < 0 || p->shape.ndim > NN_MAX_DIMS || !st_byte_size (&p->shape, dt->itemsize, &size) ||
         (size && !p->data)) {
       st_write_fail (error, path, "invalid shape or no data", p->name);
       return NULL;
@@ -533,7 +538,7 @@ st_build_header (const char *path, const NnParam *params, int n_params, const ch
     json_builder_set_member_name (b, p->name);
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "dtype");
-    json_builder_add_string_value (b, "F32");
+    json_builder_add_string_value (b, dt->name);
     json_builder_set_member_name (b, "shape");
     json_builder_begin_array (b);
     for (int d = 0; d < p->shape.ndim; d++)
@@ -558,29 +563,29 @@ st_build_header (const char *path, const NnParam *params, int n_params, const ch
   return json_generator_to_data (gen, NULL);
 }
 
+/* n items of `itemsize` bytes, host order -> little-endian */
 static void
-st_put_f32 (guint8 *dst, const float *src, int64_t n)
+st_put_le (guint8 *dst, const void *src, int64_t n, gsize itemsize)
 {
 #if G_BYTE_ORDER == G_LITTLE_ENDIAN
+  (void) itemsize;
   if (n > 0)
-    memcpy (dst, src, (gsize) n * 4);
+    memcpy (dst, src, (gsize) n * itemsize);
 #else
-  for (int64_t i = 0; i < n; i++) {
-    guint32 u;
-    memcpy (&u, &src[i], 4);
-    u = GUINT32_TO_LE (u);
-    memcpy (dst + 4 * i, &u, 4);
-  }
+  const guint8 *s = src;
+  for (int64_t i = 0; i < n; i++)
+    for (gsize k = 0; k < itemsize; k++)
+      dst[i * itemsize + k] = s[i * itemsize + itemsize - 1 - k];
 #endif
 }
 
 gboolean
-nn_safetensors_write (const char *path, const NnParam *params, int n_params, const char *const *metadata,
-                      GError **error)
+nn_safetensors_write_entries (const char *path, const NnStEntry *entries, int n_entries,
+                              const char *const *metadata, GError **error)
 {
-  g_return_val_if_fail (path != NULL && (params != NULL || n_params == 0), FALSE);
+  g_return_val_if_fail (path != NULL && (entries != NULL || n_entries == 0), FALSE);
   guint64 data_len;
-  g_autofree char *json = st_build_header (path, params, n_params, metadata, &data_len, error);
+  g_autofree char *json = st_build_header (path, entries, n_entries, metadata, &data_len, error);
   if (!json)
     return FALSE;
   /* Padded with spaces so the data area starts 8-byte aligned, as the reference writer does. */
@@ -601,10 +606,11 @@ nn_safetensors_write (const char *path, const NnParam *params, int n_params, con
   memcpy (buf + 8, json, jlen);
   memset (buf + 8 + jlen, ' ', hlen - jlen);
   guint8 *d = buf + 8 + hlen;
-  for (int i = 0; i < n_params; i++) {
-    int64_t n = nn_shape_numel (&params[i].shape);
-    st_put_f32 (d, params[i].data, n);
-    d += n * 4;
+  for (int i = 0; i < n_entries; i++) {
+    gsize itemsize = st_dtype_lookup (entries[i].dtype)->itemsize;
+    int64_t n = nn_shape_numel (&entries[i].shape);
+    st_put_le (d, entries[i].data, n, itemsize);
+    d += n * itemsize;
   }
   /* g_file_set_contents writes a temporary file and renames it over `path`,
    * so a failed save leaves the previous model intact. */
@@ -614,4 +620,21 @@ nn_safetensors_write (const char *path, const NnParam *params, int n_params, con
     return FALSE;
   }
   return TRUE;
+}
+
+NnStEntry
+nn_st_entry_f32 (const NnParam *p)
+{
+  return (NnStEntry) { p->name, "F32", p->shape, p->data };
+}
+
+gboolean
+nn_safetensors_write (const char *path, const NnParam *params, int n_params, const char *const *metadata,
+                      GError **error)
+{
+  g_return_val_if_fail (path != NULL && (params != NULL || n_params == 0), FALSE);
+  g_autofree NnStEntry *e = g_new (NnStEntry, MAX (n_params, 1));
+  for (int i = 0; i < n_params; i++)
+    e[i] = nn_st_entry_f32 (&params[i]);
+  return nn_safetensors_write_entries (path, e, n_params, metadata, error);
 }

@@ -1,6 +1,7 @@
 /* Optimisers know nothing of layers: they walk (param, grad, state) triples,
  * add the L1/L2 gradient, clip, then apply the rule of their kind. */
 #include "optim-private.h"
+#include "train-private.h"
 
 typedef void (*UpdateFunc) (const NnOptimConfig *, float *, const float *, float *, float *, int64_t, int64_t);
 
@@ -33,6 +34,13 @@ nn_optim_from_name (const char *name, NnOptimKind *out, GError **error)
     }
   g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "unknown optimizer \"%s\" (sgd, momentum, rmsprop, adam)", name);
   return FALSE;
+}
+
+const char *
+nn_optim_name (NnOptimKind k)
+{
+  g_return_val_if_fail ((gsize) k < G_N_ELEMENTS (kinds), NULL);
+  return kinds[k].name;
 }
 
 void
@@ -132,6 +140,37 @@ nn_optimizer_step (NnOptimizer *o)
     if (p->trainable)
       update (&o->c, p->data, p->grad, o->s1[i], o->s2[i], nn_shape_numel (&p->shape), o->t);
   }
+}
+
+void
+nn_optimizer_set_lr (NnOptimizer *o, float lr)
+{
+  o->c.lr = lr;
+}
+
+float
+nn_optimizer_get_lr (const NnOptimizer *o)
+{
+  return o->c.lr;
+}
+
+int64_t
+nn_optimizer_get_t (const NnOptimizer *o)
+{
+  return o->t;
+}
+
+void
+nn_optimizer_set_t (NnOptimizer *o, int64_t t)
+{
+  o->t = t;
+}
+
+float *
+nn_optimizer_state (NnOptimizer *o, int param, int which)
+{
+  g_return_val_if_fail (param >= 0 && param < o->n_params && (which == 1 || which == 2), NULL);
+  return which == 1 ? o->s1[param] : o->s2[param];
 }
 
 double

@@ -13,6 +13,7 @@ NN_API double nn_loss (NnLossKind k, const float *out, const float *target, int 
 
 typedef enum { NN_OPT_SGD, NN_OPT_MOMENTUM, NN_OPT_RMSPROP, NN_OPT_ADAM } NnOptimKind;
 NN_API gboolean nn_optim_from_name (const char *name, NnOptimKind *out, GError **error);
+NN_API const char *nn_optim_name (NnOptimKind k);  /* (transfer none) */
 
 typedef struct {
   NnOptimKind kind;
@@ -34,6 +35,9 @@ typedef struct _NnOptimizer NnOptimizer;
 NN_API NnOptimizer *nn_optimizer_new (const NnOptimConfig *c, NnParam *params, int n_params) G_GNUC_WARN_UNUSED_RESULT;
 /* Regularise, clip, then update every trainable parameter from its grad. */
 NN_API void nn_optimizer_step (NnOptimizer *o);
+/* The learning rate of the next steps (a schedule changes it between steps). */
+NN_API void nn_optimizer_set_lr (NnOptimizer *o, float lr);
+NN_API float nn_optimizer_get_lr (const NnOptimizer *o);
 /* The regularisation term l1*sum|w| + l2*sum w^2 (for reporting). */
 NN_API double nn_optimizer_penalty (const NnOptimizer *o);
 NN_API void nn_optimizer_free (NnOptimizer *o);
@@ -48,11 +52,45 @@ typedef struct {
   double seconds;
   gboolean epoch_done;
   gboolean best;                /* this epoch improved the validation loss */
+  double lr;                    /* the learning rate of the last step */
+  double eta_s;                 /* seconds the run still needs, from the rate measured so far (NAN before a step) */
 } NnTrainProgress;
 /* Return FALSE to stop training. */
 typedef gboolean (*NnTrainCallback) (const NnTrainProgress *p, gpointer user_data);
 
 typedef struct _NnAugment NnAugment;
+
+/* Learning-rate schedules, from the optimiser's lr (the base):
+ *   step     base * gamma^floor ((epoch - 1) / every), epochs from 1
+ *   cosine   linear warm-up over the first `warmup` epochs (base * (s + 1) / W at
+ *            step s < W), then min + (base - min) (1 + cos (pi (s - W) / (T - W))) / 2
+ *            to the last of the T steps; lr changes every step
+ *   plateau  PyTorch's ReduceLROnPlateau: after an epoch whose monitored loss
+ *            (validation loss, else training loss) is not below best * (1 - threshold),
+ *            a bad epoch; more than `patience` bad epochs in a row multiply lr by
+ *            `factor` (not below `min`) and start counting again */
+typedef enum { NN_SCHEDULE_CONSTANT, NN_SCHEDULE_STEP, NN_SCHEDULE_COSINE, NN_SCHEDULE_PLATEAU } NnScheduleKind;
+typedef struct {
+  NnScheduleKind kind;
+  int    every;       /* step: epochs between reductions */
+  double gamma;       /* step: factor (0.1) */
+  int    warmup;      /* cosine: warm-up epochs (0) */
+  double min_lr;      /* cosine: the final lr; plateau: the floor (0) */
+  int    patience;    /* plateau: bad epochs tolerated (10) */
+  double factor;      /* plateau: factor (0.1) */
+  double threshold;   /* plateau: relative improvement that counts (1e-4) */
+} NnScheduleConfig;
+/* "constant", "step:every=N[,gamma=F]", "cosine[:warmup=N,min=F]" or
+ * "plateau[:patience=N,factor=F,min=F,threshold=F]"; unset keys take the
+ * defaults above. */
+NN_API gboolean nn_schedule_parse (const char *desc, NnScheduleConfig *s, GError **error);
+/* The canonical text of a schedule (every key), parseable again. (transfer full) */
+NN_API char *nn_schedule_to_string (const NnScheduleConfig *s);
+/* The lr of step/cosine/constant schedules at a step (0-based) of a run of
+ * `epochs` epochs of `steps_per_epoch` steps each; a plateau schedule's lr
+ * depends on the losses seen and is not a function of the step (returns base). */
+NN_API double nn_schedule_lr (const NnScheduleConfig *s, double base, int64_t step, int64_t steps_per_epoch,
+                              int epochs);
 
 typedef struct {
   NnLossKind    loss;
@@ -65,8 +103,26 @@ typedef struct {
   const NnAugment *augment;     /* NULL = none */
   NnTrainCallback callback;
   gpointer      user_data;
+  NnScheduleConfig schedule;    /* constant unless set */
+  /* After every epoch the whole state of the run (weights, optimiser state,
+   * counters, random generators, schedule, early-stopping best, history) is
+   * written here (a temporary file renamed over it), a safetensors file that
+   * nn_model_load also reads as a model. NULL = none. */
+  const char   *checkpoint;
+  const char   *checkpoint_note; /* the caller's text kept in the checkpoint (nn_checkpoint_note); nullable */
+  /* Continue the run a checkpoint stopped: the same data and configuration
+   * give, with one thread, the weights of an uninterrupted run bit for bit.
+   * `epochs` may be raised to train further. NULL = a new run. */
+  const char   *resume;
+  /* (element-type NnTrainProgress) (nullable): every finished epoch is
+   * appended; a resumed run appends the checkpoint's epochs first. */
+  GArray       *history;
 } NnTrainConfig;
 NN_API void nn_train_config_init (NnTrainConfig *c);
+/* The caller's note of a checkpoint (NnTrainConfig.checkpoint_note), "" when
+ * it has none. Returns (transfer full) (nullable): NULL with `error` set when
+ * the file is not a checkpoint. */
+NN_API char *nn_checkpoint_note (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* val: (nullable). */
 NN_API gboolean nn_train (NnModel *m, const NnTrainConfig *c, const NnDataset *train,
                           const NnDataset *val, GError **error);

@@ -5,6 +5,7 @@
 #include "gstnngansrc.h"
 #include "gstnnvideoclassify.h"
 #include "gstnntextclassify.h"
+#include "gstnnpublish.h"
 
 static gboolean
 plugin_init (GstPlugin *plugin)
@@ -16,6 +17,7 @@ plugin_init (GstPlugin *plugin)
   ret |= GST_ELEMENT_REGISTER (nngansrc, plugin);
   ret |= GST_ELEMENT_REGISTER (nnvideoclassify, plugin);
   ret |= GST_ELEMENT_REGISTER (nntextclassify, plugin);
+  ret |= GST_ELEMENT_REGISTER (nnpublish, plugin);
   return ret;
 }
 

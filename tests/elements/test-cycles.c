@@ -75,6 +75,10 @@ GST_START_TEST (test_state_cycles)
     g_strdup_printf ("nngansrc model=\"%s\" num-buffers=2 ! video/x-raw,width=8,height=8 ! fakesink", gan),
     g_strdup_printf ("videotestsrc num-buffers=1 ! %s ! nncapture location=\"%s\" label=a count=1 ! fakesink", caps,
                      dir),
+    /* its MQTT thread started and stopped each cycle (no broker on port 1:
+     * the messages queue and are dropped at stop) */
+    g_strdup_printf ("videotestsrc num-buffers=3 ! %s ! nnclassify model=\"%s\" ! nnpublish location=/dev/null "
+                     "mqtt-host=127.0.0.1 mqtt-port=1 flush-timeout=0 ! fakesink", caps, image),
   };
   GstElement *pipes[G_N_ELEMENTS (descs)];
   for (guint p = 0; p < G_N_ELEMENTS (descs); p++) {

@@ -209,6 +209,8 @@ void nn_parallel_for (int n, int max_threads, NnRangeFunc fn, gpointer data);
 /* How many threads nn_parallel_for (n, max_threads, ...) runs on: threads
  * 0 .. team-1 each get a non-empty range. */
 int  nn_parallel_team (int n, int max_threads);
+/* Caps the calling thread's teams at n threads (0: no cap of its own). */
+void nn_parallel_limit_thread (int n);
 
 /* ---- unfolding (core/unfold.c) ---------------------------------------------------
  * A convolution's geometry: input (c, h, w), kernel kh x kw, stride, top and

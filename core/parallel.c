@@ -8,6 +8,15 @@
 #include <omp.h>
 
 static int n_threads;   /* 0: not set yet, use the cores */
+/* this thread's own cap (0: none): a shared instance's batcher keeps its
+ * batches on itself while the streams' threads hold the other cores */
+static __thread int thread_limit;
+
+void
+nn_parallel_limit_thread (int n)
+{
+  thread_limit = MAX (n, 0);
+}
 
 static int
 cores (void)
@@ -38,6 +47,8 @@ int
 nn_parallel_team (int n, int max_threads)
 {
   int nt = MIN (MIN (n, max_threads), nn_get_threads ());
+  if (thread_limit > 0)
+    nt = MIN (nt, thread_limit);
   return nt < 1 || omp_in_parallel () ? 1 : nt;
 }
 

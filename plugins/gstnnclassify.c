@@ -37,11 +37,24 @@
  * once per frame. The meta and the per-frame message then also carry
  * "stable" (string).
  *
+ * Many streams in one process share one loaded model by giving their
+ * elements the same "model-instance" name: the file is read once and the
+ * streams' frames run together in batches of up to "batch-size", each
+ * waiting at most "batch-timeout" microseconds for the batch to fill; every
+ * result goes back to its own stream and frame (docs/multistream.md).
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 -m filesrc location=clip.mp4 ! decodebin ! \
  *     nnclassify model=models/fashion-lenet.safetensors top-k=3 ! nnoverlay ! \
  *     videoconvert ! autovideosink
+ * ]|
+ * Two cameras sharing one model, batched:
+ * |[
+ * gst-launch-1.0 v4l2src device=/dev/video0 ! nnclassify model=models/gesture-lenet.safetensors \
+ *     model-instance=hands batch-size=2 ! fakesink \
+ *   v4l2src device=/dev/video1 ! nnclassify model=models/gesture-lenet.safetensors \
+ *     model-instance=hands batch-size=2 ! fakesink
  * ]|
  */
 #include "gstnnclassify.h"
@@ -553,6 +566,8 @@ gst_nn_classify_class_init (GstNnClassifyClass *klass)
   gst_element_class_set_static_metadata (element_class, "Neural-network classifier", "Filter/Analyzer/Video",
                                          "Classifies video frames with a libnn model and attaches the result",
                                          "gst-nn developers");
+  /* the model runs as loaded, one frame per sample: streams may share it */
+  inference_class->shareable = TRUE;
   inference_class->setup = GST_DEBUG_FUNCPTR (gst_nn_classify_setup);
   inference_class->process = GST_DEBUG_FUNCPTR (gst_nn_classify_process);
   inference_class->teardown = GST_DEBUG_FUNCPTR (gst_nn_classify_teardown);

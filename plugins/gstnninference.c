@@ -16,12 +16,25 @@ enum {
   PROP_LABELS,
   PROP_LATENCY,
   PROP_THROUGHPUT,
+  PROP_MODEL_INSTANCE,
+  PROP_BATCH_SIZE,
+  PROP_BATCH_TIMEOUT,
+  PROP_MEAN_BATCH,
 };
+
+#define DEFAULT_PROP_BATCH_SIZE 1
+#define DEFAULT_PROP_BATCH_TIMEOUT 5000   /* us */
+#define MAX_BATCH_SIZE 256
 
 typedef struct {
   /* properties and statistics, under the object lock */
   char    *model_path;
   char    *labels_path;
+  char    *instance_name;
+  guint    batch_size;
+  guint64  batch_timeout;  /* us */
+  gboolean started;        /* start() to stop(): the model properties are fixed */
+  guint64  batched;        /* sum of the batch sizes this element's frames ran in */
   guint64  n_inferences;
   gdouble  total_ms;       /* conversion + model */
   gint64   first_us, last_us;
@@ -29,9 +42,11 @@ typedef struct {
   guint    id;             /* distinct per element of the process: the metas' id */
 
   /* from start() to stop() */
-  NnModel      *model;
+  NnModel      *model;     /* owned, or the shared instance's (read only) */
+  NnSharedModel  *shared;  /* with model-instance */
+  NnSharedClient *client;  /* this stream's seat in it */
   NnPreprocess  frame;
-  float        *input;     /* (C, H, W) */
+  float        *input;     /* (C, H, W), the client's with an instance */
   int           n_classes;
   char        **labels;    /* (n_classes), NULL-terminated */
   char         *model_name;/* the file's name without folder and extension */
@@ -140,6 +155,11 @@ gst_nn_inference_start (GstBaseTransform *trans)
   GST_OBJECT_LOCK (self);
   g_autofree char *path = g_strdup (p->model_path);
   g_autofree char *labels_path = g_strdup (p->labels_path);
+  g_autofree char *instance = p->instance_name && *p->instance_name ? g_strdup (p->instance_name) : NULL;
+  int batch_size = (int) p->batch_size;
+  gint64 batch_timeout = (gint64) p->batch_timeout;
+  p->started = TRUE;
+  p->batched = 0;
   p->n_inferences = 0;
   p->total_ms = 0.0;
   p->first_us = p->last_us = 0;
@@ -147,14 +167,30 @@ gst_nn_inference_start (GstBaseTransform *trans)
 
   if (!path)
     goto no_model;
-  p->model = nn_model_load (path, &err);
-  if (!p->model)
-    goto load_failed;
-  if (!klass->setup (self, &p->model, &p->frame, &p->n_classes, &err))
-    goto refused;
-  if (!nn_model_reserve (p->model, 1, &err))
-    goto refused;
-  p->input = g_new0 (float, nn_shape_numel (nn_model_input_shape (p->model)));
+  if (instance) {
+    if (!klass->shareable)
+      goto not_shareable;
+    /* the instance loads the file once for all its streams */
+    p->shared = nn_shared_model_acquire (instance, path, batch_size, batch_timeout, &err);
+    if (!p->shared)
+      goto share_failed;
+    p->model = (NnModel *) nn_shared_model_model (p->shared);
+    NnModel *m = p->model;
+    if (!klass->setup (self, &m, &p->frame, &p->n_classes, &err))
+      goto refused;
+    g_warn_if_fail (m == p->model);
+    p->client = nn_shared_client_new (p->shared);
+    p->input = nn_shared_client_input (p->client);
+  } else {
+    p->model = nn_model_load (path, &err);
+    if (!p->model)
+      goto load_failed;
+    if (!klass->setup (self, &p->model, &p->frame, &p->n_classes, &err))
+      goto refused;
+    if (!nn_model_reserve (p->model, 1, &err))
+      goto refused;
+    p->input = g_new0 (float, nn_shape_numel (nn_model_input_shape (p->model)));
+  }
   p->model_name = nn_element_model_name (path);
   int n = p->n_classes;
   p->top_labels = g_new0 (const char *, n);
@@ -164,8 +200,8 @@ gst_nn_inference_start (GstBaseTransform *trans)
   p->topk_vals = g_new0 (float, n);
   if (!setup_labels (self, labels_path))
     goto fail;
-  GST_INFO_OBJECT (self, "loaded %s: %d classes, frames %dx%dx%d", path, n, p->frame.channels, p->frame.height,
-                   p->frame.width);
+  GST_INFO_OBJECT (self, "%s %s: %d classes, frames %dx%dx%d", instance ? "sharing" : "loaded", path, n,
+                   p->frame.channels, p->frame.height, p->frame.width);
   return TRUE;
 
   /* ERRORS */
@@ -182,6 +218,18 @@ load_failed:
 refused:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Model \"%s\" cannot run in %s: %s", path, GST_OBJECT_NAME (self),
                      err->message), (NULL));
+  goto fail;
+not_shareable:
+  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s cannot share model instance \"%s\"",
+                     G_OBJECT_TYPE_NAME (self), instance), ("%s keeps per-stream state in its model (a streaming copy "
+                     "of it): leave model-instance empty", GST_OBJECT_NAME (self)));
+  goto fail;
+share_failed:
+  if (err->domain == NN_ERROR && err->code == NN_ERROR_IO)
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load model \"%s\"", path), ("%s", err->message));
+  else
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not share model instance \"%s\"", instance),
+                       ("%s", err->message));
 fail:
   /* basetransform does not call stop() after a failed start() */
   gst_nn_inference_stop (trans);
@@ -197,6 +245,13 @@ gst_nn_inference_stop (GstBaseTransform *trans)
   if (klass->teardown)
     klass->teardown (self);
   g_clear_pointer (&p->convert, nn_image_converter_free);
+  if (p->shared) {
+    /* the streaming thread has stopped: the seat has no frame in a batch */
+    p->model = NULL;
+    p->input = NULL;
+    g_clear_pointer (&p->client, nn_shared_client_free);
+    g_clear_pointer (&p->shared, nn_shared_model_release);
+  }
   g_clear_pointer (&p->model, nn_model_free);
   g_clear_pointer (&p->input, g_free);
   g_clear_pointer (&p->labels, g_strfreev);
@@ -207,6 +262,9 @@ gst_nn_inference_stop (GstBaseTransform *trans)
   g_clear_pointer (&p->topk_idx, g_free);
   g_clear_pointer (&p->topk_vals, g_free);
   p->n_classes = 0;
+  GST_OBJECT_LOCK (self);
+  p->started = FALSE;
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
@@ -257,11 +315,20 @@ gst_nn_inference_run (GstNnInference *self, GstBuffer *buf)
   gint64 t0 = g_get_monotonic_time ();
   nn_input_convert (p->convert, &frame, p->input);
   gst_video_frame_unmap (&frame);
-  const float *out = nn_model_forward (p->model, p->input, 1, FALSE, &err);
+  NnSharedRunInfo info = { .n = 1 };
+  const float *out;
+  if (p->client) {
+    /* waits for this frame's batch: at most batch-timeout, then its run */
+    out = nn_shared_client_run (p->client, &err);
+    nn_shared_client_last_run (p->client, &info);
+  } else {
+    out = nn_model_forward (p->model, p->input, 1, FALSE, &err);
+  }
   if (!out)
     goto forward_failed;
   gint64 t1 = g_get_monotonic_time ();
   GST_OBJECT_LOCK (self);
+  p->batched += info.n;
   if (p->n_inferences++ == 0)
     p->first_us = t0;
   p->last_us = t1;
@@ -326,6 +393,18 @@ gst_nn_inference_post (GstNnInference *self, GstStructure *s)
   gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
 }
 
+/* A stream that ended no longer holds back the batches of the streams
+ * sharing its instance; its next frame (after a flush or a new stream)
+ * joins them again. */
+static gboolean
+gst_nn_inference_sink_event (GstBaseTransform *trans, GstEvent *event)
+{
+  GstNnInferencePrivate *p = PRIV (GST_NN_INFERENCE (trans));
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && p->client)
+    nn_shared_client_set_active (p->client, FALSE);
+  return GST_BASE_TRANSFORM_CLASS (gst_nn_inference_parent_class)->sink_event (trans, event);
+}
+
 static GstFlowReturn
 gst_nn_inference_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 {
@@ -342,15 +421,66 @@ not_negotiated:
 
 /* ---- properties ------------------------------------------------------------------ */
 
+/* Whether a change of `prop` would come while the element runs: the model
+ * and the instance it shares are fixed from start() to stop(), and a
+ * pipeline that asks otherwise gets an element error (posted by the caller,
+ * outside the object lock). */
+static gboolean
+refuse_while_started (GstNnInferencePrivate *p, GParamSpec *pspec, const GValue *value, const char **refused)
+{
+  if (!p->started)
+    return FALSE;
+  GValue now = G_VALUE_INIT;
+  g_value_init (&now, G_PARAM_SPEC_VALUE_TYPE (pspec));
+  switch (pspec->param_id) {
+  case PROP_MODEL:
+    g_value_set_string (&now, p->model_path);
+    break;
+  case PROP_MODEL_INSTANCE:
+    g_value_set_string (&now, p->instance_name);
+    break;
+  case PROP_BATCH_SIZE:
+    g_value_set_uint (&now, p->batch_size);
+    break;
+  case PROP_BATCH_TIMEOUT:
+    g_value_set_uint64 (&now, p->batch_timeout);
+    break;
+  default:
+    break;
+  }
+  gboolean same = g_param_values_cmp (pspec, value, &now) == 0;
+  g_value_unset (&now);
+  if (!same)
+    *refused = pspec->name;
+  return !same;
+}
+
 static void
 gst_nn_inference_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   GstNnInferencePrivate *p = PRIV (GST_NN_INFERENCE (object));
+  const char *refused = NULL;
   GST_OBJECT_LOCK (object);
   switch (prop_id) {
   case PROP_MODEL:
+    if (refuse_while_started (p, pspec, value, &refused))
+      break;
     g_free (p->model_path);
     p->model_path = g_value_dup_string (value);
+    break;
+  case PROP_MODEL_INSTANCE:
+    if (refuse_while_started (p, pspec, value, &refused))
+      break;
+    g_free (p->instance_name);
+    p->instance_name = g_value_dup_string (value);
+    break;
+  case PROP_BATCH_SIZE:
+    if (!refuse_while_started (p, pspec, value, &refused))
+      p->batch_size = g_value_get_uint (value);
+    break;
+  case PROP_BATCH_TIMEOUT:
+    if (!refuse_while_started (p, pspec, value, &refused))
+      p->batch_timeout = g_value_get_uint64 (value);
     break;
   case PROP_LABELS:
     g_free (p->labels_path);
@@ -360,7 +490,13 @@ gst_nn_inference_set_property (GObject *object, guint prop_id, const GValue *val
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
   }
+  g_autofree char *running = refused ? g_strdup (p->model_path) : NULL;
   GST_OBJECT_UNLOCK (object);
+  if (refused)
+    GST_ELEMENT_ERROR (GST_ELEMENT (object), RESOURCE, SETTINGS, ("Cannot change \"%s\" while %s is running",
+                       refused, GST_OBJECT_NAME (object)),
+                       ("the model and its instance are fixed from READY to PAUSED until back to READY; the element "
+                        "keeps running \"%s\": set the pipeline to READY or NULL first", running ? running : ""));
 }
 
 static void
@@ -374,6 +510,18 @@ gst_nn_inference_get_property (GObject *object, guint prop_id, GValue *value, GP
     break;
   case PROP_LABELS:
     g_value_set_string (value, p->labels_path);
+    break;
+  case PROP_MODEL_INSTANCE:
+    g_value_set_string (value, p->instance_name);
+    break;
+  case PROP_BATCH_SIZE:
+    g_value_set_uint (value, p->batch_size);
+    break;
+  case PROP_BATCH_TIMEOUT:
+    g_value_set_uint64 (value, p->batch_timeout);
+    break;
+  case PROP_MEAN_BATCH:
+    g_value_set_double (value, p->n_inferences ? (gdouble) p->batched / p->n_inferences : 0.0);
     break;
   case PROP_LATENCY:
     g_value_set_double (value, p->n_inferences ? p->total_ms / p->n_inferences : 0.0);
@@ -395,6 +543,7 @@ gst_nn_inference_finalize (GObject *object)
   GstNnInferencePrivate *p = PRIV (GST_NN_INFERENCE (object));
   g_free (p->model_path);
   g_free (p->labels_path);
+  g_free (p->instance_name);
   G_OBJECT_CLASS (gst_nn_inference_parent_class)->finalize (object);
 }
 
@@ -419,9 +568,28 @@ gst_nn_inference_class_init (GstNnInferenceClass *klass)
     g_param_spec_string ("labels", "Labels file", "Text file with one class name per line (blank lines ignored) "
                          "replacing the model's labels; the count must match the model's classes",
                          NULL, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_MODEL_INSTANCE,
+    g_param_spec_string ("model-instance", "Model instance", "Name of a model shared by the elements of the process "
+                         "that give the same name (and the same model file, batch-size and batch-timeout): the file "
+                         "is loaded once and the streams' frames run together in batches; empty: a model of this "
+                         "element's own. Example, one per stream: nnclassify model=models/fashion-lenet.safetensors "
+                         "model-instance=cams batch-size=8 batch-timeout=5000", NULL, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
+    g_param_spec_uint ("batch-size", "Batch size", "With model-instance: the most frames, from the streams sharing "
+                       "the instance, run as one batch; a batch goes as soon as every running stream has a frame "
+                       "in it (or batch-size are there)", 1, MAX_BATCH_SIZE, DEFAULT_PROP_BATCH_SIZE,
+                       rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_BATCH_TIMEOUT,
+    g_param_spec_uint64 ("batch-timeout", "Batch timeout", "With model-instance: the longest a frame waits, in "
+                         "microseconds, for the other streams' frames to fill its batch (a stalled stream delays "
+                         "the others by at most this; a stream at EOS not at all)", 0, G_GUINT64_CONSTANT (60000000),
+                         DEFAULT_PROP_BATCH_TIMEOUT, rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_MEAN_BATCH,
+    g_param_spec_double ("mean-batch", "Mean batch", "Mean number of frames in the batches this element's frames ran "
+                         "in (1 without model-instance; 0 before the first)", 0.0, G_MAXDOUBLE, 0.0, ro));
   g_object_class_install_property (gobject_class, PROP_LATENCY,
     g_param_spec_double ("latency", "Latency", "Mean time per inference in milliseconds, conversion of the frame "
-                         "included (0 before the first)", 0.0, G_MAXDOUBLE, 0.0, ro));
+                         "included, and with model-instance the wait for the batch (0 before the first)", 0.0, G_MAXDOUBLE, 0.0, ro));
   g_object_class_install_property (gobject_class, PROP_THROUGHPUT,
     g_param_spec_double ("throughput", "Throughput", "Inferences per second of wall-clock time between the first "
                          "and the latest inference (0 before the second)", 0.0, G_MAXDOUBLE, 0.0, ro));
@@ -432,6 +600,7 @@ gst_nn_inference_class_init (GstNnInferenceClass *klass)
   trans_class->start = GST_DEBUG_FUNCPTR (gst_nn_inference_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_nn_inference_stop);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_nn_inference_transform_ip);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_nn_inference_sink_event);
   trans_class->transform_ip_on_passthrough = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_nn_inference_set_info);
 
@@ -444,5 +613,7 @@ gst_nn_inference_init (GstNnInference *self)
 {
   static gint next_id = 0;
   PRIV (self)->id = (guint) g_atomic_int_add (&next_id, 1) + 1;
+  PRIV (self)->batch_size = DEFAULT_PROP_BATCH_SIZE;
+  PRIV (self)->batch_timeout = DEFAULT_PROP_BATCH_TIMEOUT;
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }

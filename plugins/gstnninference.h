@@ -8,7 +8,10 @@
  *     input (nn-input.h), built in set_info();
  *   - running the model on a frame, timed: the "latency" and "throughput"
  *     properties;
- *   - attaching results as metas and posting them as element messages.
+ *   - attaching results as metas and posting them as element messages;
+ *   - with "model-instance", sharing one loaded model with the other
+ *     elements of the process that name the same instance, their frames run
+ *     in batches of up to "batch-size" (nn-shared.h; docs/multistream.md).
  * A subclass says what kind of model it runs (setup) and what it does with
  * each frame (process). */
 #pragma once
@@ -25,6 +28,12 @@ G_DECLARE_DERIVABLE_TYPE (GstNnInference, gst_nn_inference, GST, NN_INFERENCE, G
 struct _GstNnInferenceClass {
   GstVideoFilterClass parent_class;
 
+  /* TRUE if the subclass runs the model as it is loaded, frame by frame with
+   * no state in the model, so that streams may share it ("model-instance");
+   * a subclass that derives its own model in setup() leaves it FALSE and
+   * such elements refuse "model-instance" with an element error. */
+  gboolean shareable;
+
   /* After the model is loaded: check that it is a model this element runs,
    * replace *model if the element runs a derived one (a streaming copy; free
    * the old one), and give the geometry of one frame's input and the number
@@ -37,7 +46,8 @@ struct _GstNnInferenceClass {
   void          (*teardown) (GstNnInference *self);
 };
 
-/* From start() to stop(): the model, one frame's geometry, the classes. */
+/* From start() to stop(): the model, one frame's geometry, the classes.
+ * With a model instance the model is the instance's, to read only. */
 NnModel            *gst_nn_inference_model (GstNnInference *self);
 const NnPreprocess *gst_nn_inference_frame (GstNnInference *self);
 int                 gst_nn_inference_n_classes (GstNnInference *self);

@@ -94,5 +94,6 @@ typedef struct {
 #include "nn-spec.h"
 #include "nn-label.h"
 #include "nn-text.h"
+#include "nn-shared.h"
 
 G_END_DECLS

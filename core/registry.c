@@ -73,6 +73,7 @@ extern const NnLayerClass nn_tanh_class;
 extern const NnLayerClass nn_relu_class;
 extern const NnLayerClass nn_leaky_relu_class;
 extern const NnLayerClass nn_softmax_class;
+extern const NnLayerClass nn_log_softmax_class;
 extern const NnLayerClass nn_dropout_class;
 extern const NnLayerClass nn_conv2d_class;
 extern const NnLayerClass nn_conv2d_transpose_class;
@@ -95,6 +96,7 @@ static const NnLayerClass *const classes[] = {
   &nn_relu_class,
   &nn_leaky_relu_class,
   &nn_softmax_class,
+  &nn_log_softmax_class,
   &nn_dropout_class,
   &nn_conv2d_class,
   &nn_conv2d_transpose_class,

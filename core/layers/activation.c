@@ -1,4 +1,4 @@
-/* Element-wise activations (sigmoid, tanh, relu, leaky_relu) and softmax over
+/* Element-wise activations (sigmoid, tanh, relu, leaky_relu) and softmax (and log_softmax) over
  * the channel axis (or the "axis" option: -1 = per-step classes of a (T, V) sequence). They are one kind in spirit: no parameters, y = f(x), and
  * backward from the output alone. A layer's "activation" option appends one. */
 #include "nn-private.h"
@@ -141,6 +141,45 @@ softmax_backward (NnLayer *l, const float *x, const float *y, const float *dy, f
   }
 }
 
+/* log (softmax (x)) computed as x - max - log sum exp (x - max), which stays
+ * finite where the softmax underflows to 0 (PyTorch's LogSoftmax, ONNX's). */
+static void
+log_softmax_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
+{
+  int64_t c, inner, rows;
+  softmax_dims (l, n, &c, &inner, &rows);
+  for (int64_t s = 0; s < rows; s++) {
+    const float *xs = x + (s / inner) * c * inner + s % inner;
+    float *ys = y + (s / inner) * c * inner + s % inner;
+    float mx = -INFINITY, sum = 0.0f;
+    for (int64_t k = 0; k < c; k++)
+      mx = fmaxf (mx, xs[k * inner]);
+    for (int64_t k = 0; k < c; k++)
+      sum += expf (xs[k * inner] - mx);
+    float lse = mx + logf (sum);
+    for (int64_t k = 0; k < c; k++)
+      ys[k * inner] = xs[k * inner] - lse;
+  }
+}
+
+/* dx = dy - softmax * sum (dy), the softmax being exp (y). */
+static void
+log_softmax_backward (NnLayer *l, const float *x, const float *y, const float *dy, float *dx, int n)
+{
+  if (!dx)
+    return;
+  int64_t c, inner, rows;
+  softmax_dims (l, n, &c, &inner, &rows);
+  for (int64_t s = 0; s < rows; s++) {
+    int64_t o = (s / inner) * c * inner + s % inner;
+    float sum = 0.0f;
+    for (int64_t k = 0; k < c; k++)
+      sum += dy[o + k * inner];
+    for (int64_t k = 0; k < c; k++)
+      dx[o + k * inner] = dy[o + k * inner] - expf (y[o + k * inner]) * sum;
+  }
+}
+
 #define ACT_CLASS(ident, name, text, ...) \
   const NnLayerClass ident = { .type = name, .size = sizeof (NnActLayer), .activation = TRUE, .doc = text, \
                                .create = act_create, .forward = act_forward, .backward = act_backward, __VA_ARGS__ }
@@ -160,6 +199,17 @@ const NnLayerClass nn_softmax_class = {
   .create = act_create,
   .forward = softmax_forward,
   .backward = softmax_backward,
+};
+
+const NnLayerClass nn_log_softmax_class = {
+  .type = "log_softmax",
+  .size = sizeof (NnActLayer),
+  NN_KEYS (softmax_keys),
+  .activation = TRUE,
+  .doc = "x - log sum exp (x) along an axis (the log of softmax, PyTorch's LogSoftmax); shape unchanged.",
+  .create = act_create,
+  .forward = log_softmax_forward,
+  .backward = log_softmax_backward,
 };
 
 gboolean

@@ -136,6 +136,37 @@ START_TEST (test_softmax_axis)
 }
 END_TEST
 
+/* log_softmax is the log of softmax along the same axis, and stays finite
+ * where softmax underflows. */
+START_TEST (test_log_softmax)
+{
+  NnShape in = nn_shape_3d (2, 3, 4);
+  const char *axes[] = { "0", "1", "-1" };
+  float x[48], y[48], ls[48];
+  for (int i = 0; i < 48; i++)
+    x[i] = sinf (1.7f * i) * 4.0f;
+  for (guint k = 0; k < G_N_ELEMENTS (axes); k++) {
+    g_autofree char *sm = g_strdup_printf ("{\"type\":\"softmax\",\"axis\":%s}", axes[k]);
+    g_autofree char *lsm = g_strdup_printf ("{\"type\":\"log_softmax\",\"axis\":%s}", axes[k]);
+    NnLayer *a = nn_test_layer_new (sm, &in, 2), *b = nn_test_layer_new (lsm, &in, 2);
+    a->klass->forward (a, x, y, 2, FALSE);
+    b->klass->forward (b, x, ls, 2, FALSE);
+    for (int i = 0; i < 48; i++)
+      ck_assert_msg (fabs (ls[i] - log (y[i])) < 1e-5, "%s: y[%d] %g, log softmax %g", lsm, i, ls[i], log (y[i]));
+    nn_layer_free (a);
+    nn_layer_free (b);
+    nn_gradcheck (&(NnGradCheck) { .spec = lsm, .in = in, .n = 2, .seed = k + 41 });
+  }
+  /* softmax gives 0 for -200 against 0; log_softmax gives -200 */
+  NnShape two = nn_shape_1d (2);
+  NnLayer *l = nn_test_layer_new ("{\"type\":\"log_softmax\"}", &two, 1);
+  float big[2] = { 0.0f, -200.0f }, out[2];
+  l->klass->forward (l, big, out, 1, FALSE);
+  ck_assert_msg (fabsf (out[0]) < 1e-6f && fabsf (out[1] + 200.0f) < 1e-3f, "log_softmax %g %g", out[0], out[1]);
+  nn_layer_free (l);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -147,6 +178,7 @@ main (void)
   tcase_add_test (tc, test_gradients);
   tcase_add_test (tc, test_softmax_axis);
   tcase_add_test (tc, test_leaky_slope);
+  tcase_add_test (tc, test_log_softmax);
   suite_add_tcase (s, tc);
   return nn_check_run (s);
 }

@@ -55,8 +55,8 @@ static const BadSpec bad_specs[] = {
   { "{" IN3 "\"layers\": [{\"type\": 3}]}", NN_ERROR_FORMAT, "layers[0].type: must be a string (layer \"layer0\")" },
   { "{" IN3 "\"layers\": [{\"type\": \"dens\", \"units\": 2}]}", NN_ERROR_UNKNOWN_LAYER,
     "layers[0].type: unknown layer type \"dens\" (did you mean \"dense\"? known: dense, sigmoid, tanh, relu, "
-    "leaky_relu, softmax, dropout, conv2d, conv2d_transpose, maxpool2d, avgpool2d, global_avgpool, flatten, "
-    "batchnorm2d, upsample2d, embedding, rnn, lstm, convlstm2d, time_distributed) (layer \"dens0\")" },
+    "leaky_relu, softmax, log_softmax, dropout, conv2d, conv2d_transpose, maxpool2d, avgpool2d, global_avgpool, "
+    "flatten, batchnorm2d, upsample2d, embedding, rnn, lstm, convlstm2d, time_distributed) (layer \"dens0\")" },
   { "{" IN3 "\"layers\": [{\"type\": \"dense\", \"units\": 2, \"activaton\": \"relu\"}]}", NN_ERROR_FORMAT,
     "layers[0].activaton: unknown key (did you mean \"activation\"?)" },
   { "{" IN3 "\"layers\": [{\"type\": \"flatten\", \"zzz\": 1}]}", NN_ERROR_FORMAT,
@@ -68,11 +68,11 @@ static const BadSpec bad_specs[] = {
   { "{" IN3 "\"layers\": [{\"type\": \"dense\", \"units\": 2, \"bias\": \"yes\"}]}", NN_ERROR_INVALID,
     "layers[0].bias: must be true or false (layer \"dense0\")" },
   { "{" IN3 "\"layers\": [{\"type\": \"dense\", \"units\": 2, \"activation\": \"swish\"}]}", NN_ERROR_INVALID,
-    "layers[0].activation: unknown activation \"swish\" (known: linear, sigmoid, tanh, relu, leaky_relu, softmax) "
-    "(layer \"dense0\")" },
+    "layers[0].activation: unknown activation \"swish\" (known: linear, sigmoid, tanh, relu, leaky_relu, softmax, "
+    "log_softmax) (layer \"dense0\")" },
   { "{" IN3 "\"layers\": [{\"type\": \"dense\", \"units\": 2, \"activation\": \"rleu\"}]}", NN_ERROR_INVALID,
     "layers[0].activation: unknown activation \"rleu\" (did you mean \"relu\"? known: linear, sigmoid, tanh, relu, "
-    "leaky_relu, softmax) (layer \"dense0\")" },
+    "leaky_relu, softmax, log_softmax) (layer \"dense0\")" },
   { "{" IN3 "\"layers\": [{\"type\": \"dense\", \"units\": 2, \"activation\": {\"slope\": 0.5}}]}", NN_ERROR_INVALID,
     "layers[0].activation: must be a name or an object with a \"type\" (layer \"dense0\")" },
   { "{" IN3 "\"layers\": [{\"type\": \"dense\", \"units\": 2, \"activation\": {\"type\": \"leaky_relu\", "

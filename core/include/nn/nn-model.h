@@ -20,7 +20,8 @@ typedef struct _NnModel NnModel;
  * Returns (transfer full) (nullable): NULL with `error` set. */
 NN_API NnModel *nn_model_new_from_spec (const char *json, guint64 seed, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 NN_API NnModel *nn_model_new_from_spec_file (const char *path, guint64 seed, GError **error) G_GNUC_WARN_UNUSED_RESULT;
-/* A .safetensors model (spec in its metadata), or a .json spec (fresh weights).
+/* A .safetensors model (spec in its metadata), a .json spec (fresh weights),
+ * or an .onnx model (nn_model_import_onnx with its sidecar, if any).
  * A weight that is NaN or infinite is an error (NN_ERROR_FORMAT) naming the
  * file and the tensor: such a model (a diverged training run saves one)
  * answers garbage with confidence. nn_model_load_flags () with
@@ -33,6 +34,21 @@ typedef enum {
 } NnLoadFlags;
 NN_API NnModel *nn_model_load (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 NN_API NnModel *nn_model_load_flags (const char *path, NnLoadFlags flags, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* An ONNX model (docs/onnx.md): its graph mapped onto our layers, weights
+ * named and shaped as PyTorch's. ONNX carries no labels or preprocessing:
+ * they come from `sidecar`, a JSON object {"labels": [...], "preprocess":
+ * {...}, and "gan", "vocab", "text" as in a spec}; NULL looks for MODEL.json,
+ * then MODEL.onnx.json beside the file, and goes without when neither is
+ * there. nn_model_load () takes a path ending in ".onnx" this way. An op,
+ * attribute or graph shape we cannot map is an error naming the node (its
+ * index, op type and name); a truncated or foreign file, external data and
+ * an opset outside 11 to 17 are errors too.
+ * Returns (transfer full) (nullable): NULL with `error` set. */
+NN_API NnModel *nn_model_import_onnx (const char *path, const char *sidecar, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* The same, with `extra_json` (nullable), an object with the sidecar's keys,
+ * overriding the sidecar's (`nn import --labels/--preprocess`). */
+NN_API NnModel *nn_model_import_onnx_with (const char *path, const char *sidecar, const char *extra_json,
+                                           GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Copy the weights of a safetensors file into a built model; every tensor the
  * model needs must be there with the right shape, and finite, as for
  * nn_model_load (). */

@@ -418,7 +418,7 @@ style2_hand (NnGesture g, int side, guint32 seed, guint8 *rgb, guint8 *mask, NnG
  * three 3, palm 4, horns 2 far apart, thumbs-up 1: the thumb). */
 GST_START_TEST (test_gesture_style2_hands)
 {
-  enum { SIDE = 160 };
+  enum { SIDE = 128 };
   static const int digits[NN_GESTURE_N] = {
     [NN_GESTURE_FIST] = 0, [NN_GESTURE_POINT] = 1, [NN_GESTURE_PEACE] = 2, [NN_GESTURE_THREE] = 3,
     [NN_GESTURE_PALM] = 4, [NN_GESTURE_THUMBS_UP] = 1, [NN_GESTURE_HORNS] = 2,
@@ -430,11 +430,13 @@ GST_START_TEST (test_gesture_style2_hands)
       NnGestureBox box, box2;
       NnHand2 h;
       style2_hand (g, SIDE, seed * 100 + g, a, mask, &box, &h);
-      style2_hand (g, SIDE, seed * 100 + g, b, NULL, &box2, NULL);
-      fail_unless (memcmp (a, b, npx * 3) == 0, "%s seed %u: not reproducible", nn_gesture_name (g), seed);
-      fail_unless (box.x == box2.x && box.y == box2.y && box.w == box2.w && box.h == box2.h);
-      style2_hand (g, SIDE, seed * 100 + g + 50, b, NULL, NULL, NULL);
-      fail_if (memcmp (a, b, npx * 3) == 0, "%s: another seed gave the same pixels", nn_gesture_name (g));
+      if (seed == 1) {
+        style2_hand (g, SIDE, seed * 100 + g, b, NULL, &box2, NULL);
+        fail_unless (memcmp (a, b, npx * 3) == 0, "%s: not reproducible", nn_gesture_name (g));
+        fail_unless (box.x == box2.x && box.y == box2.y && box.w == box2.w && box.h == box2.h);
+        style2_hand (g, SIDE, seed * 100 + g + 50, b, NULL, NULL, NULL);
+        fail_if (memcmp (a, b, npx * 3) == 0, "%s: another seed gave the same pixels", nn_gesture_name (g));
+      }
       /* the box is the bounding box of mask >= 128 */
       int x0 = SIDE, y0 = SIDE, x1 = -1, y1 = -1;
       for (int y = 0; y < SIDE; y++)
@@ -575,11 +577,12 @@ GST_START_TEST (test_trailer_style2)
   for (int g = 0; g < NN_N_GENRES; g++)
     for (guint64 seed = 1; seed <= T2_SEEDS; seed++) {
       nn_trailer_render2 (g, seed, T2_FRAMES, T2_SIZE, a, info);
-      nn_trailer_render2 (g, seed, T2_FRAMES, T2_SIZE, b, NULL);
-      fail_unless (memcmp (a, b, fbytes * T2_FRAMES) == 0, "%s seed %d: not reproducible", nn_genre_name (g),
-                   (int) seed);
-      nn_trailer_render2 (g, seed + 100, T2_FRAMES, T2_SIZE, b, NULL);
-      fail_if (memcmp (a, b, fbytes * T2_FRAMES) == 0, "%s: another seed gave the same frames", nn_genre_name (g));
+      if (seed == 1) {
+        nn_trailer_render2 (g, seed, T2_FRAMES, T2_SIZE, b, NULL);
+        fail_unless (memcmp (a, b, fbytes * T2_FRAMES) == 0, "%s: not reproducible", nn_genre_name (g));
+        nn_trailer_render2 (g, seed + 100, T2_FRAMES, T2_SIZE, b, NULL);
+        fail_if (memcmp (a, b, fbytes * T2_FRAMES) == 0, "%s: another seed gave the same frames", nn_genre_name (g));
+      }
       double chroma = 0;
       for (gsize i = 0; i < (gsize) npx * T2_FRAMES; i++)
         chroma += fabs ((double) a[3 * i] - a[3 * i + 2]) + fabs ((double) a[3 * i] - a[3 * i + 1]);

@@ -59,3 +59,4 @@ int cmd_generate (int argc, char **argv);
 gboolean generate_text_wanted (int argc, char **argv);
 int cmd_generate_text (int argc, char **argv);
 int cmd_gan_score (int argc, char **argv);
+int cmd_import (int argc, char **argv);

@@ -15,6 +15,7 @@ static const struct {
   { "gan-score", cmd_gan_score, "judge a generator's images with a classifier: scores and Frechet distance" },
   { "generate", cmd_generate, "sample text from a character model, or an image grid from a generator" },
   { "run", cmd_run, "run a pipeline file with ${VAR} substitution, results as JSON lines" },
+  { "import", cmd_import, "an ONNX model (PyTorch, Keras ... exports) -> a .safetensors model file" },
 };
 
 gboolean

@@ -14,8 +14,10 @@
  *
  * The stream is named by `stream-name`, or else by the `uri`, `location` or
  * `device` property of the nearest upstream element that has one set (walking
- * up through bins and ghost pads: uridecodebin's uri, filesrc's location,
- * v4l2src's device), or else by the name of the first element upstream.
+ * up through bins and ghost pads, and through the active input of a concat
+ * or input-selector: uridecodebin's uri, filesrc's location, v4l2src's
+ * device), or else by the name of the first element upstream; found again at
+ * each stream-start and segment.
  *
  * MQTT: messages wait in a queue of `queue-size` until the broker
  * acknowledged them (QoS 1, 2) or they were written (QoS 0). A broker that is
@@ -163,9 +165,26 @@ first_internal_link (GstPad *pad)
   return out;
 }
 
+/* For an element that picks one of several inputs (concat, input-selector):
+ * the sink pad it takes frames from now. */
+static GstPad *
+el_active_pad (GstPad *srcpad)
+{
+  GstElement *el = gst_pad_get_parent_element (srcpad);
+  if (!el)
+    return NULL;
+  GstPad *active = NULL;
+  GParamSpec *p = g_object_class_find_property (G_OBJECT_GET_CLASS (el), "active-pad");
+  if (p && g_type_is_a (p->value_type, GST_TYPE_PAD) && (p->flags & G_PARAM_READABLE))
+    g_object_get (el, "active-pad", &active, NULL);
+  gst_object_unref (el);
+  return active;
+}
+
 /* Walks upstream from our sink pad, into and out of bins through their ghost
- * pads, to the first element with a uri, location or device; else the name
- * of the last element reached (the source). */
+ * pads and through the active input of a concat or input-selector, to the
+ * first element with a uri, location or device; else the name of the last
+ * element reached (the source). */
 static char *
 find_stream_name (GstNnPublish *self)
 {
@@ -186,6 +205,8 @@ find_stream_name (GstNnPublish *self)
       gst_object_unref (el);
     }
     if (!found)
+      pad = el_active_pad (peer);
+    if (!found && !pad)
       pad = first_internal_link (peer);
     gst_object_unref (peer);
   }
@@ -526,7 +547,9 @@ gst_nn_publish_sink_event (GstBaseTransform *trans, GstEvent *event)
   GstNnPublish *self = GST_NN_PUBLISH (trans);
   switch (GST_EVENT_TYPE (event)) {
   case GST_EVENT_STREAM_START:
-    /* a new stream (concat, a new file) may come from another source */
+  case GST_EVENT_SEGMENT:
+    /* a new stream or segment may come from another source (concat,
+     * input-selector): found again at the next buffer */
     GST_OBJECT_LOCK (self);
     gboolean named = self->stream_name != NULL;
     GST_OBJECT_UNLOCK (self);

@@ -7,6 +7,7 @@
  * while the broker is away drops exactly the excess, with warnings; the
  * gst-inspect documentation. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
@@ -321,6 +322,41 @@ run_to_eos (const char *desc)
   gst_object_unref (pipe);
 }
 
+/* location=- writes to standard output (fd 1, pointed at a file here). */
+GST_START_TEST (test_stdout)
+{
+  g_autofree char *path = nn_test_write_temp ("nnpublish-XXXXXX.out", "", 0);
+  fflush (stdout);
+  int saved = dup (1);
+  int fd = open (path, O_WRONLY | O_TRUNC);
+  fail_unless (saved >= 0 && fd >= 0 && dup2 (fd, 1) == 1);
+  close (fd);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h = harness_with_bus ("nnpublish location=- stream-name=out", bus);
+  for (guint64 i = 0; i < 3; i++) {
+    ck_assert_int_eq (gst_harness_push (h, frame_buffer (i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+  fflush (stdout);
+  fail_unless (dup2 (saved, 1) == 1);
+  close (saved);
+  guint n;
+  char **lines = read_lines (path, &n);
+  ck_assert_uint_eq (n, 3);
+  JsonParser *p = json_parser_new ();
+  for (guint i = 0; i < n; i++) {
+    JsonObject *o = parse_object (p, lines[i]);
+    ck_assert_str_eq (json_object_get_string_member (o, "stream"), "out");
+    ck_assert_int_eq (json_object_get_int_member (o, "frame"), i);
+  }
+  g_object_unref (p);
+  g_strfreev (lines);
+  g_unlink (path);
+}
+GST_END_TEST;
+
 /* Runs DESC (...nnpublish location=OUT...) to EOS; returns the first line's stream. */
 static char *
 stream_of (const char *desc, const char *out)
@@ -337,8 +373,9 @@ stream_of (const char *desc, const char *out)
 }
 
 /* Without stream-name: filesrc's location found through a bin's ghost pads
- * (out of nnpublish's bin, into the source's), uridecodebin's uri, the
- * source's name when no element has one. */
+ * (out of nnpublish's bin, into the source's) and through decodebin,
+ * concat's active input, uridecodebin's uri, the source's name when no
+ * element has one. */
 GST_START_TEST (test_stream_name_upstream)
 {
   GString *raw = g_string_new (NULL);
@@ -352,6 +389,24 @@ GST_START_TEST (test_stream_name_upstream)
                                          "bin.( nnpublish location=%s ) ! fakesink", src, out);
   g_autofree char *s1 = stream_of (d1, out);
   ck_assert_str_eq (s1, src);
+
+  /* concat: each file's frames named after it (its active input, found
+   * again at the new segment) */
+  g_autofree char *src2 = nn_test_write_temp ("nnpublish-XXXXXX.gray", "0123456789abcdef0123456789abcdef0123456789abcdef"
+                                              "0123456789abcdef", 64);
+  g_autofree char *dc = g_strdup_printf ("concat name=c ! rawvideoparse format=gray8 width=8 height=8 ! "
+                                         "nnpublish location=%s ! fakesink  filesrc location=%s ! c.  "
+                                         "filesrc location=%s ! c.", out, src, src2);
+  run_to_eos (dc);
+  guint n;
+  char **lines = read_lines (out, &n);
+  ck_assert_uint_eq (n, 4);
+  JsonParser *p = json_parser_new ();
+  for (guint i = 0; i < n; i++)
+    ck_assert_str_eq (json_object_get_string_member (parse_object (p, lines[i]), "stream"), i < 3 ? src : src2);
+  g_object_unref (p);
+  g_strfreev (lines);
+  g_unlink (src2);
 
   g_autofree char *d2 = g_strdup_printf ("videotestsrc name=lobby num-buffers=2 ! " CAPS " ! nnpublish location=%s ! "
                                          "fakesink", out);
@@ -910,6 +965,7 @@ nnpublish_suite (void)
   tcase_add_test (tc, test_file_after_nnclassify);
   tcase_add_test (tc, test_stream_name_upstream);
   tcase_add_test (tc, test_file_errors);
+  tcase_add_test (tc, test_stdout);
   tcase_add_test (tc, test_inspect);
   suite_add_tcase (s, tc);
   TCase *mq = tcase_create ("mqtt");

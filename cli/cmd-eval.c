@@ -93,7 +93,7 @@ print_json (NnModel *m, const NnEvalResult *r, NnLossKind loss)
 int
 cmd_eval (int argc, char **argv)
 {
-  g_autofree char *data = NULL, *loss_name = NULL;
+  g_autofree char *data = NULL, *loss_name = NULL, *plot = NULL;
   gboolean json = FALSE, random_weights = FALSE;
   int batch = 256, threads = 0;
   GOptionEntry entries[] = {
@@ -101,6 +101,7 @@ cmd_eval (int argc, char **argv)
     { "loss", 0, 0, G_OPTION_ARG_STRING, &loss_name, "sse, mse, bce or cce (default: from the last layer)", "NAME" },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Batch size (default 256)", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object (NaN and inf as null)", NULL },
+    { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, "Draw the confusion matrix as a heat map into this PNG", "CONFUSION.png" },
     CLI_RANDOM_WEIGHTS_ENTRY (&random_weights),
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads to split the work over (default: one per core)", "N" },
     { NULL }
@@ -129,5 +130,17 @@ cmd_eval (int argc, char **argv)
   if (!r)
     return cli_fail ("eval", e);
   (json ? print_json : print_text) (m, r, loss);
+  if (plot) {
+    if (!r->confusion) {
+      g_set_error (&e, NN_ERROR, NN_ERROR_INVALID, "%s: no confusion matrix to plot: the data have no class labels",
+                   plot);
+      return cli_fail ("eval", e);
+    }
+    g_autofree const char **labels = g_new0 (const char *, r->n_classes);
+    for (int k = 0; k < r->n_classes; k++)
+      labels[k] = nn_model_label (m, k);
+    if (!cli_plot_confusion (plot, r->confusion, r->n_classes, labels, &e))
+      return cli_fail ("eval", e);
+  }
   return 0;
 }

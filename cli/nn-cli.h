@@ -47,6 +47,31 @@ gboolean cli_json_write_line (FILE *f, JsonBuilder *b);
  * quote, CR or LF (quotes doubled). */
 void cli_csv_append_field (GString *out, const char *field);
 
+/* Figures (plot.c), PNG through cairo, written to a temporary name and
+ * renamed. Training curves: a panel of loss per epoch and, when the history
+ * has accuracies, one of accuracy (%), each with training (blue) and
+ * validation (orange) where measured; CLI_PLOT_PANEL_W x CLI_PLOT_H pixels a
+ * panel, side by side. */
+#define CLI_PLOT_PANEL_W 480
+#define CLI_PLOT_H 400
+gboolean cli_plot_curves (const char *path, const NnTrainProgress *history, int n, GError **error);
+int      cli_plot_curves_panels (const NnTrainProgress *history, int n);
+/* Confusion matrix (row = true class) as a heat map, each row shaded by its
+ * share of the true class, counts in the cells, class names (labels[k], or
+ * k where NULL) on both axes. Cells of cli_plot_confusion_cell (n) pixels
+ * from (CLI_PLOT_CM_LEFT, CLI_PLOT_CM_TOP); the image is LEFT + n cell +
+ * RIGHT wide and TOP + n cell + BOTTOM high. */
+#define CLI_PLOT_CM_LEFT 130
+#define CLI_PLOT_CM_RIGHT 30
+#define CLI_PLOT_CM_TOP 50
+#define CLI_PLOT_CM_BOTTOM 120
+#define CLI_PLOT_MAX_CLASSES 200
+int      cli_plot_confusion_cell (int n_classes);
+gboolean cli_plot_confusion (const char *path, const int64_t *confusion, int n_classes, const char *const *labels,
+                             GError **error);
+/* "1h02m", "3m05s", "12s"; "--" for NaN or infinity (progress.c) */
+void cli_format_duration (char *buf, gsize len, double seconds);
+
 int cmd_train (int argc, char **argv);
 int cmd_eval (int argc, char **argv);
 int cmd_predict (int argc, char **argv);

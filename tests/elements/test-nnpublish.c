@@ -784,17 +784,19 @@ check_sequence (GArray *frames, const gint64 *want, guint n)
   g_string_free (got, TRUE);
 }
 
-/* 40 frames; the broker is frozen after frame 9 (so 10-19 are written to its
+/* QoS 1 and 2, 40 frames; the broker is frozen after frame 9 (so 10-19 are written to its
  * socket and never acknowledged), killed, 20-29 are pushed while it is down,
  * it restarts on the same port, 30-39 follow. The subscriber gets 0..39,
  * each once, in order: the unacknowledged ones are sent again before the
  * queued ones, which go before the new ones. */
 GST_START_TEST (test_mqtt_restart_in_order)
 {
+  /* a loop test: __i__ is the QoS, 1 then 2 */
   broker_start ();
   Sub *sub = sub_new ();
   GstBus *bus = gst_bus_new ();
-  GstHarness *h = publisher ("", bus);
+  g_autofree char *qos = g_strdup_printf ("qos=%d", __i__);
+  GstHarness *h = publisher (qos, bus);
 
   push_frames (h, 0, 10);
   ck_assert_uint_eq (sub_wait (sub, 10, 20), 10);
@@ -868,14 +870,15 @@ GST_START_TEST (test_mqtt_overflow_while_away)
 }
 GST_END_TEST;
 
-/* Messages still queued at EOS are waited for (flush-timeout); an invalid
- * topic is refused at start. */
+/* QoS 0 (a message leaves the queue once written): messages still queued
+ * at EOS are waited for (flush-timeout); an invalid topic and back-off
+ * range are refused at start. */
 GST_START_TEST (test_mqtt_eos_and_settings)
 {
   broker_start ();
   Sub *sub = sub_new ();
   GstBus *bus = gst_bus_new ();
-  GstHarness *h = publisher ("flush-timeout=20000", bus);
+  GstHarness *h = publisher ("flush-timeout=20000 qos=0", bus);
   push_frames (h, 0, 20);
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   /* the EOS went on only once the queue was empty */
@@ -971,7 +974,7 @@ nnpublish_suite (void)
   TCase *mq = tcase_create ("mqtt");
   tcase_set_timeout (mq, 120);
   tcase_add_checked_fixture (mq, setup, teardown);
-  tcase_add_test (mq, test_mqtt_restart_in_order);
+  tcase_add_loop_test (mq, test_mqtt_restart_in_order, 1, 3);
   tcase_add_test (mq, test_mqtt_overflow_while_away);
   tcase_add_test (mq, test_mqtt_eos_and_settings);
   suite_add_tcase (s, mq);

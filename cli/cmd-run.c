@@ -142,8 +142,8 @@ closing_brace (const char *p)
 
 /* ${VAR} and ${VAR:-default}; VAR from the command line, then the
  * environment; a default may itself hold ${...} (substituted only when used). */
-static char *
-substitute (const char *text, GHashTable *vars, GError **error)
+char *
+cli_run_substitute (const char *text, GHashTable *vars, GError **error)
 {
   GString *out = g_string_new (NULL);
   for (const char *p = text; *p;) {
@@ -167,7 +167,7 @@ substitute (const char *text, GHashTable *vars, GError **error)
       v = g_getenv (inner);
     g_autofree char *expanded = NULL;
     if (!v && def) {
-      expanded = substitute (def, vars, error);
+      expanded = cli_run_substitute (def, vars, error);
       if (!expanded)
         return g_string_free (out, TRUE), NULL;
       v = expanded;
@@ -297,11 +297,25 @@ int
 cmd_run (int argc, char **argv)
 {
   gboolean print = FALSE;
+  g_autofree char *list = NULL, *output = NULL, *shard = NULL;
+  int stall = 60;
   GOptionEntry entries[] = {
     { "print", 'p', 0, G_OPTION_ARG_NONE, &print, "Print the substituted pipeline and exit", NULL },
+    { "list", 'l', 0, G_OPTION_ARG_FILENAME, &list, "Run the pipeline once per file of FILE (one path a line), "
+      "INPUT set to the file; one JSON line per file (index, path, verdict, per-clip scores, or the error) appended "
+      "to DIR/shard-I-of-N.jsonl (--output DIR). A rerun skips the files done", "FILE" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "With --list: the folder of the shard files", "DIR" },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &shard, "With --list: run shard I of N (the files whose index in the list "
+      "is I modulo N); default SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set, else 0/1", "I/N" },
+    { "stall-timeout", 0, 0, G_OPTION_ARG_INT, &stall, "With --list: a file whose pipeline makes no progress for S "
+      "seconds is an error line (default 60; 0 = wait forever)", "S" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("PIPELINE [VAR=VALUE...] - run a pipeline file");
+  g_option_context_set_description (ctx, "A library of videos, in shards (e.g. a Slurm job array), then one report:\n"
+                                         "  nn run pipelines/trailer-genre.pipeline --list videos.txt --output out "
+                                         "--shard 0/4\n  ...\n  nn merge-report --jsonl report.jsonl --csv "
+                                         "report.csv videos.txt out\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   int status = 0;
@@ -317,12 +331,28 @@ cmd_run (int argc, char **argv)
     *eq = 0;
     g_hash_table_insert (vars, argv[i], eq + 1);
   }
+  if ((output || shard) && !list)
+    return cli_usage ("run", "--output and --shard go with --list");
+  if (list && !output)
+    return cli_usage ("run", "--list needs --output DIR (the folder of the shard files)");
+  guint si, sn;
+  g_autoptr (GError) se = NULL;
+  if (shard && !cli_shard_parse (shard, &si, &sn, &se))
+    return cli_usage ("run", "--shard: %s", se->message);
+  if (stall < 0)
+    return cli_usage ("run", "--stall-timeout must be 0 or more");
+  if (list && print)
+    return cli_usage ("run", "--print and --list do not go together");
+  if (list && g_hash_table_contains (vars, "INPUT"))
+    return cli_usage ("run", "with --list, INPUT is each file of the list: drop INPUT=");
   g_autoptr (GError) e = NULL;
   g_autofree char *text = NULL;
   if (!g_file_get_contents (argv[1], &text, NULL, &e))
     return cli_fail ("run", e);
   g_autofree char *flat = strip_comments (text);
-  g_autofree char *desc = substitute (flat, vars, &e);
+  if (list)
+    return cli_run_list (argv[1], flat, vars, list, output, shard, (guint) stall);
+  g_autofree char *desc = cli_run_substitute (flat, vars, &e);
   if (!desc)
     return cli_usage ("run", "%s: %s", argv[1], e->message);
   if (print) {

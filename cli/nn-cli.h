@@ -85,3 +85,43 @@ gboolean generate_text_wanted (int argc, char **argv);
 int cmd_generate_text (int argc, char **argv);
 int cmd_gan_score (int argc, char **argv);
 int cmd_import (int argc, char **argv);
+int cmd_merge_report (int argc, char **argv);
+
+/* nn run --list (run-list.c): the pipeline (comments stripped, not yet
+ * substituted) once per file of the list's shard, INPUT set to the file,
+ * one JSON line per file appended to the shard file in out_dir; a file
+ * whose pipeline makes no progress for `stall` seconds (0: no limit) is an
+ * error line. */
+int cli_run_list (const char *pipeline, const char *flat, GHashTable *vars, const char *list, const char *out_dir,
+                  const char *shard, guint stall);
+/* ${VAR} and ${VAR:-default} of a pipeline file (cmd-run.c) */
+char *cli_run_substitute (const char *text, GHashTable *vars, GError **error);
+
+/* A file list classified in shards (shards.c). A list has one path a line
+ * (blank and # lines skipped); shard i of n owns the files whose index in
+ * the list is i modulo n. */
+char **cli_list_read (const char *path, guint *n, GError **error);
+gboolean cli_shard_parse (const char *text, guint *i, guint *n, GError **error);
+/* arg (--shard) when set, else SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT
+ * when both are set, else 0/1 */
+gboolean cli_shard_choose (const char *arg, guint *i, guint *n, GError **error);
+/* DIR/shard-I-of-N.jsonl, and the reverse for a file name */
+char *cli_shard_file (const char *dir, guint i, guint n);
+gboolean cli_shard_file_parse (const char *name, guint *i, guint *n);
+
+typedef struct {
+  guint       index;   /* in the list */
+  char       *text;    /* the line as written, without its newline */
+  JsonNode   *node;    /* parsed; object is its object */
+  JsonObject *object;
+} CliShardLine;
+void cli_shard_line_free (CliShardLine *l);
+/* index -> CliShardLine, owning its lines */
+GHashTable *cli_shard_table_new (void);
+/* Adds the complete lines of a shard file to done, each checked: a JSON
+ * object whose index and path are that line of the list, in this shard,
+ * seen once, with "verdict" or "error". *complete is the length of the
+ * complete lines: less than the file's when its last line is half-written
+ * (a killed task). A missing file is empty (*exists FALSE). */
+gboolean cli_shard_read (const char *file, char **list, guint n_list, guint shard, guint n_shards, GHashTable *done,
+                         gsize *complete, gboolean *exists, GError **error);

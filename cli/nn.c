@@ -16,6 +16,7 @@ static const struct {
   { "generate", cmd_generate, "sample text from a character model, or an image grid from a generator" },
   { "run", cmd_run, "run a pipeline file with ${VAR} substitution, results as JSON lines" },
   { "import", cmd_import, "an ONNX model (PyTorch, Keras ... exports) -> a .safetensors model file" },
+  { "merge-report", cmd_merge_report, "merge the shard files of nn run --list into one report (JSON lines, CSV)" },
 };
 
 gboolean
@@ -60,7 +61,7 @@ usage (FILE *f)
 {
   fprintf (f, "Usage: nn VERB [OPTIONS...]\n\nVerbs:\n");
   for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
-    fprintf (f, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf (f, "  %-13s %s\n", verbs[i].name, verbs[i].summary);
   fprintf (f, "\nOptions:\n  -h, --help     this text\n  -V, --version  print \"nn VERSION\" and exit\n");
   fprintf (f, "\n'nn VERB --help' describes a verb. Exit status: 0 success, 1 error, 2 usage error.\n");
 }

@@ -41,6 +41,14 @@
  *   frames (guint64)            input frames seen
  *   genres                      (a structure: class name -> probability)
  *
+ * With `clip-messages` TRUE the element also posts, at the end of every
+ * complete clip, an element message "nn-video-clip" with that clip's own
+ * output (not the running mean), so that a program can keep per-clip scores:
+ *
+ *   clip (guint)                the clip's index from 0
+ *   probabilities               (GstValueArray of double) in the model's class order
+ *   frame, pts (guint64)        the input frame that ended the clip
+ *
  * With fewer than one clip, label, score and probabilities still give the
  * partial clip's latest output, marked complete FALSE; with no sample at all
  * the message has only samples (0), clips (0), final, complete (FALSE),
@@ -54,6 +62,9 @@
  * |[
  * gst-launch-1.0 -m filesrc location=movie.mp4 ! decodebin ! \
  *     nnvideoclassify model=models/trailer-genre-convlstm.safetensors report-interval=6 ! fakesink
+ * gst-launch-1.0 -m filesrc location=movie.mp4 ! decodebin ! \
+ *     nnvideoclassify model=models/trailer-genre-convlstm.safetensors clip-messages=true report-interval=1000 ! \
+ *     fakesink
  * ]|
  */
 #include "gstnnvideoclassify.h"
@@ -72,12 +83,14 @@ enum {
   PROP_FRAME_STEP,
   PROP_CLIP_LENGTH,
   PROP_REPORT_INTERVAL,
+  PROP_CLIP_MESSAGES,
 };
 
 #define DEFAULT_SAMPLE_RATE 0.0
 #define DEFAULT_FRAME_STEP 0
 #define DEFAULT_CLIP_LENGTH -1
 #define DEFAULT_REPORT_INTERVAL 1
+#define DEFAULT_CLIP_MESSAGES FALSE
 
 struct _GstNnVideoClassify {
   GstNnInference parent;
@@ -87,6 +100,7 @@ struct _GstNnVideoClassify {
   guint    frame_step;
   gint     clip_length;
   guint    report_interval;
+  gboolean clip_messages;
 
   /* from setup() to teardown() */
   int           steps;      /* T of the trained model */
@@ -213,9 +227,28 @@ update_estimate (GstNnVideoClassify *self)
     self->estimate[i] = self->clips ? self->clip_sum[i] / self->clips : (self->last ? self->last[i] : 0.0);
 }
 
+/* The "nn-video-clip" message: the output at the end of the clip that just
+ * completed (clip-messages). */
+static void
+post_clip (GstNnVideoClassify *self, GstBuffer *buf)
+{
+  GValue probs = G_VALUE_INIT, v = G_VALUE_INIT;
+  gst_value_array_init (&probs, self->n_classes);
+  for (int i = 0; i < self->n_classes; i++) {
+    g_value_init (&v, G_TYPE_DOUBLE);
+    g_value_set_double (&v, self->last[i]);
+    gst_value_array_append_and_take_value (&probs, &v);
+  }
+  GstStructure *s = gst_structure_new (NN_VIDEO_CLIP_NAME, "clip", G_TYPE_UINT, self->clips - 1, "frame",
+                                       G_TYPE_UINT64, self->frame, "pts", G_TYPE_UINT64,
+                                       (guint64) GST_BUFFER_PTS (buf), NULL);
+  gst_structure_take_value (s, "probabilities", &probs);
+  gst_nn_inference_post (GST_NN_INFERENCE (self), s);
+}
+
 /* One time step; the clip's state is dropped after `clip` steps. */
 static gboolean
-step (GstNnVideoClassify *self, GstBuffer *buf, int clip)
+step (GstNnVideoClassify *self, GstBuffer *buf, int clip, gboolean clip_messages)
 {
   self->last = gst_nn_inference_run (GST_NN_INFERENCE (self), buf);
   if (!self->last)
@@ -226,6 +259,8 @@ step (GstNnVideoClassify *self, GstBuffer *buf, int clip)
       self->clip_sum[i] += self->last[i];
     self->clips++;
     self->in_clip = 0;
+    if (clip_messages)
+      post_clip (self, buf);
     nn_model_reset_state (gst_nn_inference_model (GST_NN_INFERENCE (self)));
   }
   update_estimate (self);
@@ -350,11 +385,12 @@ gst_nn_video_classify_process (GstNnInference *base, GstBuffer *buf)
 
   GST_OBJECT_LOCK (self);
   guint fstep = self->frame_step, interval = self->report_interval;
+  gboolean clip_messages = self->clip_messages;
   int clip = self->clip_length < 0 ? self->steps : self->clip_length;
   GST_OBJECT_UNLOCK (self);
 
   if (sample_frame (self, buf, fstep)) {
-    if (!step (self, buf, clip))
+    if (!step (self, buf, clip, clip_messages))
       return GST_FLOW_ERROR;
     if (self->fed % interval == 0)
       report (self, buf);
@@ -404,6 +440,9 @@ gst_nn_video_classify_set_property (GObject *object, guint prop_id, const GValue
   case PROP_REPORT_INTERVAL:
     self->report_interval = g_value_get_uint (value);
     break;
+  case PROP_CLIP_MESSAGES:
+    self->clip_messages = g_value_get_boolean (value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -429,6 +468,9 @@ gst_nn_video_classify_get_property (GObject *object, guint prop_id, GValue *valu
     break;
   case PROP_REPORT_INTERVAL:
     g_value_set_uint (value, self->report_interval);
+    break;
+  case PROP_CLIP_MESSAGES:
+    g_value_set_boolean (value, self->clip_messages);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -459,6 +501,10 @@ install_properties (GObjectClass *gobject_class)
     g_param_spec_uint ("report-interval", "Report interval", "Post an nn-video-classification message and attach "
                        "the meta every N fed frames (the end-of-stream summary is always posted)", 1, G_MAXUINT,
                        DEFAULT_REPORT_INTERVAL, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_CLIP_MESSAGES,
+    g_param_spec_boolean ("clip-messages", "Clip messages", "Post an nn-video-clip message with each complete "
+                          "clip's own probabilities at its end (per-clip scores; nn run --list sets it)",
+                          DEFAULT_CLIP_MESSAGES, rw | GST_PARAM_MUTABLE_PLAYING));
 }
 
 static void
@@ -491,6 +537,7 @@ gst_nn_video_classify_init (GstNnVideoClassify *self)
   self->frame_step = DEFAULT_FRAME_STEP;
   self->clip_length = DEFAULT_CLIP_LENGTH;
   self->report_interval = DEFAULT_REPORT_INTERVAL;
+  self->clip_messages = DEFAULT_CLIP_MESSAGES;
   self->pts0 = GST_CLOCK_TIME_NONE;
   nn_frame_sampler_init (&self->sampler, 0.0);
 }

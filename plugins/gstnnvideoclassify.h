@@ -14,5 +14,7 @@ GST_ELEMENT_REGISTER_DECLARE (nnvideoclassify);
 
 /* Name of the element messages (running estimates and the end-of-stream summary). */
 #define NN_VIDEO_CLASSIFICATION_NAME "nn-video-classification"
+/* posted at the end of each complete clip when clip-messages is TRUE */
+#define NN_VIDEO_CLIP_NAME "nn-video-clip"
 
 G_END_DECLS

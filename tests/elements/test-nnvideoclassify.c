@@ -216,6 +216,51 @@ GST_START_TEST (test_eos_summary)
 }
 GST_END_TEST;
 
+/* clip-messages: one nn-video-clip at the end of each complete clip, with
+ * that clip's own output (libnn's on the clip), none for a partial clip. */
+GST_START_TEST (test_clip_messages)
+{
+  Fixture f;
+  const guint seeds[2 * T + 1] = { 4, 8, 15, 16, 23, 42, 7, 19, 2 };
+  double want[2][3];
+  clip_output (gray_model, seeds, want[0]);
+  clip_output (gray_model, seeds + T, want[1]);
+  fixture_open (&f, gray_model, "report-interval=100 clip-messages=true", GST_VIDEO_FORMAT_GRAY8);
+  for (guint i = 0; i < 2 * T + 1; i++) {
+    gst_buffer_unref (push_frame (&f, GST_VIDEO_FORMAT_GRAY8, i, seeds[i]));
+    GstMessage *msg = gst_bus_pop_filtered (f.bus, GST_MESSAGE_ELEMENT);
+    if ((i + 1) % T != 0) {
+      fail_unless (msg == NULL, "a message after frame %u, inside a clip", i);
+      continue;
+    }
+    fail_unless (msg != NULL, "no nn-video-clip after frame %u", i);
+    const GstStructure *s = gst_message_get_structure (msg);
+    fail_unless (gst_structure_has_name (s, "nn-video-clip"), "%s", gst_structure_get_name (s));
+    guint clip;
+    guint64 frame, pts;
+    fail_unless (gst_structure_get_uint (s, "clip", &clip) && gst_structure_get_uint64 (s, "frame", &frame) &&
+                 gst_structure_get_uint64 (s, "pts", &pts));
+    fail_unless_equals_int (clip, i / T);
+    fail_unless_equals_uint64 (frame, i);
+    fail_unless_equals_uint64 (pts, gst_util_uint64_scale (i, GST_SECOND, 30));
+    for (int c = 0; c < 3; c++)
+      fail_unless (fabs (prob (s, c) - want[clip][c]) < 1e-5, "clip %u class %d: %f, libnn %f", clip, c,
+                   prob (s, c), want[clip][c]);
+    fail_unless (gst_structure_get_string (s, "model") != NULL, "the clip message names no model");
+    gst_message_unref (msg);
+    fail_unless (gst_bus_pop_filtered (f.bus, GST_MESSAGE_ELEMENT) == NULL, "two messages after frame %u", i);
+  }
+  /* the summary is the mean of the clips the messages gave */
+  fail_unless (gst_harness_push_event (f.hs, gst_event_new_eos ()));
+  GstMessage *msg = gst_bus_pop_filtered (f.bus, GST_MESSAGE_ELEMENT);
+  const GstStructure *s = check_message (msg, TRUE, 2 * T + 1);
+  for (int c = 0; c < 3; c++)
+    fail_unless (fabs (prob (s, c) - (want[0][c] + want[1][c]) / 2) < 1e-5);
+  gst_message_unref (msg);
+  fixture_close (&f);
+}
+GST_END_TEST;
+
 /* The final message of a stream of `n` frames (T frames per clip). */
 static GstMessage *
 eos_message (Fixture *f, guint n, const char *props)
@@ -495,6 +540,7 @@ nnvideoclassify_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_clip_end_equals_libnn);
   tcase_add_test (tc, test_eos_summary);
+  tcase_add_test (tc, test_clip_messages);
   tcase_add_test (tc, test_eos_no_frames);
   tcase_add_test (tc, test_eos_short_of_a_clip);
   tcase_add_test (tc, test_eos_one_clip);

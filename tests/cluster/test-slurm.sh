@@ -9,7 +9,9 @@
 # then cancelled by Slurm, the task is submitted again (--only 2) with a new
 # merge, and the merged report must equal, byte for byte, the report of one
 # `nn run --list` over the same list in one process; the resubmitted task
-# must have classified exactly the videos its shard lacked.
+# must have classified exactly the videos its shard lacked. (The tasks run
+# tests/cluster/trailer-genre-held.pipeline, the shipped pipeline with each
+# frame held 20 ms, so the cancel lands between two videos.)
 #
 #   tests/cluster/test-slurm.sh SOURCE_ROOT BUILD_ROOT
 #
@@ -161,19 +163,22 @@ state () { timeout 10 scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=
 gone () { [ -z "$(timeout 10 squeue -h -j "$1" 2>/dev/null)" ]; }
 lines () { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 
-submit --tasks 4 "$tmp/list.txt" "$tmp/shards" "$tmp/report"
+# the tasks hold each frame 20 ms (the frames unchanged), so a video takes
+# about a second and the cancel lands between two videos
+held=tests/cluster/trailer-genre-held.pipeline
+submit --tasks 4 --pipeline "$held" "$tmp/list.txt" "$tmp/shards" "$tmp/report"
 shard2=$tmp/shards/shard-2-of-4.jsonl
 of2=$(( (n_list - 2 + 3) / 4 ))
-end=$((SECONDS + 180))
+end=$((SECONDS + 300))
 while :; do
   k=$(lines "$shard2")
   [ "$k" -lt "$of2" ] || fail "task 2 wrote all $of2 lines before it could be cancelled"
   [ "$k" -ge 1 ] && break
-  [ $SECONDS -lt $end ] || fail "task 2 wrote no line within 180 s"
+  [ $SECONDS -lt $end ] || fail "task 2 wrote no line within 300 s"
   sleep 0.05
 done
 scancel "${job}_2"
-wait_for 120 "the array's end" gone "$job"
+wait_for 300 "the array's end" gone "$job"
 [ "$(state "${job}_2")" = CANCELLED ] || fail "task 2 is $(state "${job}_2"), not CANCELLED"
 for t in 0 1 3; do [ "$(state "${job}_$t")" = COMPLETED ] || fail "task $t is $(state "${job}_$t")"; done
 killed=$(lines "$shard2")
@@ -185,9 +190,9 @@ wait_for 60 "the first merge's cancellation" gone "$merge"
 ok "task 2 cancelled with $killed of $of2 lines; tasks 0 1 3 completed; the dependent merge cancelled"
 
 # ---- task 2 again, and the merge --------------------------------------------------------------------------
-submit --tasks 4 --only 2 "$tmp/list.txt" "$tmp/shards" "$tmp/report"
-wait_for 120 "the resubmitted task's end" gone "$job"
-wait_for 60 "the merge's end" gone "$merge"
+submit --tasks 4 --only 2 --pipeline "$held" "$tmp/list.txt" "$tmp/shards" "$tmp/report"
+wait_for 300 "the resubmitted task's end" gone "$job"
+wait_for 120 "the merge's end" gone "$merge"
 [ "$(state "${job}_2")" = COMPLETED ] || fail "the resubmitted task 2 is $(state "${job}_2")"
 [ "$(state "$merge")" = COMPLETED ] || fail "the merge is $(state "$merge"): $(cat "$tmp"/shards/slurm-merge-"$merge".out)"
 log=$tmp/shards/slurm-${job}_2.out

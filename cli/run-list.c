@@ -237,6 +237,13 @@ open_shard (const char *file, char **list, guint n_list, guint shard, guint n_sh
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err), "%s: cannot open: %s", file, g_strerror (err));
     return -1;
   }
+  /* the file's entry in its folder outlives a crash of the node, as its lines do */
+  g_autofree char *dir = g_path_get_dirname (file);
+  int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync (dfd);
+    close (dfd);
+  }
   if (flock (fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err), "%s: %s", file,

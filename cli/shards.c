@@ -15,8 +15,16 @@ cli_list_read (const char *path, guint *n, GError **error)
   GPtrArray *files = g_ptr_array_new ();
   for (int i = 0; lines[i]; i++) {
     char *l = g_strstrip (lines[i]);
-    if (*l && *l != '#')
-      g_ptr_array_add (files, g_strdup (l));
+    if (!*l || *l == '#')
+      continue;
+    /* the path is a JSON string of the report, read back on a rerun */
+    if (!g_utf8_validate (l, -1, NULL)) {
+      g_ptr_array_free (files, TRUE);
+      g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s line %d: the path is not UTF-8 (the report's JSON "
+                   "needs it): rename the file", path, i + 1);
+      return NULL;
+    }
+    g_ptr_array_add (files, g_strdup (l));
   }
   if (files->len == 0) {
     g_ptr_array_free (files, TRUE);

@@ -14,7 +14,7 @@
 # (e.g. SBATCH_PARTITION).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-tasks=4 only= pipeline=pipelines/trailer-genre.pipeline
+tasks=4 only='' pipeline=pipelines/trailer-genre.pipeline
 while [ $# -gt 0 ]; do
   case $1 in
     --tasks) tasks=$2; shift 2 ;;

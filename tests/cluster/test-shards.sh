@@ -153,6 +153,8 @@ expect 2 "--jsonl FILE and/or --csv" merge "$tmp/list.txt" "$tmp/sh"
 SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_COUNT=1 expect 1 "pass --shard 2/N" run --output "$tmp/x"
 expect 1 "nnvideoclassify" "$nn" run pipelines/classify-file.pipeline --list "$tmp/list.txt" --output "$tmp/x"
 [ ! -e "$tmp/x/shard-0-of-1.jsonl" ] || [ ! -s "$tmp/x/shard-0-of-1.jsonl" ] || fail "a refused run wrote lines"
+printf '%s/\xff.mp4\n' "$tmp" >"$tmp/latin1.txt"
+expect 1 "not UTF-8" timeout 60 "$nn" run pipelines/trailer-genre.pipeline --list "$tmp/latin1.txt" --output "$tmp/x"
 # another split in the same folder
 cp "$tmp/sh/shard-0-of-4.jsonl" "$tmp/sh/shard-0-of-2.jsonl"
 expect 1 "shards of" merge --jsonl "$tmp/y.jsonl" "$tmp/list.txt" "$tmp/sh"
@@ -178,4 +180,4 @@ lockpid=
 cmp "$s3" "$tmp/s3.keep" || fail "the refused second writer changed the shard"
 [ ! -e "$tmp/y.jsonl" ] || fail "a refused merge wrote a report"
 ok "refused: bad --shard, --shard/--output alone, INPUT=, an array of part of the tasks, a pipeline without" \
-  "nnvideoclassify, two splits, another list, a half-written shard, a shard running twice"
+  "nnvideoclassify, a path not in UTF-8, two splits, another list, a half-written shard, a shard running twice"

@@ -130,8 +130,8 @@ ok "one process: $n_list lines, the corrupt video an error line: $(grep -o '"err
 mkdir -p "$tmp/state" "$tmp/spool" "$tmp/munge/key"
 chmod 755 "$tmp/munge"
 chmod 700 "$tmp/munge/key"
-mungekey --create --keyfile="$tmp/munge/key/munge.key"
-env "$mark" munged --socket="$tmp/munge/munge.socket" --pid-file="$tmp/munge/munged.pid" \
+timeout 30 mungekey --create --keyfile="$tmp/munge/key/munge.key"
+timeout 30 env "$mark" munged --socket="$tmp/munge/munge.socket" --pid-file="$tmp/munge/munged.pid" \
   --log-file="$tmp/munge/munged.log" --seed-file="$tmp/munge/key/munged.seed" --key-file="$tmp/munge/key/munge.key" ||
   fail "munged did not start: $(cat "$tmp/munge/munged.log" 2>/dev/null)"
 read -r ctld_port slurmd_port < <(python3 -c '
@@ -139,14 +139,14 @@ import socket
 s = [socket.socket() for _ in range(2)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(*[x.getsockname()[1] for x in s])')
-hw=$(slurmd -C | head -n 1)
+hw=$(timeout 30 slurmd -C | head -n 1)
 cpus=$(sed -n 's/.* CPUs=\([0-9]*\).*/\1/p' <<<"$hw")
 mem=$(sed -n 's/.* RealMemory=\([0-9]*\).*/\1/p' <<<"$hw")
 sed -e "s|@HOST@|$(hostname -s)|g" -e "s|@DIR@|$tmp|g" -e "s|@CTLD_PORT@|$ctld_port|g" \
   -e "s|@SLURMD_PORT@|$slurmd_port|g" -e "s|@MUNGE_SOCKET@|$tmp/munge/munge.socket|g" -e "s|@CPUS@|$cpus|g" \
   -e "s|@MEM@|$((mem / 2))|g" "$src/tests/cluster/slurm.conf.in" >"$SLURM_CONF"
-env "$mark" slurmctld -f "$SLURM_CONF" || fail "slurmctld did not start"
-env "$mark" slurmd -f "$SLURM_CONF" || fail "slurmd did not start"
+timeout 30 env "$mark" slurmctld -f "$SLURM_CONF" || fail "slurmctld did not start"
+timeout 30 env "$mark" slurmd -f "$SLURM_CONF" || fail "slurmd did not start"
 node_idle () { [ "$(timeout 5 sinfo -h -N -o %T 2>/dev/null)" = idle ]; }
 wait_for 60 "the node going idle" node_idle
 ok "Slurm: $(hostname -s), $cpus CPUs, ports $ctld_port/$slurmd_port"
@@ -154,7 +154,7 @@ ok "Slurm: $(hostname -s), $cpus CPUs, ports $ctld_port/$slurmd_port"
 # ---- the array in 4 tasks; task 2 cancelled mid-way -------------------------------------------------------
 submit () { # submit-classify.sh ARGS...: sets job and merge
   local out
-  out=$(env "$mark" NN="$nn" NN_RUN_ARGS="$run_args" scripts/slurm/submit-classify.sh "$@") || fail "submit: $out"
+  out=$(timeout 60 env "$mark" NN="$nn" NN_RUN_ARGS="$run_args" scripts/slurm/submit-classify.sh "$@") || fail "submit: $out"
   job=$(sed -n 's/^array //p' <<<"$out")
   merge=$(sed -n 's/^merge //p' <<<"$out")
   [ -n "$job" ] && [ -n "$merge" ] || fail "submit printed: $out"
@@ -177,7 +177,7 @@ while :; do
   [ $SECONDS -lt $end ] || fail "task 2 wrote no line within 300 s"
   sleep 0.05
 done
-scancel "${job}_2"
+timeout 30 scancel "${job}_2"
 wait_for 300 "the array's end" gone "$job"
 [ "$(state "${job}_2")" = CANCELLED ] || fail "task 2 is $(state "${job}_2"), not CANCELLED"
 for t in 0 1 3; do [ "$(state "${job}_$t")" = COMPLETED ] || fail "task $t is $(state "${job}_$t")"; done

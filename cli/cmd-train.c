@@ -373,6 +373,9 @@ cmd_train (int argc, char **argv)
     return cli_usage ("train", "--data is required");
   if (!a.out)
     return cli_usage ("train", "-o OUT.safetensors is required");
+  /* the model saved at the end would replace the state a resume needs */
+  if (a.checkpoint && g_str_equal (a.checkpoint, a.out))
+    return cli_usage ("train", "--checkpoint and -o name the same file");
   cli_threads (a.threads);
 
   g_autoptr (NnModel) m = build_model (a.resume ? a.resume : argv[1], &a, &e);
@@ -402,6 +405,9 @@ cmd_train (int argc, char **argv)
   printf ("training on %" G_GINT64_FORMAT " samples, validating on %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
           " parameters, loss %s\n", train->n, val ? val->n : 0, nn_model_n_trainable (m), nn_loss_name (c.loss));
   gboolean ok = nn_train (m, &c, train, val, &e) && !ui.plot_error && nn_model_save (m, a.out, &e);
+  /* a resumed run that had no epoch left draws the checkpoint's */
+  if (ok && a.plot && history->len && !cli_plot_curves (a.plot, (const NnTrainProgress *) history->data, history->len, &e))
+    ok = FALSE;
   if (ui.log)
     fclose (ui.log);
   if (ui.plot_error) {

@@ -312,6 +312,19 @@ START_TEST (test_resume_same_file)
   ck_assert_int_eq (cli_run (NULL, &err, "train", spec, "--data", src, "-o", resumed, "--schedule", "linear", NULL), 2);
   ck_assert_msg (strstr (err, "unknown schedule \"linear\""), "%s", err);
   g_free (err);
+  ck_assert_int_eq (cli_run (NULL, &err, "train", spec, "--data", src, "-o", ckpt, "--checkpoint", ckpt, NULL), 2);
+  ck_assert_msg (strstr (err, "--checkpoint and -o name the same file"), "%s", err);
+  g_free (err);
+
+  /* resuming a finished run trains nothing and still draws its curves */
+  g_autofree char *again = tmp_path ("again.png"), *copy = tmp_path ("copy.safetensors");
+  ck_assert_int_eq (cli_run (&out, &err, "train", "--resume", ckpt, "-o", copy, "--plot", again, NULL), 0);
+  ck_assert_msg (!strstr (out, "epoch "), "%s", out);
+  g_free (out);
+  g_free (err);
+  s = load_png (again, 2 * CLI_PLOT_PANEL_W, CLI_PLOT_H);
+  ck_assert (count_colour (s, 0, CLI_PLOT_PANEL_W, blue) > 100);
+  cairo_surface_destroy (s);
 }
 END_TEST
 

@@ -84,6 +84,75 @@ enum {
 /* while the queue stays full, one warning per this many microseconds */
 #define DROP_WARNING_INTERVAL_US (10 * G_USEC_PER_SEC)
 
+/* The elements of a process that name the same file (or "-") share one open
+ * file and write one whole line at a time: one results file for many
+ * streams, created or truncated by the first element to start, never two
+ * writers at their own offsets over each other's lines. */
+typedef struct {
+  char  *key;   /* the canonical path, or "-" */
+  FILE  *file;
+  GMutex lock;  /* a line and its flush */
+  guint  refs;  /* under shared_files_lock */
+} SharedFile;
+
+static GMutex shared_files_lock;
+static GHashTable *shared_files; /* key -> SharedFile, for the process's life */
+
+/* NULL with errno set when the file cannot be opened. */
+static SharedFile *
+shared_file_open (const char *location)
+{
+  g_autofree char *key = g_str_equal (location, "-") ? g_strdup ("-") : g_canonicalize_filename (location, NULL);
+  g_mutex_lock (&shared_files_lock);
+  if (!shared_files)
+    shared_files = g_hash_table_new (g_str_hash, g_str_equal);
+  SharedFile *sf = g_hash_table_lookup (shared_files, key);
+  if (!sf) {
+    FILE *f = g_str_equal (key, "-") ? stdout : g_fopen (location, "w");
+    if (!f) {
+      int err = errno;
+      g_mutex_unlock (&shared_files_lock);
+      errno = err;
+      return NULL;
+    }
+    sf = g_new0 (SharedFile, 1);
+    sf->key = g_steal_pointer (&key);
+    sf->file = f;
+    g_mutex_init (&sf->lock);
+    g_hash_table_insert (shared_files, sf->key, sf);
+  }
+  sf->refs++;
+  g_mutex_unlock (&shared_files_lock);
+  return sf;
+}
+
+static void
+shared_file_close (SharedFile *sf)
+{
+  g_mutex_lock (&shared_files_lock);
+  if (--sf->refs == 0) {
+    g_hash_table_remove (shared_files, sf->key);
+    if (sf->file != stdout)
+      fclose (sf->file);
+    g_mutex_clear (&sf->lock);
+    g_free (sf->key);
+    g_free (sf);
+  }
+  g_mutex_unlock (&shared_files_lock);
+}
+
+/* FALSE with errno set when the line could not be written. */
+static gboolean
+shared_file_write (SharedFile *sf, const char *line, gsize len)
+{
+  g_mutex_lock (&sf->lock);
+  gboolean ok = fwrite (line, 1, len, sf->file) == len && fflush (sf->file) == 0;
+  int err = errno;
+  g_mutex_unlock (&sf->lock);
+  errno = err;
+  return ok;
+}
+
 struct _GstNnPublish {
   GstBaseTransform parent;
 
@@ -96,8 +165,8 @@ struct _GstNnPublish {
   NnMqtt  *mqtt;             /* set in start(), read by the getters */
 
   /* from start() to stop(), on the streaming thread */
-  FILE          *file;       /* NULL, stdout, or the file at `path` */
-  char          *path;
+  SharedFile    *file;       /* NULL without location */
+  char          *path;       /* for messages: the location, or "standard output" */
   JsonBuilder   *builder;    /* reused for every frame */
   JsonGenerator *generator;
   GString       *line;       /* the frame's JSON text, reused */
@@ -418,7 +487,7 @@ gst_nn_publish_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   }
   if (self->file) {
     g_string_append_c (self->line, '\n');
-    if (fwrite (self->line->str, 1, self->line->len, self->file) != self->line->len || fflush (self->file) != 0)
+    if (!shared_file_write (self->file, self->line->str, self->line->len))
       goto write_failed;
   }
   return GST_FLOW_OK;
@@ -463,7 +532,7 @@ gst_nn_publish_start (GstBaseTransform *trans)
     self->path = g_strdup (g_str_equal (location, "-") ? "standard output" : location);
     /* written in place, not to a temporary renamed at the end: a JSON-lines
      * log is read while it grows (tail -f), one whole line per frame */
-    self->file = g_str_equal (location, "-") ? stdout : g_fopen (location, "w");
+    self->file = shared_file_open (location);
     if (!self->file)
       goto open_failed;
   }
@@ -517,9 +586,7 @@ gst_nn_publish_stop (GstBaseTransform *trans)
       GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("%u MQTT messages were still queued when the element stopped: "
                            "dropped", left), ("counted in \"dropped\"; \"flush-timeout\" waits for them at EOS"));
   }
-  if (self->file && self->file != stdout)
-    fclose (self->file);
-  self->file = NULL;
+  g_clear_pointer (&self->file, shared_file_close);
   g_clear_pointer (&self->path, g_free);
   g_clear_object (&self->builder);
   g_clear_object (&self->generator);
@@ -710,8 +777,8 @@ install_properties (GObjectClass *gc)
 
   g_object_class_install_property (gc, PROP_LOCATION,
     g_param_spec_string ("location", "Location", "File the JSON lines are written to, one object per frame, created "
-                         "or truncated at start and flushed after every line; \"-\" is standard output "
-                         "(e.g. location=results.jsonl)", NULL, rw));
+                         "or truncated at start and flushed after every line; \"-\" is standard output; elements "
+                         "naming the same file share it, line by line (e.g. location=results.jsonl)", NULL, rw));
   g_object_class_install_property (gc, PROP_STREAM_NAME,
     g_param_spec_string ("stream-name", "Stream name", "The \"stream\" of every object; unset: the uri, location or "
                          "device of the nearest upstream element that has one, else the source element's name "

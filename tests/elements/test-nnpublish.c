@@ -322,6 +322,53 @@ run_to_eos (const char *desc)
   gst_object_unref (pipe);
 }
 
+/* Two elements naming one file share it: created once, whole lines from
+ * both, none over another (two fopen "w" would truncate and overwrite). */
+GST_START_TEST (test_shared_file)
+{
+  g_autofree char *path = nn_test_write_temp ("nnpublish-XXXXXX.jsonl", "stale\n", -1);
+  g_autofree char *da = g_strdup_printf ("nnpublish location=%s stream-name=a", path);
+  /* the same file by another spelling */
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *db = g_strdup_printf ("nnpublish location=%s/./%s stream-name=b", dir, base);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *ha = harness_with_bus (da, bus);
+  for (guint64 i = 0; i < 3; i++) {
+    ck_assert_int_eq (gst_harness_push (ha, frame_buffer (i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (ha));
+  }
+  GstHarness *hb = harness_with_bus (db, bus);
+  for (guint64 i = 0; i < 3; i++) {
+    ck_assert_int_eq (gst_harness_push (hb, frame_buffer (i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (hb));
+    ck_assert_int_eq (gst_harness_push (ha, frame_buffer (3 + i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (ha));
+  }
+  gst_harness_teardown (ha);
+  ck_assert_int_eq (gst_harness_push (hb, frame_buffer (3)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (hb));
+  gst_harness_teardown (hb);
+  gst_object_unref (bus);
+
+  guint n;
+  char **lines = read_lines (path, &n);
+  ck_assert_uint_eq (n, 10);
+  const char *want_stream = "aaabababab";
+  const gint64 want_frame[] = { 0, 1, 2, 0, 3, 1, 4, 2, 5, 3 };
+  JsonParser *p = json_parser_new ();
+  for (guint i = 0; i < n; i++) {
+    JsonObject *o = parse_object (p, lines[i]);
+    char want[2] = { want_stream[i], 0 };
+    ck_assert_str_eq (json_object_get_string_member (o, "stream"), want);
+    ck_assert_int_eq (json_object_get_int_member (o, "frame"), want_frame[i]);
+  }
+  g_object_unref (p);
+  g_strfreev (lines);
+  g_unlink (path);
+}
+GST_END_TEST;
+
 /* location=- writes to standard output (fd 1, pointed at a file here). */
 GST_START_TEST (test_stdout)
 {
@@ -969,6 +1016,7 @@ nnpublish_suite (void)
   tcase_add_test (tc, test_stream_name_upstream);
   tcase_add_test (tc, test_file_errors);
   tcase_add_test (tc, test_stdout);
+  tcase_add_test (tc, test_shared_file);
   tcase_add_test (tc, test_inspect);
   suite_add_tcase (s, tc);
   TCase *mq = tcase_create ("mqtt");

@@ -23,6 +23,6 @@ export CK_TIMEOUT_MULTIPLIER=3
 meson test -C build-asan -v --print-errorlogs --num-processes 2 --timeout-multiplier 3
 
 # libFuzzer targets (tests/fuzz/: safetensors, spec, CSV, IDX, image and video
-# folders) under ASan + UBSan, NN_FUZZ_SECONDS (default 20) each, after
+# folders, ONNX import) under ASan + UBSan, NN_FUZZ_SECONDS (default 20) each, after
 # replaying their seeds and every input that once crashed
 tests/fuzz/run.sh build-fuzz

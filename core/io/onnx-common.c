@@ -4,6 +4,62 @@
  * data) before a value is read. */
 #include "io/onnx-private.h"
 
+/* protobuf-c unpacks nested messages by recursion, with no depth limit: a
+ * file of nested subgraphs (an attribute's graph holding a node whose
+ * attribute holds a graph ...) would overflow the stack. This walks the wire
+ * format with the message descriptors first and refuses nesting deeper than
+ * NN_ONNX_MAX_DEPTH; anything else malformed is left to protobuf-c. */
+#define NN_ONNX_MAX_DEPTH 32
+
+static gboolean
+read_varint (const guint8 **p, const guint8 *end, guint64 *v)
+{
+  *v = 0;
+  for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+    guint8 b = *(*p)++;
+    *v |= (guint64) (b & 0x7f) << shift;
+    if (!(b & 0x80))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static gboolean
+depth_ok (const ProtobufCMessageDescriptor *d, const guint8 *p, const guint8 *end, int depth)
+{
+  if (depth > NN_ONNX_MAX_DEPTH)
+    return FALSE;
+  while (p < end) {
+    guint64 key, v;
+    if (!read_varint (&p, end, &key))
+      return TRUE;
+    switch (key & 7) {
+    case 0:
+      if (!read_varint (&p, end, &v))
+        return TRUE;
+      break;
+    case 1:
+      p += MIN ((gsize) (end - p), 8);
+      break;
+    case 5:
+      p += MIN ((gsize) (end - p), 4);
+      break;
+    case 2: {
+      if (!read_varint (&p, end, &v) || v > (guint64) (end - p))
+        return TRUE;
+      const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field (d, (unsigned) (key >> 3));
+      if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && !depth_ok (f->descriptor, p, p + v, depth + 1))
+        return FALSE;
+      p += v;
+      break;
+    }
+    default:
+      return TRUE;
+    }
+  }
+  return TRUE;
+}
+
 Onnx__ModelProto *
 nn_onnx_read (const char *path, GError **error)
 {
@@ -21,6 +77,11 @@ nn_onnx_read (const char *path, GError **error)
   const guint8 *data = (const guint8 *) g_mapped_file_get_contents (map);
   if (len == 0) {
     g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: empty file, not an ONNX model", path);
+    return NULL;
+  }
+  if (!depth_ok (&onnx__model_proto__descriptor, data, data + len, 0)) {
+    g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: not an ONNX model we read (messages nested more than %d "
+                 "deep)", path, NN_ONNX_MAX_DEPTH);
     return NULL;
   }
   /* protobuf-c checks every length and tag against the buffer, so a

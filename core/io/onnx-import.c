@@ -390,6 +390,22 @@ layer_name (Ctx *c, const char *type, const char *weight)
   return name;
 }
 
+/* A sample's values at most: 8 GB of floats, far beyond any model we run,
+ * and far from overflowing the products of sizes. */
+#define MAX_SAMPLE_VALUES ((int64_t) 1 << 31)
+
+static gboolean
+shape_size_ok (const NnShape *s)
+{
+  int64_t n = 1;
+  for (int i = 0; i < s->ndim; i++) {
+    if (s->dim[i] < 0 || (s->dim[i] > 0 && n > MAX_SAMPLE_VALUES / s->dim[i]))
+      return FALSE;
+    n *= s->dim[i];
+  }
+  return n <= MAX_SAMPLE_VALUES;
+}
+
 static char *
 json_text (JsonObject *o)
 {
@@ -419,6 +435,14 @@ layer_add (Ctx *c, JsonObject *o, const char *weight_name, Dyn *in, GError **err
   if (!nl) {
     layer_free (l);
     ctx_prefix (c, error, e);
+    return NULL;
+  }
+  if (!shape_size_ok (&nl->out)) {
+    char buf[96];
+    ctx_fail (c, error, NN_ERROR_SHAPE, "its output %s is more than %" G_GINT64_FORMAT " values a sample",
+              nn_shape_to_string (&nl->out, buf, sizeof buf), MAX_SAMPLE_VALUES);
+    layer_free (l);
+    nn_layer_free (nl);
     return NULL;
   }
   dyn_settle (c, in);
@@ -497,6 +521,11 @@ need_canonical (Ctx *c, Dyn *d, int onnx_rank, GError **error)
 
 /* ---- folding constants ------------------------------------------------------- */
 
+/* Folded constants are shapes, axes and small tables; a bigger one is a
+ * corrupt or hostile file asking for memory. */
+#define FOLD_MAX_VALUES ((int64_t) 1 << 24)
+
+/* n saturates rather than overflow: const_alloc refuses it. */
 static void
 const_set_dims (Const *k, int ndim, const int64_t *dim)
 {
@@ -504,19 +533,29 @@ const_set_dims (Const *k, int ndim, const int64_t *dim)
   k->n = 1;
   for (int i = 0; i < ndim; i++) {
     k->dim[i] = dim[i];
-    if (dim[i] != BATCH)
+    if (dim[i] == BATCH)
+      continue;
+    if (dim[i] < 0 || (dim[i] > 0 && k->n > G_MAXINT64 / dim[i]))
+      k->n = G_MAXINT64;
+    else
       k->n *= dim[i];
   }
 }
 
-static void
-const_alloc (Const *k, gboolean is_int)
+static gboolean
+const_alloc (Ctx *c, Const *k, gboolean is_int, GError **error)
 {
   k->is_int = is_int;
+  if (k->n > FOLD_MAX_VALUES) {
+    ctx_fail (c, error, NN_ERROR_INVALID, "computes a constant of more than %" G_GINT64_FORMAT " values",
+              FOLD_MAX_VALUES);
+    return FALSE;
+  }
   if (is_int)
     k->i = g_new0 (int64_t, MAX (k->n, 1));
   else
     k->f = g_new0 (float, MAX (k->n, 1));
+  return TRUE;
 }
 
 static void
@@ -677,7 +716,8 @@ broadcast_to (Ctx *c, const Const *src, int ndim, const int64_t *to, Const *out,
   for (int i = 0; i < off; i++)
     sst[i] = 0;
   const_set_dims (out, ndim, to);
-  const_alloc (out, src->is_int);
+  if (!const_alloc (c, out, src->is_int, error))
+    return FALSE;
   int64_t idx[MAXD] = { 0 };
   for (int64_t j = 0; j < out->n; j++) {
     int64_t si = 0;
@@ -714,7 +754,8 @@ fold_binary (Ctx *c, const char *op, const Const *a, const Const *b, Const *out,
   }
   gboolean is_int = a->is_int && b->is_int;
   const_set_dims (out, nd, to);
-  const_alloc (out, is_int);
+  if (!const_alloc (c, out, is_int, error))
+    return FALSE;
   char o = op[0];
   for (int64_t j = 0; j < out->n; j++) {
     if (is_int) {
@@ -756,22 +797,32 @@ fold (Ctx *c, GError **error)
     if ((a = nn_onnx_attr (n, "value")) && a->t)
       return const_from_tensor (c, a->t, k, error);
     if ((a = nn_onnx_attr (n, "value_float")) && a->has_f) {
-      const_set_dims (k, 0, NULL), const_alloc (k, FALSE), k->f[0] = a->f;
+      const_set_dims (k, 0, NULL);
+      if (!const_alloc (c, k, FALSE, error))
+        return FALSE;
+      k->f[0] = a->f;
       return TRUE;
     }
     if ((a = nn_onnx_attr (n, "value_int")) && a->has_i) {
-      const_set_dims (k, 0, NULL), const_alloc (k, TRUE), k->i[0] = a->i;
+      const_set_dims (k, 0, NULL);
+      if (!const_alloc (c, k, TRUE, error))
+        return FALSE;
+      k->i[0] = a->i;
       return TRUE;
     }
     if ((a = nn_onnx_attr (n, "value_floats"))) {
       int64_t d = a->n_floats;
-      const_set_dims (k, 1, &d), const_alloc (k, FALSE);
+      const_set_dims (k, 1, &d);
+      if (!const_alloc (c, k, FALSE, error))
+        return FALSE;
       memcpy (k->f, a->floats, d * sizeof (float));
       return TRUE;
     }
     if ((a = nn_onnx_attr (n, "value_ints"))) {
       int64_t d = a->n_ints;
-      const_set_dims (k, 1, &d), const_alloc (k, TRUE);
+      const_set_dims (k, 1, &d);
+      if (!const_alloc (c, k, TRUE, error))
+        return FALSE;
       memcpy (k->i, a->ints, d * sizeof (int64_t));
       return TRUE;
     }
@@ -789,7 +840,8 @@ fold (Ctx *c, GError **error)
                                                   to != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE &&
                                                   to != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16) : x->is_int;
     const_set_dims (k, x->ndim, x->dim);
-    const_alloc (k, is_int);
+    if (!const_alloc (c, k, is_int, error))
+      return FALSE;
     for (int64_t j = 0; j < k->n; j++)
       const_copy_value (k, j, x, j);
     return TRUE;
@@ -807,15 +859,15 @@ fold (Ctx *c, GError **error)
         return FALSE;
       }
     const_set_dims (k, (int) x->n, x->i);
-    if (k->n > NN_ONNX_MAX_NUMEL) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "%" G_GINT64_FORMAT " values", k->n);
-      return FALSE;
-    }
     const Onnx__AttributeProto *a = nn_onnx_attr (n, "value");
     Const val = { 0 };
     if (a && a->t && !const_from_tensor (c, a->t, &val, error))
       return FALSE;
-    const_alloc (k, a && a->t ? val.is_int : FALSE);
+    if (!const_alloc (c, k, a && a->t ? val.is_int : FALSE, error)) {
+      g_free (val.f);
+      g_free (val.i);
+      return FALSE;
+    }
     for (int64_t j = 0; j < k->n && val.n > 0; j++)
       const_copy_value (k, j, &val, 0);
     g_free (val.f);
@@ -865,7 +917,8 @@ fold (Ctx *c, GError **error)
     for (int i = axis + 1; i < x->ndim; i++)
       inner *= (dims[o++] = x->dim[i]);
     const_set_dims (k, nd, dims);
-    const_alloc (k, x->is_int);
+    if (!const_alloc (c, k, x->is_int, error))
+      return FALSE;
     for (int64_t a = 0; a < outer; a++)
       for (int64_t j = 0; j < ix->n; j++) {
         int64_t q = ix->i[j] < 0 ? ix->i[j] + len : ix->i[j];
@@ -895,7 +948,8 @@ fold (Ctx *c, GError **error)
     for (int i = 0; i < nd; i++)
       dims[i] = keep[i] < 0 ? 1 : x->dim[keep[i]];
     const_set_dims (k, nd, dims);
-    const_alloc (k, x->is_int);
+    if (!const_alloc (c, k, x->is_int, error))
+      return FALSE;
     for (int64_t j = 0; j < k->n; j++)
       const_copy_value (k, j, x, j);
     return TRUE;
@@ -925,7 +979,8 @@ fold (Ctx *c, GError **error)
       dims[axis] += y->dim[axis];
     }
     const_set_dims (k, x->ndim, dims);
-    const_alloc (k, x->is_int);
+    if (!const_alloc (c, k, x->is_int, error))
+      return FALSE;
     int64_t outer = 1, inner = 1, off = 0;
     for (int i = 0; i < axis; i++)
       outer *= dims[i];
@@ -968,7 +1023,8 @@ fold (Ctx *c, GError **error)
       ctx_fail (c, error, NN_ERROR_SHAPE, "reshapes %" G_GINT64_FORMAT " values to %" G_GINT64_FORMAT, x->n, k->n);
       return FALSE;
     }
-    const_alloc (k, x->is_int);
+    if (!const_alloc (c, k, x->is_int, error))
+      return FALSE;
     for (int64_t j = 0; j < k->n; j++)
       const_copy_value (k, j, x, j);
     return TRUE;
@@ -995,7 +1051,8 @@ fold (Ctx *c, GError **error)
     }
     strides_of (x, st);
     const_set_dims (k, x->ndim, dims);
-    const_alloc (k, x->is_int);
+    if (!const_alloc (c, k, x->is_int, error))
+      return FALSE;
     int64_t idx[MAXD] = { 0 };
     for (int64_t j = 0; j < k->n; j++) {
       int64_t si = 0;
@@ -1053,7 +1110,8 @@ fold (Ctx *c, GError **error)
     int64_t xs[MAXD];
     strides_of (x, xs);
     const_set_dims (k, x->ndim, dims);
-    const_alloc (k, x->is_int);
+    if (!const_alloc (c, k, x->is_int, error))
+      return FALSE;
     int64_t idx[MAXD] = { 0 };
     for (int64_t j = 0; j < k->n; j++) {
       int64_t si = 0;
@@ -1101,7 +1159,8 @@ op_shape (Ctx *c, const Dyn *d, GError **error)
     return TRUE;
   int64_t len = MAX (end - start, 0);
   const_set_dims (&v->c, 1, &len);
-  const_alloc (&v->c, TRUE);
+  if (!const_alloc (c, &v->c, TRUE, error))
+    return FALSE;
   for (int64_t i = 0; i < len; i++)
     v->c.i[i] = d->dim[start + i];
   return TRUE;
@@ -1450,6 +1509,12 @@ op_conv (Ctx *c, gboolean transpose, GError **error)
     take_pad (d, p);
   if (!(d = need_canonical (c, d, 4, error)))
     return FALSE;
+  if (w->dim[transpose ? 0 : 1] != d->s.dim[0]) {
+    char buf[96];
+    ctx_fail (c, error, NN_ERROR_SHAPE, "weight %s does not fit the %" G_GINT64_FORMAT " input channels",
+              dims_str (w->ndim, w->dim, buf, sizeof buf), d->s.dim[0]);
+    return FALSE;
+  }
   JsonObject *o = json_object_new ();
   json_object_set_string_member (o, "type", transpose ? "conv2d_transpose" : "conv2d");
   json_object_set_int_member (o, "filters", transpose ? w->dim[1] : w->dim[0]);
@@ -1630,6 +1695,11 @@ op_gemm (Ctx *c, GError **error)
   gboolean tb = nn_onnx_attr_int (c->node, "transB", 0) != 0;
   float alpha = nn_onnx_attr_float (c->node, "alpha", 1.0f), beta = nn_onnx_attr_float (c->node, "beta", 1.0f);
   int64_t units = tb ? w->dim[0] : w->dim[1], in = tb ? w->dim[1] : w->dim[0];
+  if (in != d->s.dim[0]) {
+    ctx_fail (c, error, NN_ERROR_SHAPE, "weight for %" G_GINT64_FORMAT " features, the input has %" G_GINT64_FORMAT,
+              in, d->s.dim[0]);
+    return FALSE;
+  }
   JsonObject *o = json_object_new ();
   json_object_set_string_member (o, "type", "dense");
   json_object_set_int_member (o, "units", units);
@@ -1689,6 +1759,11 @@ op_matmul (Ctx *c, GError **error)
     return FALSE;
   }
   int64_t in = w->dim[0], units = w->dim[1];
+  if (in != d->s.dim[d->s.ndim - 1]) {
+    ctx_fail (c, error, NN_ERROR_SHAPE, "MatMul by [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "] of %" G_GINT64_FORMAT
+              " features", in, units, d->s.dim[d->s.ndim - 1]);
+    return FALSE;
+  }
   JsonObject *dense = json_object_new ();
   json_object_set_string_member (dense, "type", "dense");
   json_object_set_int_member (dense, "units", units);
@@ -1794,9 +1869,15 @@ op_batchnorm (Ctx *c, GError **error)
     }
   const Const *k[4];
   static const char *const what[4] = { "scale", "bias", "mean", "var" };
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < 4; i++) {
     if (!(k[i] = in_const (c, i + 1, what[i], TRUE, error)))
       return FALSE;
+    if (k[i]->n != d->s.dim[0]) {
+      ctx_fail (c, error, NN_ERROR_SHAPE, "%s of %" G_GINT64_FORMAT " values for %" G_GINT64_FORMAT " channels",
+                what[i], k[i]->n, d->s.dim[0]);
+      return FALSE;
+    }
+  }
   JsonObject *o = json_object_new ();
   json_object_set_string_member (o, "type", "batchnorm2d");
   json_object_set_double_member (o, "eps", nn_onnx_attr_float (c->node, "epsilon", 1e-5f));
@@ -2298,6 +2379,11 @@ read_input (Ctx *c, GError **error)
       return FALSE;
     }
     c->input.dim[i - 1] = dm->dim_value;
+  }
+  if (!shape_size_ok (&c->input)) {
+    ctx_fail (c, error, NN_ERROR_SHAPE, "input '%s' is more than %" G_GINT64_FORMAT " values a sample", in->name,
+              MAX_SAMPLE_VALUES);
+    return FALSE;
   }
   Value *v = g_new0 (Value, 1);
   v->is_dyn = TRUE;

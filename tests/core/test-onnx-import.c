@@ -288,6 +288,24 @@ add_attr_ints (Onnx__NodeProto *n, const char *name, int k, int64_t v)
   add_attr (n, a);
 }
 
+/* A length-delimited field `num` holding `inner`, in front of it. */
+static GByteArray *
+wrap (GByteArray *inner, int num)
+{
+  GByteArray *out = g_byte_array_new ();
+  guint8 b = (guint8) (num << 3 | 2);
+  g_byte_array_append (out, &b, 1);
+  for (guint64 v = inner->len;; v >>= 7) {
+    b = (v & 0x7f) | (v > 0x7f ? 0x80 : 0);
+    g_byte_array_append (out, &b, 1);
+    if (v <= 0x7f)
+      break;
+  }
+  g_byte_array_append (out, inner->data, inner->len);
+  g_byte_array_unref (inner);
+  return out;
+}
+
 START_TEST (test_bad_files)
 {
   g_autofree char *src = g_strdup_printf ("%s/fashion-lenet.onnx", fixdir);
@@ -312,7 +330,20 @@ START_TEST (test_bad_files)
     ck_assert_msg (err->code == cases[i].code && strstr (err->message, cases[i].want) &&
                    g_str_has_prefix (err->message, p), "%s: %s", cases[i].name, err->message);
   }
+  /* graphs nested in attributes 200 deep (protobuf-c would recurse into each) */
+  GByteArray *g = g_byte_array_new ();
+  for (int i = 0; i < 200; i++)
+    g = wrap (wrap (wrap (g, 6), 5), 1);   /* AttributeProto.g, NodeProto.attribute, GraphProto.node */
+  g = wrap (g, 7);                          /* ModelProto.graph */
+  guint8 ir[2] = { 1 << 3, 7 };             /* ModelProto.ir_version = 7 */
+  g_byte_array_prepend (g, ir, 2);
+  g_autofree char *deep = g_strdup_printf ("%s/deep.onnx", tmpdir);
+  ck_assert (g_file_set_contents (deep, (const char *) g->data, g->len, NULL));
+  g_byte_array_unref (g);
   g_autoptr (GError) err = NULL;
+  ck_assert (nn_model_load (deep, &err) == NULL);
+  ck_assert_msg (err->code == NN_ERROR_FORMAT && strstr (err->message, "nested"), "%s", err->message);
+  g_clear_error (&err);
   g_autofree char *missing = g_strdup_printf ("%s/missing.onnx", tmpdir);
   ck_assert (nn_model_load (missing, &err) == NULL && err->code == NN_ERROR_IO);
   g_clear_error (&err);

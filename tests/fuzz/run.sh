@@ -14,7 +14,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(realpath -m "${1:-$root/build-fuzz}")
 secs=${NN_FUZZ_SECONDS:-20}
-targets=${NN_FUZZ_TARGETS:-safetensors spec csv idx image-folder video-folder}
+targets=${NN_FUZZ_TARGETS:-safetensors spec csv idx image-folder video-folder onnx}
 
 if [ ! -f "$build/build.ninja" ]; then
   CC=clang meson setup "$build" "$root" -Dtests=false --buildtype=debugoptimized \
@@ -29,6 +29,17 @@ pkgs="glib-2.0 gio-2.0 gobject-2.0 json-glib-1.0 libavformat libavcodec libswsca
 deps=($(pkg-config --cflags --libs $pkgs) -lopenblas -lm -fopenmp -pthread)
 src() { case $1 in image-folder|video-folder) echo fuzz-folder.c ;; *) echo "fuzz-$1.c" ;; esac; }
 defs() { [ "$1" = video-folder ] && echo -DFUZZ_VIDEO || true; }
+# The ONNX target is seeded with the importer's fixtures (those under 16 kB:
+# one per op and opset; the whole models would only slow the mutations down).
+seeds_of() {
+  if [ "$1" = onnx ]; then
+    mkdir -p "$build/fuzz/seeds-onnx"
+    find "$root/tests/fixtures/onnx" -name '*.onnx' -size -16k -exec cp {} "$build/fuzz/seeds-onnx/" \;
+    echo "$build/fuzz/seeds-onnx"
+  else
+    echo "$root/tests/fuzz/corpus/$1"
+  fi
+}
 
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0
 export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
@@ -38,7 +49,7 @@ for t in $targets; do
   bin=$build/fuzz/fuzz-$t
   # shellcheck disable=SC2046
   clang "${cflags[@]}" $(defs "$t") "$root/tests/fuzz/$(src "$t")" "$build/core/libnn-internal.a" "${deps[@]}" -o "$bin"
-  seeds=$root/tests/fuzz/corpus/$t
+  seeds=$(seeds_of "$t")
   regress=$root/tests/fuzz/regressions/$t
   work=$build/fuzz/corpus-$t
   mkdir -p "$work"

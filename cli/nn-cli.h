@@ -85,6 +85,7 @@ gboolean generate_text_wanted (int argc, char **argv);
 int cmd_generate_text (int argc, char **argv);
 int cmd_gan_score (int argc, char **argv);
 int cmd_import (int argc, char **argv);
+int cmd_export (int argc, char **argv);
 int cmd_merge_report (int argc, char **argv);
 
 /* nn run --list (run-list.c): the pipeline (comments stripped, not yet

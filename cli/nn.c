@@ -14,6 +14,7 @@ static const struct {
   { "train-gan", cmd_train_gan, "train a generator against a discriminator (GAN), sample grids every epoch" },
   { "gan-score", cmd_gan_score, "judge a generator's images with a classifier: scores and Frechet distance" },
   { "generate", cmd_generate, "sample text from a character model, or an image grid from a generator" },
+  { "export", cmd_export, "write a model as an ONNX file (opset 13 to 17) for other runtimes" },
   { "run", cmd_run, "run a pipeline file with ${VAR} substitution, results as JSON lines" },
   { "import", cmd_import, "an ONNX model (PyTorch, Keras ... exports) -> a .safetensors model file" },
   { "merge-report", cmd_merge_report, "merge the shard files of nn run --list into one report (JSON lines, CSV)" },

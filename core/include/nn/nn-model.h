@@ -55,6 +55,15 @@ NN_API NnModel *nn_model_import_onnx_with (const char *path, const char *sidecar
 NN_API gboolean nn_model_load_weights (NnModel *m, const char *path, GError **error);
 NN_API gboolean nn_model_load_weights_flags (NnModel *m, const char *path, NnLoadFlags flags, GError **error);
 NN_API gboolean nn_model_save (NnModel *m, const char *path, GError **error);
+/* Write the model as an ONNX file `path` (opset 13 to 17; docs/onnx.md,
+ * "Export"): one input "input" (N, input...), FLOAT or, when the first layer
+ * is an embedding, INT64 indices; one output "output". Labels, preprocess,
+ * vocab, gan and text blocks go into metadata_props ("nn.labels" ...: JSON)
+ * and, when `sidecar_path` is not NULL, into that JSON file too. Both files
+ * are written to a temporary name and renamed. A layer with no ONNX form
+ * (convlstm2d) is an error (NN_ERROR_INVALID) naming it. */
+NN_API gboolean nn_model_export_onnx (NnModel *m, const char *path, int opset, const char *sidecar_path,
+                                      GError **error);
 NN_API void     nn_model_free (NnModel *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnModel, nn_model_free)
 

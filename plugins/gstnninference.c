@@ -207,7 +207,7 @@ gst_nn_inference_start (GstBaseTransform *trans)
   /* ERRORS */
 no_model:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("No model set"),
-                     ("set the \"model\" property to a .safetensors or .json file"));
+                     ("set the \"model\" property to a .safetensors, .onnx or .json file"));
   return FALSE;
 load_failed:
   if (err->domain == NN_ERROR && err->code == NN_ERROR_IO)
@@ -562,7 +562,8 @@ gst_nn_inference_class_init (GstNnInferenceClass *klass)
   gobject_class->finalize = gst_nn_inference_finalize;
 
   g_object_class_install_property (gobject_class, PROP_MODEL,
-    g_param_spec_string ("model", "Model", "Model file: a .safetensors written by nn train, or a .json spec "
+    g_param_spec_string ("model", "Model", "Model file: a .safetensors written by nn train, an .onnx model "
+                         "(labels and preprocessing from X.json beside it: docs/onnx.md), or a .json spec "
                          "(random weights); loaded when the element starts", NULL, rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_LABELS,
     g_param_spec_string ("labels", "Labels file", "Text file with one class name per line (blank lines ignored) "

@@ -194,6 +194,35 @@ GST_START_TEST (test_meta_matches_libnn)
 }
 GST_END_TEST;
 
+/* An ONNX model runs as model=X.onnx, labels from its sidecar X.json: the
+ * fixture of the shipped LeNet (PyTorch's export of its weights) answers as
+ * the shipped .safetensors does. */
+GST_START_TEST (test_onnx_model)
+{
+  const char *root = g_getenv ("NN_SOURCE_ROOT");
+  fail_unless (root != NULL);
+  g_autofree char *onnx = g_build_filename (root, "tests", "fixtures", "onnx", "fashion-lenet.onnx", NULL);
+  g_autofree char *st = g_build_filename (root, "models", "fashion-lenet.safetensors", NULL);
+  const char *label[2];
+  gint index[2];
+  gdouble score[2];
+  GstBuffer *out[2];
+  const char *models[2] = { onnx, st };
+  for (int k = 0; k < 2; k++) {
+    GstHarness *hs = classify_harness (models[k], "top-k=2", GST_VIDEO_FORMAT_GRAY8, 28, 28);
+    out[k] = push_pull (hs, GST_VIDEO_FORMAT_GRAY8, 28, 28, 5, 0);
+    fail_unless (nn_buffer_get_classification (out[k], &label[k], &index[k], &score[k]));
+    gst_harness_teardown (hs);
+  }
+  fail_unless_equals_int (index[0], index[1]);
+  fail_unless_equals_string (label[0], label[1]);
+  fail_unless (fabs (score[0] - score[1]) < 1e-5, "score %f (onnx) vs %f", score[0], score[1]);
+  fail_if (g_str_has_prefix (label[0], "class "), "no labels from the sidecar: %s", label[0]);
+  gst_buffer_unref (out[0]);
+  gst_buffer_unref (out[1]);
+}
+GST_END_TEST;
+
 static void
 check_message (GstMessage *msg, guint64 frame, guint64 pts)
 {
@@ -1034,6 +1063,7 @@ nnclassify_suite (void)
   tcase_add_test (tc, test_map_mode_box);
   tcase_add_test (tc, test_map_mode_needs_a_map);
   tcase_add_test (tc, test_map_mode_min_cells);
+  tcase_add_test (tc, test_onnx_model);
   return s;
 }
 

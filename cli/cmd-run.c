@@ -259,6 +259,15 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer data)
       g_main_loop_quit (r->loop);
       break;
     }
+    case GST_MESSAGE_WARNING: {
+      /* a warning is how an element says it loses something and goes on
+       * (nnpublish dropping results, a broker gone): never swallowed */
+      g_autoptr (GError) e = NULL;
+      gst_message_parse_warning (msg, &e, NULL);
+      fprintf (stderr, "%snn run: warning from %s: %s\n", r->tty ? "\r\033[K" : "",
+               GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), e->message);
+      break;
+    }
     case GST_MESSAGE_EOS:
       g_main_loop_quit (r->loop);
       break;

@@ -385,7 +385,8 @@ START_TEST (test_model_labels_metadata)
 END_TEST
 
 /* nn run prints each element message as one JSON line: here nnclassify's
- * results for a spec with the UTF-8 labels (elements take specs as they are). */
+ * results for a spec with the UTF-8 labels (elements take specs as they are);
+ * and each warning as a line on stderr (nnpublish's, with its JSON lines). */
 START_TEST (test_run_json_lines)
 {
   const char *src = g_getenv ("NN_SOURCE_ROOT"), *build = g_getenv ("NN_BUILD_ROOT");
@@ -433,6 +434,35 @@ START_TEST (test_run_json_lines)
     double s0 = json_array_get_double_element (ts, 0), s1 = json_array_get_double_element (ts, 1);
     ck_assert (s0 >= s1 && s1 >= 0 && s0 <= 1);
     ck_assert_double_eq_tol (member_number (o, "score"), s0, 1e-6);
+  }
+
+  /* warnings go to stderr: nnpublish's broker (nothing listens on port 1)
+   * and the results still queued when the EOS wait ends; its JSON lines */
+  g_autofree char *pub = tmp_path ("publish.pipeline"), *jsonl = tmp_path ("results.jsonl");
+  ck_assert (g_file_set_contents (pub, "videotestsrc num-buffers=3 ! video/x-raw,format=RGB,width=8,height=8 ! \\\n"
+                                       "  nnclassify model=${MODEL} ! nnpublish location=${OUT} mqtt-host=127.0.0.1 \\\n"
+                                       "  mqtt-port=1 flush-timeout=300 ! fakesink\n", -1, NULL));
+  g_autofree char *out_arg = g_strconcat ("OUT=", jsonl, NULL);
+  rc = cli_run (&out, &err, "run", pub, model_arg, out_arg, NULL);
+  ck_assert_msg (rc == 0, "%s", err);
+  ck_assert_msg (strstr (err, "nn run: warning from nnpublish0: Could not connect to the MQTT broker 127.0.0.1:1") &&
+                 strstr (err, "nn run: warning from nnpublish0: 3 MQTT messages still queued at end of stream"),
+                 "%s", err);
+  g_free (out);
+  g_free (err);
+  char *text = NULL;
+  ck_assert (g_file_get_contents (jsonl, &text, NULL, NULL));
+  g_autoptr (GPtrArray) published = lines_of (text);
+  g_free (text);
+  ck_assert_int_eq (published->len, 3);
+  for (guint i = 0; i < published->len; i++) {
+    g_autoptr (JsonParser) p = json_parser_new ();
+    JsonObject *o = parse_object (p, g_ptr_array_index (published, i));
+    ck_assert_str_eq (json_object_get_string_member (o, "stream"), "videotestsrc0");
+    ck_assert_int_eq (json_object_get_int_member (o, "frame"), i);
+    JsonObject *r = json_array_get_object_element (json_object_get_array_member (o, "results"), 0);
+    const char *label = json_object_get_string_member (r, "label");
+    ck_assert (g_str_equal (label, L0) || g_str_equal (label, L1));
   }
 }
 END_TEST

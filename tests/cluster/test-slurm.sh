@@ -26,6 +26,9 @@ for p in munged mungekey slurmctld slurmd sbatch squeue scontrol scancel sinfo p
   command -v "$p" >/dev/null || { echo "FAIL: $p not found (scripts/install-deps.sh installs slurm-wlm and munge)" >&2; exit 1; }
 done
 
+# slurmd runs the jobs of the user who submits them, as root does here (SlurmUser=root)
+[ "$(id -u)" -eq 0 ] || { echo "FAIL: the one-node Slurm needs root (slurmd starts the tasks as their user)" >&2; exit 1; }
+
 tmp=$(mktemp -d /tmp/nn-slurm-test.XXXXXX)
 # munged wants every folder above its socket searchable by all
 chmod 755 "$tmp"

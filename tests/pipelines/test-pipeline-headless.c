@@ -14,7 +14,7 @@
 
 typedef struct {
   const char *pipeline;  /* pipelines/<name>.pipeline */
-  const char *vars[4];   /* VAR=VALUE; {dir} is the test's temporary folder, {camera} a missing camera */
+  const char *vars[6];   /* VAR=VALUE; {dir} is the test's temporary folder, {camera} a missing camera */
   int         status;    /* expected exit status */
   const char *stdout_has; /* a result line the run must print, or NULL */
   const char *stderr_has; /* what stderr must say, or NULL */
@@ -34,6 +34,9 @@ static const Case cases[] = {
   { "gesture-live-standin", { "VIDEO={dir}/gestures.mp4" }, 0, "nn-classification", NULL, NULL },
   { "trailer-genre", { "INPUT={dir}/trailer.mp4" }, 0, "\"final\"", NULL, NULL },
   { "text-classify", { "INPUT={dir}/sentences.txt" }, 0, "nn-classification", NULL, NULL },
+  /* streams of different lengths: the shorter ones end while the others run */
+  { "multistream-files", { "IN1={dir}/fashion.mp4", "IN2={dir}/gestures.mp4", "IN3={dir}/trailer.mp4",
+    "IN4={dir}/fashion.mp4", "OUTPUT={dir}/multi" }, 0, "nn-classification", NULL, "{dir}/multi-4.jsonl" },
 };
 
 static char *
@@ -151,7 +154,7 @@ run_case (const Case *c, const char *dir, char **env)
   g_ptr_array_add (argv, g_strdup (nn));
   g_ptr_array_add (argv, g_strdup ("run"));
   g_ptr_array_add (argv, g_strdup (file));
-  for (int i = 0; i < 4 && c->vars[i]; i++)
+  for (int i = 0; i < (int) G_N_ELEMENTS (c->vars) && c->vars[i]; i++)
     g_ptr_array_add (argv, fill (c->vars[i], dir));
   g_ptr_array_add (argv, NULL);
   g_autofree char *output = c->output ? fill (c->output, dir) : NULL;

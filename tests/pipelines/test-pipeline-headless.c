@@ -36,7 +36,7 @@ static const Case cases[] = {
   { "text-classify", { "INPUT={dir}/sentences.txt" }, 0, "nn-classification", NULL, NULL },
   /* streams of different lengths: the shorter ones end while the others run */
   { "multistream-files", { "IN1={dir}/fashion.mp4", "IN2={dir}/gestures.mp4", "IN3={dir}/trailer.mp4",
-    "IN4={dir}/fashion.mp4", "OUTPUT={dir}/multi" }, 0, "nn-classification", NULL, "{dir}/multi-4.jsonl" },
+    "IN4={dir}/fashion.mp4", "OUTPUT={dir}/multi.jsonl" }, 0, "nn-classification", NULL, "{dir}/multi.jsonl" },
 };
 
 static char *

@@ -14,7 +14,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(realpath -m "${1:-$root/build-fuzz}")
 secs=${NN_FUZZ_SECONDS:-20}
-targets=${NN_FUZZ_TARGETS:-safetensors spec csv idx image-folder video-folder onnx}
+targets=${NN_FUZZ_TARGETS:-safetensors spec csv idx image-folder video-folder onnx checkpoint}
 
 if [ ! -f "$build/build.ninja" ]; then
   CC=clang meson setup "$build" "$root" -Dtests=false --buildtype=debugoptimized \

@@ -371,7 +371,8 @@ read_history (const Meta *mt, GArray *h, GError **error)
     JsonObject *o = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
     double v[8];
     const char *keys[] = { "epoch", "loss", "acc", "val_loss", "val_acc", "lr", "samples_per_s", "seconds" };
-    gboolean ok = o != NULL && json_object_has_member (o, "best");
+    JsonNode *best = o ? json_object_get_member (o, "best") : NULL;
+    gboolean ok = best && JSON_NODE_HOLDS_VALUE (best) && json_node_get_value_type (best) == G_TYPE_BOOLEAN;
     for (gsize k = 0; ok && k < G_N_ELEMENTS (keys); k++)
       ok = meta_double (json_object_get_member (o, keys[k]), &v[k]);
     if (!ok)
@@ -388,7 +389,7 @@ read_history (const Meta *mt, GArray *h, GError **error)
     p.lr = v[5];
     p.samples_per_s = v[6];
     p.seconds = v[7];
-    p.best = json_object_get_boolean_member (o, "best");
+    p.best = json_node_get_boolean (best);
     g_array_append_val (h, p);
   }
   return TRUE;

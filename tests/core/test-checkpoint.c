@@ -383,6 +383,10 @@ START_TEST (test_resume_refuses_damage)
   ck_assert (g_file_set_contents (ckpt, keep, keep_len, NULL));
   tamper (ckpt, NULL, NULL, "\\\"best\\\":null", "\\\"best\\\":true");
   assert_resume_fails (&c, tr, "checkpoint key \"best\" is missing or not a number");
+  ck_assert (g_file_set_contents (ckpt, keep, keep_len, NULL));
+  /* the first "best":false is the history's (the run's best is null: no validation) */
+  tamper (ckpt, NULL, NULL, "\\\"best\\\":false", "\\\"best\\\":[]   ");
+  assert_resume_fails (&c, tr, "checkpoint key \"history\" is missing or not an array of epoch records");
   nn_dataset_free (tr);
 }
 END_TEST

@@ -38,6 +38,7 @@ typedef struct {
   GPtrArray  *pool;            /* everything the messages point to (g_free) */
   GPtrArray  *nodes;           /* (Onnx__NodeProto *) */
   GPtrArray  *inits;           /* (Onnx__TensorProto *) */
+  GHashTable *names;           /* value and initializer names taken (pool strings) */
   const char *cur;             /* the value the next layer reads */
   gboolean    int_input;       /* the graph input is INT64 indices */
 } Ex;
@@ -61,6 +62,26 @@ ex_printf (Ex *x, const char *fmt, ...)
   char *s = g_strdup_vprintf (fmt, ap);
   va_end (ap);
   g_ptr_array_add (x->pool, s);
+  return s;
+}
+
+/* A value or initializer name made from `fmt`, unique in the graph: layer
+ * names are free text, so "fc1" may meet a layer named "fc1/flatten" or
+ * "input". "_1", "_2" ... are appended until it is new. */
+static char *
+ex_value (Ex *x, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static char *
+ex_value (Ex *x, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *base = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  char *s = ex_printf (x, "%s", base);
+  for (int k = 1; g_hash_table_contains (x->names, s); k++)
+    s = ex_printf (x, "%s_%d", base, k);
+  g_hash_table_add (x->names, s);
   return s;
 }
 
@@ -177,7 +198,7 @@ ex_init (Ex *x, const char *name, Onnx__TensorProto__DataType type, const void *
 {
   Onnx__TensorProto *t = ex_alloc (x, sizeof *t);
   onnx__tensor_proto__init (t);
-  t->name = ex_printf (x, "%s", name);
+  t->name = ex_value (x, "%s", name);
   t->has_data_type = TRUE;
   t->data_type = type;
   t->n_dims = ndims;
@@ -277,7 +298,7 @@ ex_dense (Ex *x, const char *name, const NnShape *in, const char *out)
 {
   const char *src = x->cur;
   if (in->ndim != 1) {
-    src = ex_printf (x, "%s/flatten", name);
+    src = ex_value (x, "%s/flatten", name);
     Onnx__NodeProto *f = ex_node (x, "Flatten", ex_printf (x, "%s/Flatten", name), src, x->cur, NULL);
     ex_attr_int (x, f, "axis", 1);
   }
@@ -300,7 +321,7 @@ ex_dense_steps (Ex *x, const char *name, const char *out)
   int64_t dims[2] = { f, u };
   const char *wn = ex_init_floats (x, ex_printf (x, "%s.weight_t", name), wt, dims, 2);
   const char *b = ex_param_init (x, name, "bias");
-  const char *mm = b ? ex_printf (x, "%s/matmul", name) : out;
+  const char *mm = b ? ex_value (x, "%s/matmul", name) : out;
   ex_node (x, "MatMul", ex_printf (x, "%s/MatMul", name), mm, x->cur, wn, NULL);
   if (b)
     ex_node (x, "Add", ex_printf (x, "%s/Add", name), out, mm, b, NULL);
@@ -400,8 +421,8 @@ ex_embedding (Ex *x, const char *name, const char *out)
 {
   const char *idx = x->cur;
   if (!(x->int_input && strcmp (x->cur, "input") == 0)) {
-    const char *r = ex_printf (x, "%s/round", name);
-    idx = ex_printf (x, "%s/indices", name);
+    const char *r = ex_value (x, "%s/round", name);
+    idx = ex_value (x, "%s/indices", name);
     ex_node (x, "Round", ex_printf (x, "%s/Round", name), r, x->cur, NULL);
     Onnx__NodeProto *c = ex_node (x, "Cast", ex_printf (x, "%s/Cast", name), idx, r, NULL);
     ex_attr_int (x, c, "to", ONNX__TENSOR_PROTO__DATA_TYPE__INT64);
@@ -436,11 +457,11 @@ ex_recurrent (Ex *x, const NnSpecLayer *l, const char *name, gboolean lstm, cons
   const char *rn = ex_init_floats (x, ex_printf (x, "%s.R", name), r, rd, 3);
   const char *bn = ex_init_floats (x, ex_printf (x, "%s.B", name), b, bd, 2);
 
-  const char *xt = ex_printf (x, "%s/time_major", name);
+  const char *xt = ex_value (x, "%s/time_major", name);
   Onnx__NodeProto *t = ex_node (x, "Transpose", ex_printf (x, "%s/Transpose", name), xt, x->cur, NULL);
   ex_attr_ints (x, t, "perm", 3, (int64_t) 1, (int64_t) 0, (int64_t) 2);
   gboolean seq = nn_spec_layer_bool (l, "return_sequences");
-  const char *y = ex_printf (x, "%s/Y", name), *yh = ex_printf (x, "%s/Y_h", name);
+  const char *y = ex_value (x, "%s/Y", name), *yh = ex_value (x, "%s/Y_h", name);
   const char *in[] = { xt, wn, rn, bn, NULL };
   const char *outs[] = { seq ? y : "", yh };
   Onnx__NodeProto *n = ex_node_n (x, lstm ? "LSTM" : "RNN", name, in, outs, 2);
@@ -451,7 +472,7 @@ ex_recurrent (Ex *x, const NnSpecLayer *l, const char *name, gboolean lstm, cons
   int64_t axis = seq ? 1 : 0;
   const char *axes = ex_init_ints (x, ex_printf (x, "%s.squeeze_axes", name), 1, &axis);
   if (seq) {
-    const char *sq = ex_printf (x, "%s/steps", name);
+    const char *sq = ex_value (x, "%s/steps", name);
     ex_node (x, "Squeeze", ex_printf (x, "%s/Squeeze", name), sq, y, axes, NULL);
     Onnx__NodeProto *tb = ex_node (x, "Transpose", ex_printf (x, "%s/Transpose_1", name), out, sq, NULL);
     ex_attr_ints (x, tb, "perm", 3, (int64_t) 1, (int64_t) 0, (int64_t) 2);
@@ -480,10 +501,10 @@ ex_time_distributed (Ex *x, const NnSpecLayer *l, const char *name, const NnShap
   int64_t shape[NN_MAX_DIMS + 1] = { -1 };
   for (int d = 0; d < step.ndim; d++)
     shape[1 + d] = step.dim[d];
-  const char *flat = ex_printf (x, "%s/steps", name);
+  const char *flat = ex_value (x, "%s/steps", name);
   ex_node (x, "Reshape", ex_printf (x, "%s/Reshape", name), flat, x->cur,
            ex_init_ints (x, ex_printf (x, "%s.steps_shape", name), 1 + step.ndim, shape), NULL);
-  const char *saved = x->cur, *inner_out = ex_printf (x, "%s/inner", name);
+  const char *saved = x->cur, *inner_out = ex_value (x, "%s/inner", name);
   x->cur = flat;
   if (!ex_layer (x, inner, name, &step, &ostep, inner_out, error))
     return FALSE;
@@ -513,7 +534,7 @@ ex_layer (Ex *x, const NnSpecLayer *l, const char *name, const NnShape *in, cons
   else if (strcmp (type, "maxpool2d") == 0 || strcmp (type, "avgpool2d") == 0)
     ex_pool (x, l, name, type[0] == 'm', out);
   else if (strcmp (type, "global_avgpool") == 0) {
-    const char *g = ex_printf (x, "%s/pooled", name);
+    const char *g = ex_value (x, "%s/pooled", name);
     ex_node (x, "GlobalAveragePool", name, g, x->cur, NULL);
     n = ex_node (x, "Flatten", ex_printf (x, "%s/Flatten", name), out, g, NULL);
     ex_attr_int (x, n, "axis", 1);
@@ -648,7 +669,11 @@ nn_model_export_onnx (NnModel *m, const char *path, int opset, const char *sidec
   }
   const NnSpec *spec = nn_model_get_spec (m);
   Ex x = { .m = m, .path = path, .opset = opset, .pool = g_ptr_array_new_with_free_func (g_free),
-           .nodes = g_ptr_array_new (), .inits = g_ptr_array_new (), .cur = "input" };
+           .nodes = g_ptr_array_new (), .inits = g_ptr_array_new (), .names = g_hash_table_new (g_str_hash, g_str_equal),
+           .cur = "input" };
+  /* the graph's own names; the last layer's value becomes "output" below */
+  g_hash_table_add (x.names, (gpointer) "input");
+  g_hash_table_add (x.names, (gpointer) "output");
   char *extras[G_N_ELEMENTS (extra_keys)] = { NULL };
   g_autofree char *sidecar = NULL;
   gboolean ok = FALSE;
@@ -665,7 +690,7 @@ nn_model_export_onnx (NnModel *m, const char *path, int opset, const char *sidec
     for (int j = 0; j < 2 && parts[j]; j++, k++) {
       NnLayerInfo li;
       nn_model_layer_info (m, k, &li);
-      const char *out = ex_printf (&x, "%s", li.name);
+      const char *out = ex_value (&x, "%s", li.name);
       if (!ex_layer (&x, parts[j], li.name, &in, &li.out, out, error))
         goto done;
       x.cur = out;
@@ -738,6 +763,7 @@ done:
     g_free (extras[i]);
   g_ptr_array_unref (x.nodes);
   g_ptr_array_unref (x.inits);
+  g_hash_table_unref (x.names);
   g_ptr_array_unref (x.pool);
   return ok;
 }

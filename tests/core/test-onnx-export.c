@@ -164,9 +164,9 @@ check_round_trip (NnModel *m, const char *path, const char *sidecar, const char 
 }
 
 /* One small model per layer kind and option that changes the graph, and
- * whether our importer reads the graph back: a time_distributed layer other
- * than a dense one runs its op on a batch of N*T steps between two Reshapes,
- * which the importer does not map (docs/onnx.md). */
+ * whether our importer reads the graph back: it maps neither a softmax over
+ * a middle axis nor a time_distributed layer other than a dense one (its op
+ * runs on a batch of N*T steps between two Reshapes) (docs/onnx.md). */
 static const struct {
   const char *name, *spec, *ops;
   gboolean round_trip;
@@ -199,6 +199,14 @@ static const struct {
     "{\"name\": \"s2\", \"type\": \"softmax\", \"axis\": -1}, {\"name\": \"ls\", \"type\": "
     "\"log_softmax\", \"axis\": -1}]}",
     "Softmax Softmax LogSoftmax", TRUE },
+  { "softmax-middle", "{\"input\": [3, 4, 5], \"layers\": [{\"type\": \"softmax\", \"axis\": 1}]}", "Softmax",
+    FALSE },
+  /* layer names are free text: values and initializers stay unique (the
+   * checker demands it) whatever the names */
+  { "names", "{\"input\": [2, 3], \"layers\": [{\"name\": \"output\", \"type\": \"dense\", \"units\": 4, "
+    "\"activation\": \"relu\"}, {\"name\": \"output/flatten\", \"type\": \"dense\", \"units\": 3}, "
+    "{\"name\": \"input\", \"type\": \"dense\", \"units\": 3}, {\"name\": \"input.weight\", \"type\": \"tanh\"}]}",
+    "Flatten Gemm Relu Gemm Gemm Tanh", TRUE },
   { "rnn", "{\"input\": [5, 3], \"layers\": [{\"name\": \"r1\", \"type\": \"rnn\", \"units\": 4, "
     "\"return_sequences\": true, \"nonlinearity\": \"relu\"}, {\"name\": \"r2\", \"type\": \"rnn\", \"units\": 3}]}",
     "Transpose RNN Squeeze Transpose Transpose RNN Squeeze", TRUE },

@@ -38,11 +38,11 @@ teardown (void)
   g_clear_pointer (&fixdir, g_free);
 }
 
-/* The fixture names: the first column of README.md's table. */
+/* The fixture names: the first column of DIR/README.md's table. */
 static GPtrArray *
-fixture_names (void)
+fixture_names (const char *dir)
 {
-  g_autofree char *readme = g_build_filename (fixdir, "README.md", NULL);
+  g_autofree char *readme = g_build_filename (dir, "README.md", NULL);
   g_autofree char *text = NULL;
   g_autoptr (GError) err = NULL;
   ck_assert_msg (g_file_get_contents (readme, &text, NULL, &err), "%s", err ? err->message : "");
@@ -84,10 +84,10 @@ compare (const char *name, const float *got, const float *want, int64_t n)
 /* One fixture: import NAME.onnx (nn_model_load, sidecar found beside it), run
  * NAME.io.safetensors' input, compare with its output. */
 static void
-run_fixture (const char *name)
+run_fixture (const char *dir, const char *name)
 {
-  g_autofree char *onnx = g_strdup_printf ("%s/%s.onnx", fixdir, name);
-  g_autofree char *io = g_strdup_printf ("%s/%s.io.safetensors", fixdir, name);
+  g_autofree char *onnx = g_strdup_printf ("%s/%s.onnx", dir, name);
+  g_autofree char *io = g_strdup_printf ("%s/%s.io.safetensors", dir, name);
   ck_assert_msg (g_file_test (onnx, G_FILE_TEST_IS_REGULAR), "%s: listed in README.md but missing", onnx);
   ck_assert_msg (g_file_test (io, G_FILE_TEST_IS_REGULAR), "%s: listed in README.md but missing", io);
   g_autoptr (GError) err = NULL;
@@ -118,11 +118,14 @@ run_fixture (const char *name)
   compare (name, y, want, nn_shape_numel (&yo->shape));
 }
 
-START_TEST (test_fixtures)
+/* Every fixture README.md lists in `dir`, at least `min` of them; the list
+ * and the folder agree (a fixture added without a row would not run). */
+static void
+run_dir (const char *dir, guint min)
 {
-  g_autoptr (GPtrArray) names = fixture_names ();
-  /* the list and the folder agree: a fixture added without a row is not run */
-  g_autoptr (GDir) d = g_dir_open (fixdir, 0, NULL);
+  g_autoptr (GPtrArray) names = fixture_names (dir);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  ck_assert_msg (d != NULL, "%s: no such folder", dir);
   const char *f;
   int onnx_files = 0;
   while ((f = g_dir_read_name (d)))
@@ -134,10 +137,26 @@ START_TEST (test_fixtures)
       ck_assert_msg (listed, "%s: not in README.md's table", f);
       onnx_files++;
     }
-  ck_assert_int_ge (names->len, 60);
+  ck_assert_int_ge (names->len, min);
   ck_assert_int_eq (onnx_files, names->len);
   for (guint i = 0; i < names->len; i++)
-    run_fixture (g_ptr_array_index (names, i));
+    run_fixture (dir, g_ptr_array_index (names, i));
+}
+
+/* Opsets 13 and 17: one module per op and the shipped models (h2's
+ * make-onnx-fixtures.py). */
+START_TEST (test_fixtures)
+{
+  run_dir (fixdir, 60);
+}
+END_TEST
+
+/* Opsets 11 and 12: the older forms (axes as attributes, Softmax over the
+ * trailing axes, ...), tests/fixtures/onnx-opset11/make-fixtures.py. */
+START_TEST (test_fixtures_opset11)
+{
+  g_autofree char *dir = g_build_filename (fixdir, "..", "onnx-opset11", NULL);
+  run_dir (dir, 28);
 }
 END_TEST
 
@@ -508,9 +527,7 @@ START_TEST (test_typed_fields)
   g_autofree char *bytes = NULL;
   gsize len;
   ck_assert (g_file_get_contents (io, &bytes, &len, NULL) && g_file_set_contents (io2, bytes, len, NULL));
-  g_free (fixdir);
-  fixdir = g_strdup (tmpdir);
-  run_fixture ("gemm-typed");
+  run_fixture (tmpdir, "gemm-typed");
 }
 END_TEST
 
@@ -521,6 +538,7 @@ main (void)
   TCase *tc = tcase_create ("core");
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_fixtures);
+  tcase_add_test (tc, test_fixtures_opset11);
   tcase_add_test (tc, test_sidecar);
   tcase_add_test (tc, test_bad_files);
   tcase_add_test (tc, test_bad_graphs);

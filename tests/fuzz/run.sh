@@ -34,7 +34,8 @@ defs() { [ "$1" = video-folder ] && echo -DFUZZ_VIDEO || true; }
 seeds_of() {
   if [ "$1" = onnx ]; then
     mkdir -p "$build/fuzz/seeds-onnx"
-    find "$root/tests/fixtures/onnx" -name '*.onnx' -size -16k -exec cp {} "$build/fuzz/seeds-onnx/" \;
+    find "$root/tests/fixtures/onnx" "$root/tests/fixtures/onnx-opset11" -name '*.onnx' -size -16k \
+      -exec cp {} "$build/fuzz/seeds-onnx/" \;
     echo "$build/fuzz/seeds-onnx"
   else
     echo "$root/tests/fuzz/corpus/$1"

@@ -176,6 +176,7 @@ typedef struct {
   gint    *stop;          /* (nullable) ends the stream early when set */
   gint    *newest;        /* (nullable) the newest snapshot seen, for the publisher */
   gint    *finished;      /* (nullable) streams done */
+  gint    *published;     /* (nullable) the newest snapshot published: at most 50 frames per snapshot */
   float    y[FRAMES_MAX][OUT];
   NnSharedRunInfo info[FRAMES_MAX];
   gboolean failed;
@@ -187,6 +188,10 @@ stream_thread (gpointer data)
   Stream *st = data;
   int k;
   for (k = 0; k < st->frames && !(st->stop && g_atomic_int_get (st->stop)); k++) {
+    /* keeps the streams from running out of frames before the publisher,
+     * however the threads are scheduled */
+    while (st->published && k >= 50 * g_atomic_int_get (st->published) && !g_atomic_int_get (st->stop))
+      g_usleep (200);
     sample (nn_shared_client_input (st->c), st->s, k);
     const float *y = nn_shared_client_run (st->c, NULL);
     if (!y) {
@@ -260,6 +265,9 @@ START_TEST (test_batches_match_alone)
     st[s].c = nn_shared_client_new (inst);
     st[s].s = s;
     st[s].frames = FRAMES;
+    /* all running from the start: a thread that starts late would otherwise
+     * find the first ones' frames already run in smaller batches */
+    nn_shared_client_set_active (st[s].c, TRUE);
   }
   for (int s = 0; s < STREAMS; s++)
     t[s] = g_thread_new ("stream", stream_thread, &st[s]);
@@ -296,7 +304,7 @@ END_TEST
 
 typedef struct {
   NnSharedModel *inst;
-  gint    *stop, *newest, *finished;
+  gint    *stop, *newest, *finished, *published;
 } Publisher;
 
 /* Publishes versions 2..VERSIONS, each once a frame has run on the one
@@ -313,6 +321,7 @@ publish_thread (gpointer data)
     guint64 got = nn_shared_model_publish (p->inst, w, NULL);
     if (got != v)
       return GINT_TO_POINTER (1);
+    g_atomic_int_set (p->published, (gint) v);
   }
   while (g_atomic_int_get (p->newest) < VERSIONS && g_atomic_int_get (p->finished) < STREAMS)
     g_usleep (500);
@@ -334,8 +343,8 @@ START_TEST (test_snapshots_never_mix)
 
   Stream *st = g_new0 (Stream, STREAMS);
   GThread *t[STREAMS];
-  gint stop = 0, newest = 0, finished = 0;
-  Publisher pub = { inst, &stop, &newest, &finished };
+  gint stop = 0, newest = 0, finished = 0, published = 1;
+  Publisher pub = { inst, &stop, &newest, &finished, &published };
   for (int s = 0; s < STREAMS; s++) {
     st[s].c = nn_shared_client_new (inst);
     st[s].s = s;
@@ -343,6 +352,7 @@ START_TEST (test_snapshots_never_mix)
     st[s].stop = &stop;
     st[s].newest = &newest;
     st[s].finished = &finished;
+    st[s].published = &published;
   }
   for (int s = 0; s < STREAMS; s++)
     t[s] = g_thread_new ("stream", stream_thread, &st[s]);

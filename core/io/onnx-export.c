@@ -34,7 +34,6 @@
 typedef struct {
   NnModel    *m;
   const char *path;            /* the file written, for messages */
-  int         opset;
   GPtrArray  *pool;            /* everything the messages point to (g_free) */
   GPtrArray  *nodes;           /* (Onnx__NodeProto *) */
   GPtrArray  *inits;           /* (Onnx__TensorProto *) */
@@ -668,7 +667,7 @@ nn_model_export_onnx (NnModel *m, const char *path, int opset, const char *sidec
     return FALSE;
   }
   const NnSpec *spec = nn_model_get_spec (m);
-  Ex x = { .m = m, .path = path, .opset = opset, .pool = g_ptr_array_new_with_free_func (g_free),
+  Ex x = { .m = m, .path = path, .pool = g_ptr_array_new_with_free_func (g_free),
            .nodes = g_ptr_array_new (), .inits = g_ptr_array_new (), .names = g_hash_table_new (g_str_hash, g_str_equal),
            .cur = "input" };
   /* the graph's own names; the last layer's value becomes "output" below */

@@ -16,40 +16,8 @@
  *
  * The batch is the first axis of the graph input, whether fixed or symbolic;
  * every other dimension must be known. */
-#include "io/onnx-private.h"
+#include "io/onnx-import-private.h"
 #include "nn/nn-model.h"
-
-#define MAXD 8
-/* The batch size in folded shape tensors: unknown until run time. */
-#define BATCH G_MININT64
-
-typedef struct {
-  gboolean is_int;
-  int      ndim;
-  int64_t  dim[MAXD];      /* BATCH for a batch-sized axis (then the values are the same along it) */
-  int64_t  n;              /* values held: batch axes count 1 */
-  float   *f;              /* (n) when !is_int */
-  int64_t *i;              /* (n) when is_int */
-} Const;
-
-typedef struct {
-  int      ndim;
-  int64_t  dim[MAXD];      /* ONNX dims; dim[k] is BATCH where map[k] == 0 */
-  int      map[MAXD];      /* our axis for each ONNX axis: 0 the batch, 1.. per-sample; -1 an axis of size 1 ours lacks */
-  NnShape  s;              /* our per-sample shape */
-  int      stamp;          /* layers in the chain when it was made */
-  gboolean is_int;         /* integer values (token indices) */
-  int      rec;            /* >= 0: an output of recurrent layer `rec` */
-  gboolean last;           /* ... its last step only (the layer's return_sequences must be false) */
-  gboolean seq;            /* ... its every-step output, time at our axis 1 */
-  int      pad[4];         /* a pending zero Pad of H, W: top, left, bottom, right */
-} Dyn;
-
-typedef struct {
-  gboolean is_dyn;
-  Const    c;
-  Dyn      d;
-} Value;
 
 typedef struct {
   char     *name;
@@ -61,75 +29,6 @@ typedef struct {
   JsonObject *o;           /* the spec entry */
   char       *name;
 } Layer;
-
-typedef struct {
-  const char       *path;
-  int64_t           opset;
-  const Onnx__GraphProto *g;
-  GHashTable       *values;   /* name -> Value* */
-  GHashTable       *inits;    /* name -> const Onnx__TensorProto* (decoded when first read) */
-  GPtrArray        *layers;   /* Layer* */
-  GPtrArray        *params;   /* Param* */
-  GHashTable       *names;    /* layer names taken */
-  NnShape           input;    /* per sample */
-  int64_t           fixed_batch; /* the graph input's batch when fixed, else -1 */
-  int               idx;      /* node being read */
-  const Onnx__NodeProto *node;
-} Ctx;
-
-/* ---- errors ---------------------------------------------------------------- */
-
-static void ctx_fail (Ctx *c, GError **error, int code, const char *fmt, ...) G_GNUC_PRINTF (4, 5);
-
-/* "<path>: node 3 (Conv '/conv1/Conv'): <what>" while a node is read. */
-static void
-ctx_fail (Ctx *c, GError **error, int code, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree char *what = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  if (c->node)
-    g_set_error (error, NN_ERROR, code, "%s: node %d (%s '%s'): %s", c->path, c->idx,
-                 c->node->op_type ? c->node->op_type : "?", c->node->name ? c->node->name : "", what);
-  else
-    g_set_error (error, NN_ERROR, code, "%s: %s", c->path, what);
-}
-
-static gboolean
-ctx_prefix (Ctx *c, GError **error, GError *e)
-{
-  ctx_fail (c, error, e->code, "%s", e->message);
-  g_error_free (e);
-  return FALSE;
-}
-
-static const char *
-dims_str (int ndim, const int64_t *dim, char *buf, gsize len)
-{
-  GString *s = g_string_new ("[");
-  for (int i = 0; i < ndim; i++) {
-    if (dim[i] == BATCH)
-      g_string_append_printf (s, "%sN", i ? ", " : "");
-    else
-      g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", dim[i]);
-  }
-  g_string_append_c (s, ']');
-  g_strlcpy (buf, s->str, len);
-  g_string_free (s, TRUE);
-  return buf;
-}
-
-/* ---- values ---------------------------------------------------------------- */
-
-static void
-value_free (gpointer p)
-{
-  Value *v = p;
-  g_free (v->c.f);
-  g_free (v->c.i);
-  g_free (v);
-}
 
 static void
 param_free (gpointer p)
@@ -149,131 +48,6 @@ layer_free (gpointer p)
   g_free (l);
 }
 
-static int
-const_batch_axes (const Const *k)
-{
-  int b = 0;
-  for (int i = 0; i < k->ndim; i++)
-    b += k->dim[i] == BATCH;
-  return b;
-}
-
-/* A tensor (initializer, Constant's value) as a constant value. */
-static gboolean
-const_from_tensor (Ctx *c, const Onnx__TensorProto *t, Const *k, GError **error)
-{
-  GError *e = NULL;
-  if (t->n_dims > MAXD) {
-    ctx_fail (c, error, NN_ERROR_FORMAT, "tensor '%s' has %zu dimensions (at most %d)", t->name ? t->name : "",
-              t->n_dims, MAXD);
-    return FALSE;
-  }
-  int32_t type = t->has_data_type ? t->data_type : 0;
-  k->is_int = type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && type != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE &&
-              type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 && type != ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16;
-  k->ndim = (int) t->n_dims;
-  for (size_t i = 0; i < t->n_dims; i++)
-    k->dim[i] = t->dims[i];
-  if (k->is_int)
-    k->i = nn_onnx_tensor_ints (t, &k->n, &e);
-  else
-    k->f = nn_onnx_tensor_floats (t, &k->n, &e);
-  return e ? ctx_prefix (c, error, e) : TRUE;
-}
-
-static Value *
-value_get (Ctx *c, const char *name, GError **error)
-{
-  Value *v = g_hash_table_lookup (c->values, name);
-  if (v)
-    return v;
-  const Onnx__TensorProto *t = g_hash_table_lookup (c->inits, name);
-  if (!t) {
-    ctx_fail (c, error, NN_ERROR_FORMAT, "input '%s' is not made by an earlier node, an initializer or the graph input",
-              name);
-    return NULL;
-  }
-  v = g_new0 (Value, 1);
-  if (!const_from_tensor (c, t, &v->c, error)) {
-    value_free (v);
-    return NULL;
-  }
-  g_hash_table_insert (c->values, g_strdup (name), v);
-  return v;
-}
-
-/* Input k of the node, NULL (without error) when absent or empty. */
-static Value *
-node_in (Ctx *c, int k, GError **error)
-{
-  const Onnx__NodeProto *n = c->node;
-  if ((size_t) k >= n->n_input || !n->input[k] || !n->input[k][0])
-    return NULL;
-  return value_get (c, n->input[k], error);
-}
-
-static const Const *
-in_const (Ctx *c, int k, const char *what, gboolean required, GError **error)
-{
-  GError *e = NULL;
-  Value *v = node_in (c, k, &e);
-  if (e) {
-    g_propagate_error (error, e);
-    return NULL;
-  }
-  if (!v) {
-    if (required)
-      ctx_fail (c, error, NN_ERROR_FORMAT, "no %s (input %d)", what, k);
-    return NULL;
-  }
-  if (v->is_dyn) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "its %s ('%s') is computed from the input; it must be a constant", what,
-              c->node->input[k]);
-    return NULL;
-  }
-  if (const_batch_axes (&v->c)) {
-    ctx_fail (c, error, NN_ERROR_SHAPE, "its %s ('%s') depends on the batch size, which is not known before "
-              "run time", what, c->node->input[k]);
-    return NULL;
-  }
-  return &v->c;
-}
-
-static Value *
-out_new (Ctx *c, int k)
-{
-  const Onnx__NodeProto *n = c->node;
-  if ((size_t) k >= n->n_output || !n->output[k] || !n->output[k][0])
-    return NULL;
-  Value *v = g_new0 (Value, 1);
-  g_hash_table_replace (c->values, g_strdup (n->output[k]), v);
-  return v;
-}
-
-/* The float values of a constant (ints converted). */
-static gboolean
-const_floats (Ctx *c, const Const *k, const char *what, float **out, GError **error)
-{
-  if (!k->is_int) {
-    *out = g_memdup2 (k->f, MAX (k->n, 1) * sizeof (float));
-    return TRUE;
-  }
-  *out = g_new (float, MAX (k->n, 1));
-  for (int64_t i = 0; i < k->n; i++)
-    (*out)[i] = (float) k->i[i];
-  return TRUE;
-}
-
-static gboolean
-const_int_list (Ctx *c, const Const *k, const char *what, GError **error)
-{
-  if (!k->is_int || k->ndim > 1) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "%s must be a list of integers", what);
-    return FALSE;
-  }
-  return TRUE;
-}
-
 /* ---- layers ---------------------------------------------------------------- */
 
 static int
@@ -288,22 +62,22 @@ static Dyn *
 in_dyn (Ctx *c, int k, Dyn *out, GError **error)
 {
   GError *e = NULL;
-  Value *v = node_in (c, k, &e);
+  Value *v = nn_onnx_in (c, k, &e);
   if (e) {
     g_propagate_error (error, e);
     return NULL;
   }
   if (!v) {
-    ctx_fail (c, error, NN_ERROR_FORMAT, "input %d is missing", k);
+    nn_onnx_fail (c, error, NN_ERROR_FORMAT, "input %d is missing", k);
     return NULL;
   }
   if (!v->is_dyn) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "input '%s' is a constant, not computed from the graph input; "
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "input '%s' is a constant, not computed from the graph input; "
               "only the layers of a network are supported", c->node->input[k]);
     return NULL;
   }
   if (v->d.stamp != stamp (c)) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "input '%s' is not the output of the layer before (the graph branches "
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "input '%s' is not the output of the layer before (the graph branches "
               "or joins); only chains of layers are supported", c->node->input[k]);
     return NULL;
   }
@@ -363,7 +137,7 @@ static gboolean
 no_pending_pad (Ctx *c, const Dyn *d, GError **error)
 {
   if (d->pad[0] || d->pad[1] || d->pad[2] || d->pad[3]) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "reads the output of a Pad; a Pad is supported only before a Conv or "
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "reads the output of a Pad; a Pad is supported only before a Conv or "
               "an AveragePool");
     return FALSE;
   }
@@ -421,7 +195,7 @@ static NnLayer *
 layer_add (Ctx *c, JsonObject *o, const char *weight_name, Dyn *in, GError **error)
 {
   if (in->is_int && !g_str_equal (json_object_get_string_member (o, "type"), "embedding")) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "reads integers (token indices); only an embedding (Gather) does");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "reads integers (token indices); only an embedding (Gather) does");
     json_object_unref (o);
     return NULL;
   }
@@ -434,12 +208,12 @@ layer_add (Ctx *c, JsonObject *o, const char *weight_name, Dyn *in, GError **err
   NnLayer *nl = nn_layer_new (json, &in->s, 0, &e);
   if (!nl) {
     layer_free (l);
-    ctx_prefix (c, error, e);
+    nn_onnx_prefix (c, error, e);
     return NULL;
   }
   if (!shape_size_ok (&nl->out)) {
     char buf[96];
-    ctx_fail (c, error, NN_ERROR_SHAPE, "its output %s is more than %" G_GINT64_FORMAT " values a sample",
+    nn_onnx_fail (c, error, NN_ERROR_SHAPE, "its output %s is more than %" G_GINT64_FORMAT " values a sample",
               nn_shape_to_string (&nl->out, buf, sizeof buf), MAX_SAMPLE_VALUES);
     layer_free (l);
     nn_layer_free (nl);
@@ -457,7 +231,7 @@ param_add (Ctx *c, NnLayer *nl, const char *pname, float *data, int64_t numel, G
   NnParam *p = nn_layer_param (nl, pname);
   if (!p || nn_shape_numel (&p->shape) != numel) {
     char buf[64];
-    ctx_fail (c, error, NN_ERROR_SHAPE, "%s holds %" G_GINT64_FORMAT " values, the layer needs %s", pname, numel,
+    nn_onnx_fail (c, error, NN_ERROR_SHAPE, "%s holds %" G_GINT64_FORMAT " values, the layer needs %s", pname, numel,
               p ? nn_shape_to_string (&p->shape, buf, sizeof buf) : "none");
     g_free (data);
     return FALSE;
@@ -474,7 +248,7 @@ param_add (Ctx *c, NnLayer *nl, const char *pname, float *data, int64_t numel, G
 static Value *
 out_layer (Ctx *c, NnLayer *nl)
 {
-  Value *v = out_new (c, 0);
+  Value *v = nn_onnx_out_new (c, 0);
   if (!v)
     return NULL;
   v->is_dyn = TRUE;
@@ -493,8 +267,8 @@ need_canonical (Ctx *c, Dyn *d, int onnx_rank, GError **error)
     return NULL;
   if (onnx_rank && d->ndim != onnx_rank) {
     char buf[96];
-    ctx_fail (c, error, NN_ERROR_SHAPE, "input of %d dimensions %s; %d expected", d->ndim,
-              dims_str (d->ndim, d->dim, buf, sizeof buf), onnx_rank);
+    nn_onnx_fail (c, error, NN_ERROR_SHAPE, "input of %d dimensions %s; %d expected", d->ndim,
+              nn_onnx_dims_str (d->ndim, d->dim, buf, sizeof buf), onnx_rank);
     return NULL;
   }
   if (dyn_canonical (d))
@@ -513,625 +287,10 @@ need_canonical (Ctx *c, Dyn *d, int onnx_rank, GError **error)
     return d;
   }
   char buf[96];
-  ctx_fail (c, error, NN_ERROR_INVALID, "its input %s is a transposed or reshaped view of the layer before; only "
+  nn_onnx_fail (c, error, NN_ERROR_INVALID, "its input %s is a transposed or reshaped view of the layer before; only "
             "the transposes and squeezes around RNN/LSTM and flattening to (N, features) are supported",
-            dims_str (d->ndim, d->dim, buf, sizeof buf));
+            nn_onnx_dims_str (d->ndim, d->dim, buf, sizeof buf));
   return NULL;
-}
-
-/* ---- folding constants ------------------------------------------------------- */
-
-/* Folded constants are shapes, axes and small tables; a bigger one is a
- * corrupt or hostile file asking for memory. */
-#define FOLD_MAX_VALUES ((int64_t) 1 << 24)
-
-/* n saturates rather than overflow: const_alloc refuses it. */
-static void
-const_set_dims (Const *k, int ndim, const int64_t *dim)
-{
-  k->ndim = ndim;
-  k->n = 1;
-  for (int i = 0; i < ndim; i++) {
-    k->dim[i] = dim[i];
-    if (dim[i] == BATCH)
-      continue;
-    if (dim[i] < 0 || (dim[i] > 0 && k->n > G_MAXINT64 / dim[i]))
-      k->n = G_MAXINT64;
-    else
-      k->n *= dim[i];
-  }
-}
-
-static gboolean
-const_alloc (Ctx *c, Const *k, gboolean is_int, GError **error)
-{
-  k->is_int = is_int;
-  if (k->n > FOLD_MAX_VALUES) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "computes a constant of more than %" G_GINT64_FORMAT " values",
-              FOLD_MAX_VALUES);
-    return FALSE;
-  }
-  if (is_int)
-    k->i = g_new0 (int64_t, MAX (k->n, 1));
-  else
-    k->f = g_new0 (float, MAX (k->n, 1));
-  return TRUE;
-}
-
-static void
-const_copy_value (Const *dst, int64_t di, const Const *src, int64_t si)
-{
-  if (dst->is_int)
-    dst->i[di] = src->is_int ? src->i[si] : (int64_t) src->f[si];
-  else
-    dst->f[di] = src->is_int ? (float) src->i[si] : src->f[si];
-}
-
-static gboolean
-no_batch (Ctx *c, const Const *k, GError **error)
-{
-  if (const_batch_axes (k)) {
-    ctx_fail (c, error, NN_ERROR_SHAPE, "computes with a batch-sized constant; the batch size is not known before "
-              "run time");
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static gboolean
-axis_norm (Ctx *c, int64_t axis, int rank, int *out, GError **error)
-{
-  if (axis < -rank || axis >= rank) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "axis %" G_GINT64_FORMAT " is out of range for %d dimensions", axis, rank);
-    return FALSE;
-  }
-  *out = (int) (axis < 0 ? axis + rank : axis);
-  return TRUE;
-}
-
-/* The axes of Squeeze/Unsqueeze: an attribute before opset 13, an input since. */
-static gboolean
-node_axes (Ctx *c, int64_t *axes, int *n, GError **error)
-{
-  const int64_t *v;
-  int k = nn_onnx_attr_ints (c->node, "axes", &v);
-  if (k >= 0) {
-    if (k > MAXD) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "%d axes", k);
-      return FALSE;
-    }
-    memcpy (axes, v, k * sizeof (int64_t));
-    *n = k;
-    return TRUE;
-  }
-  GError *e = NULL;
-  const Const *a = in_const (c, 1, "axes", FALSE, &e);
-  if (e) {
-    g_propagate_error (error, e);
-    return FALSE;
-  }
-  if (!a) {
-    *n = -1;
-    return TRUE;
-  }
-  if (!const_int_list (c, a, "axes", error))
-    return FALSE;
-  if (a->n > MAXD) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "%" G_GINT64_FORMAT " axes", a->n);
-    return FALSE;
-  }
-  memcpy (axes, a->i, a->n * sizeof (int64_t));
-  *n = (int) a->n;
-  return TRUE;
-}
-
-/* Output dims of Unsqueeze (inserting) or Squeeze (removing) `axes` on
- * `ndim` dims; keep[j] is the input axis of output axis j, -1 inserted. */
-static gboolean
-squeeze_plan (Ctx *c, gboolean unsqueeze, int ndim, const int64_t *dim, const int64_t *axes, int n_axes,
-              int *out_ndim, int *keep, GError **error)
-{
-  gboolean mark[MAXD] = { FALSE };
-  int rank = unsqueeze ? ndim + n_axes : ndim;
-  if (rank > MAXD) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "%d dimensions (at most %d)", rank, MAXD);
-    return FALSE;
-  }
-  for (int i = 0; i < n_axes; i++) {
-    int a;
-    if (!axis_norm (c, axes[i], rank, &a, error))
-      return FALSE;
-    if (mark[a]) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "axis %d given twice", a);
-      return FALSE;
-    }
-    mark[a] = TRUE;
-  }
-  if (!unsqueeze && n_axes < 0)   /* no axes: every axis of size 1 */
-    for (int i = 0; i < ndim; i++)
-      mark[i] = dim[i] == 1;
-  int o = 0, src = 0;
-  for (int i = 0; i < rank; i++) {
-    if (unsqueeze) {
-      keep[o++] = mark[i] ? -1 : src++;
-    } else if (mark[i]) {
-      if (dim[i] != 1) {
-        ctx_fail (c, error, NN_ERROR_INVALID, "squeezes axis %d of size %s", i,
-                  dim[i] == BATCH ? "N (the batch)" : "not 1");
-        return FALSE;
-      }
-    } else {
-      keep[o++] = i;
-    }
-  }
-  *out_ndim = o;
-  return TRUE;
-}
-
-/* Strides of a row-major shape whose batch axes count 1. */
-static void
-strides_of (const Const *k, int64_t *st)
-{
-  int64_t s = 1;
-  for (int i = k->ndim - 1; i >= 0; i--) {
-    st[i] = s;
-    s *= k->dim[i] == BATCH ? 1 : k->dim[i];
-  }
-}
-
-/* Broadcast `src` to dims `to` (numpy rules): out[idx] = src[idx mod its dims]. */
-static gboolean
-broadcast_to (Ctx *c, const Const *src, int ndim, const int64_t *to, Const *out, GError **error)
-{
-  if (src->ndim > ndim) {
-    ctx_fail (c, error, NN_ERROR_SHAPE, "cannot broadcast %d dimensions to %d", src->ndim, ndim);
-    return FALSE;
-  }
-  int64_t sst[MAXD], sd[MAXD];
-  int off = ndim - src->ndim;
-  /* A constant traced at a fixed batch and expanded to the batch size (an
-   * RNN's zero initial state) holds the same value everywhere: one sample's
-   * worth stands for any batch. */
-  gboolean uniform = TRUE;
-  for (int64_t j = 1; j < src->n && uniform; j++)
-    uniform = src->is_int ? src->i[j] == src->i[0] : src->f[j] == src->f[0];
-  for (int i = 0; i < ndim; i++) {
-    sd[i] = i < off ? 1 : src->dim[i - off];
-    if (to[i] == BATCH && sd[i] == c->fixed_batch && uniform)
-      sd[i] = 1;
-    gboolean ok = sd[i] == 1 || sd[i] == to[i] || (sd[i] == BATCH && to[i] == BATCH);
-    if (!ok && to[i] == BATCH && sd[i] == c->fixed_batch) {
-      ctx_fail (c, error, NN_ERROR_SHAPE, "expands a constant made for the traced batch of %" G_GINT64_FORMAT
-                " whose samples differ to the batch size, which is not known before run time", sd[i]);
-      return FALSE;
-    }
-    if (!ok) {
-      char a[96], b[96];
-      ctx_fail (c, error, NN_ERROR_SHAPE, "cannot broadcast %s to %s", dims_str (src->ndim, src->dim, a, sizeof a),
-                dims_str (ndim, to, b, sizeof b));
-      return FALSE;
-    }
-  }
-  strides_of (src, sst + off);
-  for (int i = 0; i < off; i++)
-    sst[i] = 0;
-  const_set_dims (out, ndim, to);
-  if (!const_alloc (c, out, src->is_int, error))
-    return FALSE;
-  int64_t idx[MAXD] = { 0 };
-  for (int64_t j = 0; j < out->n; j++) {
-    int64_t si = 0;
-    for (int i = 0; i < ndim; i++)
-      if (sd[i] != 1 && sd[i] != BATCH)
-        si += idx[i] * sst[i];
-    const_copy_value (out, j, src, si);
-    for (int i = ndim - 1; i >= 0; i--) {
-      int64_t lim = to[i] == BATCH ? 1 : to[i];
-      if (++idx[i] < lim)
-        break;
-      idx[i] = 0;
-    }
-  }
-  return TRUE;
-}
-
-static gboolean
-fold_binary (Ctx *c, const char *op, const Const *a, const Const *b, Const *out, GError **error)
-{
-  if (!no_batch (c, a, error) || !no_batch (c, b, error))
-    return FALSE;
-  int nd = MAX (a->ndim, b->ndim);
-  int64_t to[MAXD];
-  for (int i = 0; i < nd; i++) {
-    int64_t da = i < nd - a->ndim ? 1 : a->dim[i - (nd - a->ndim)];
-    int64_t db = i < nd - b->ndim ? 1 : b->dim[i - (nd - b->ndim)];
-    to[i] = da == 1 ? db : da;
-  }
-  Const ba = { 0 }, bb = { 0 };
-  if (!broadcast_to (c, a, nd, to, &ba, error) || !broadcast_to (c, b, nd, to, &bb, error)) {
-    g_free (ba.f); g_free (ba.i); g_free (bb.f); g_free (bb.i);
-    return FALSE;
-  }
-  gboolean is_int = a->is_int && b->is_int;
-  const_set_dims (out, nd, to);
-  if (!const_alloc (c, out, is_int, error))
-    return FALSE;
-  char o = op[0];
-  for (int64_t j = 0; j < out->n; j++) {
-    if (is_int) {
-      int64_t x = ba.i[j], y = bb.i[j];
-      if (o == 'D' && y == 0) {
-        g_free (ba.i); g_free (bb.i);
-        ctx_fail (c, error, NN_ERROR_INVALID, "integer division by 0");
-        return FALSE;
-      }
-      out->i[j] = o == 'A' ? x + y : o == 'S' ? x - y : o == 'M' ? x * y : x / y;
-    } else {
-      float x = ba.is_int ? (float) ba.i[j] : ba.f[j], y = bb.is_int ? (float) bb.i[j] : bb.f[j];
-      out->f[j] = o == 'A' ? x + y : o == 'S' ? x - y : o == 'M' ? x * y : x / y;
-    }
-  }
-  g_free (ba.f); g_free (ba.i); g_free (bb.f); g_free (bb.i);
-  return TRUE;
-}
-
-/* An op whose inputs are all constants. */
-static gboolean
-fold (Ctx *c, GError **error)
-{
-  const Onnx__NodeProto *n = c->node;
-  const char *op = n->op_type;
-  GError *e = NULL;
-  const Const *x = g_str_equal (op, "Constant") ? NULL : in_const (c, 0, "input", FALSE, &e);
-  if (e) {
-    g_propagate_error (error, e);
-    return FALSE;
-  }
-  Value *v = out_new (c, 0);
-  if (!v)
-    return TRUE;
-  Const *k = &v->c;
-
-  if (g_str_equal (op, "Constant")) {
-    const Onnx__AttributeProto *a;
-    if ((a = nn_onnx_attr (n, "value")) && a->t)
-      return const_from_tensor (c, a->t, k, error);
-    if ((a = nn_onnx_attr (n, "value_float")) && a->has_f) {
-      const_set_dims (k, 0, NULL);
-      if (!const_alloc (c, k, FALSE, error))
-        return FALSE;
-      k->f[0] = a->f;
-      return TRUE;
-    }
-    if ((a = nn_onnx_attr (n, "value_int")) && a->has_i) {
-      const_set_dims (k, 0, NULL);
-      if (!const_alloc (c, k, TRUE, error))
-        return FALSE;
-      k->i[0] = a->i;
-      return TRUE;
-    }
-    if ((a = nn_onnx_attr (n, "value_floats"))) {
-      int64_t d = a->n_floats;
-      const_set_dims (k, 1, &d);
-      if (!const_alloc (c, k, FALSE, error))
-        return FALSE;
-      memcpy (k->f, a->floats, d * sizeof (float));
-      return TRUE;
-    }
-    if ((a = nn_onnx_attr (n, "value_ints"))) {
-      int64_t d = a->n_ints;
-      const_set_dims (k, 1, &d);
-      if (!const_alloc (c, k, TRUE, error))
-        return FALSE;
-      memcpy (k->i, a->ints, d * sizeof (int64_t));
-      return TRUE;
-    }
-    ctx_fail (c, error, NN_ERROR_INVALID, "a Constant without a value, value_float(s) or value_int(s) attribute "
-              "is not supported");
-    return FALSE;
-  }
-  if (!x) {
-    ctx_fail (c, error, NN_ERROR_FORMAT, "no input");
-    return FALSE;
-  }
-  if (g_str_equal (op, "Identity") || g_str_equal (op, "Cast")) {
-    int64_t to = nn_onnx_attr_int (n, "to", x->is_int ? 7 : 1);
-    gboolean is_int = g_str_equal (op, "Cast") ? (to != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT &&
-                                                  to != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE &&
-                                                  to != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16) : x->is_int;
-    const_set_dims (k, x->ndim, x->dim);
-    if (!const_alloc (c, k, is_int, error))
-      return FALSE;
-    for (int64_t j = 0; j < k->n; j++)
-      const_copy_value (k, j, x, j);
-    return TRUE;
-  }
-  if (g_str_equal (op, "ConstantOfShape")) {
-    if (!const_int_list (c, x, "its shape", error))
-      return FALSE;
-    if (x->n > MAXD) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "%" G_GINT64_FORMAT " dimensions", x->n);
-      return FALSE;
-    }
-    for (int64_t j = 0; j < x->n; j++)
-      if (x->i[j] < 0 && x->i[j] != BATCH) {
-        ctx_fail (c, error, NN_ERROR_INVALID, "negative dimension");
-        return FALSE;
-      }
-    const_set_dims (k, (int) x->n, x->i);
-    const Onnx__AttributeProto *a = nn_onnx_attr (n, "value");
-    Const val = { 0 };
-    if (a && a->t && !const_from_tensor (c, a->t, &val, error))
-      return FALSE;
-    if (!const_alloc (c, k, a && a->t ? val.is_int : FALSE, error)) {
-      g_free (val.f);
-      g_free (val.i);
-      return FALSE;
-    }
-    for (int64_t j = 0; j < k->n && val.n > 0; j++)
-      const_copy_value (k, j, &val, 0);
-    g_free (val.f);
-    g_free (val.i);
-    return TRUE;
-  }
-  if (g_str_equal (op, "Expand")) {
-    const Const *shape = in_const (c, 1, "shape", TRUE, error);
-    if (!shape || !const_int_list (c, shape, "its shape", error))
-      return FALSE;
-    if (shape->n > MAXD) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "%" G_GINT64_FORMAT " dimensions", shape->n);
-      return FALSE;
-    }
-    /* numpy-style: the result has the larger of each pair of dims */
-    int nd = MAX (x->ndim, (int) shape->n);
-    int64_t to[MAXD];
-    for (int i = 0; i < nd; i++) {
-      int64_t dx = i < nd - x->ndim ? 1 : x->dim[i - (nd - x->ndim)];
-      int64_t ds = i < nd - (int) shape->n ? 1 : shape->i[i - (nd - shape->n)];
-      to[i] = ds == BATCH ? BATCH : dx == 1 ? ds : dx;
-    }
-    return broadcast_to (c, x, nd, to, k, error);
-  }
-  if (!no_batch (c, x, error))
-    return FALSE;
-  if (g_str_equal (op, "Gather")) {
-    const Const *ix = in_const (c, 1, "indices", TRUE, error);
-    int axis;
-    if (!ix || !axis_norm (c, nn_onnx_attr_int (n, "axis", 0), x->ndim, &axis, error))
-      return FALSE;
-    if (!ix->is_int) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "indices are not integers");
-      return FALSE;
-    }
-    int nd = x->ndim - 1 + ix->ndim;
-    if (nd > MAXD) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "%d dimensions", nd);
-      return FALSE;
-    }
-    int64_t dims[MAXD], outer = 1, inner = 1, len = x->dim[axis];
-    int o = 0;
-    for (int i = 0; i < axis; i++)
-      outer *= (dims[o++] = x->dim[i]);
-    for (int i = 0; i < ix->ndim; i++)
-      dims[o++] = ix->dim[i];
-    for (int i = axis + 1; i < x->ndim; i++)
-      inner *= (dims[o++] = x->dim[i]);
-    const_set_dims (k, nd, dims);
-    if (!const_alloc (c, k, x->is_int, error))
-      return FALSE;
-    for (int64_t a = 0; a < outer; a++)
-      for (int64_t j = 0; j < ix->n; j++) {
-        int64_t q = ix->i[j] < 0 ? ix->i[j] + len : ix->i[j];
-        if (q < 0 || q >= len) {
-          ctx_fail (c, error, NN_ERROR_INVALID, "index %" G_GINT64_FORMAT " is out of range [0, %" G_GINT64_FORMAT
-                    ")", ix->i[j], len);
-          return FALSE;
-        }
-        for (int64_t b = 0; b < inner; b++)
-          const_copy_value (k, (a * ix->n + j) * inner + b, x, (a * len + q) * inner + b);
-      }
-    return TRUE;
-  }
-  if (g_str_equal (op, "Unsqueeze") || g_str_equal (op, "Squeeze")) {
-    int64_t axes[MAXD];
-    int na, nd, keep[MAXD];
-    gboolean un = g_str_equal (op, "Unsqueeze");
-    if (!node_axes (c, axes, &na, error))
-      return FALSE;
-    if (un && na < 0) {
-      ctx_fail (c, error, NN_ERROR_FORMAT, "no axes");
-      return FALSE;
-    }
-    if (!squeeze_plan (c, un, x->ndim, x->dim, axes, na, &nd, keep, error))
-      return FALSE;
-    int64_t dims[MAXD];
-    for (int i = 0; i < nd; i++)
-      dims[i] = keep[i] < 0 ? 1 : x->dim[keep[i]];
-    const_set_dims (k, nd, dims);
-    if (!const_alloc (c, k, x->is_int, error))
-      return FALSE;
-    for (int64_t j = 0; j < k->n; j++)
-      const_copy_value (k, j, x, j);
-    return TRUE;
-  }
-  if (g_str_equal (op, "Concat")) {
-    int axis;
-    if (!axis_norm (c, nn_onnx_attr_int (n, "axis", 0), MAX (x->ndim, 1), &axis, error))
-      return FALSE;
-    if (x->ndim == 0) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "concatenates scalars");
-      return FALSE;
-    }
-    int64_t dims[MAXD];
-    memcpy (dims, x->dim, sizeof dims);
-    dims[axis] = 0;
-    for (size_t j = 0; j < n->n_input; j++) {
-      const Const *y = in_const (c, (int) j, "input", TRUE, error);
-      if (!y || !no_batch (c, y, error))
-        return FALSE;
-      gboolean ok = y->ndim == x->ndim;
-      for (int i = 0; ok && i < x->ndim; i++)
-        ok = i == axis || y->dim[i] == x->dim[i];
-      if (!ok) {
-        ctx_fail (c, error, NN_ERROR_SHAPE, "inputs of different shapes");
-        return FALSE;
-      }
-      dims[axis] += y->dim[axis];
-    }
-    const_set_dims (k, x->ndim, dims);
-    if (!const_alloc (c, k, x->is_int, error))
-      return FALSE;
-    int64_t outer = 1, inner = 1, off = 0;
-    for (int i = 0; i < axis; i++)
-      outer *= dims[i];
-    for (int i = axis + 1; i < x->ndim; i++)
-      inner *= dims[i];
-    for (size_t j = 0; j < n->n_input; j++) {
-      const Const *y = in_const (c, (int) j, "input", TRUE, error);
-      int64_t blk = y->dim[axis] * inner;
-      for (int64_t a = 0; a < outer; a++)
-        for (int64_t b = 0; b < blk; b++)
-          const_copy_value (k, a * dims[axis] * inner + off + b, y, a * blk + b);
-      off += blk;
-    }
-    return TRUE;
-  }
-  if (g_str_equal (op, "Reshape")) {
-    const Const *shape = in_const (c, 1, "shape", TRUE, error);
-    if (!shape || !const_int_list (c, shape, "its shape", error))
-      return FALSE;
-    if (shape->n > MAXD) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "%" G_GINT64_FORMAT " dimensions", shape->n);
-      return FALSE;
-    }
-    int64_t dims[MAXD], known = 1;
-    int infer = -1;
-    for (int i = 0; i < shape->n; i++) {
-      dims[i] = shape->i[i] == 0 && i < x->ndim ? x->dim[i] : shape->i[i];
-      if (dims[i] == -1 && infer < 0)
-        infer = i;
-      else if (dims[i] < 0) {
-        ctx_fail (c, error, NN_ERROR_INVALID, "bad shape");
-        return FALSE;
-      } else
-        known *= dims[i];
-    }
-    if (infer >= 0)
-      dims[infer] = known ? x->n / known : 0;
-    const_set_dims (k, (int) shape->n, dims);
-    if (k->n != x->n) {
-      ctx_fail (c, error, NN_ERROR_SHAPE, "reshapes %" G_GINT64_FORMAT " values to %" G_GINT64_FORMAT, x->n, k->n);
-      return FALSE;
-    }
-    if (!const_alloc (c, k, x->is_int, error))
-      return FALSE;
-    for (int64_t j = 0; j < k->n; j++)
-      const_copy_value (k, j, x, j);
-    return TRUE;
-  }
-  if (g_str_equal (op, "Transpose")) {
-    const int64_t *perm;
-    int np = nn_onnx_attr_ints (n, "perm", &perm);
-    int p[MAXD];
-    for (int i = 0; i < x->ndim; i++)
-      p[i] = np < 0 ? x->ndim - 1 - i : (int) perm[i];
-    if (np >= 0 && np != x->ndim) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "perm has %d values for %d dimensions", np, x->ndim);
-      return FALSE;
-    }
-    int64_t dims[MAXD], st[MAXD];
-    gboolean seen[MAXD] = { FALSE };
-    for (int i = 0; i < x->ndim; i++) {
-      if (p[i] < 0 || p[i] >= x->ndim || seen[p[i]]) {
-        ctx_fail (c, error, NN_ERROR_INVALID, "perm is not a permutation");
-        return FALSE;
-      }
-      seen[p[i]] = TRUE;
-      dims[i] = x->dim[p[i]];
-    }
-    strides_of (x, st);
-    const_set_dims (k, x->ndim, dims);
-    if (!const_alloc (c, k, x->is_int, error))
-      return FALSE;
-    int64_t idx[MAXD] = { 0 };
-    for (int64_t j = 0; j < k->n; j++) {
-      int64_t si = 0;
-      for (int i = 0; i < x->ndim; i++)
-        si += idx[i] * st[p[i]];
-      const_copy_value (k, j, x, si);
-      for (int i = x->ndim - 1; i >= 0; i--) {
-        if (++idx[i] < dims[i])
-          break;
-        idx[i] = 0;
-      }
-    }
-    return TRUE;
-  }
-  if (g_str_equal (op, "Slice")) {
-    const Const *st = in_const (c, 1, "starts", TRUE, error), *en = st ? in_const (c, 2, "ends", TRUE, error) : NULL;
-    if (!en)
-      return FALSE;
-    GError *e2 = NULL;
-    const Const *ax = in_const (c, 3, "axes", FALSE, &e2), *sp = e2 ? NULL : in_const (c, 4, "steps", FALSE, &e2);
-    if (e2) {
-      g_propagate_error (error, e2);
-      return FALSE;
-    }
-    if (!const_int_list (c, st, "starts", error) || !const_int_list (c, en, "ends", error) ||
-        (ax && !const_int_list (c, ax, "axes", error)) || (sp && !const_int_list (c, sp, "steps", error)))
-      return FALSE;
-    if (en->n != st->n || (ax && ax->n != st->n) || (sp && sp->n != st->n)) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "starts, ends, axes and steps differ in length");
-      return FALSE;
-    }
-    int64_t b[MAXD], step[MAXD], dims[MAXD];
-    for (int i = 0; i < x->ndim; i++)
-      b[i] = 0, step[i] = 1, dims[i] = x->dim[i];
-    for (int64_t j = 0; j < st->n; j++) {
-      int a;
-      if (!axis_norm (c, ax ? ax->i[j] : j, x->ndim, &a, error))
-        return FALSE;
-      int64_t len = x->dim[a], s = sp ? sp->i[j] : 1, lo = st->i[j], hi = en->i[j];
-      if (s == 0) {
-        ctx_fail (c, error, NN_ERROR_INVALID, "step 0");
-        return FALSE;
-      }
-      lo = lo < 0 ? lo + len : lo;
-      hi = hi < 0 ? hi + len : hi;
-      if (s > 0) {
-        lo = CLAMP (lo, 0, len), hi = CLAMP (hi, 0, len);
-        dims[a] = hi > lo ? (hi - lo + s - 1) / s : 0;
-      } else {
-        lo = CLAMP (lo, -1, len - 1), hi = CLAMP (hi, -1, len - 1);
-        dims[a] = lo > hi ? (lo - hi - s - 1) / -s : 0;
-      }
-      b[a] = lo, step[a] = s;
-    }
-    int64_t xs[MAXD];
-    strides_of (x, xs);
-    const_set_dims (k, x->ndim, dims);
-    if (!const_alloc (c, k, x->is_int, error))
-      return FALSE;
-    int64_t idx[MAXD] = { 0 };
-    for (int64_t j = 0; j < k->n; j++) {
-      int64_t si = 0;
-      for (int i = 0; i < x->ndim; i++)
-        si += (b[i] + idx[i] * step[i]) * xs[i];
-      const_copy_value (k, j, x, si);
-      for (int i = x->ndim - 1; i >= 0; i--) {
-        if (++idx[i] < dims[i])
-          break;
-        idx[i] = 0;
-      }
-    }
-    return TRUE;
-  }
-  if (g_str_equal (op, "Add") || g_str_equal (op, "Sub") || g_str_equal (op, "Mul") || g_str_equal (op, "Div")) {
-    const Const *y = in_const (c, 1, "second input", TRUE, error);
-    return y && fold_binary (c, op, x, y, k, error);
-  }
-  ctx_fail (c, error, NN_ERROR_UNKNOWN_LAYER, "op type '%s' is not supported on constants", op);
-  return FALSE;
 }
 
 /* ---- views: ops that change how ONNX sees the layers' output ------------------- */
@@ -1140,7 +299,7 @@ static Value *
 out_view (Ctx *c, const Dyn *d)
 {
   Dyn t = *d;
-  Value *v = out_new (c, 0);
+  Value *v = nn_onnx_out_new (c, 0);
   if (v) {
     v->is_dyn = TRUE;
     v->d = t;
@@ -1154,12 +313,12 @@ op_shape (Ctx *c, const Dyn *d, GError **error)
   int64_t start = nn_onnx_attr_int (c->node, "start", 0), end = nn_onnx_attr_int (c->node, "end", d->ndim);
   start = CLAMP (start < 0 ? start + d->ndim : start, 0, d->ndim);
   end = CLAMP (end < 0 ? end + d->ndim : end, 0, d->ndim);
-  Value *v = out_new (c, 0);
+  Value *v = nn_onnx_out_new (c, 0);
   if (!v)
     return TRUE;
   int64_t len = MAX (end - start, 0);
-  const_set_dims (&v->c, 1, &len);
-  if (!const_alloc (c, &v->c, TRUE, error))
+  nn_onnx_const_set_dims (&v->c, 1, &len);
+  if (!nn_onnx_const_alloc (c, &v->c, TRUE, error))
     return FALSE;
   for (int64_t i = 0; i < len; i++)
     v->c.i[i] = d->dim[start + i];
@@ -1172,7 +331,7 @@ op_transpose (Ctx *c, const Dyn *d, GError **error)
   const int64_t *perm;
   int np = nn_onnx_attr_ints (c->node, "perm", &perm);
   if (np >= 0 && np != d->ndim) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "perm has %d values for %d dimensions", np, d->ndim);
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "perm has %d values for %d dimensions", np, d->ndim);
     return FALSE;
   }
   Dyn t = *d;
@@ -1180,7 +339,7 @@ op_transpose (Ctx *c, const Dyn *d, GError **error)
   for (int i = 0; i < d->ndim; i++) {
     int64_t p = np < 0 ? d->ndim - 1 - i : perm[i];
     if (p < 0 || p >= d->ndim || seen[p]) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "perm is not a permutation");
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "perm is not a permutation");
       return FALSE;
     }
     seen[p] = TRUE;
@@ -1196,13 +355,13 @@ op_squeeze (Ctx *c, const Dyn *d, gboolean un, GError **error)
 {
   int64_t axes[MAXD];
   int na, nd, keep[MAXD];
-  if (!node_axes (c, axes, &na, error))
+  if (!nn_onnx_node_axes (c, axes, &na, error))
     return FALSE;
   if (un && na < 0) {
-    ctx_fail (c, error, NN_ERROR_FORMAT, "no axes");
+    nn_onnx_fail (c, error, NN_ERROR_FORMAT, "no axes");
     return FALSE;
   }
-  if (!squeeze_plan (c, un, d->ndim, d->dim, axes, na, &nd, keep, error))
+  if (!nn_onnx_squeeze_plan (c, un, d->ndim, d->dim, axes, na, &nd, keep, error))
     return FALSE;
   Dyn t = *d;
   t.ndim = nd;
@@ -1217,7 +376,7 @@ op_squeeze (Ctx *c, const Dyn *d, gboolean un, GError **error)
     for (int i = 0; i < nd; i++)
       present |= t.map[i] == a;
     if (!present) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "squeezes an axis of the layers' output; only the axes of size 1 "
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "squeezes an axis of the layers' output; only the axes of size 1 "
                 "around RNN/LSTM outputs can be squeezed");
       return FALSE;
     }
@@ -1234,7 +393,7 @@ op_flatten (Ctx *c, GError **error)
   if (!in || !no_pending_pad (c, in, error))
     return FALSE;
   if (!dyn_same_order (in)) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "flattens a transposed view of the layers' output");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "flattens a transposed view of the layers' output");
     return FALSE;
   }
   Dyn t = *in;
@@ -1264,11 +423,11 @@ static gboolean
 op_reshape (Ctx *c, GError **error)
 {
   Dyn dv, *d = in_dyn (c, 0, &dv, error);
-  const Const *shape = d ? in_const (c, 1, "shape", TRUE, error) : NULL;
+  const Const *shape = d ? nn_onnx_in_const (c, 1, "shape", TRUE, error) : NULL;
   if (!shape)
     return FALSE;
   if (!shape->is_int || shape->ndim != 1 || shape->n > MAXD) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "its shape must be a list of integers");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "its shape must be a list of integers");
     return FALSE;
   }
   /* The batch: the batch-size marker of a folded Shape, 0 (copy), or the
@@ -1285,7 +444,7 @@ op_reshape (Ctx *c, GError **error)
     if (v == -1 && infer < 0)
       infer = i;
     else if (v <= 0) {
-      ctx_fail (c, error, NN_ERROR_SHAPE, "cannot resolve shape dimension %d (%" G_GINT64_FORMAT ")", i,
+      nn_onnx_fail (c, error, NN_ERROR_SHAPE, "cannot resolve shape dimension %d (%" G_GINT64_FORMAT ")", i,
                 shape->i[i]);
       return FALSE;
     } else
@@ -1304,9 +463,9 @@ op_reshape (Ctx *c, GError **error)
   if (!batch_ok || total != per || (infer >= 0 && rest * target[infer] != per)) {
     char buf[96];
     char buf2[96];
-    ctx_fail (c, error, NN_ERROR_SHAPE, "reshapes the layers' output %s to %s; only a reshape that keeps the "
+    nn_onnx_fail (c, error, NN_ERROR_SHAPE, "reshapes the layers' output %s to %s; only a reshape that keeps the "
               "batch first and the %" G_GINT64_FORMAT " values of a sample together is supported",
-              dims_str (d->ndim, d->dim, buf, sizeof buf), dims_str ((int) shape->n, shape->i, buf2, sizeof buf2),
+              nn_onnx_dims_str (d->ndim, d->dim, buf, sizeof buf), nn_onnx_dims_str ((int) shape->n, shape->i, buf2, sizeof buf2),
               per);
     return FALSE;
   }
@@ -1328,18 +487,18 @@ op_reshape (Ctx *c, GError **error)
       t.map[i] = -1;
     } else {
       char buf[96];
-      ctx_fail (c, error, NN_ERROR_INVALID, "reshapes the layers' output %s to another shape than (N, -1) or one "
-                "that adds or removes axes of size 1; not supported", dims_str (d->ndim, d->dim, buf, sizeof buf));
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "reshapes the layers' output %s to another shape than (N, -1) or one "
+                "that adds or removes axes of size 1; not supported", nn_onnx_dims_str (d->ndim, d->dim, buf, sizeof buf));
       return FALSE;
     }
   }
   for (; src < d->ndim; src++)
     if (d->dim[src] != 1 || d->map[src] >= 0) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "reshape not supported (only (N, -1) and axes of size 1)");
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "reshape not supported (only (N, -1) and axes of size 1)");
       return FALSE;
     }
   if (!dyn_same_order (&t) && !dyn_same_order (d)) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "reshapes a transposed view of the layers' output");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "reshapes a transposed view of the layers' output");
     return FALSE;
   }
   out_view (c, &t);
@@ -1351,12 +510,12 @@ op_reshape (Ctx *c, GError **error)
 static gboolean
 op_gather_dyn (Ctx *c, Dyn *d, GError **error)
 {
-  const Const *ix = in_const (c, 1, "indices", TRUE, error);
+  const Const *ix = nn_onnx_in_const (c, 1, "indices", TRUE, error);
   int axis;
-  if (!ix || !axis_norm (c, nn_onnx_attr_int (c->node, "axis", 0), d->ndim, &axis, error))
+  if (!ix || !nn_onnx_axis_norm (c, nn_onnx_attr_int (c->node, "axis", 0), d->ndim, &axis, error))
     return FALSE;
   if (!ix->is_int || ix->ndim != 0) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "Gather on the layers' output takes one index (a scalar)");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "Gather on the layers' output takes one index (a scalar)");
     return FALSE;
   }
   int64_t len = d->dim[axis], q = ix->i[0];
@@ -1382,7 +541,7 @@ op_gather_dyn (Ctx *c, Dyn *d, GError **error)
     out_view (c, &t);
     return TRUE;
   }
-  ctx_fail (c, error, NN_ERROR_INVALID, "Gather on the layers' output is supported only for the last step of an "
+  nn_onnx_fail (c, error, NN_ERROR_INVALID, "Gather on the layers' output is supported only for the last step of an "
             "RNN/LSTM's sequence (index -1 on its time axis) and on axes of size 1");
   return FALSE;
 }
@@ -1402,7 +561,7 @@ check_no_attr (Ctx *c, const char *name, int64_t ok, GError **error)
   else if (a->has_i)
     fine = a->i == ok;
   if (!fine) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "attribute %s other than %" G_GINT64_FORMAT " is not supported", name, ok);
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "attribute %s other than %" G_GINT64_FORMAT " is not supported", name, ok);
     return FALSE;
   }
   return TRUE;
@@ -1419,7 +578,7 @@ check_auto_pad (Ctx *c, gboolean same_ok, gboolean *same, GError **error)
     *same = TRUE;
     return TRUE;
   }
-  ctx_fail (c, error, NN_ERROR_INVALID, "attribute auto_pad=%s is not supported (NOTSET, VALID%s)", ap,
+  nn_onnx_fail (c, error, NN_ERROR_INVALID, "attribute auto_pad=%s is not supported (NOTSET, VALID%s)", ap,
             same_ok ? ", SAME_UPPER" : "");
   return FALSE;
 }
@@ -1435,25 +594,25 @@ window_attrs (Ctx *c, const int64_t *wdims, int64_t k[2], int64_t s[2], int64_t 
   else if (n < 0 && wdims)
     k[0] = wdims[2], k[1] = wdims[3];
   else {
-    ctx_fail (c, error, NN_ERROR_INVALID, "kernel_shape must have 2 values (2-D only)");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "kernel_shape must have 2 values (2-D only)");
     return FALSE;
   }
   n = nn_onnx_attr_ints (c->node, "strides", &v);
   if (n != -1 && n != 2) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "strides must have 2 values");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "strides must have 2 values");
     return FALSE;
   }
   s[0] = n == 2 ? v[0] : 1, s[1] = n == 2 ? v[1] : 1;
   n = nn_onnx_attr_ints (c->node, "pads", &v);
   if (n != -1 && n != 4) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "pads must have 4 values");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "pads must have 4 values");
     return FALSE;
   }
   for (int i = 0; i < 4; i++)
     p[i] = n == 4 ? v[i] : 0;
   for (int i = 0; i < 4; i++)
     if (p[i] < 0 || (i < 2 && (k[i] < 1 || s[i] < 1))) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "negative pads or non-positive kernel_shape/strides");
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "negative pads or non-positive kernel_shape/strides");
       return FALSE;
     }
   return check_no_attr (c, "dilations", 1, error);
@@ -1488,16 +647,16 @@ static gboolean
 op_conv (Ctx *c, gboolean transpose, GError **error)
 {
   Dyn dv, *d = in_dyn (c, 0, &dv, error);
-  const Const *w = d ? in_const (c, 1, "weight", TRUE, error) : NULL;
+  const Const *w = d ? nn_onnx_in_const (c, 1, "weight", TRUE, error) : NULL;
   GError *e = NULL;
-  const Const *b = w ? in_const (c, 2, "bias", FALSE, &e) : NULL;
+  const Const *b = w ? nn_onnx_in_const (c, 2, "bias", FALSE, &e) : NULL;
   if (!w || e) {
     if (e)
       g_propagate_error (error, e);
     return FALSE;
   }
   if (w->ndim != 4) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "weight of %d dimensions; only 2-D convolutions are supported", w->ndim);
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "weight of %d dimensions; only 2-D convolutions are supported", w->ndim);
     return FALSE;
   }
   int64_t k[2], s[2], p[4];
@@ -1511,8 +670,8 @@ op_conv (Ctx *c, gboolean transpose, GError **error)
     return FALSE;
   if (w->dim[transpose ? 0 : 1] != d->s.dim[0]) {
     char buf[96];
-    ctx_fail (c, error, NN_ERROR_SHAPE, "weight %s does not fit the %" G_GINT64_FORMAT " input channels",
-              dims_str (w->ndim, w->dim, buf, sizeof buf), d->s.dim[0]);
+    nn_onnx_fail (c, error, NN_ERROR_SHAPE, "weight %s does not fit the %" G_GINT64_FORMAT " input channels",
+              nn_onnx_dims_str (w->ndim, w->dim, buf, sizeof buf), d->s.dim[0]);
     return FALSE;
   }
   JsonObject *o = json_object_new ();
@@ -1524,7 +683,7 @@ op_conv (Ctx *c, gboolean transpose, GError **error)
     const int64_t *v;
     if (p[0] != p[2] || p[1] != p[3]) {
       json_object_unref (o);
-      ctx_fail (c, error, NN_ERROR_INVALID, "asymmetric pads [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %"
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "asymmetric pads [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %"
                 G_GINT64_FORMAT ", %" G_GINT64_FORMAT "] are not supported", p[0], p[1], p[2], p[3]);
       return FALSE;
     }
@@ -1534,7 +693,7 @@ op_conv (Ctx *c, gboolean transpose, GError **error)
       set_ints (o, "output_padding", 2, v);
     if (nn_onnx_attr (c->node, "output_shape")) {
       json_object_unref (o);
-      ctx_fail (c, error, NN_ERROR_INVALID, "attribute output_shape is not supported (give pads and output_padding)");
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "attribute output_shape is not supported (give pads and output_padding)");
       return FALSE;
     }
   } else if (same) {
@@ -1551,14 +710,14 @@ op_conv (Ctx *c, gboolean transpose, GError **error)
   for (int i = 0; i < 4; i++)
     if (pw->shape.dim[i] != w->dim[i]) {
       char a[96], b2[64];
-      ctx_fail (c, error, NN_ERROR_SHAPE, "weight %s does not fit its input (%s expected)",
-                dims_str (w->ndim, w->dim, a, sizeof a), nn_shape_to_string (&pw->shape, b2, sizeof b2));
+      nn_onnx_fail (c, error, NN_ERROR_SHAPE, "weight %s does not fit its input (%s expected)",
+                nn_onnx_dims_str (w->ndim, w->dim, a, sizeof a), nn_shape_to_string (&pw->shape, b2, sizeof b2));
       nn_layer_free (nl);
       return FALSE;
     }
   float *wf, *bf = NULL;
-  gboolean ok = const_floats (c, w, "weight", &wf, error) && param_add (c, nl, "weight", wf, w->n, error) &&
-                (!b || (const_floats (c, b, "bias", &bf, error) && param_add (c, nl, "bias", bf, b->n, error)));
+  gboolean ok = nn_onnx_const_floats (c, w, "weight", &wf, error) && param_add (c, nl, "weight", wf, w->n, error) &&
+                (!b || (nn_onnx_const_floats (c, b, "bias", &bf, error) && param_add (c, nl, "bias", bf, b->n, error)));
   if (ok)
     out_layer (c, nl);
   nn_layer_free (nl);
@@ -1575,13 +734,13 @@ op_pool (Ctx *c, gboolean avg, GError **error)
       !check_no_attr (c, "ceil_mode", 0, error) || !check_no_attr (c, "storage_order", 0, error))
     return FALSE;
   if (c->node->n_output > 1 && c->node->output[1] && c->node->output[1][0]) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "the Indices output of MaxPool is not supported");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "the Indices output of MaxPool is not supported");
     return FALSE;
   }
   if (avg) {
     gboolean own = p[0] || p[1] || p[2] || p[3];
     if (own && !nn_onnx_attr_int (c->node, "count_include_pad", 0)) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "attribute count_include_pad=0 with pads is not supported (our "
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "attribute count_include_pad=0 with pads is not supported (our "
                 "average counts the padding, as PyTorch's AvgPool2d)");
       return FALSE;
     }
@@ -1590,7 +749,7 @@ op_pool (Ctx *c, gboolean avg, GError **error)
   if (!(d = need_canonical (c, d, 4, error)))
     return FALSE;
   if (p[0] != p[2] || p[1] != p[3]) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "asymmetric pads [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %"
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "asymmetric pads [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %"
               G_GINT64_FORMAT ", %" G_GINT64_FORMAT "] are not supported", p[0], p[1], p[2], p[3]);
     return FALSE;
   }
@@ -1619,7 +778,7 @@ op_simple (Ctx *c, const char *type, GError **error)
     json_object_set_double_member (o, "slope", nn_onnx_attr_float (c->node, "alpha", 0.01f));
   if (g_str_equal (type, "dropout")) {
     GError *e = NULL;
-    const Const *r = in_const (c, 1, "ratio", FALSE, &e), *t = e ? NULL : in_const (c, 2, "training_mode", FALSE, &e);
+    const Const *r = nn_onnx_in_const (c, 1, "ratio", FALSE, &e), *t = e ? NULL : nn_onnx_in_const (c, 2, "training_mode", FALSE, &e);
     if (e) {
       json_object_unref (o);
       g_propagate_error (error, e);
@@ -1627,7 +786,7 @@ op_simple (Ctx *c, const char *type, GError **error)
     }
     if (t && t->n == 1 && (t->is_int ? t->i[0] : t->f[0] != 0)) {
       json_object_unref (o);
-      ctx_fail (c, error, NN_ERROR_INVALID, "training_mode true is not supported (inference only)");
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "training_mode true is not supported (inference only)");
       return FALSE;
     }
     double rate = r && r->n == 1 ? (r->is_int ? (double) r->i[0] : r->f[0]) : nn_onnx_attr_float (c->node, "ratio", 0.5f);
@@ -1637,20 +796,20 @@ op_simple (Ctx *c, const char *type, GError **error)
     /* ONNX counts axes with the batch; ours are per sample: 0 the first, -1 the last */
     int64_t def = c->opset < 13 ? 1 : -1;
     int axis;
-    if (!axis_norm (c, nn_onnx_attr_int (c->node, "axis", def), d->ndim, &axis, error)) {
+    if (!nn_onnx_axis_norm (c, nn_onnx_attr_int (c->node, "axis", def), d->ndim, &axis, error)) {
       json_object_unref (o);
       return FALSE;
     }
     if (c->opset < 13 && axis != d->ndim - 1 && !(axis == 1 && d->ndim == 2)) {
       json_object_unref (o);
-      ctx_fail (c, error, NN_ERROR_INVALID, "axis %d before opset 13 normalises over every axis from %d on; only "
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "axis %d before opset 13 normalises over every axis from %d on; only "
                 "the last axis is supported", axis, axis);
       return FALSE;
     }
     int ours = d->map[axis];
     if (ours < 1 || (ours != 1 && ours != d->s.ndim)) {
       json_object_unref (o);
-      ctx_fail (c, error, NN_ERROR_INVALID, "axis %d is %s; only a sample's first or last axis is supported", axis,
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "axis %d is %s; only a sample's first or last axis is supported", axis,
                 ours == 0 ? "the batch" : ours < 0 ? "an axis of size 1" : "a middle axis");
       return FALSE;
     }
@@ -1674,20 +833,20 @@ static gboolean
 op_gemm (Ctx *c, GError **error)
 {
   Dyn dv, *d = in_dyn (c, 0, &dv, error);
-  const Const *w = d ? in_const (c, 1, "weight", TRUE, error) : NULL;
+  const Const *w = d ? nn_onnx_in_const (c, 1, "weight", TRUE, error) : NULL;
   GError *e = NULL;
-  const Const *b = w ? in_const (c, 2, "bias", FALSE, &e) : NULL;
+  const Const *b = w ? nn_onnx_in_const (c, 2, "bias", FALSE, &e) : NULL;
   if (!w || e) {
     if (e)
       g_propagate_error (error, e);
     return FALSE;
   }
   if (nn_onnx_attr_int (c->node, "transA", 0)) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "attribute transA=1 is not supported");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "attribute transA=1 is not supported");
     return FALSE;
   }
   if (w->ndim != 2) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "weight of %d dimensions (2 expected)", w->ndim);
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "weight of %d dimensions (2 expected)", w->ndim);
     return FALSE;
   }
   if (!(d = need_canonical (c, d, 2, error)))
@@ -1696,7 +855,7 @@ op_gemm (Ctx *c, GError **error)
   float alpha = nn_onnx_attr_float (c->node, "alpha", 1.0f), beta = nn_onnx_attr_float (c->node, "beta", 1.0f);
   int64_t units = tb ? w->dim[0] : w->dim[1], in = tb ? w->dim[1] : w->dim[0];
   if (in != d->s.dim[0]) {
-    ctx_fail (c, error, NN_ERROR_SHAPE, "weight for %" G_GINT64_FORMAT " features, the input has %" G_GINT64_FORMAT,
+    nn_onnx_fail (c, error, NN_ERROR_SHAPE, "weight for %" G_GINT64_FORMAT " features, the input has %" G_GINT64_FORMAT,
               in, d->s.dim[0]);
     return FALSE;
   }
@@ -1708,7 +867,7 @@ op_gemm (Ctx *c, GError **error)
   if (!nl)
     return FALSE;
   float *wf;
-  const_floats (c, w, "weight", &wf, error);
+  nn_onnx_const_floats (c, w, "weight", &wf, error);
   /* PyTorch's weight is [units, in]: B as given with transB, else transposed */
   float *wt = g_new (float, MAX (w->n, 1));
   for (int64_t u = 0; u < units; u++)
@@ -1719,12 +878,12 @@ op_gemm (Ctx *c, GError **error)
   if (ok && b) {
     /* C broadcasts to (N, units): one value per unit, or one for all */
     if (b->n != units && b->n != 1) {
-      ctx_fail (c, error, NN_ERROR_SHAPE, "bias of %" G_GINT64_FORMAT " values for %" G_GINT64_FORMAT " units",
+      nn_onnx_fail (c, error, NN_ERROR_SHAPE, "bias of %" G_GINT64_FORMAT " values for %" G_GINT64_FORMAT " units",
                 b->n, units);
       ok = FALSE;
     } else {
       float *bf;
-      const_floats (c, b, "bias", &bf, error);
+      nn_onnx_const_floats (c, b, "bias", &bf, error);
       float *bb = g_new (float, units);
       for (int64_t u = 0; u < units; u++)
         bb[u] = beta * bf[b->n == 1 ? 0 : u];
@@ -1744,23 +903,23 @@ static gboolean
 op_matmul (Ctx *c, GError **error)
 {
   Dyn dv, *d = in_dyn (c, 0, &dv, error);
-  const Const *w = d ? in_const (c, 1, "second input", TRUE, error) : NULL;
+  const Const *w = d ? nn_onnx_in_const (c, 1, "second input", TRUE, error) : NULL;
   if (!w)
     return FALSE;
   if (w->ndim != 2) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "MatMul by a constant of %d dimensions (2 expected)", w->ndim);
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "MatMul by a constant of %d dimensions (2 expected)", w->ndim);
     return FALSE;
   }
   if (!no_pending_pad (c, d, error) || !(d = need_canonical (c, d, 0, error)))
     return FALSE;
   if (d->ndim != 2 && d->ndim != 3) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "MatMul of a %d-dimensional input; (N, F) and (N, T, F) are supported",
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "MatMul of a %d-dimensional input; (N, F) and (N, T, F) are supported",
               d->ndim);
     return FALSE;
   }
   int64_t in = w->dim[0], units = w->dim[1];
   if (in != d->s.dim[d->s.ndim - 1]) {
-    ctx_fail (c, error, NN_ERROR_SHAPE, "MatMul by [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "] of %" G_GINT64_FORMAT
+    nn_onnx_fail (c, error, NN_ERROR_SHAPE, "MatMul by [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "] of %" G_GINT64_FORMAT
               " features", in, units, d->s.dim[d->s.ndim - 1]);
     return FALSE;
   }
@@ -1778,7 +937,7 @@ op_matmul (Ctx *c, GError **error)
   if (!nl)
     return FALSE;
   float *wf;
-  const_floats (c, w, "weight", &wf, error);
+  nn_onnx_const_floats (c, w, "weight", &wf, error);
   float *wt = g_new (float, MAX (w->n, 1));
   for (int64_t u = 0; u < units; u++)
     for (int64_t i = 0; i < in; i++)
@@ -1796,14 +955,14 @@ static gboolean
 op_add_bias (Ctx *c, GError **error)
 {
   GError *e = NULL;
-  Value *a = node_in (c, 0, &e), *b = e ? NULL : node_in (c, 1, &e);
+  Value *a = nn_onnx_in (c, 0, &e), *b = e ? NULL : nn_onnx_in (c, 1, &e);
   if (e) {
     g_propagate_error (error, e);
     return FALSE;
   }
   int di = a && a->is_dyn ? 0 : 1;
   Dyn dv, *d = in_dyn (c, di, &dv, error);
-  const Const *k = d ? in_const (c, 1 - di, "bias", TRUE, error) : NULL;
+  const Const *k = d ? nn_onnx_in_const (c, 1 - di, "bias", TRUE, error) : NULL;
   if (!k)
     return FALSE;
   (void) b;
@@ -1816,7 +975,7 @@ op_add_bias (Ctx *c, GError **error)
                  json_object_has_member (o, "bias") && !json_object_get_boolean_member (o, "bias");
   int64_t units = d->s.dim[g_str_equal (type, "conv2d") ? 0 : d->s.ndim - 1];
   if (!can || d->pad[0] || d->pad[1] || d->pad[2] || d->pad[3] || k->n != units) {
-    ctx_fail (c, error, NN_ERROR_UNKNOWN_LAYER, "Add is supported only as the bias of the MatMul or Conv before it "
+    nn_onnx_fail (c, error, NN_ERROR_UNKNOWN_LAYER, "Add is supported only as the bias of the MatMul or Conv before it "
               "(one value per output)");
     return FALSE;
   }
@@ -1824,7 +983,7 @@ op_add_bias (Ctx *c, GError **error)
   Param *q = g_new0 (Param, 1);
   q->name = g_strdup_printf ("%s.bias", l->name);
   q->shape = nn_shape_1d (units);
-  const_floats (c, k, "bias", &q->data, error);
+  nn_onnx_const_floats (c, k, "bias", &q->data, error);
   g_ptr_array_add (c->params, q);
   out_view (c, d);
   return TRUE;
@@ -1859,21 +1018,21 @@ op_batchnorm (Ctx *c, GError **error)
   if (!d || !(d = need_canonical (c, d, 0, error)))
     return FALSE;
   if (nn_onnx_attr_int (c->node, "training_mode", 0)) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "attribute training_mode=1 is not supported (inference only)");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "attribute training_mode=1 is not supported (inference only)");
     return FALSE;
   }
   for (size_t i = 1; i < c->node->n_output; i++)
     if (c->node->output[i] && c->node->output[i][0]) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "the training outputs (running mean, var) are not supported");
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "the training outputs (running mean, var) are not supported");
       return FALSE;
     }
   const Const *k[4];
   static const char *const what[4] = { "scale", "bias", "mean", "var" };
   for (int i = 0; i < 4; i++) {
-    if (!(k[i] = in_const (c, i + 1, what[i], TRUE, error)))
+    if (!(k[i] = nn_onnx_in_const (c, i + 1, what[i], TRUE, error)))
       return FALSE;
     if (k[i]->n != d->s.dim[0]) {
-      ctx_fail (c, error, NN_ERROR_SHAPE, "%s of %" G_GINT64_FORMAT " values for %" G_GINT64_FORMAT " channels",
+      nn_onnx_fail (c, error, NN_ERROR_SHAPE, "%s of %" G_GINT64_FORMAT " values for %" G_GINT64_FORMAT " channels",
                 what[i], k[i]->n, d->s.dim[0]);
       return FALSE;
     }
@@ -1889,7 +1048,7 @@ op_batchnorm (Ctx *c, GError **error)
   gboolean ok = TRUE;
   for (int i = 0; i < 4 && ok; i++) {
     float *f;
-    ok = const_floats (c, k[i], what[i], &f, error) && param_add (c, nl, pn[i], f, k[i]->n, error);
+    ok = nn_onnx_const_floats (c, k[i], what[i], &f, error) && param_add (c, nl, pn[i], f, k[i]->n, error);
   }
   if (ok)
     out_layer (c, nl);
@@ -1904,8 +1063,8 @@ op_resize (Ctx *c, gboolean upsample, GError **error)
   if (!d || !(d = need_canonical (c, d, 4, error)))
     return FALSE;
   GError *e = NULL;
-  const Const *scales = in_const (c, upsample ? 1 : 2, "scales", FALSE, &e);
-  const Const *sizes = e || upsample ? NULL : in_const (c, 3, "sizes", FALSE, &e);
+  const Const *scales = nn_onnx_in_const (c, upsample ? 1 : 2, "scales", FALSE, &e);
+  const Const *sizes = e || upsample ? NULL : nn_onnx_in_const (c, 3, "sizes", FALSE, &e);
   if (e) {
     g_propagate_error (error, e);
     return FALSE;
@@ -1913,24 +1072,24 @@ op_resize (Ctx *c, gboolean upsample, GError **error)
   int64_t sc[2];
   if (scales && scales->n == 4) {
     float *f;
-    const_floats (c, scales, "scales", &f, error);
+    nn_onnx_const_floats (c, scales, "scales", &f, error);
     gboolean ok = f[0] == 1.0f && f[1] == 1.0f && f[2] >= 1 && f[3] >= 1 && f[2] == floorf (f[2]) &&
                   f[3] == floorf (f[3]);
     sc[0] = (int64_t) f[2], sc[1] = (int64_t) f[3];
     g_free (f);
     if (!ok) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "only whole scales >= 1 of height and width are supported");
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "only whole scales >= 1 of height and width are supported");
       return FALSE;
     }
   } else if (sizes && sizes->n == 4 && sizes->is_int) {
     int64_t h = d->s.dim[1], w = d->s.dim[2];
     if (sizes->i[1] != d->s.dim[0] || sizes->i[2] % h || sizes->i[3] % w || sizes->i[2] < h || sizes->i[3] < w) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "sizes must be whole multiples >= 1 of the input's height and width");
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "sizes must be whole multiples >= 1 of the input's height and width");
       return FALSE;
     }
     sc[0] = sizes->i[2] / h, sc[1] = sizes->i[3] / w;
   } else {
-    ctx_fail (c, error, NN_ERROR_INVALID, "needs constant scales (or sizes) for the 4 axes");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "needs constant scales (or sizes) for the 4 axes");
     return FALSE;
   }
   g_autofree char *mode = nn_onnx_attr_string (c->node, "mode", "nearest");
@@ -1948,7 +1107,7 @@ op_resize (Ctx *c, gboolean upsample, GError **error)
   else if ((g_str_equal (mode, "linear") || g_str_equal (mode, "bilinear")) && (half || upsample))
     ours = "bilinear";
   if (!ours) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "mode=%s with coordinate_transformation_mode=%s%s%s is not supported "
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "mode=%s with coordinate_transformation_mode=%s%s%s is not supported "
               "(nearest asymmetric floor, or linear half_pixel: PyTorch's Upsample without align_corners)", mode, ct,
               g_str_equal (mode, "nearest") ? " nearest_mode=" : "", g_str_equal (mode, "nearest") ? nm : "");
     return FALSE;
@@ -1969,12 +1128,12 @@ op_resize (Ctx *c, gboolean upsample, GError **error)
 static gboolean
 op_embedding (Ctx *c, GError **error)
 {
-  const Const *w = in_const (c, 0, "table", TRUE, error);
+  const Const *w = nn_onnx_in_const (c, 0, "table", TRUE, error);
   Dyn dv, *d = w ? in_dyn (c, 1, &dv, error) : NULL;
   if (!d || !(d = need_canonical (c, d, 0, error)))
     return FALSE;
   if (w->ndim != 2 || w->is_int || nn_onnx_attr_int (c->node, "axis", 0) != 0) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "a Gather of the input's values is supported only as an embedding: a "
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "a Gather of the input's values is supported only as an embedding: a "
               "float table [vocab, units], axis 0");
     return FALSE;
   }
@@ -1986,7 +1145,7 @@ op_embedding (Ctx *c, GError **error)
   if (!nl)
     return FALSE;
   float *f;
-  gboolean ok = const_floats (c, w, "table", &f, error) && param_add (c, nl, "weight", f, w->n, error);
+  gboolean ok = nn_onnx_const_floats (c, w, "table", &f, error) && param_add (c, nl, "weight", f, w->n, error);
   if (ok)
     out_layer (c, nl);
   nn_layer_free (nl);
@@ -1998,7 +1157,7 @@ static gboolean
 zero_state (Ctx *c, int k, const char *what, GError **error)
 {
   GError *e = NULL;
-  Value *v = node_in (c, k, &e);
+  Value *v = nn_onnx_in (c, k, &e);
   if (e) {
     g_propagate_error (error, e);
     return FALSE;
@@ -2009,7 +1168,7 @@ zero_state (Ctx *c, int k, const char *what, GError **error)
   for (int64_t i = 0; zero && i < v->c.n; i++)
     zero = v->c.is_int ? v->c.i[i] == 0 : v->c.f[i] == 0.0f;
   if (!zero)
-    ctx_fail (c, error, NN_ERROR_INVALID, "%s other than zeros is not supported", what);
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "%s other than zeros is not supported", what);
   return zero;
 }
 
@@ -2023,31 +1182,31 @@ op_recurrent (Ctx *c, gboolean lstm, GError **error)
   Dyn dv, *d = in_dyn (c, 0, &dv, error);
   if (!d || !no_pending_pad (c, d, error))
     return FALSE;
-  const Const *w = in_const (c, 1, "W", TRUE, error), *r = w ? in_const (c, 2, "R", TRUE, error) : NULL;
+  const Const *w = nn_onnx_in_const (c, 1, "W", TRUE, error), *r = w ? nn_onnx_in_const (c, 2, "R", TRUE, error) : NULL;
   GError *e = NULL;
-  const Const *b = r ? in_const (c, 3, "B", FALSE, &e) : NULL;
+  const Const *b = r ? nn_onnx_in_const (c, 3, "B", FALSE, &e) : NULL;
   if (!r || e) {
     if (e)
       g_propagate_error (error, e);
     return FALSE;
   }
   if ((n->n_input > 4 && n->input[4][0])) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "input sequence_lens is not supported");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "input sequence_lens is not supported");
     return FALSE;
   }
   if (!zero_state (c, 5, "initial_h", error) || (lstm && !zero_state (c, 6, "initial_c", error)))
     return FALSE;
   if (lstm && n->n_input > 7 && n->input[7][0]) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "peepholes (input P) are not supported");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "peepholes (input P) are not supported");
     return FALSE;
   }
   g_autofree char *dir = nn_onnx_attr_string (n, "direction", "forward");
   if (!g_str_equal (dir, "forward")) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "attribute direction=%s is not supported (forward only)", dir);
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "attribute direction=%s is not supported (forward only)", dir);
     return FALSE;
   }
   if (nn_onnx_attr (n, "clip") || nn_onnx_attr_int (n, "input_forget", 0)) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "attribute %s is not supported",
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "attribute %s is not supported",
               nn_onnx_attr (n, "clip") ? "clip" : "input_forget");
     return FALSE;
   }
@@ -2059,7 +1218,7 @@ op_recurrent (Ctx *c, gboolean lstm, GError **error)
     gboolean ok = lstm ? i < 3 && g_ascii_strcasecmp (s, lstm_acts[i]) == 0
                        : i == 0 && (g_ascii_strcasecmp (s, "Tanh") == 0 || g_ascii_strcasecmp (s, "Relu") == 0);
     if (!ok) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "activations other than %s are not supported",
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "activations other than %s are not supported",
                 lstm ? "Sigmoid, Tanh, Tanh" : "Tanh or Relu");
       return FALSE;
     }
@@ -2072,15 +1231,15 @@ op_recurrent (Ctx *c, gboolean lstm, GError **error)
                   (layout ? d->map[0] == 0 && d->map[1] == 1 : d->map[0] == 1 && d->map[1] == 0) && d->map[2] == 2;
   if (!fits) {
     char buf[96];
-    ctx_fail (c, error, NN_ERROR_INVALID, "input %s is not the (T, N, F) transpose of a batch-first (N, T, F) "
-              "sequence (PyTorch's batch_first=True)", dims_str (d->ndim, d->dim, buf, sizeof buf));
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "input %s is not the (T, N, F) transpose of a batch-first (N, T, F) "
+              "sequence (PyTorch's batch_first=True)", nn_onnx_dims_str (d->ndim, d->dim, buf, sizeof buf));
     return FALSE;
   }
   int G = lstm ? 4 : 1;
   int64_t H = nn_onnx_attr_int (n, "hidden_size", w->ndim == 3 ? w->dim[1] / G : 0), F = d->s.dim[1];
   if (w->ndim != 3 || w->dim[0] != 1 || w->dim[1] != G * H || w->dim[2] != F || r->ndim != 3 ||
       r->dim[1] != G * H || r->dim[2] != H || (b && b->n != 2 * G * H) || H < 1) {
-    ctx_fail (c, error, NN_ERROR_SHAPE, "W, R or B does not fit hidden_size %" G_GINT64_FORMAT " and %"
+    nn_onnx_fail (c, error, NN_ERROR_SHAPE, "W, R or B does not fit hidden_size %" G_GINT64_FORMAT " and %"
               G_GINT64_FORMAT " features", H, F);
     return FALSE;
   }
@@ -2096,10 +1255,10 @@ op_recurrent (Ctx *c, gboolean lstm, GError **error)
   /* ONNX gate block g -> ours: LSTM i o f c -> i f g o */
   static const int lstm_gate[4] = { 0, 2, 3, 1 };
   float *wf, *rf, *bf = NULL;
-  const_floats (c, w, "W", &wf, error);
-  const_floats (c, r, "R", &rf, error);
+  nn_onnx_const_floats (c, w, "W", &wf, error);
+  nn_onnx_const_floats (c, r, "R", &rf, error);
   if (b)
-    const_floats (c, b, "B", &bf, error);
+    nn_onnx_const_floats (c, b, "B", &bf, error);
   float *wih = g_new (float, G * H * F), *whh = g_new (float, G * H * H);
   float *bih = g_new0 (float, G * H), *bhh = g_new0 (float, G * H);
   for (int g = 0; g < G; g++) {
@@ -2123,7 +1282,7 @@ op_recurrent (Ctx *c, gboolean lstm, GError **error)
   }
   int rec = (int) c->layers->len - 1;
   /* Y: (T, 1, N, H) or (N, T, 1, H); ours (N, T, H) */
-  Value *y = out_new (c, 0);
+  Value *y = nn_onnx_out_new (c, 0);
   if (y) {
     y->is_dyn = TRUE;
     Dyn *t = &y->d;
@@ -2138,7 +1297,7 @@ op_recurrent (Ctx *c, gboolean lstm, GError **error)
     memcpy (t->map, layout ? ml1 : ml0, sizeof ml0);
   }
   /* Y_h: (1, N, H) or (N, 1, H): the last step */
-  Value *yh = out_new (c, 1);
+  Value *yh = nn_onnx_out_new (c, 1);
   if (yh) {
     yh->is_dyn = TRUE;
     Dyn *t = &yh->d;
@@ -2154,7 +1313,7 @@ op_recurrent (Ctx *c, gboolean lstm, GError **error)
   }
   if (lstm && n->n_output > 2 && n->output[2][0]) {
     /* Y_c is read only if something uses it; then the chain check refuses it */
-    Value *yc = out_new (c, 2);
+    Value *yc = nn_onnx_out_new (c, 2);
     yc->is_dyn = TRUE;
     yc->d.stamp = -1;
   }
@@ -2171,25 +1330,25 @@ op_pad (Ctx *c, GError **error)
     return FALSE;
   g_autofree char *mode = nn_onnx_attr_string (c->node, "mode", "constant");
   GError *e = NULL;
-  const Const *pads = in_const (c, 1, "pads", TRUE, &e);
-  const Const *val = e ? NULL : in_const (c, 2, "constant_value", FALSE, &e);
+  const Const *pads = nn_onnx_in_const (c, 1, "pads", TRUE, &e);
+  const Const *val = e ? NULL : nn_onnx_in_const (c, 2, "constant_value", FALSE, &e);
   if (e) {
     g_propagate_error (error, e);
     return FALSE;
   }
   gboolean zero = !val || (val->n == 1 && (val->is_int ? val->i[0] == 0 : val->f[0] == 0.0f));
   if (!g_str_equal (mode, "constant") || !zero) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "only zero padding is supported (mode constant, value 0)");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "only zero padding is supported (mode constant, value 0)");
     return FALSE;
   }
   if (!pads->is_int || pads->n != 8 || d->ndim != 4 || pads->i[0] || pads->i[1] || pads->i[4] || pads->i[5]) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "only padding of the height and width of (N, C, H, W) is supported");
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "only padding of the height and width of (N, C, H, W) is supported");
     return FALSE;
   }
   Dyn t = *d;
   for (int i = 0; i < 2; i++) {
     if (pads->i[2 + i] < 0 || pads->i[6 + i] < 0 || pads->i[2 + i] > 1 << 16 || pads->i[6 + i] > 1 << 16) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "negative or huge pads");
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "negative or huge pads");
       return FALSE;
     }
     t.pad[i] += (int) pads->i[2 + i];
@@ -2208,7 +1367,7 @@ any_dyn_input (Ctx *c, gboolean *dyn, GError **error)
   *dyn = FALSE;
   for (size_t k = 0; k < c->node->n_input; k++) {
     GError *e = NULL;
-    Value *v = node_in (c, (int) k, &e);
+    Value *v = nn_onnx_in (c, (int) k, &e);
     if (e) {
       g_propagate_error (error, e);
       return FALSE;
@@ -2224,13 +1383,13 @@ read_node (Ctx *c, GError **error)
   const Onnx__NodeProto *n = c->node;
   const char *op = n->op_type ? n->op_type : "";
   if (n->domain && n->domain[0] && strcmp (n->domain, "ai.onnx") != 0) {
-    ctx_fail (c, error, NN_ERROR_UNKNOWN_LAYER, "op type '%s' of domain '%s' is not supported", op, n->domain);
+    nn_onnx_fail (c, error, NN_ERROR_UNKNOWN_LAYER, "op type '%s' of domain '%s' is not supported", op, n->domain);
     return FALSE;
   }
   for (size_t k = 0; k < n->n_output; k++)
     if (n->output[k] && n->output[k][0] &&
         (g_hash_table_contains (c->values, n->output[k]) || g_hash_table_contains (c->inits, n->output[k]))) {
-      ctx_fail (c, error, NN_ERROR_FORMAT, "output '%s' is already defined (a graph defines each value once)",
+      nn_onnx_fail (c, error, NN_ERROR_FORMAT, "output '%s' is already defined (a graph defines each value once)",
                 n->output[k]);
       return FALSE;
     }
@@ -2238,9 +1397,9 @@ read_node (Ctx *c, GError **error)
   if (!any_dyn_input (c, &dyn, error))
     return FALSE;
   if (!dyn)
-    return fold (c, error);
+    return nn_onnx_fold (c, error);
   GError *e = NULL;
-  Value *x = node_in (c, 0, &e);
+  Value *x = nn_onnx_in (c, 0, &e);
   if (e) {
     g_propagate_error (error, e);
     return FALSE;
@@ -2266,7 +1425,7 @@ read_node (Ctx *c, GError **error)
     return d0 ? op_gather_dyn (c, d0, error) : op_embedding (c, error);
   if (g_str_equal (op, "Flatten")) {
     if (nn_onnx_attr_int (n, "axis", 1) != 1) {
-      ctx_fail (c, error, NN_ERROR_INVALID, "attribute axis other than 1 is not supported");
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "attribute axis other than 1 is not supported");
       return FALSE;
     }
     return op_flatten (c, error);
@@ -2316,7 +1475,7 @@ read_node (Ctx *c, GError **error)
     return op_recurrent (c, FALSE, error);
   if (g_str_equal (op, "LSTM"))
     return op_recurrent (c, TRUE, error);
-  ctx_fail (c, error, NN_ERROR_UNKNOWN_LAYER, "op type '%s' is not supported (docs/onnx.md lists those that are)",
+  nn_onnx_fail (c, error, NN_ERROR_UNKNOWN_LAYER, "op type '%s' is not supported (docs/onnx.md lists those that are)",
             op);
   return FALSE;
 }
@@ -2342,24 +1501,24 @@ read_input (Ctx *c, GError **error)
       n_in++;
     }
   if (n_in != 1) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "the graph has %d inputs; exactly one is supported", n_in);
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "the graph has %d inputs; exactly one is supported", n_in);
     return FALSE;
   }
   int32_t elem = 0;
   const Onnx__TensorShapeProto *sh = value_shape (in, &elem);
   if (!sh) {
-    ctx_fail (c, error, NN_ERROR_SHAPE, "input '%s' has no tensor shape", in->name);
+    nn_onnx_fail (c, error, NN_ERROR_SHAPE, "input '%s' has no tensor shape", in->name);
     return FALSE;
   }
   gboolean is_int = elem == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 || elem == ONNX__TENSOR_PROTO__DATA_TYPE__INT32;
   if (elem != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && !is_int) {
     char buf[32];
-    ctx_fail (c, error, NN_ERROR_INVALID, "input '%s' is of type %s; FLOAT (or INT64 token indices) is supported",
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "input '%s' is of type %s; FLOAT (or INT64 token indices) is supported",
               in->name, nn_onnx_dtype_name (elem, buf, sizeof buf));
     return FALSE;
   }
   if (sh->n_dim < 2 || sh->n_dim > 5) {
-    ctx_fail (c, error, NN_ERROR_SHAPE, "input '%s' has %zu dimensions; 2 to 5 (the batch, then 1 to 4) are "
+    nn_onnx_fail (c, error, NN_ERROR_SHAPE, "input '%s' has %zu dimensions; 2 to 5 (the batch, then 1 to 4) are "
               "supported", in->name, sh->n_dim);
     return FALSE;
   }
@@ -2370,7 +1529,7 @@ read_input (Ctx *c, GError **error)
     const Onnx__TensorShapeProto__Dimension *dm = sh->dim[i];
     if (dm->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE || dm->dim_value < 1 ||
         dm->dim_value > 1 << 24) {
-      ctx_fail (c, error, NN_ERROR_SHAPE, "input '%s': dimension %zu is %s%s%s; every dimension but the batch must "
+      nn_onnx_fail (c, error, NN_ERROR_SHAPE, "input '%s': dimension %zu is %s%s%s; every dimension but the batch must "
                 "be a fixed size (export with dynamic_axes on the batch only)", in->name, i,
                 dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM ? "'" : "",
                 dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM ? dm->dim_param :
@@ -2381,7 +1540,7 @@ read_input (Ctx *c, GError **error)
     c->input.dim[i - 1] = dm->dim_value;
   }
   if (!shape_size_ok (&c->input)) {
-    ctx_fail (c, error, NN_ERROR_SHAPE, "input '%s' is more than %" G_GINT64_FORMAT " values a sample", in->name,
+    nn_onnx_fail (c, error, NN_ERROR_SHAPE, "input '%s' is more than %" G_GINT64_FORMAT " values a sample", in->name,
               MAX_SAMPLE_VALUES);
     return FALSE;
   }
@@ -2402,7 +1561,7 @@ read_output (Ctx *c, GError **error)
     GString *names = g_string_new ("");
     for (size_t i = 0; i < c->g->n_output; i++)
       g_string_append_printf (names, "%s'%s'", i ? ", " : "", c->g->output[i]->name ? c->g->output[i]->name : "");
-    ctx_fail (c, error, NN_ERROR_INVALID, "the graph has %zu outputs (%s); exactly one is supported",
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "the graph has %zu outputs (%s); exactly one is supported",
               c->g->n_output, names->str);
     g_string_free (names, TRUE);
     return FALSE;
@@ -2410,7 +1569,7 @@ read_output (Ctx *c, GError **error)
   const char *name = c->g->output[0]->name ? c->g->output[0]->name : "";
   Value *v = g_hash_table_lookup (c->values, name);
   if (!v || !v->is_dyn || v->d.stamp != stamp (c) || c->layers->len == 0) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "output '%s' is %s", name,
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "output '%s' is %s", name,
               !v ? "not made by any node" : !v->is_dyn ? "a constant" : c->layers->len == 0 ? "the input itself" :
               "not the last layer's output");
     return FALSE;
@@ -2418,7 +1577,7 @@ read_output (Ctx *c, GError **error)
   if (!no_pending_pad (c, &v->d, error))
     return FALSE;
   if (!dyn_same_order (&v->d)) {
-    ctx_fail (c, error, NN_ERROR_INVALID, "output '%s' is a transposed view of the last layer's output", name);
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "output '%s' is a transposed view of the last layer's output", name);
     return FALSE;
   }
   dyn_settle (c, &v->d);
@@ -2514,13 +1673,13 @@ nn_model_import_onnx_with (const char *path, const char *sidecar, const char *ex
   c.opset = nn_onnx_opset (m);
   if (c.opset < NN_ONNX_OPSET_MIN || c.opset > NN_ONNX_OPSET_MAX) {
     if (c.opset < 0)
-      ctx_fail (&c, error, NN_ERROR_INVALID, "imports no opset of the default domain");
+      nn_onnx_fail (&c, error, NN_ERROR_INVALID, "imports no opset of the default domain");
     else
-      ctx_fail (&c, error, NN_ERROR_INVALID, "opset %" G_GINT64_FORMAT " is not supported (%d to %d are)", c.opset,
+      nn_onnx_fail (&c, error, NN_ERROR_INVALID, "opset %" G_GINT64_FORMAT " is not supported (%d to %d are)", c.opset,
                 NN_ONNX_OPSET_MIN, NN_ONNX_OPSET_MAX);
     return NULL;
   }
-  c.values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, value_free);
+  c.values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, nn_onnx_value_free);
   c.inits = g_hash_table_new (g_str_hash, g_str_equal);
   c.layers = g_ptr_array_new_with_free_func (layer_free);
   c.params = g_ptr_array_new_with_free_func (param_free);
@@ -2534,7 +1693,7 @@ nn_model_import_onnx_with (const char *path, const char *sidecar, const char *ex
     if (c.g->initializer[i]->name)
       g_hash_table_insert (c.inits, c.g->initializer[i]->name, c.g->initializer[i]);
   if (c.g->n_sparse_initializer) {
-    ctx_fail (&c, error, NN_ERROR_INVALID, "sparse initializers are not supported");
+    nn_onnx_fail (&c, error, NN_ERROR_INVALID, "sparse initializers are not supported");
     goto out;
   }
   if (!read_input (&c, error))

@@ -94,8 +94,7 @@ struct _GstNnPublish {
   /* from start() to stop(), on the streaming thread */
   NnSharedFile  *file;       /* NULL without location */
   char          *path;       /* for messages: the location, or "standard output" */
-  JsonBuilder   *builder;    /* reused for every frame */
-  JsonGenerator *generator;
+  NnFrameJson   *json;       /* the frame's object, reused */
   GString       *line;       /* the frame's JSON text, reused */
   char          *stream;     /* the stream's name, found once per stream */
   guint64        frame;
@@ -120,13 +119,8 @@ build_line (GstNnPublish *self, GstBuffer *buf, guint64 frame)
   GstClockTime pts = GST_BUFFER_PTS (buf);
   GstClockTime rt = trans->segment.format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID (pts) ?
                     gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, pts) : GST_CLOCK_TIME_NONE;
-  guint n = nn_frame_json (self->builder, buf, self->stream, frame, rt, self->width, self->height);
-  JsonNode *root = json_builder_get_root (self->builder);
-  json_generator_set_root (self->generator, root);
-  json_node_unref (root);
   g_string_truncate (self->line, 0);
-  json_generator_to_gstring (self->generator, self->line);
-  return n;
+  return nn_frame_json_write (self->json, self->line, buf, self->stream, frame, rt, self->width, self->height);
 }
 
 /* ---- outputs ----------------------------------------------------------------- */
@@ -238,8 +232,7 @@ gst_nn_publish_start (GstBaseTransform *trans)
   self->frame = 0;
   self->dropping = FALSE;
   self->width = self->height = 0;
-  self->builder = json_builder_new_immutable ();
-  self->generator = json_generator_new ();
+  self->json = nn_frame_json_new ();
   self->line = g_string_sized_new (1024);
   if (location) {
     self->path = g_strdup (g_str_equal (location, "-") ? "standard output" : location);
@@ -301,8 +294,7 @@ gst_nn_publish_stop (GstBaseTransform *trans)
   }
   g_clear_pointer (&self->file, nn_shared_file_close);
   g_clear_pointer (&self->path, g_free);
-  g_clear_object (&self->builder);
-  g_clear_object (&self->generator);
+  g_clear_pointer (&self->json, nn_frame_json_free);
   if (self->line)
     g_string_free (g_steal_pointer (&self->line), TRUE);
   g_clear_pointer (&self->stream, g_free);

@@ -10,12 +10,20 @@
 
 G_BEGIN_DECLS
 
-/* The frame's object (docs/publish.md) into `b`, reset first: stream,
- * frame, the buffer's PTS, running_time (GST_CLOCK_TIME_NONE: null),
- * width and height when width > 0, and a result per "nn-classification"
- * ROI meta of buf. Returns the number of results. */
-guint nn_frame_json (JsonBuilder *b, GstBuffer *buf, const char *stream, guint64 frame, GstClockTime running_time,
-                     gint width, gint height);
+/* One frame's object (docs/publish.md), written with json-glib from a tree
+ * that is built once and updated in place, so a frame allocates nothing
+ * once the pools hold as many results and top-k entries as it has (json-glib
+ * itself may, for a string that changed). */
+typedef struct _NnFrameJson NnFrameJson;
+
+NnFrameJson *nn_frame_json_new (void) G_GNUC_WARN_UNUSED_RESULT;
+void         nn_frame_json_free (NnFrameJson *j);
+/* Appends the object to `out`: stream, frame, the buffer's PTS,
+ * running_time (GST_CLOCK_TIME_NONE: null), width and height when
+ * width > 0, and a result per "nn-classification" ROI meta of buf. Returns
+ * the number of results. */
+guint        nn_frame_json_write (NnFrameJson *j, GString *out, GstBuffer *buf, const char *stream, guint64 frame,
+                                  GstClockTime running_time, gint width, gint height);
 
 /* Walks upstream from `sinkpad`, into and out of bins through their ghost
  * pads and through the active input of a concat or input-selector, to the

@@ -806,14 +806,16 @@ op_simple (Ctx *c, const char *type, GError **error)
                 "the last axis is supported", axis, axis);
       return FALSE;
     }
+    /* our axis through the view: a transposed one (opset 11's softmax over
+     * channels is Transpose, Softmax on the last axis, Transpose) works too */
     int ours = d->map[axis];
-    if (ours < 1 || (ours != 1 && ours != d->s.ndim)) {
+    if (ours < 1) {
       json_object_unref (o);
-      nn_onnx_fail (c, error, NN_ERROR_INVALID, "axis %d is %s; only a sample's first or last axis is supported", axis,
-                ours == 0 ? "the batch" : ours < 0 ? "an axis of size 1" : "a middle axis");
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "axis %d is %s; only an axis of a sample is supported", axis,
+                    ours == 0 ? "the batch" : "an axis of size 1");
       return FALSE;
     }
-    json_object_set_int_member (o, "axis", ours == 1 ? 0 : -1);
+    json_object_set_int_member (o, "axis", ours == d->s.ndim ? -1 : ours - 1);
   }
   NnLayer *nl = layer_add (c, o, NULL, d, error);
   if (!nl)

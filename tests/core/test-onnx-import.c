@@ -156,7 +156,7 @@ END_TEST
 START_TEST (test_fixtures_opset11)
 {
   g_autofree char *dir = g_build_filename (fixdir, "..", "onnx-opset11", NULL);
-  run_dir (dir, 28);
+  run_dir (dir, 30);
 }
 END_TEST
 

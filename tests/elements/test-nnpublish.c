@@ -598,9 +598,15 @@ broker_teardown (void)
 {
   broker_kill ();
   if (broker.dir) {
-    g_autofree char *db = g_build_filename (broker.dir, "mosquitto.db", NULL);
-    g_unlink (db);
-    g_unlink (broker.conf);
+    /* the config, mosquitto.db and a mosquitto.db.new of a save cut short */
+    GDir *d = g_dir_open (broker.dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name (d))) {
+      g_autofree char *f = g_build_filename (broker.dir, name, NULL);
+      g_unlink (f);
+    }
+    if (d)
+      g_dir_close (d);
     g_rmdir (broker.dir);
   }
   g_clear_pointer (&broker.dir, g_free);

@@ -305,8 +305,8 @@ resume_arg (int argc, char **argv)
   return NULL;
 }
 
-int
-cmd_train (int argc, char **argv)
+static int
+train (int argc, char **argv)
 {
   g_auto (TrainArgs) a = { .optimizer = default_optimizer, .epochs = 10, .batch = 32, .seed = 1, .momentum = 0.9, .rho = 0.9,
                   .beta1 = 0.9, .beta2 = 0.999 };
@@ -376,11 +376,18 @@ cmd_train (int argc, char **argv)
   /* the model saved at the end would replace the state a resume needs */
   if (a.checkpoint && g_str_equal (a.checkpoint, a.out))
     return cli_usage ("train", "--checkpoint and -o name the same file");
-  cli_threads (a.threads);
+  NnTrainDist dist;
+  if (!cli_mpi_init (&dist, &e))
+    return cli_fail ("train", e);
+  /* under mpirun only rank 0 reports and writes; an error names its rank */
+  g_autofree char *verb = dist.size > 1 ? g_strdup_printf ("train (rank %d of %d)", dist.rank, dist.size)
+                                        : g_strdup ("train");
+  gboolean writer = dist.rank == 0;
+  cli_threads (a.threads > 0 ? a.threads : cli_mpi_default_threads (&dist));
 
   g_autoptr (NnModel) m = build_model (a.resume ? a.resume : argv[1], &a, &e);
   if (!m)
-    return cli_fail ("train", e);
+    return cli_fail (verb, e);
   NnTrainConfig c;
   if (!configure (&a, &c, m, &e))
     return cli_usage ("train", "%s", e->message);
@@ -390,10 +397,10 @@ cmd_train (int argc, char **argv)
   c.augment = aug;
   g_autoptr (NnDataset) train = NULL, val = NULL;
   if (!load_data (m, &a, &train, &val, &e))
-    return cli_fail ("train", e);
+    return cli_fail (verb, e);
   g_autoptr (GArray) history = g_array_new (FALSE, FALSE, sizeof (NnTrainProgress));
   TrainUi ui = { .tty = isatty (fileno (stderr)), .show_lr = a.schedule != NULL, .plot = a.plot, .history = history };
-  if (a.log && !(ui.log = fopen (a.log, "a"))) {
+  if (writer && a.log && !(ui.log = fopen (a.log, "a"))) {
     fprintf (stderr, "nn train: cannot open log %s: %s\n", a.log, g_strerror (errno));
     return 1;
   }
@@ -402,21 +409,34 @@ cmd_train (int argc, char **argv)
   c.history = history;
   c.callback = on_progress;
   c.user_data = &ui;
-  printf ("training on %" G_GINT64_FORMAT " samples, validating on %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
-          " parameters, loss %s\n", train->n, val ? val->n : 0, nn_model_n_trainable (m), nn_loss_name (c.loss));
-  gboolean ok = nn_train (m, &c, train, val, &e) && !ui.plot_error && nn_model_save (m, a.out, &e);
+  c.dist = &dist;
+  if (writer)
+    printf ("training on %" G_GINT64_FORMAT " samples, validating on %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+            " parameters, loss %s", train->n, val ? val->n : 0, nn_model_n_trainable (m), nn_loss_name (c.loss));
+  if (writer && dist.size > 1)
+    printf (", %d MPI ranks", dist.size);
+  if (writer)
+    printf ("\n");
+  gboolean ok = nn_train (m, &c, train, val, &e) && !ui.plot_error && (!writer || nn_model_save (m, a.out, &e));
   /* a resumed run that had no epoch left draws the checkpoint's */
-  if (ok && a.plot && history->len && !cli_plot_curves (a.plot, (const NnTrainProgress *) history->data, history->len, &e))
+  if (ok && writer && a.plot && history->len && !cli_plot_curves (a.plot, (const NnTrainProgress *) history->data, history->len, &e))
     ok = FALSE;
   if (ui.log)
     fclose (ui.log);
   if (ui.plot_error) {
-    int rc = cli_fail ("train", ui.plot_error);
+    int rc = cli_fail (verb, ui.plot_error);
     g_error_free (ui.plot_error);
     return rc;
   }
   if (!ok)
-    return cli_fail ("train", e);
-  printf ("saved %s\n", a.out);
+    return cli_fail (verb, e);
+  if (writer)
+    printf ("saved %s\n", a.out);
   return 0;
+}
+
+int
+cmd_train (int argc, char **argv)
+{
+  return cli_mpi_end (train (argc, argv));
 }

@@ -73,6 +73,16 @@ gboolean cli_plot_confusion (const char *path, const int64_t *confusion, int n_c
 void cli_format_duration (char *buf, gsize len, double seconds);
 
 int cmd_train (int argc, char **argv);
+/* nn train over MPI (train-mpi.c). Under mpirun with more than one process
+ * (and built with MPI), join MPI_COMM_WORLD and fill `d` with its rank, size
+ * and hooks; otherwise one process (size 1). */
+gboolean cli_mpi_init (NnTrainDist *d, GError **error);
+/* --threads when not given: the cores shared by this machine's ranks, 0 (the
+ * default) for one process. */
+int cli_mpi_default_threads (const NnTrainDist *d);
+/* Leave MPI: a failed rank (status != 0) ends every rank with MPI_Abort.
+ * Returns status. */
+int cli_mpi_end (int status);
 int cmd_eval (int argc, char **argv);
 int cmd_predict (int argc, char **argv);
 int cmd_info (int argc, char **argv);

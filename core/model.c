@@ -522,6 +522,23 @@ nn_model_set_bptt (NnModel *m, int steps)
     m->layers[i]->bptt = MAX (steps, 0);
 }
 
+void
+nn_model_set_row_window (NnModel *m, int before, int after)
+{
+  for (int i = 0; i < m->n_layers; i++) {
+    m->layers[i]->rows_before = MAX (before, 0);
+    m->layers[i]->rows_after = MAX (after, 0);
+  }
+}
+
+void
+nn_model_skip_rows (NnModel *m, int n)
+{
+  for (int i = 0; i < m->n_layers; i++)
+    if (m->layers[i]->klass->skip_rows)
+      m->layers[i]->klass->skip_rows (m->layers[i], n);
+}
+
 const float *
 nn_model_layer_output (const NnModel *m, const char *name, NnShape *shape)
 {

@@ -137,6 +137,10 @@ struct _NnLayerClass {
   /* Optional: reject an input the forward cannot take (embedding indices
    * out of range); nn_model_forward calls it before the forward. */
   gboolean (*check_input)   (NnLayer *l, const float *x, int n, GError **error);
+  /* Optional, layers that draw random numbers in training (dropout): draw
+   * what a training forward of n rows would, computing nothing (a rank of
+   * data-parallel training with no row of a global batch). */
+  void     (*skip_rows)     (NnLayer *l, int n);
 };
 
 struct _NnLayer {
@@ -150,11 +154,20 @@ struct _NnLayer {
   GRand   *rng;               /* the model's, for dropout and friends */
   gboolean owns_rng;          /* standalone layers (tests) own theirs */
   int      bptt;              /* recurrent layers: truncate backprop through time to chunks of this many steps (0 = full) */
+  int      rows_before, rows_after; /* data-parallel training: rows of the global batch other ranks hold before and
+                                     * after this rank's, whose random draws (dropout) are skipped */
   NnSpecLayer *own_spec;      /* standalone layers (nn_layer_new) own their parsed spec */
 };
 
 /* Set every layer's bptt (the trainer's --bptt). */
 void nn_model_set_bptt (NnModel *m, int steps);
+/* Data-parallel training: the next training forward holds rows [before,
+ * before + n) of a global batch of before + n + after rows. Layers that draw
+ * per unit (dropout) draw for the whole global batch and keep their own rows,
+ * so N ranks draw the masks one process would. */
+void nn_model_set_row_window (NnModel *m, int before, int after);
+/* Draw what a training forward of n rows would, without one. */
+void nn_model_skip_rows (NnModel *m, int n);
 
 /* Registry: the one table from spec names to classes (core/registry.c). */
 const NnLayerClass *nn_layer_class_lookup (const char *type);

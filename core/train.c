@@ -105,18 +105,119 @@ fused_gradient (NnModel *m, NnLossKind k)
   return (k == NN_LOSS_CCE && g_str_equal (last, "softmax")) || (k == NN_LOSS_BCE && g_str_equal (last, "sigmoid"));
 }
 
+/* The loss of rows [lo, lo + n) of a global batch of `total` rows, and its
+ * gradient scaled by 1/total, so that the gradients of every slice add up to
+ * the gradient of the global batch's mean loss (one process: lo 0, n total). */
 static double
-loss_and_gradient (NnModel *m, NnLossKind k, const float *out, Batch *b, int n, gboolean *skip_last)
+loss_and_gradient (NnModel *m, NnLossKind k, const float *out, Batch *b, int lo, int n, int total,
+                   gboolean *skip_last)
 {
+  const float *t = b->t + (int64_t) lo * b->out_el;
+  float *dout = b->dout + (int64_t) lo * b->out_el;
+  int64_t len = (int64_t) n * b->out_el;
   *skip_last = fused_gradient (m, k);
-  double loss = nn_loss (k, out, b->t, n, b->out_el, *skip_last ? NULL : b->dout);
+  double loss = nn_loss (k, out, t, n, b->out_el, *skip_last ? NULL : dout);
   if (*skip_last) {
-    int64_t len = (int64_t) n * b->out_el;
-    float scale = k == NN_LOSS_CCE ? 1.0f / n : 1.0f / len;
+    float scale = k == NN_LOSS_CCE ? 1.0f / total : 1.0f / ((int64_t) total * b->out_el);
     for (int64_t i = 0; i < len; i++)
-      b->dout[i] = (out[i] - b->t[i]) * scale;
+      dout[i] = (out[i] - t[i]) * scale;
+  } else if (n != total) {
+    float scale = (float) n / total;
+    for (int64_t i = 0; i < len; i++)
+      dout[i] *= scale;
   }
   return loss;
+}
+
+/* Data-parallel state: one buffer that carries every trainable gradient, then
+ * the slice's loss sum and right predictions, through one allreduce a step. */
+typedef struct {
+  const NnTrainDist *d;   /* NULL: one process */
+  NnParam *params;
+  int      n_params;
+  float   *buf;
+  gsize    n_grad, n_all;   /* floats of the gradients; of every parameter and buffer */
+} Dist;
+
+static void
+dist_init (Dist *s, const NnTrainDist *d, NnParam *params, int n_params)
+{
+  *s = (Dist) { d && d->size > 1 ? d : NULL, params, n_params };
+  if (!s->d)
+    return;
+  for (int i = 0; i < n_params; i++) {
+    gsize n = nn_shape_numel (&params[i].shape);
+    s->n_all += n;
+    if (params[i].trainable && params[i].grad)
+      s->n_grad += n;
+  }
+  s->buf = g_new (float, MAX (s->n_all, s->n_grad + 2));
+}
+
+/* Rank 0's parameters and buffers (its initial, --weights or resumed values)
+ * to every rank, in one broadcast. */
+static gboolean
+dist_broadcast_params (Dist *s, GError **error)
+{
+  gsize o = 0;
+  for (int i = 0; i < s->n_params; i++) {
+    gsize n = nn_shape_numel (&s->params[i].shape);
+    memcpy (s->buf + o, s->params[i].data, sizeof (float) * n);
+    o += n;
+  }
+  if (!s->d->broadcast (s->buf, s->n_all, s->d->user, error))
+    return FALSE;
+  o = 0;
+  for (int i = 0; i < s->n_params; i++) {
+    gsize n = nn_shape_numel (&s->params[i].shape);
+    memcpy (s->params[i].data, s->buf + o, sizeof (float) * n);
+    o += n;
+  }
+  return TRUE;
+}
+
+/* Sum the gradients, the loss sum and the right predictions over the ranks. */
+static gboolean
+dist_allreduce (Dist *s, double *loss_sum, int64_t *correct, GError **error)
+{
+  gsize o = 0;
+  for (int i = 0; i < s->n_params; i++)
+    if (s->params[i].trainable && s->params[i].grad) {
+      gsize n = nn_shape_numel (&s->params[i].shape);
+      memcpy (s->buf + o, s->params[i].grad, sizeof (float) * n);
+      o += n;
+    }
+  s->buf[o] = (float) *loss_sum;
+  s->buf[o + 1] = (float) *correct;
+  if (!s->d->allreduce (s->buf, s->n_grad + 2, s->d->user, error))
+    return FALSE;
+  o = 0;
+  for (int i = 0; i < s->n_params; i++)
+    if (s->params[i].trainable && s->params[i].grad) {
+      gsize n = nn_shape_numel (&s->params[i].shape);
+      memcpy (s->params[i].grad, s->buf + o, sizeof (float) * n);
+      o += n;
+    }
+  *loss_sum = s->buf[o];
+  *correct = (int64_t) llround (s->buf[o + 1]);
+  return TRUE;
+}
+
+/* Rank 0's flag to every rank. */
+static gboolean
+dist_flag (Dist *s, gboolean *flag, GError **error)
+{
+  float v = *flag;
+  if (!s->d->broadcast (&v, 1, s->d->user, error))
+    return FALSE;
+  *flag = v != 0.0f;
+  return TRUE;
+}
+
+static void
+dist_clear (Dist *s)
+{
+  g_free (s->buf);
 }
 
 static gboolean
@@ -210,33 +311,52 @@ eta (const Clock *k, int64_t steps_left)
   return (g_get_monotonic_time () - k->t0) / 1e6 / (double) k->steps * (double) steps_left;
 }
 
-/* FALSE on an error; *halted when the callback stopped the epoch midway. */
+/* FALSE on an error; *halted when the callback stopped the epoch midway
+ * (with several ranks it runs on rank 0, and the epoch goes on to its end
+ * on every rank: the ranks' steps must stay in step). */
 static gboolean
-run_epoch (NnModel *m, const NnTrainConfig *c, const NnDataset *ds, Batch *b, NnTrainState *s, Clock *clock,
-           NnTrainProgress *p, gboolean *halted, GError **error)
+run_epoch (NnModel *m, const NnTrainConfig *c, const NnDataset *ds, Batch *b, NnTrainState *s, Dist *dist,
+           Clock *clock, NnTrainProgress *p, gboolean *halted, GError **error)
 {
   shuffle (b->perm, ds->n, s->rng);
   double loss = 0.0;
   int64_t correct = 0, seen = 0;
+  int rank = dist->d ? dist->d->rank : 0, size = dist->d ? dist->d->size : 1;
   gint64 t0 = g_get_monotonic_time ();
   p->n_batches = (ds->n + b->batch - 1) / b->batch;
   for (int64_t from = 0, k = 0; from < ds->n; from += b->batch, k++) {
     int n = (int) MIN ((int64_t) b->batch, ds->n - from);
     p->lr = nn_schedule_step_lr (&s->sched, (int64_t) (p->epoch - 1) * p->n_batches + k, p->n_batches, c->epochs);
     nn_optimizer_set_lr (s->opt, (float) p->lr);
+    /* every rank gathers and augments the whole global batch, so that the
+     * augmentation draws what one process draws; its own rows are [lo, hi),
+     * none when the batch has fewer rows than there are ranks */
+    int lo = (int) ((int64_t) n * rank / size), hi = (int) ((int64_t) n * (rank + 1) / size);
     gather (b, ds, from, n);
     if (c->augment)
       nn_augment_apply (c->augment, b->x, n, &b->image, s->rng);
-    const float *out = nn_model_forward (m, b->x, n, TRUE, error);
-    if (!out)
-      return FALSE;
-    gboolean skip_last;
-    loss += loss_and_gradient (m, c->loss, out, b, n, &skip_last) * n;
-    if (ds->labels)
-      correct += count_correct (out, ds, b, from, n);
+    double step_loss = 0.0;
+    int64_t step_correct = 0;
     nn_model_zero_grad (m);
-    nn_model_backward (m, b->dout, skip_last);
+    if (hi > lo) {
+      if (dist->d)
+        nn_model_set_row_window (m, lo, n - hi);
+      const float *out = nn_model_forward (m, b->x + (int64_t) lo * b->in_el, hi - lo, TRUE, error);
+      if (!out)
+        return FALSE;
+      gboolean skip_last;
+      step_loss = loss_and_gradient (m, c->loss, out, b, lo, hi - lo, n, &skip_last) * (hi - lo);
+      if (ds->labels)
+        step_correct = count_correct (out, ds, b, from + lo, hi - lo);
+      nn_model_backward (m, b->dout + (int64_t) lo * b->out_el, skip_last);
+    } else {
+      nn_model_skip_rows (m, n);
+    }
+    if (dist->d && !dist_allreduce (dist, &step_loss, &step_correct, error))
+      return FALSE;
     nn_optimizer_step (s->opt);
+    loss += step_loss;
+    correct += step_correct;
     seen += n;
     clock->steps++;
     p->batch = k + 1;
@@ -250,27 +370,50 @@ run_epoch (NnModel *m, const NnTrainConfig *c, const NnDataset *ds, Batch *b, Nn
                    "training diverged at epoch %d (loss is not finite): try a smaller --lr or --clip-norm", p->epoch);
       return FALSE;
     }
-    if (c->callback && !c->callback (p, c->user_data)) {
+    if (rank == 0 && c->callback && !c->callback (p, c->user_data)) {
       *halted = TRUE;
-      return TRUE;
+      if (!dist->d)
+        return TRUE;
     }
   }
   return TRUE;
 }
 
-/* Validation, early stopping and the plateau schedule after an epoch. */
+/* Validation, early stopping and the plateau schedule after an epoch. With
+ * several ranks rank 0 validates and broadcasts its figures, from which every
+ * rank takes the same decisions (and the same snapshot). */
 static gboolean
-end_epoch (NnModel *m, const NnTrainConfig *c, const NnDataset *val, int batch, NnTrainState *s, NnTrainProgress *p,
-           GError **error)
+end_epoch (NnModel *m, const NnTrainConfig *c, const NnDataset *val, int batch, NnTrainState *s, Dist *dist,
+           NnTrainProgress *p, GError **error)
 {
   if (val) {
-    g_autoptr (NnEvalResult) r = nn_evaluate (m, val, c->loss, batch, error);
-    if (!r)
+    gboolean failed = FALSE;
+    if (!dist->d || dist->d->rank == 0) {
+      g_autoptr (NnEvalResult) r = nn_evaluate (m, val, c->loss, batch, error);
+      failed = r == NULL;
+      if (r) {
+        p->val_loss = r->loss;
+        p->val_acc = val->labels ? r->acc : NAN;
+      }
+    }
+    if (dist->d) {
+      float v[3] = { p->val_loss, p->val_acc, failed };
+      GError *e = NULL;
+      gboolean sent = dist->d->broadcast (v, G_N_ELEMENTS (v), dist->d->user, failed ? &e : error);
+      g_clear_error (&e);
+      if (!sent)
+        return FALSE;
+      p->val_loss = v[0];
+      p->val_acc = v[1];
+      if (v[2] != 0.0f && dist->d->rank != 0) {
+        g_set_error (error, NN_ERROR, NN_ERROR_FAILED, "validation failed on rank 0");
+        return FALSE;
+      }
+    }
+    if (failed)
       return FALSE;
-    p->val_loss = r->loss;
-    p->val_acc = val->labels ? r->acc : NAN;
-    if ((p->best = r->loss < s->best)) {
-      s->best = r->loss;
+    if ((p->best = p->val_loss < s->best)) {
+      s->best = p->val_loss;
       s->since_best = 0;
       if (c->early_stop > 0)
         snapshot_take (s);
@@ -316,23 +459,32 @@ nn_train (NnModel *m, const NnTrainConfig *c, const NnDataset *train, const NnDa
   nn_model_set_bptt (m, c->bptt);
   nn_schedule_start (&s.sched, &c->schedule, c->optim.lr);
   gboolean ok = !c->resume || nn_checkpoint_read (&s, c, m, error), halted = FALSE;
+  Dist dist;
+  dist_init (&dist, c->dist, params, n_params);
+  int rank = dist.d ? dist.d->rank : 0;
+  ok = ok && (!dist.d || dist_broadcast_params (&dist, error));
   int64_t n_batches = (train->n + batch - 1) / batch;
   Clock clock = { g_get_monotonic_time (), 0 };
   for (int e = s.epoch + 1; e <= c->epochs && ok && !s.stopped && !halted; e++) {
     NnTrainProgress p = { .epoch = e, .epochs = c->epochs, .val_loss = NAN, .val_acc = NAN, .eta_s = NAN };
-    if (!(ok = run_epoch (m, c, train, &b, &s, &clock, &p, &halted, error)) ||
-        !(ok = end_epoch (m, c, val, batch, &s, &p, error)))
+    if (!(ok = run_epoch (m, c, train, &b, &s, &dist, &clock, &p, &halted, error)) ||
+        !(ok = end_epoch (m, c, val, batch, &s, &dist, &p, error)))
       break;
     p.eta_s = eta (&clock, (int64_t) (c->epochs - e) * n_batches);
     g_array_append_val (s.history, p);
-    /* an epoch the callback cut short is no state to continue from */
-    if (c->checkpoint && !halted && !(ok = nn_checkpoint_write (&s, c, m, n_batches, error)))
+    /* an epoch the callback cut short is no state to continue from; with
+     * several ranks rank 0 writes it */
+    if (c->checkpoint && !halted && rank == 0 && !(ok = nn_checkpoint_write (&s, c, m, n_batches, error)))
       break;
-    if (c->callback && !c->callback (&p, c->user_data))
+    if (rank == 0 && c->callback && !c->callback (&p, c->user_data))
       halted = TRUE;
+    if (dist.d && !(ok = dist_flag (&dist, &halted, error)))
+      break;
   }
   if (ok && val && c->early_stop > 0)
     snapshot_restore (&s);
+  nn_model_set_row_window (m, 0, 0);
+  dist_clear (&dist);
   state_clear (&s);
   batch_clear (&b);
   return ok;

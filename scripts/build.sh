@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh "$@"
-[ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
+# -Dmpi=enabled: nn train over MPI (docs/cluster.md) is part of what the tests check
+[ -f build/build.ninja ] || meson setup build --buildtype=release -Dmpi=enabled >/dev/null
 ninja -C build

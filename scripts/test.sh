@@ -9,7 +9,7 @@ meson test -C build -v --print-errorlogs --num-processes 2
 # ASan/UBSan. GStreamer's plugin scanner is not instrumented, so scan in
 # process (GST_REGISTRY_FORK=no); one-time GLib allocations at load are
 # suppressed in tests/lsan.supp.
-[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dmpi=enabled \
   --buildtype=debugoptimized >/dev/null
 ninja -C build-asan
 rm -f build-asan/tests/*/*.registry

@@ -31,6 +31,14 @@ dropout_reserve (NnLayer *l, int n, GError **error)
   return TRUE;
 }
 
+/* the draws of n rows another rank of data-parallel training masks */
+static void
+skip_draws (NnLayer *l, int64_t n)
+{
+  for (int64_t i = 0; i < n * nn_shape_numel (&l->in); i++)
+    g_rand_double (l->rng);
+}
+
 static void
 dropout_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
 {
@@ -42,10 +50,19 @@ dropout_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
     return;
   }
   float keep = 1.0f / (1.0f - d->rate);
+  skip_draws (l, l->rows_before);
   for (int64_t i = 0; i < total; i++) {
     d->mask[i] = g_rand_double (l->rng) < d->rate ? 0.0f : keep;
     y[i] = x[i] * d->mask[i];
   }
+  skip_draws (l, l->rows_after);
+}
+
+static void
+dropout_skip_rows (NnLayer *l, int n)
+{
+  if (((NnDropout *) l)->rate > 0.0f)
+    skip_draws (l, n);
 }
 
 static void
@@ -75,4 +92,5 @@ const NnLayerClass nn_dropout_class = {
   .forward = dropout_forward,
   .backward = dropout_backward,
   .finalize = dropout_finalize,
+  .skip_rows = dropout_skip_rows,
 };

@@ -92,6 +92,26 @@ NN_API char *nn_schedule_to_string (const NnScheduleConfig *s);
 NN_API double nn_schedule_lr (const NnScheduleConfig *s, double base, int64_t step, int64_t steps_per_epoch,
                               int epochs);
 
+/* Data-parallel training over `size` processes (Horovod's scheme) with the
+ * transport left to the caller (the nn command's is MPI, cli/train-mpi.c).
+ * Every rank calls nn_train with the same model spec, data, seed and config:
+ * rank 0's parameters are broadcast first; each rank takes its slice of every
+ * global batch of `batch` rows (the same shuffled order everywhere); the
+ * gradients, scaled so that their sum is the one-process mean over the global
+ * batch, are summed in one allreduce per step; every rank applies the same
+ * optimiser step. Validation, early stopping and the callback (which sees the
+ * global figures) run on rank 0, whose decisions are broadcast: a FALSE from
+ * the callback mid-epoch stops every rank at the end of that epoch.
+ * Batchnorm statistics are each rank's own (rank 0's are kept). */
+typedef struct {
+  int rank, size;  /* size <= 1: one process, the hooks are not called */
+  /* Sum n floats element-wise over every rank, in place on each. */
+  gboolean (*allreduce) (float *buf, gsize n, gpointer user, GError **error);
+  /* Replace n floats on every rank by rank 0's. */
+  gboolean (*broadcast) (float *buf, gsize n, gpointer user, GError **error);
+  gpointer user;
+} NnTrainDist;
+
 typedef struct {
   NnLossKind    loss;
   NnOptimConfig optim;
@@ -117,6 +137,9 @@ typedef struct {
   /* (element-type NnTrainProgress) (nullable): every finished epoch is
    * appended; a resumed run appends the checkpoint's epochs first. */
   GArray       *history;
+  /* Data-parallel training (NnTrainDist); NULL = one process. The
+   * checkpoint is written by rank 0 alone; every rank resumes from it. */
+  const NnTrainDist *dist;
 } NnTrainConfig;
 NN_API void nn_train_config_init (NnTrainConfig *c);
 /* The caller's note of a checkpoint (NnTrainConfig.checkpoint_note), "" when

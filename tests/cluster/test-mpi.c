@@ -266,13 +266,19 @@ last_val_acc (const char *log)
 
 START_TEST (test_fashion_lenet_three_epochs)
 {
-  /* Release: 12,000 training images and 5,000 test images. Under the
-   * sanitizers (NN_MPI_TEST_SMALL, set by meson for the ASan build) every
-   * step is ~10x slower: 3,000 and 2,000, the same comparison on less. */
+  /* The two runs agree to rounding for the first steps (see the test above);
+   * then ReLU and max-pool decisions flip on rounding differences, as they do
+   * between 1 and 2 threads of one process, and the runs drift apart into two
+   * equally trained models: their held-out accuracies agree to the noise of
+   * the test set, which is why this one trains on 30,000 images and tests on
+   * all 10,000. Under the sanitizers (NN_MPI_TEST_SMALL, set by meson for the
+   * ASan build) a step is ~10x slower: 3,000 and 2,000 images, where 1 point
+   * is 20 images. */
   gboolean small = g_getenv ("NN_MPI_TEST_SMALL") != NULL;
+  double tolerance = small ? 1.0 : 0.3;
   g_autofree char *train = tmp_path ("train"), *test = tmp_path ("t10k");
-  fashion_subset (FASHION_DIR "/train", train, small ? 3000 : 12000);
-  fashion_subset (FASHION_DIR "/t10k", test, small ? 2000 : 5000);
+  fashion_subset (FASHION_DIR "/train", train, small ? 3000 : 30000);
+  fashion_subset (FASHION_DIR "/t10k", test, small ? 2000 : 10000);
   g_autofree char *tdata = g_strconcat ("idx:", train, NULL), *vdata = g_strconcat ("idx:", test, NULL);
   double acc[3];
   for (int np = 0; np <= 2; np += 2) {
@@ -282,13 +288,13 @@ START_TEST (test_fashion_lenet_three_epochs)
                            "--batch", "64", "--lr", "0.001", "--seed", "1", "--early-stop", "4", "--log", log,
                            "-o", model, NULL };
     char *out = NULL;
-    int st = nn_train_ranks (np, &out, small ? 900 : 600, args);
+    int st = nn_train_ranks (np, &out, 1200, args);
     ck_assert_msg (st == 0, "%d ranks: exit %d\n%s", np, st, out);
     g_free (out);
     acc[np] = last_val_acc (log);
   }
-  ck_assert_msg (acc[0] > (small ? 0.65 : 0.84), "one process learned too little: %.4f", acc[0]);
-  ck_assert_msg (fabs (acc[0] - acc[2]) * 100.0 <= 0.3, "held-out accuracy %.2f %% alone, %.2f %% on 2 ranks",
+  ck_assert_msg (acc[0] > (small ? 0.65 : 0.86), "one process learned too little: %.4f", acc[0]);
+  ck_assert_msg (fabs (acc[0] - acc[2]) * 100.0 <= tolerance, "held-out accuracy %.2f %% alone, %.2f %% on 2 ranks",
                  100 * acc[0], 100 * acc[2]);
 }
 END_TEST
@@ -393,7 +399,7 @@ mpi_suite (void)
   Suite *s = suite_create ("mpi");
   TCase *tc = tcase_create ("train");
   tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_set_timeout (tc, 1200);
+  tcase_set_timeout (tc, 3000);
   /* adam, then momentum SGD */
   tcase_add_loop_test (tc, test_ten_steps_same_weights, 0, 2);
   tcase_add_test (tc, test_rank_death_ends_job);

@@ -573,7 +573,7 @@ gst_nn_inference_class_init (GstNnInferenceClass *klass)
     g_param_spec_string ("model-instance", "Model instance", "Name of a model shared by the elements of the process "
                          "that give the same name (and the same model file, batch-size and batch-timeout): the file "
                          "is loaded once and the streams' frames run together in batches; empty: a model of this "
-                         "element's own. Example, one per stream: nnclassify model=models/fashion-lenet.safetensors "
+                         "element's own. nnvideoclassify, whose model carries each stream's state, refuses it. Example, one per stream: nnclassify model=models/fashion-lenet.safetensors "
                          "model-instance=cams batch-size=8 batch-timeout=5000", NULL, rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
     g_param_spec_uint ("batch-size", "Batch size", "With model-instance: the most frames, from the streams sharing "

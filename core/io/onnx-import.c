@@ -1383,7 +1383,11 @@ static gboolean
 read_node (Ctx *c, GError **error)
 {
   const Onnx__NodeProto *n = c->node;
-  const char *op = n->op_type ? n->op_type : "";
+  if (!n->op_type || !n->op_type[0]) {
+    nn_onnx_fail (c, error, NN_ERROR_FORMAT, "a node without an op type");
+    return FALSE;
+  }
+  const char *op = n->op_type;
   if (n->domain && n->domain[0] && strcmp (n->domain, "ai.onnx") != 0) {
     nn_onnx_fail (c, error, NN_ERROR_UNKNOWN_LAYER, "op type '%s' of domain '%s' is not supported", op, n->domain);
     return FALSE;

@@ -479,6 +479,19 @@ START_TEST (test_bad_graphs)
   g->n_node = 2;
   expect_error (m, "branch", NN_ERROR_INVALID, "node 1 (Sigmoid 'second')", "chains of layers", NULL);
 
+  /* a node without an op type (fuzzing found the folder compared it as a
+   * string: tests/fuzz/regressions/onnx/) */
+  m = fixture_proto ("relu-op17");
+  free (m->graph->node[0]->op_type);
+  m->graph->node[0]->op_type = NULL;
+  expect_error (m, "no-op-type", NN_ERROR_FORMAT, "node 0", "without an op type", NULL);
+  m = fixture_proto ("reshape-op17");
+  n = find_node (m, "Constant", &idx);
+  free (n->op_type);
+  n->op_type = NULL;
+  g_snprintf (idxs, sizeof idxs, "node %d ", idx);
+  expect_error (m, "no-op-type-const", NN_ERROR_FORMAT, idxs, "without an op type", NULL);
+
   /* a node reading a value nothing made */
   m = fixture_proto ("relu-op17");
   set_string (&m->graph->node[0]->input[0], "nowhere");

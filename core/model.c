@@ -189,6 +189,17 @@ read_params (NnModel *m, NnSafetensors *st, const char *path, NnLoadFlags flags,
 }
 
 gboolean
+nn_model_check_finite (const NnModel *m, const char *path, NnLoadFlags flags, GError **error)
+{
+  if (load_flags (flags) & NN_LOAD_ALLOW_NONFINITE)
+    return TRUE;
+  for (int i = 0; i < m->n_params; i++)
+    if (!check_finite (&m->params[i], path, error))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
 nn_model_load_weights_flags (NnModel *m, const char *path, NnLoadFlags flags, GError **error)
 {
   g_autoptr (NnSafetensors) st = nn_safetensors_open (path, error);
@@ -208,14 +219,8 @@ nn_model_load_flags (const char *path, NnLoadFlags flags, GError **error)
 {
   if (g_str_has_suffix (path, ".json"))
     return nn_model_new_from_spec_file (path, 0, error);
-  if (g_str_has_suffix (path, ".onnx")) {
-    NnModel *m = nn_model_import_onnx (path, NULL, error);
-    flags = load_flags (flags);
-    for (int i = 0; m && i < m->n_params; i++)
-      if (!(flags & NN_LOAD_ALLOW_NONFINITE) && !check_finite (&m->params[i], path, error))
-        g_clear_pointer (&m, nn_model_free);
-    return m;
-  }
+  if (g_str_has_suffix (path, ".onnx"))
+    return nn_onnx_import (path, NULL, NULL, flags, error);
   g_autoptr (NnSafetensors) st = nn_safetensors_open (path, error);
   if (!st)
     return NULL;

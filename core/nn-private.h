@@ -318,6 +318,14 @@ nn_max_nan (float a, float b)
   return a > b || a != a ? a : b;
 }
 
+/* A weight that is NaN or infinite is an error naming `path` and the tensor,
+ * unless `flags` (or NN_ALLOW_NONFINITE=1) allow it (core/model.c). */
+gboolean nn_model_check_finite (const NnModel *m, const char *path, NnLoadFlags flags, GError **error);
+/* ONNX import with load flags (core/io/onnx-import.c): nn_model_import_onnx_with
+ * is this with NN_LOAD_DEFAULT. */
+NnModel *nn_onnx_import (const char *path, const char *sidecar, const char *extra_json, NnLoadFlags flags,
+                         GError **error);
+
 /* ---- safetensors (core/io/safetensors.c) ------------------------------------ */
 typedef struct {
   char         *name;

@@ -1216,7 +1216,8 @@ op_recurrent (Ctx *c, gboolean lstm, GError **error)
   const char *nonlin = "tanh";
   static const char *const lstm_acts[3] = { "Sigmoid", "Tanh", "Tanh" };
   for (size_t i = 0; acts && i < acts->n_strings; i++) {
-    g_autofree char *s = g_strndup ((const char *) acts->strings[i].data, acts->strings[i].len);
+    g_autofree char *s = acts->strings[i].data ? g_strndup ((const char *) acts->strings[i].data,
+                                                            acts->strings[i].len) : g_strdup ("");
     gboolean ok = lstm ? i < 3 && g_ascii_strcasecmp (s, lstm_acts[i]) == 0
                        : i == 0 && (g_ascii_strcasecmp (s, "Tanh") == 0 || g_ascii_strcasecmp (s, "Relu") == 0);
     if (!ok) {
@@ -1669,7 +1670,7 @@ spec_json (Ctx *c, const char *sidecar, const char *extra, GError **error)
 }
 
 NnModel *
-nn_model_import_onnx_with (const char *path, const char *sidecar, const char *extra_json, GError **error)
+nn_onnx_import (const char *path, const char *sidecar, const char *extra_json, NnLoadFlags flags, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
   g_autoptr (Onnx__ModelProto) m = nn_onnx_read (path, error);
@@ -1737,6 +1738,9 @@ nn_model_import_onnx_with (const char *path, const char *sidecar, const char *ex
     }
     memcpy (params[i].data, q->data, nn_shape_numel (&q->shape) * sizeof (float));
   }
+  /* NaN or infinite weights answer garbage, as in a .safetensors */
+  if (!nn_model_check_finite (model, path, flags, error))
+    g_clear_pointer (&model, nn_model_free);
 out:
   if (spec)
     nn_spec_free (spec);
@@ -1748,6 +1752,12 @@ out:
   g_ptr_array_unref (c.params);
   g_hash_table_unref (c.names);
   return model;
+}
+
+NnModel *
+nn_model_import_onnx_with (const char *path, const char *sidecar, const char *extra_json, GError **error)
+{
+  return nn_onnx_import (path, sidecar, extra_json, NN_LOAD_DEFAULT, error);
 }
 
 NnModel *

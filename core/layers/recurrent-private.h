@@ -92,7 +92,9 @@ nn_gate_exp (float x)
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  int32_t bits = ((int32_t) n + 127) << 23;
+  /* NaN passes the clamp above: converting it to int is undefined, so it
+   * takes 0 there and the NaN carries on through r (found by fuzz-onnx) */
+  int32_t bits = ((int32_t) (n == n ? n : 0.0f) + 127) << 23;
   float scale;
   memcpy (&scale, &bits, sizeof scale);
   return (p * r * r + r + 1.0f) * scale;

@@ -42,7 +42,9 @@ NN_API NnModel *nn_model_load_flags (const char *path, NnLoadFlags flags, GError
  * there. nn_model_load () takes a path ending in ".onnx" this way. An op,
  * attribute or graph shape we cannot map is an error naming the node (its
  * index, op type and name); a truncated or foreign file, external data and
- * an opset outside 11 to 17 are errors too.
+ * an opset outside 11 to 17 are errors too, and so are NaN or infinite
+ * weights (as for a .safetensors; nn_model_load_flags () with
+ * NN_LOAD_ALLOW_NONFINITE takes them).
  * Returns (transfer full) (nullable): NULL with `error` set. */
 NN_API NnModel *nn_model_import_onnx (const char *path, const char *sidecar, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* The same, with `extra_json` (nullable), an object with the sidecar's keys,

@@ -171,7 +171,8 @@ nn_onnx_attr_string (const Onnx__NodeProto *n, const char *name, const char *def
   const Onnx__AttributeProto *a = nn_onnx_attr (n, name);
   if (!a || !a->has_s)
     return g_strdup (def);
-  return g_strndup ((const char *) a->s.data, a->s.len);
+  /* empty bytes may come unpacked as NULL data */
+  return a->s.data ? g_strndup ((const char *) a->s.data, a->s.len) : g_strdup ("");
 }
 
 int

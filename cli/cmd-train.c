@@ -86,6 +86,7 @@ on_progress (const NnTrainProgress *p, gpointer data)
 
 typedef struct {
   char *data, *val, *weights, *loss, *optimizer, *out, *log, *augment, *schedule, *checkpoint, *resume, *plot;
+  char *add_labels, *freeze, *rehearse;
   double lr, l1, l2, val_split, momentum, clip_norm, clip_value, rho, beta1, beta2;
   int epochs, batch, early_stop, threads, bptt;
   gint64 seed;
@@ -111,6 +112,9 @@ train_args_clear (TrainArgs *a)
   g_free (a->checkpoint);
   g_free (a->resume);
   g_free (a->plot);
+  g_free (a->add_labels);
+  g_free (a->freeze);
+  g_free (a->rehearse);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TrainArgs, train_args_clear)
 
@@ -130,6 +134,24 @@ load_data (NnModel *m, TrainArgs *a, NnDataset **train, NnDataset **val, GError 
       return FALSE;
   }
   *train = g_steal_pointer (&all);
+  return TRUE;
+}
+
+/* Rehearsal: stored examples of the old classes join the training data, so
+ * that fine-tuning on new classes does not forget the old ones. */
+static gboolean
+add_rehearsal (NnModel *m, TrainArgs *a, NnDataset **train, GError **error)
+{
+  if (!a->rehearse)
+    return TRUE;
+  g_autoptr (NnDataset) old = nn_dataset_load (a->rehearse, m, error);
+  if (!old)
+    return FALSE;
+  NnDataset *both = nn_dataset_concat (*train, old, error);
+  if (!both)
+    return FALSE;
+  nn_dataset_free (*train);
+  *train = both;
   return TRUE;
 }
 
@@ -177,6 +199,18 @@ build_model (const char *path, TrainArgs *a, GError **error)
                                                 : nn_model_load (path, error);
   if (m && a->weights && !nn_model_load_weights (m, a->weights, error))
     g_clear_pointer (&m, nn_model_free);
+  /* a resumed run's model is already widened: the checkpoint holds it */
+  if (m && a->add_labels && !a->resume) {
+    g_auto (GStrv) labels = g_strsplit (a->add_labels, ",", -1);
+    NnModel *w = nn_model_add_labels (m, (const char *const *) labels, (guint64) a->seed, error);
+    nn_model_free (m);
+    m = w;
+  }
+  if (m && a->freeze) {
+    g_auto (GStrv) layers = g_strsplit (a->freeze, ",", -1);
+    if (!nn_model_freeze (m, (const char *const *) layers, error))
+      g_clear_pointer (&m, nn_model_free);
+  }
   return m;
 }
 
@@ -187,7 +221,7 @@ build_model (const char *path, TrainArgs *a, GError **error)
 static gboolean
 kept_in_checkpoint (const GOptionEntry *o)
 {
-  const char *not_kept[] = { "resume", "weights" };
+  const char *not_kept[] = { "resume", "weights", "add-labels" };
   for (gsize i = 0; i < G_N_ELEMENTS (not_kept); i++)
     if (strcmp (o->long_name, not_kept[i]) == 0)
       return FALSE;
@@ -343,6 +377,11 @@ train (int argc, char **argv)
       "(those given here override them; --epochs to train longer)", "CKPT.safetensors" },
     { "plot", 0, 0, G_OPTION_ARG_FILENAME, &a.plot, "Draw loss and accuracy per epoch (training and validation) "
       "into this PNG, after every epoch", "CURVES.png" },
+    { "add-labels", 0, 0, G_OPTION_ARG_STRING, &a.add_labels, "Enrolment: widen the classifier head of MODEL by "
+      "these classes, keeping the old classes' weights", "NAME[,NAME...]" },
+    { "freeze", 0, 0, G_OPTION_ARG_STRING, &a.freeze, "Leave these layers' weights as they are", "LAYER[,LAYER...]" },
+    { "rehearse", 0, 0, G_OPTION_ARG_STRING, &a.rehearse, "Mix these stored examples (of the old classes) into "
+      "the training data of every epoch", "SOURCE" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.out, "Where to save the trained model", "OUT.safetensors" },
     { NULL }
   };
@@ -396,7 +435,7 @@ train (int argc, char **argv)
     return cli_usage ("train", "%s", e->message);
   c.augment = aug;
   g_autoptr (NnDataset) train = NULL, val = NULL;
-  if (!load_data (m, &a, &train, &val, &e))
+  if (!load_data (m, &a, &train, &val, &e) || !add_rehearsal (m, &a, &train, &e))
     return cli_fail (verb, e);
   g_autoptr (GArray) history = g_array_new (FALSE, FALSE, sizeof (NnTrainProgress));
   TrainUi ui = { .tty = isatty (fileno (stderr)), .show_lr = a.schedule != NULL, .plot = a.plot, .history = history };

@@ -105,3 +105,30 @@ nn_dataset_split (const NnDataset *ds, double fraction, guint64 seed,
     *val = dataset_take (ds, idx + (ds->n - n_val), n_val);
   return TRUE;
 }
+
+NnDataset *
+nn_dataset_concat (const NnDataset *a, const NnDataset *b, GError **error)
+{
+  g_return_val_if_fail (a && b, NULL);
+  if (!nn_shape_equal (&a->sample_shape, &b->sample_shape) || !a->labels != !b->labels || !a->y != !b->y ||
+      (a->labels && a->label_steps != b->label_steps) || (a->y && a->target_dim != b->target_dim)) {
+    g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "cannot join two datasets of different sample shapes or targets");
+    return NULL;
+  }
+  NnDataset *out = nn_dataset_new (&a->sample_shape, a->n + b->n, a->labels ? a->label_steps : 0,
+                                   a->y ? a->target_dim : 0);
+  gsize d = (gsize) nn_shape_numel (&a->sample_shape);
+  memcpy (out->x, a->x, sizeof (float) * d * a->n);
+  memcpy (out->x + d * a->n, b->x, sizeof (float) * d * b->n);
+  if (a->labels) {
+    memcpy (out->labels, a->labels, sizeof (int32_t) * a->label_steps * a->n);
+    memcpy (out->labels + a->label_steps * a->n, b->labels, sizeof (int32_t) * a->label_steps * b->n);
+  }
+  if (a->y) {
+    memcpy (out->y, a->y, sizeof (float) * a->target_dim * a->n);
+    memcpy (out->y + a->target_dim * a->n, b->y, sizeof (float) * a->target_dim * b->n);
+  }
+  out->n_classes = MAX (a->n_classes, b->n_classes);
+  out->class_names = g_strdupv (a->class_names);
+  return out;
+}

@@ -23,6 +23,11 @@ NN_API NnDataset *nn_dataset_load (const char *uri, const NnModel *m, GError **e
 NN_API NnDataset *nn_dataset_new (const NnShape *sample_shape, int64_t n, int label_steps, int target_dim);
 NN_API void       nn_dataset_free (NnDataset *ds);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnDataset, nn_dataset_free)
+/* The rows of `a` then those of `b` (rehearsal mixes stored examples of old
+ * classes into new training data); class indices are the model's in both.
+ * Different sample shapes or targets are an error (NN_ERROR_SHAPE).
+ * Returns (transfer full) (nullable): NULL with `error` set. */
+NN_API NnDataset *nn_dataset_concat (const NnDataset *a, const NnDataset *b, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Decode one image file (PNG, JPEG, anything libav reads) into one input
  * sample (C, H, W) of `p`'s shape, preprocessed exactly as folder: datasets. */
 NN_API gboolean nn_image_load (const char *path, const NnPreprocess *p, float *out, GError **error);

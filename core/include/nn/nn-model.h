@@ -69,6 +69,24 @@ NN_API gboolean nn_model_export_onnx (NnModel *m, const char *path, int opset, c
 NN_API void     nn_model_free (NnModel *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnModel, nn_model_free)
 
+/* Enrolment (docs/training.md): a copy of `m` whose classifier head (the
+ * last layer with weights: a dense layer or a conv2d class map, followed only
+ * by activations, softmax, dropout or flatten) has one more output per label
+ * in `labels` (NULL-terminated), appended after the old ones. Every tensor is
+ * copied, so the old classes' logits are unchanged; the new outputs' weights
+ * are the layer's fresh initialisation drawn from `seed`. A model without
+ * labels, a head of another kind, a label the model has or given twice, and
+ * an unsafe label (nn_label_check) are errors (NN_ERROR_INVALID).
+ * Returns (transfer full) (nullable): NULL with `error` set. */
+NN_API NnModel *nn_model_add_labels (NnModel *m, const char *const *labels, guint64 seed,
+                                     GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Freeze the weights of the named layers (NULL-terminated): their parameters
+ * are no longer trainable, so training steps leave them bit for bit as they
+ * are (their gradients are still computed, for the layers below). A name
+ * that is no layer, or a layer without weights, is an error
+ * (NN_ERROR_INVALID) and freezes nothing. */
+NN_API gboolean nn_model_freeze (NnModel *m, const char *const *layers, GError **error);
+
 /* (transfer none): owned by the model, valid while it lives. */
 NN_API const NnShape *nn_model_input_shape (const NnModel *m);   /* per sample */
 NN_API const NnShape *nn_model_output_shape (const NnModel *m);  /* per sample */

@@ -259,6 +259,18 @@ other_batching:
   goto out;
 }
 
+NnSharedModel *
+nn_shared_model_lookup (const char *name)
+{
+  g_return_val_if_fail (name, NULL);
+  g_mutex_lock (&table_lock);
+  NnSharedModel *inst = table ? g_hash_table_lookup (table, name) : NULL;
+  if (inst)
+    inst->refs++;
+  g_mutex_unlock (&table_lock);
+  return inst;
+}
+
 void
 nn_shared_model_release (NnSharedModel *inst)
 {

@@ -2,6 +2,7 @@
 #include "gstnnclassify.h"
 #include "gstnnoverlay.h"
 #include "gstnncapture.h"
+#include "gstnntrain.h"
 #include "gstnngansrc.h"
 #include "gstnnvideoclassify.h"
 #include "gstnntextclassify.h"
@@ -18,6 +19,7 @@ plugin_init (GstPlugin *plugin)
   ret |= GST_ELEMENT_REGISTER (nnvideoclassify, plugin);
   ret |= GST_ELEMENT_REGISTER (nntextclassify, plugin);
   ret |= GST_ELEMENT_REGISTER (nnpublish, plugin);
+  ret |= GST_ELEMENT_REGISTER (nntrain, plugin);
   return ret;
 }
 

@@ -41,6 +41,10 @@ typedef struct _NnSharedClient NnSharedClient;
  * Returns (transfer full) (nullable): release with nn_shared_model_release. */
 NN_API NnSharedModel *nn_shared_model_acquire (const char *name, const char *path, int batch_size, gint64 timeout_us,
                                                GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Another reference to the instance called `name` if one exists, else NULL:
+ * for a publisher (nntrain) that must not decide the streams' batching.
+ * Returns (transfer full) (nullable): release with nn_shared_model_release. */
+NN_API NnSharedModel *nn_shared_model_lookup (const char *name) G_GNUC_WARN_UNUSED_RESULT;
 /* Drops one reference; the last one stops the batcher and frees the model.
  * All of the reference's clients must be freed first. */
 NN_API void nn_shared_model_release (NnSharedModel *inst);

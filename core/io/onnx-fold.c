@@ -222,11 +222,25 @@ nn_onnx_const_alloc (Ctx *c, Const *k, gboolean is_int, GError **error)
   return TRUE;
 }
 
+/* A float as an integer, saturating (and NaN as 0): converting one out of
+ * range is undefined. */
+static int64_t
+float_to_int (float f)
+{
+  if (!(f == f))
+    return 0;
+  if (f >= 9.2e18f)
+    return G_MAXINT64;
+  if (f <= -9.2e18f)
+    return -G_MAXINT64;
+  return (int64_t) f;
+}
+
 static void
 const_copy_value (Const *dst, int64_t di, const Const *src, int64_t si)
 {
   if (dst->is_int)
-    dst->i[di] = src->is_int ? src->i[si] : (int64_t) src->f[si];
+    dst->i[di] = src->is_int ? src->i[si] : float_to_int (src->f[si]);
   else
     dst->f[di] = src->is_int ? (float) src->i[si] : src->f[si];
 }
@@ -429,7 +443,10 @@ fold_binary (Ctx *c, const char *op, const Const *a, const Const *b, Const *out,
         nn_onnx_fail (c, error, NN_ERROR_INVALID, "integer division by 0");
         return FALSE;
       }
-      out->i[j] = o == 'A' ? x + y : o == 'S' ? x - y : o == 'M' ? x * y : x / y;
+      /* wrapping (unsigned) arithmetic: a hostile file's overflow is not undefined */
+      guint64 ux = (guint64) x, uy = (guint64) y;
+      out->i[j] = o == 'A' ? (int64_t) (ux + uy) : o == 'S' ? (int64_t) (ux - uy) : o == 'M' ? (int64_t) (ux * uy)
+                : (y == -1 ? (int64_t) (0 - ux) : x / y);
     } else {
       float x = ba.is_int ? (float) ba.i[j] : ba.f[j], y = bb.is_int ? (float) bb.i[j] : bb.f[j];
       out->f[j] = o == 'A' ? x + y : o == 'S' ? x - y : o == 'M' ? x * y : x / y;
@@ -677,6 +694,9 @@ nn_onnx_fold (Ctx *c, GError **error)
       else if (dims[i] < 0) {
         nn_onnx_fail (c, error, NN_ERROR_INVALID, "bad shape");
         return FALSE;
+      } else if (dims[i] > 0 && known > G_MAXINT64 / dims[i]) {
+        nn_onnx_fail (c, error, NN_ERROR_INVALID, "bad shape");
+        return FALSE;
       } else
         known *= dims[i];
     }
@@ -756,6 +776,9 @@ nn_onnx_fold (Ctx *c, GError **error)
       if (!nn_onnx_axis_norm (c, ax ? ax->i[j] : j, x->ndim, &a, error))
         return FALSE;
       int64_t len = x->dim[a], s = sp ? sp->i[j] : 1, lo = st->i[j], hi = en->i[j];
+      /* a step beyond the axis picks one value either way; clamped, the
+       * arithmetic below cannot overflow */
+      s = CLAMP (s, -(len + 1), len + 1);
       if (s == 0) {
         nn_onnx_fail (c, error, NN_ERROR_INVALID, "step 0");
         return FALSE;

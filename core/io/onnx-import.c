@@ -443,12 +443,14 @@ op_reshape (Ctx *c, GError **error)
       v = d->dim[i];
     if (v == -1 && infer < 0)
       infer = i;
-    else if (v <= 0) {
+    else if (v <= 0 || v > MAX_SAMPLE_VALUES) {
       nn_onnx_fail (c, error, NN_ERROR_SHAPE, "cannot resolve shape dimension %d (%" G_GINT64_FORMAT ")", i,
                 shape->i[i]);
       return FALSE;
-    } else
-      rest *= v;
+    } else if ((rest *= v) > MAX_SAMPLE_VALUES) {   /* both <= 2^31 before: no overflow */
+      nn_onnx_fail (c, error, NN_ERROR_SHAPE, "reshapes to more values than a sample holds");
+      return FALSE;
+    }
     target[i] = v;
   }
   if (b == -1 && infer < 0) {
@@ -458,7 +460,7 @@ op_reshape (Ctx *c, GError **error)
   if (infer >= 0)
     target[infer] = rest ? per / rest : 0;
   int64_t total = 1;
-  for (int i = 1; i < shape->n; i++)
+  for (int i = 1; i < shape->n && total <= MAX_SAMPLE_VALUES; i++)
     total *= target[i];
   if (!batch_ok || total != per || (infer >= 0 && rest * target[infer] != per)) {
     char buf[96];
@@ -1075,12 +1077,14 @@ op_resize (Ctx *c, gboolean upsample, GError **error)
   if (scales && scales->n == 4) {
     float *f;
     nn_onnx_const_floats (c, scales, "scales", &f, error);
-    gboolean ok = f[0] == 1.0f && f[1] == 1.0f && f[2] >= 1 && f[3] >= 1 && f[2] == floorf (f[2]) &&
-                  f[3] == floorf (f[3]);
-    sc[0] = (int64_t) f[2], sc[1] = (int64_t) f[3];
+    /* bounded before the conversion to an integer (a float beyond int64 is
+     * undefined there; found by fuzz-onnx) */
+    gboolean ok = f[0] == 1.0f && f[1] == 1.0f && f[2] >= 1 && f[3] >= 1 && f[2] <= 65536 && f[3] <= 65536 &&
+                  f[2] == floorf (f[2]) && f[3] == floorf (f[3]);
+    sc[0] = ok ? (int64_t) f[2] : 1, sc[1] = ok ? (int64_t) f[3] : 1;
     g_free (f);
     if (!ok) {
-      nn_onnx_fail (c, error, NN_ERROR_INVALID, "only whole scales >= 1 of height and width are supported");
+      nn_onnx_fail (c, error, NN_ERROR_INVALID, "only whole scales from 1 to 65536 of height and width are supported");
       return FALSE;
     }
   } else if (sizes && sizes->n == 4 && sizes->is_int) {
@@ -1240,6 +1244,10 @@ op_recurrent (Ctx *c, gboolean lstm, GError **error)
   }
   int G = lstm ? 4 : 1;
   int64_t H = nn_onnx_attr_int (n, "hidden_size", w->ndim == 3 ? w->dim[1] / G : 0), F = d->s.dim[1];
+  if (H < 1 || H > (1 << 24)) {
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "hidden_size %" G_GINT64_FORMAT " is out of range", H);
+    return FALSE;
+  }
   if (w->ndim != 3 || w->dim[0] != 1 || w->dim[1] != G * H || w->dim[2] != F || r->ndim != 3 ||
       r->dim[1] != G * H || r->dim[2] != H || (b && b->n != 2 * G * H) || H < 1) {
     nn_onnx_fail (c, error, NN_ERROR_SHAPE, "W, R or B does not fit hidden_size %" G_GINT64_FORMAT " and %"

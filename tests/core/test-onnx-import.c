@@ -421,6 +421,15 @@ START_TEST (test_bad_graphs)
     }
   expect_error (m, "resize-cubic", NN_ERROR_INVALID, "mode=cubic", "Resize", NULL);
 
+  /* a scale too large for an integer (fuzz-onnx found it converted first) */
+  m = fixture_proto ("upsample-nearest-op17");
+  n = find_node (m, "Constant", &idx);
+  Onnx__TensorProto *sc = n->attribute[0]->t;
+  ck_assert (sc && sc->has_raw_data && sc->raw_data.len == 16);
+  float huge = 1.8e28f;
+  memcpy (sc->raw_data.data + 8, &huge, 4);
+  expect_error (m, "huge-scale", NN_ERROR_INVALID, "Resize", "scales", NULL);
+
   /* a dimension other than the batch that is not known */
   m = fixture_proto ("conv-op17");
   Onnx__TensorShapeProto__Dimension *dim = m->graph->input[0]->type->tensor_type->shape->dim[2];

@@ -32,6 +32,9 @@ static const Case cases[] = {
   { "gan-walk", { "FRAMES=3", "OUTPUT={dir}/gan-walk.mp4" }, 0, NULL, NULL, "{dir}/gan-walk.mp4" },
   { "gesture-camera", { "DEVICE={camera}" }, 1, NULL, "{camera}", NULL },
   { "gesture-live-standin", { "VIDEO={dir}/gestures.mp4" }, 0, "nn-classification", NULL, NULL },
+  /* nntrain and nnclassify share the instance; the checkpoint is written at EOS */
+  { "live-enrolment", { "VIDEO={dir}/gestures.mp4", "CHECKPOINT={dir}/enrol.ckpt.safetensors" }, 0,
+    "nn-classification", NULL, "{dir}/enrol.ckpt.safetensors" },
   { "trailer-genre", { "INPUT={dir}/trailer.mp4" }, 0, "\"final\"", NULL, NULL },
   { "text-classify", { "INPUT={dir}/sentences.txt" }, 0, "nn-classification", NULL, NULL },
   /* streams of different lengths: the shorter ones end while the others run */

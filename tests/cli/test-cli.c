@@ -144,6 +144,36 @@ START_TEST (test_train_eval_predict_info)
 }
 END_TEST
 
+/* Enrolment from the command line: a trained model widened by a label,
+ * its hidden layer frozen, the old data rehearsed; and the errors. */
+START_TEST (test_add_labels)
+{
+  g_autofree char *spec = tmp_path ("spec.json"), *data = tmp_path ("blobs.csv"), *model = tmp_path ("m.safetensors");
+  g_autofree char *wide = tmp_path ("wide.safetensors");
+  g_autofree char *src = g_strconcat ("csv:", data, NULL);
+  char *out, *err;
+  ck_assert_int_eq (cli_run (NULL, NULL, "train", spec, "--data", src, "--epochs", "1", "-o", model, NULL), 0);
+  ck_assert_int_eq (cli_run (&out, &err, "train", model, "--add-labels", "mid", "--freeze", "h", "--data", src,
+                             "--rehearse", src, "--epochs", "1", "-o", wide, NULL), 0);
+  /* 400 rows: the data and its rehearsal; o's 8x3 + 3 trainable, h frozen */
+  ck_assert_msg (strstr (out, "training on 400 samples") && strstr (out, " 27 parameters"), "%s", out);
+  g_free (out);
+  g_free (err);
+  ck_assert_int_eq (cli_run (&out, NULL, "info", wide, NULL), 0);
+  ck_assert_msg (strstr (out, "neg, pos, mid"), "%s", out);
+  g_free (out);
+  struct { const char *opt, *val, *says; } bad[] = {
+    { "--add-labels", "pos", "cannot add label \"pos\": the model has it already" },
+    { "--freeze", "nope", "cannot freeze \"nope\": the model has no such layer" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
+    ck_assert_int_eq (cli_run (NULL, &err, "train", model, bad[i].opt, bad[i].val, "--data", src, "-o", wide, NULL), 1);
+    ck_assert_msg (strstr (err, bad[i].says), "%s", err);
+    g_free (err);
+  }
+}
+END_TEST
+
 /* The seed's text classifier from the command line: train an Embedding ->
  * LSTM -> Dense(sigmoid) on textcls: sentences, then classify sentences
  * given with --text, in a file and on standard input, from the model file
@@ -278,6 +308,7 @@ suite (void)
   tcase_add_test (tc, test_version);
   tcase_add_test (tc, test_errors_name_the_file);
   tcase_add_test (tc, test_train_eval_predict_info);
+  tcase_add_test (tc, test_add_labels);
   tcase_add_test (tc, test_text_train_predict);
   tcase_add_test (tc, test_text_pipeline);
   tcase_add_test (tc, test_run_missing_camera);

@@ -321,24 +321,37 @@ START_TEST (test_fashion_lenet_three_epochs)
   fashion_subset (FASHION_DIR "/train", train, small ? 3000 : 30000);
   fashion_subset (FASHION_DIR "/t10k", test, small ? 2000 : 10000);
   g_autofree char *tdata = g_strconcat ("idx:", train, NULL), *vdata = g_strconcat ("idx:", test, NULL);
-  double acc[3];
-  for (int np = 0; np <= 2; np += 2) {
-    g_autofree char *model = g_strdup_printf ("%s/lenet%d.safetensors", tmp, np);
-    g_autofree char *log = g_strdup_printf ("%s/lenet%d.jsonl", tmp, np);
-    const char *args[] = { SPEC_DIR "/fashion-lenet.json", "--data", tdata, "--val", vdata, "--epochs", "3",
-                           "--batch", "64", "--lr", "0.001", "--seed", "1", "--early-stop", "4", "--log", log,
-                           "-o", model, NULL };
-    char *out = NULL;
-    int st = nn_train_ranks (np, &out, 1200, args);
-    ck_assert_msg (st == 0, "%d ranks: exit %d\n%s", np, st, tail_of (out));
-    g_free (out);
-    acc[np] = last_val_acc (log);
+  /* One seed's gap is the difference of two equally good models on a finite
+   * test set (about 0.2 points standard deviation here, so a single pair
+   * would miss 0.3 one time in eight); the mean over three seeds on each
+   * side has a third of that variance, and is what "the same held-out
+   * accuracy" means. Every pair is printed. */
+  const char *seeds[] = { "1", "2", "3" };
+  int n_seeds = small ? 1 : 3;
+  double mean[3] = { 0, 0, 0 };
+  for (int s = 0; s < n_seeds; s++) {
+    double acc[3];
+    for (int np = 0; np <= 2; np += 2) {
+      g_autofree char *model = g_strdup_printf ("%s/lenet%d-%s.safetensors", tmp, np, seeds[s]);
+      g_autofree char *log = g_strdup_printf ("%s/lenet%d-%s.jsonl", tmp, np, seeds[s]);
+      const char *args[] = { SPEC_DIR "/fashion-lenet.json", "--data", tdata, "--val", vdata, "--epochs", "3",
+                             "--batch", "64", "--lr", "0.001", "--seed", seeds[s], "--early-stop", "4", "--log", log,
+                             "-o", model, NULL };
+      char *out = NULL;
+      int st = nn_train_ranks (np, &out, 1200, args);
+      ck_assert_msg (st == 0, "%d ranks: exit %d\n%s", np, st, tail_of (out));
+      g_free (out);
+      acc[np] = last_val_acc (log);
+      mean[np] += acc[np] / n_seeds;
+    }
+    printf ("fashion-lenet, 3 epochs, seed %s: held-out accuracy %.2f %% in one process, %.2f %% on 2 ranks\n",
+            seeds[s], 100 * acc[0], 100 * acc[2]);
+    ck_assert_msg (acc[0] > (small ? 0.65 : 0.86), "one process learned too little: %.4f", acc[0]);
   }
-  printf ("fashion-lenet, 3 epochs: held-out accuracy %.2f %% in one process, %.2f %% on 2 ranks\n", 100 * acc[0],
-          100 * acc[2]);
-  ck_assert_msg (acc[0] > (small ? 0.65 : 0.86), "one process learned too little: %.4f", acc[0]);
-  ck_assert_msg (fabs (acc[0] - acc[2]) * 100.0 <= tolerance, "held-out accuracy %.2f %% alone, %.2f %% on 2 ranks",
-                 100 * acc[0], 100 * acc[2]);
+  printf ("fashion-lenet, 3 epochs, mean of %d seeds: %.2f %% in one process, %.2f %% on 2 ranks\n", n_seeds,
+          100 * mean[0], 100 * mean[2]);
+  ck_assert_msg (fabs (mean[0] - mean[2]) * 100.0 <= tolerance,
+                 "mean held-out accuracy %.2f %% alone, %.2f %% on 2 ranks", 100 * mean[0], 100 * mean[2]);
 }
 END_TEST
 

@@ -1652,8 +1652,32 @@ merge_extra (JsonObject *root, const char *json, const char *what, GError **erro
   return TRUE;
 }
 
+/* What our exporter (or anyone following it) wrote in the model's
+ * metadata_props as "nn.<key>" = JSON, for the keys of a sidecar: the
+ * labels and preprocessing travel inside the file. Other producers' keys
+ * are not ours and are left alone. */
+static gboolean
+merge_metadata (JsonObject *root, const Onnx__ModelProto *m, const char *path, GError **error)
+{
+  g_autoptr (GString) obj = g_string_new ("{");
+  for (size_t i = 0; i < m->n_metadata_props; i++) {
+    const Onnx__StringStringEntryProto *e = m->metadata_props[i];
+    if (!e || !e->key || !e->value || !g_str_has_prefix (e->key, "nn."))
+      continue;
+    for (gsize k = 0; k < G_N_ELEMENTS (extra_keys); k++)
+      if (g_str_equal (e->key + 3, extra_keys[k])) {
+        g_string_append_printf (obj, "%s\"%s\": %s", obj->len > 1 ? ", " : "", extra_keys[k], e->value);
+      }
+  }
+  if (obj->len == 1)
+    return TRUE;
+  g_string_append_c (obj, '}');
+  g_autofree char *what = g_strdup_printf ("%s: metadata_props", path);
+  return merge_extra (root, obj->str, what, error);
+}
+
 static char *
-spec_json (Ctx *c, const char *sidecar, const char *extra, GError **error)
+spec_json (Ctx *c, const Onnx__ModelProto *m, const char *sidecar, const char *extra, GError **error)
 {
   g_autoptr (JsonObject) root = json_object_new ();
   set_ints (root, "input", c->input.ndim, c->input.dim);
@@ -1661,6 +1685,9 @@ spec_json (Ctx *c, const char *sidecar, const char *extra, GError **error)
   for (guint i = 0; i < c->layers->len; i++)
     json_array_add_object_element (layers, json_object_ref (((Layer *) g_ptr_array_index (c->layers, i))->o));
   json_object_set_array_member (root, "layers", layers);
+  /* the file's own metadata first; a sidecar and the options override it */
+  if (!merge_metadata (root, m, c->path, error))
+    return NULL;
   if (sidecar) {
     g_autofree char *text = NULL;
     GError *e = NULL;
@@ -1724,7 +1751,7 @@ nn_onnx_import (const char *path, const char *sidecar, const char *extra_json, N
     goto out;
   if (!sidecar)
     sidecar = found = sidecar_find (path);
-  if (!(json = spec_json (&c, sidecar, extra_json, error)))
+  if (!(json = spec_json (&c, m, sidecar, extra_json, error)))
     goto out;
   spec = nn_spec_parse (json, path, error);
   if (!spec || !(model = nn_model_new (spec, 0, error)))

@@ -338,6 +338,11 @@ START_TEST (test_shipped_models)
       ck_assert_msg (nn_model_export_onnx (m, path, opset, side, &e), "%s", e ? e->message : "");
       g_ptr_array_add (paths, path);
       check_round_trip (m, path, side, path);
+      /* without a sidecar the importer reads the labels (and the other
+       * blocks) from the file's own metadata_props */
+      g_autofree char *bare = g_strdup_printf ("%s/%s-op%d-bare.onnx", tmpdir, shipped[i], opset);
+      ck_assert_msg (nn_model_export_onnx (m, bare, opset, NULL, &e), "%s", e ? e->message : "");
+      check_round_trip (m, bare, NULL, bare);
       /* labels in metadata_props and in the sidecar, as the spec has them */
       g_autoptr (Onnx__ModelProto) mp = nn_onnx_read (path, &e);
       ck_assert (mp);

@@ -30,6 +30,8 @@ typedef struct {
   gboolean last;           /* ... its last step only (the layer's return_sequences must be false) */
   gboolean seq;            /* ... its every-step output, time at our axis 1 */
   int      pad[4];         /* a pending zero Pad of H, W: top, left, bottom, right */
+  int64_t  steps;          /* > 0: (N, T, ...) reshaped to a batch of N*T steps (T = steps): ONNX's batch axis is
+                            * N*T, s is one step's shape and every layer is time_distributed until the Reshape back */
 } Dyn;
 
 typedef struct {
@@ -49,6 +51,7 @@ typedef struct {
   GHashTable       *names;    /* layer names taken */
   NnShape           input;    /* per sample */
   int64_t           fixed_batch; /* the graph input's batch when fixed, else -1 */
+  int64_t           steps;    /* the latest layer's input was a batch of steps (Dyn.steps) */
   int               idx;      /* node being read */
   const Onnx__NodeProto *node;
 } Ctx;

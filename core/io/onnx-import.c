@@ -10,9 +10,11 @@
  * each ONNX axis is. Our tensor is always (N, per-sample...) in the layout the
  * layers compute in; Transpose, Squeeze and Unsqueeze only change how ONNX
  * sees it (the transposes around an LSTM, the axis of size 1 of its output),
- * so they cost nothing. An op that computes (Conv, Gemm, LSTM ...) appends one
- * layer to the spec and must read the latest layer's output: graphs are
- * chains, and a branch is an error naming the node.
+ * so they cost nothing. A Reshape of (N, T, step...) to (-1, step...) makes
+ * the batch N*T steps (Dyn.steps): the layers until the Reshape back to (N, T,
+ * ...) are time_distributed ones. An op that computes (Conv, Gemm, LSTM ...)
+ * appends one layer to the spec and must read the latest layer's output:
+ * graphs are chains, and a branch is an error naming the node.
  *
  * The batch is the first axis of the graph input, whether fixed or symbolic;
  * every other dimension must be known. */
@@ -199,12 +201,46 @@ layer_add (Ctx *c, JsonObject *o, const char *weight_name, Dyn *in, GError **err
     json_object_unref (o);
     return NULL;
   }
+  if (in->steps && g_str_equal (json_object_get_string_member (o, "type"), "time_distributed")) {
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "a sequence inside a batch of N*T steps (a time_distributed inside a "
+                  "time_distributed) is not supported");
+    json_object_unref (o);
+    return NULL;
+  }
   Layer *l = g_new0 (Layer, 1);
   l->o = o;
   l->name = layer_name (c, json_object_get_string_member (o, "type"), weight_name);
   json_object_set_string_member (o, "name", l->name);
   g_autofree char *json = json_text (o);
   GError *e = NULL;
+  if (in->steps) {
+    /* A layer on the batch of N*T steps is our time_distributed on (T,
+     * step...): the spec holds that; the caller gets the inner layer (the
+     * step's output shape, the parameters, named after the outer layer as
+     * time_distributed names them). */
+    JsonObject *td = json_object_new ();
+    json_object_set_string_member (td, "type", "time_distributed");
+    json_object_set_string_member (td, "name", l->name);
+    json_object_set_object_member (td, "layer", o);
+    l->o = td;
+    NnShape seq = { .ndim = in->s.ndim + 1 };
+    seq.dim[0] = in->steps;
+    for (int i = 0; i < in->s.ndim; i++)
+      seq.dim[i + 1] = in->s.dim[i];
+    g_autofree char *td_json = NULL;
+    NnLayer *tl = NULL;
+    if (seq.ndim > NN_MAX_DIMS)
+      g_set_error (&e, NN_ERROR, NN_ERROR_SHAPE, "a step of %d dimensions in a sequence is more than %d", in->s.ndim,
+                   NN_MAX_DIMS);
+    else
+      tl = nn_layer_new ((td_json = json_text (td)), &seq, 0, &e);
+    if (!tl) {
+      layer_free (l);
+      nn_onnx_prefix (c, error, e);
+      return NULL;
+    }
+    nn_layer_free (tl);
+  }
   NnLayer *nl = nn_layer_new (json, &in->s, 0, &e);
   if (!nl) {
     layer_free (l);
@@ -220,6 +256,7 @@ layer_add (Ctx *c, JsonObject *o, const char *weight_name, Dyn *in, GError **err
     return NULL;
   }
   dyn_settle (c, in);
+  c->steps = in->steps;
   g_ptr_array_add (c->layers, l);
   return nl;
 }
@@ -255,6 +292,7 @@ out_layer (Ctx *c, NnLayer *nl)
   dyn_set_canonical (&v->d, &nl->out);
   v->d.stamp = stamp (c);
   v->d.rec = -1;
+  v->d.steps = c->steps;
   return v;
 }
 
@@ -419,6 +457,54 @@ op_flatten (Ctx *c, GError **error)
   return TRUE;
 }
 
+/* (N, T, step...) to (-1, step...), a batch of N*T steps (how a
+ * time_distributed runs its layer), and back to (-1 or N, T, step out...):
+ * TRUE or FALSE when `shape` is one of the two, -1 when neither. */
+static int
+op_reshape_steps (Ctx *c, const Dyn *d, const Const *shape, GError **error)
+{
+  char buf[96], buf2[96];
+  if (!d->steps) {
+    if (!dyn_canonical (d) || d->s.ndim < 2 || d->s.dim[0] < 2 || shape->n != d->s.ndim || shape->i[0] != -1)
+      return -1;
+    for (int i = 1; i < shape->n; i++)
+      if (shape->i[i] != d->s.dim[i])
+        return -1;
+    if (!no_pending_pad (c, d, error))
+      return FALSE;
+    Dyn t = *d;
+    NnShape step = { .ndim = d->s.ndim - 1 };
+    for (int i = 0; i < step.ndim; i++)
+      step.dim[i] = d->s.dim[i + 1];
+    dyn_set_canonical (&t, &step);
+    t.steps = d->s.dim[0];
+    out_view (c, &t);
+    return TRUE;
+  }
+  gboolean back = dyn_canonical (d) && d->s.ndim < NN_MAX_DIMS && shape->n == d->s.ndim + 2 && (shape->i[0] == -1 || shape->i[0] == BATCH) &&
+                  shape->i[1] == d->steps;
+  for (int i = 0; back && i < d->s.ndim; i++)
+    back = shape->i[i + 2] == d->s.dim[i];
+  if (!back) {
+    char buf3[96];
+    nn_onnx_fail (c, error, NN_ERROR_SHAPE, "reshapes the batch of N*%" G_GINT64_FORMAT " steps %s to %s; only "
+                  "back to (N, %" G_GINT64_FORMAT ") followed by the step's shape %s, or to (N*%" G_GINT64_FORMAT
+                  ", -1), is supported", d->steps, nn_onnx_dims_str (d->ndim, d->dim, buf, sizeof buf),
+                  nn_onnx_dims_str ((int) shape->n, shape->i, buf2, sizeof buf2), d->steps,
+                  nn_shape_to_string (&d->s, buf3, sizeof buf3), d->steps);
+    return FALSE;
+  }
+  Dyn t = *d;
+  NnShape seq = { .ndim = d->s.ndim + 1 };
+  seq.dim[0] = d->steps;
+  for (int i = 0; i < d->s.ndim; i++)
+    seq.dim[i + 1] = d->s.dim[i];
+  dyn_set_canonical (&t, &seq);
+  t.steps = 0;
+  out_view (c, &t);
+  return TRUE;
+}
+
 static gboolean
 op_reshape (Ctx *c, GError **error)
 {
@@ -457,12 +543,17 @@ op_reshape (Ctx *c, GError **error)
     /* (-1, per-sample...): the batch is what is left over */
     batch_ok = TRUE;
   }
+  if (d->steps && b != -1 && b != 0)
+    batch_ok = FALSE;    /* the batch axis holds N*T */
   if (infer >= 0)
     target[infer] = rest ? per / rest : 0;
   int64_t total = 1;
   for (int i = 1; i < shape->n && total <= MAX_SAMPLE_VALUES; i++)
     total *= target[i];
   if (!batch_ok || total != per || (infer >= 0 && rest * target[infer] != per)) {
+    int r = op_reshape_steps (c, d, shape, error);
+    if (r >= 0)
+      return r;
     char buf[96];
     char buf2[96];
     nn_onnx_fail (c, error, NN_ERROR_SHAPE, "reshapes the layers' output %s to %s; only a reshape that keeps the "
@@ -1420,6 +1511,15 @@ read_node (Ctx *c, GError **error)
     return FALSE;
   }
   Dyn *d0 = x && x->is_dyn ? &x->d : NULL;
+  /* On a batch of N*T steps, Shape would give N*T as the batch and the
+   * others move or read the merged axis; a sequence inside a step is not ours */
+  if (d0 && d0->steps && (g_str_equal (op, "Shape") || g_str_equal (op, "Transpose") || g_str_equal (op, "Gather") ||
+                          g_str_equal (op, "RNN") || g_str_equal (op, "LSTM"))) {
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "%s on a batch of N*T steps (the Reshape of (N, %" G_GINT64_FORMAT
+                  ", ...) before) is not supported; only layers applied to each step, then a Reshape back to "
+                  "(N, %" G_GINT64_FORMAT ", ...)", op, d0->steps, d0->steps);
+    return FALSE;
+  }
   /* views: any dynamic value, no layer */
   if (g_str_equal (op, "Shape") && d0)
     return op_shape (c, d0, error);
@@ -1591,6 +1691,12 @@ read_output (Ctx *c, GError **error)
   }
   if (!no_pending_pad (c, &v->d, error))
     return FALSE;
+  if (v->d.steps) {
+    nn_onnx_fail (c, error, NN_ERROR_INVALID, "output '%s' is a batch of N*%" G_GINT64_FORMAT " steps: the Reshape of "
+                  "(N, %" G_GINT64_FORMAT ", ...) to steps has no Reshape back to (N, %" G_GINT64_FORMAT ", ...)", name,
+                  v->d.steps, v->d.steps, v->d.steps);
+    return FALSE;
+  }
   if (!dyn_same_order (&v->d)) {
     nn_onnx_fail (c, error, NN_ERROR_INVALID, "output '%s' is a transposed view of the last layer's output", name);
     return FALSE;

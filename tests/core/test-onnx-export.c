@@ -164,9 +164,9 @@ check_round_trip (NnModel *m, const char *path, const char *sidecar, const char 
 }
 
 /* One small model per layer kind and option that changes the graph, and
- * whether our importer reads the graph back: it does not map a
- * time_distributed layer other than a dense one (its op runs on a batch of
- * N*T steps between two Reshapes) (docs/onnx.md). */
+ * whether our importer reads the graph back (all do now: a time_distributed
+ * other than a dense one, its op on a batch of N*T steps between two
+ * Reshapes, comes back as time_distributed layers). */
 static const struct {
   const char *name, *spec, *ops;
   gboolean round_trip;
@@ -224,7 +224,7 @@ static const struct {
     "\"layer\": {\"type\": \"maxpool2d\", \"size\": 2}}, {\"name\": \"step\", \"type\": \"time_distributed\", "
     "\"layer\": {\"type\": \"dense\", \"units\": 4}}, {\"name\": \"flat\", \"type\": \"flatten\"}, "
     "{\"name\": \"fc\", \"type\": \"dense\", \"units\": 2}]}",
-    "Reshape Conv Reshape Relu Reshape MaxPool Reshape Reshape Flatten Gemm Reshape Flatten Gemm", FALSE },
+    "Reshape Conv Reshape Relu Reshape MaxPool Reshape Reshape Flatten Gemm Reshape Flatten Gemm", TRUE },
 };
 
 START_TEST (test_layer_kinds)
@@ -315,6 +315,96 @@ START_TEST (test_lstm_gate_order)
     }
   }
   ck_assert_int_eq (found, 2);
+}
+END_TEST
+
+static const char td_spec[] =
+  "{\"input\": [3, 2, 6, 6], \"layers\": [{\"name\": \"conv\", \"type\": \"time_distributed\", \"layer\": "
+  "{\"type\": \"conv2d\", \"filters\": 3, \"kernel\": 3}}, {\"name\": \"relu\", \"type\": \"relu\"}, "
+  "{\"name\": \"pool\", \"type\": \"time_distributed\", \"layer\": {\"type\": \"maxpool2d\", \"size\": 2}}]}";
+
+/* `mp` (freed) written and imported: fails with `code`, a one-line message
+ * naming the file and holding `a` and `b`. */
+static void
+import_fails (Onnx__ModelProto *mp, const char *name, int code, const char *a, const char *b)
+{
+  g_autofree char *path = g_strdup_printf ("%s/%s.onnx", tmpdir, name);
+  GError *e = NULL;
+  ck_assert_msg (nn_onnx_write (mp, path, &e), "%s", e ? e->message : "");
+  nn_onnx_model_free (mp);
+  NnModel *back = nn_model_import_onnx (path, NULL, &e);
+  ck_assert_msg (!back, "%s: imported", name);
+  ck_assert_msg (e->code == code && strstr (e->message, path) && strstr (e->message, a) && strstr (e->message, b) &&
+                 !strchr (e->message, '\n'), "%s: code %d: %s", name, e->code, e->message);
+  g_clear_error (&e);
+}
+
+static Onnx__NodeProto *
+node_named (Onnx__ModelProto *mp, const char *name)
+{
+  for (size_t i = 0; i < mp->graph->n_node; i++)
+    if (strcmp (mp->graph->node[i]->name, name) == 0)
+      return mp->graph->node[i];
+  ck_abort_msg ("no node %s", name);
+  return NULL;
+}
+
+/* protobuf-c frees what it unpacked with free (): replacements are malloc'd. */
+static void
+set_op (Onnx__NodeProto *n, const char *op)
+{
+  free (n->op_type);
+  n->op_type = strdup (op);
+}
+
+/* The batch of N*T steps between a time_distributed's Reshapes: imported as
+ * time_distributed layers (the round trip above); a Reshape back to another
+ * number of steps, a transpose of the merged axis and a graph ending on the
+ * steps are refused naming the problem. */
+START_TEST (test_time_distributed_import_errors)
+{
+  GError *e = NULL;
+  g_autoptr (NnModel) m = nn_model_new_from_spec (td_spec, 3, &e);
+  ck_assert_msg (m, "%s", e ? e->message : "");
+  g_autofree char *path = export_ok (m, "td", 13);
+  check_round_trip (m, path, NULL, path);
+  g_autoptr (NnModel) back = nn_model_import_onnx (path, NULL, &e);
+  ck_assert (back);
+  const NnSpec *spec = nn_model_get_spec (back);
+  g_autoptr (GString) types = g_string_new (NULL);
+  for (int i = 0; i < nn_spec_n_layers (spec); i++) {
+    const NnSpecLayer *l = nn_spec_layer (spec, i);
+    g_string_append_printf (types, "%s%s", i ? " " : "", nn_spec_layer_type (l));
+    if (strcmp (nn_spec_layer_type (l), "time_distributed") == 0)
+      g_string_append_printf (types, "(%s)", nn_spec_layer_type (nn_spec_layer_inner (l)));
+  }
+  ck_assert_str_eq (types->str, "time_distributed(conv2d) relu time_distributed(maxpool2d)");
+
+  /* back to 2 steps of (3, 3, 3) where there are 3 */
+  Onnx__ModelProto *mp = nn_onnx_read (path, &e);
+  ck_assert (mp);
+  for (size_t i = 0; i < mp->graph->n_initializer; i++) {
+    Onnx__TensorProto *t = mp->graph->initializer[i];
+    if (strcmp (t->name, "pool.out_shape") == 0) {
+      ck_assert (t->has_raw_data && t->raw_data.len == 5 * sizeof (int64_t));
+      int64_t two = 2;
+      memcpy (t->raw_data.data + sizeof (int64_t), &two, sizeof two);
+    }
+  }
+  import_fails (mp, "td-steps", NN_ERROR_SHAPE, "N*3 steps", "back to (N, 3)");
+
+  /* the Relu between the two layers on the steps themselves, transposed */
+  mp = nn_onnx_read (path, &e);
+  ck_assert (mp);
+  set_op (node_named (mp, "conv/Reshape_1"), "Identity");
+  set_op (node_named (mp, "relu"), "Transpose");
+  import_fails (mp, "td-transpose", NN_ERROR_INVALID, "Transpose on a batch of N*T steps", "Reshape back");
+
+  /* no Reshape back at the end */
+  mp = nn_onnx_read (path, &e);
+  ck_assert (mp);
+  set_op (node_named (mp, "pool/Reshape_1"), "Identity");
+  import_fails (mp, "td-no-back", NN_ERROR_INVALID, "batch of N*3 steps", "no Reshape back");
 }
 END_TEST
 
@@ -424,6 +514,7 @@ suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_layer_kinds);
   tcase_add_test (tc, test_lstm_gate_order);
+  tcase_add_test (tc, test_time_distributed_import_errors);
   tcase_add_test (tc, test_shipped_models);
   tcase_add_test (tc, test_errors);
   suite_add_tcase (s, tc);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # nn train over MPI (issue 16 point 2): one epoch of fashion-lenet (the first
-# LENET_N of Fashion-MNIST's training images, default 10,000; batch 64) and of the
+# LENET_N of Fashion-MNIST's training images, default all 60,000: a whole epoch; batch 64) and of the
 # trailer ConvLSTM (nn-trailer-gen -n TRAILERS_N per genre, default 10: 40 videos =
 # 80 clips; batch 16) on 1 rank x 2 threads (nn train --threads 2, no
 # mpirun) and on 2 ranks x 1 thread (mpirun -np 2 nn train --threads 1), the two
@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build}
 RUNS=${RUNS:-5}
-LENET_N=${LENET_N:-10000}
+LENET_N=${LENET_N:-60000}
 TRAILERS_N=${TRAILERS_N:-10}
 NN=$B/cli/nn
 MPIRUN="mpirun --allow-run-as-root --oversubscribe"

@@ -9,6 +9,8 @@
  *   __metadata__ "nn.checkpoint"       counters, schedule, history (JSON)
  *   __metadata__ "nn.checkpoint.note"  the caller's text
  *
+ * An online trainer's checkpoint (nntrain) has the same layout, see below.
+ *
  * Doubles go through json-glib, which prints 17 significant digits, so they
  * come back bit for bit. */
 #include "train-private.h"
@@ -431,7 +433,14 @@ nn_checkpoint_read (NnTrainState *s, const NnTrainConfig *c, NnModel *m, GError 
   g_autoptr (NnSafetensors) st = NULL;
   g_autoptr (JsonParser) parser = NULL;
   Meta mt;
-  if (!open_meta (path, &st, &parser, &mt, error) || !check_config (&mt, s, c, error))
+  if (!open_meta (path, &st, &parser, &mt, error))
+    return FALSE;
+  if (json_object_has_member (mt.o, "kind")) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "%s: a checkpoint of the nntrain element, not of a training run: "
+                 "load it as a model (it is one) to train further", path);
+    return FALSE;
+  }
+  if (!check_config (&mt, s, c, error))
     return FALSE;
   int64_t epoch, step, since_best, bad, check[2];
   double best, sched_lr, sched_best;
@@ -477,4 +486,170 @@ nn_checkpoint_note (const char *path, GError **error)
     return NULL;
   const char *note = nn_safetensors_metadata (st, CKPT_NOTE);
   return g_strdup (note ? note : "");
+}
+
+/* ---- online trainers (nntrain) --------------------------------------------------
+ * The same file layout, kind "online": the optimiser's state and both
+ * generators as above, no order or history, and the replay buffer as
+ *   ckpt/replay/x   (count, input numel) F32, rows in the buffer's physical order
+ *   ckpt/replay/y   (count) I32 class indices
+ * (absent when empty), its capacity and head in the JSON. */
+#define CKPT_KIND_ONLINE "online"
+
+static char *
+online_json (const NnOnlineState *s, const char *optimizer, const guint32 check[2])
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  member_int (b, "format", CKPT_FORMAT);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, CKPT_KIND_ONLINE);
+  json_builder_set_member_name (b, "optimizer");
+  json_builder_add_string_value (b, optimizer);
+  member_int (b, "step", nn_optimizer_get_t (s->opt));
+  member_int (b, "steps", (int64_t) MIN (s->steps, (guint64) G_MAXINT64));
+  member_int (b, "capacity", s->capacity);
+  member_int (b, "count", s->count);
+  member_int (b, "head", s->head);
+  member_int (b, "rng_check_sampler", check[0]);
+  member_int (b, "rng_check_model", check[1]);
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+gboolean
+nn_checkpoint_save_online (const char *path, NnModel *m, const NnOnlineState *s, GError **error)
+{
+  g_return_val_if_fail (path != NULL && m != NULL && s != NULL && s->opt != NULL && s->rng != NULL, FALSE);
+  g_return_val_if_fail (s->count >= 0 && s->count <= s->capacity && s->head >= 0 && s->head < s->capacity, FALSE);
+  guint32 rng[2][RNG_WORDS], check[2];
+  if (!rng_save (s->rng, "sampler", path, rng[0], &check[0], error) ||
+      !rng_save (nn_model_rng (m), "model", path, rng[1], &check[1], error))
+    return FALSE;
+  int n_params = 0;
+  NnParam *params = nn_model_params (m, &n_params);
+  g_autoptr (GArray) e = g_array_new (FALSE, FALSE, sizeof (NnStEntry));
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  for (int i = 0; i < n_params; i++) {
+    for (int k = 1; k <= 2; k++) {
+      const float *state = nn_optimizer_state (s->opt, i, k);
+      if (!state)
+        continue;
+      char *name = g_strdup_printf ("ckpt/optim%d/%s", k, params[i].name);
+      g_ptr_array_add (names, name);
+      NnStEntry x = { name, "F32", params[i].shape, state };
+      g_array_append_val (e, x);
+    }
+  }
+  NnStEntry fixed[] = {
+    { "ckpt/rng/sampler", "U32", nn_shape_1d (RNG_WORDS), rng[0] },
+    { "ckpt/rng/model", "U32", nn_shape_1d (RNG_WORDS), rng[1] },
+    { "ckpt/replay/x", "F32", nn_shape_2d (s->count, nn_shape_numel (nn_model_input_shape (m))), s->replay_x },
+    { "ckpt/replay/y", "I32", nn_shape_1d (s->count), s->replay_y },
+  };
+  g_array_append_vals (e, fixed, s->count > 0 ? 4 : 2);
+  g_autofree char *json = online_json (s, nn_optim_name (nn_optimizer_kind (s->opt)), check);
+  const char *meta[] = { CKPT_META, json, NULL };
+  return nn_model_save_extra (m, path, (const NnStEntry *) e->data, (int) e->len, meta, error);
+}
+
+/* The saved replay buffer into `s`: as it was with the same capacity, else
+ * its newest samples oldest first. */
+static gboolean
+read_replay (NnSafetensors *st, NnOnlineState *s, int n_labels, int64_t numel, int64_t cap, int64_t count,
+             int64_t head, GError **error)
+{
+  const char *path = nn_safetensors_path (st);
+  s->count = s->head = 0;
+  if (count == 0)
+    return TRUE;
+  NnShape shape = nn_shape_2d (count, numel);
+  gboolean same = cap == s->capacity;
+  g_autofree float *x = same ? NULL : g_new (float, count * numel);
+  g_autofree int32_t *y = same ? NULL : g_new (int32_t, count);
+  float *dx = same ? s->replay_x : x;
+  int32_t *dy = same ? s->replay_y : y;
+  if (!nn_safetensors_read_f32 (st, "ckpt/replay/x", &shape, dx, error) ||
+      !read_words (st, "ckpt/replay/y", "I32", count, dy, error))
+    return FALSE;
+  for (int64_t i = 0; i < count; i++)
+    if (dy[i] < 0 || dy[i] >= n_labels) {
+      g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: replay sample %" G_GINT64_FORMAT " has class %d, the model "
+                   "has %d", path, i, dy[i], n_labels);
+      return FALSE;
+    }
+  if (same) {
+    s->count = (int) count;
+    s->head = (int) head;
+    return TRUE;
+  }
+  /* chronological: a full ring's oldest sample is at its head */
+  int64_t first = count == cap ? head : 0, keep = MIN (count, (int64_t) s->capacity);
+  for (int64_t i = 0; i < keep; i++) {
+    int64_t src = (first + count - keep + i) % count;
+    memcpy (s->replay_x + i * numel, x + src * numel, numel * sizeof (float));
+    s->replay_y[i] = y[src];
+  }
+  s->count = (int) keep;
+  s->head = (int) (keep % s->capacity);
+  return TRUE;
+}
+
+gboolean
+nn_checkpoint_load_online (const char *path, NnModel *m, NnOnlineState *s, GError **error)
+{
+  g_return_val_if_fail (path != NULL && m != NULL && s != NULL && s->opt != NULL && s->rng != NULL, FALSE);
+  g_autoptr (NnSafetensors) st = NULL;
+  g_autoptr (JsonParser) parser = NULL;
+  Meta mt;
+  const char *kind, *opt;
+  if (!open_meta (path, &st, &parser, &mt, error))
+    return FALSE;
+  JsonNode *kn = json_object_get_member (mt.o, "kind");
+  if (!kn || !(kind = meta_string (&mt, "kind", NULL)) || strcmp (kind, CKPT_KIND_ONLINE) != 0) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "%s: a checkpoint of `nn train` (resume it with nn train --resume), "
+                 "not of an online trainer", path);
+    return FALSE;
+  }
+  /* the same layers and labels: the spec the trainer's model was made from */
+  const char *saved_spec = nn_safetensors_metadata (st, "nn.spec");
+  g_autofree char *spec = nn_model_spec_json (m);
+  if (!saved_spec || strcmp (saved_spec, spec) != 0) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "%s: the checkpoint was made from another model (its spec, layers "
+                 "or labels differ from this model's)", path);
+    return FALSE;
+  }
+  if (!(opt = meta_string (&mt, "optimizer", error)))
+    return FALSE;
+  if (strcmp (opt, nn_optim_name (nn_optimizer_kind (s->opt))) != 0)
+    return mismatch (path, error, "optimizer", opt, nn_optim_name (nn_optimizer_kind (s->opt)));
+  int64_t step, steps, cap, count, head, check[2];
+  if (!meta_int (&mt, "step", 0, G_MAXINT64, &step, error) || !meta_int (&mt, "steps", 0, G_MAXINT64, &steps, error) ||
+      !meta_int (&mt, "capacity", 1, G_MAXINT, &cap, error) || !meta_int (&mt, "count", 0, cap, &count, error) ||
+      !meta_int (&mt, "head", 0, cap - 1, &head, error) ||
+      !meta_int (&mt, "rng_check_sampler", 0, G_MAXUINT32, &check[0], error) ||
+      !meta_int (&mt, "rng_check_model", 0, G_MAXUINT32, &check[1], error))
+    return FALSE;
+  int n_params = 0;
+  NnParam *params = nn_model_params (m, &n_params);
+  guint32 rng[2][RNG_WORDS];
+  if (!nn_model_load_weights (m, path, error))
+    return FALSE;
+  for (int i = 0; i < n_params; i++)
+    for (int k = 1; k <= 2; k++) {
+      float *dst = nn_optimizer_state (s->opt, i, k);
+      g_autofree char *name = g_strdup_printf ("ckpt/optim%d/%s", k, params[i].name);
+      if (dst && !nn_safetensors_read_f32 (st, name, &params[i].shape, dst, error))
+        return FALSE;
+    }
+  if (!read_words (st, "ckpt/rng/sampler", "U32", RNG_WORDS, rng[0], error) ||
+      !read_words (st, "ckpt/rng/model", "U32", RNG_WORDS, rng[1], error) ||
+      !rng_load (s->rng, "sampler", path, rng[0], (guint32) check[0], error) ||
+      !rng_load (nn_model_rng (m), "model", path, rng[1], (guint32) check[1], error) ||
+      !read_replay (st, s, nn_model_n_labels (m), nn_shape_numel (nn_model_input_shape (m)), cap, count, head, error))
+    return FALSE;
+  nn_optimizer_set_t (s->opt, step);
+  s->steps = (guint64) steps;
+  return TRUE;
 }

@@ -56,4 +56,5 @@ GRand *nn_model_rng (NnModel *m);
  * first and second state arrays (NULL where the rule keeps none). */
 int64_t nn_optimizer_get_t (const NnOptimizer *o);
 void    nn_optimizer_set_t (NnOptimizer *o, int64_t t);
+NnOptimKind nn_optimizer_kind (const NnOptimizer *o);
 float  *nn_optimizer_state (NnOptimizer *o, int param, int which);

@@ -45,6 +45,7 @@ typedef struct {
   NnModel      *model;     /* owned, or the shared instance's (read only) */
   NnSharedModel  *shared;  /* with model-instance */
   NnSharedClient *client;  /* this stream's seat in it */
+  guint64       version;   /* streaming thread: the instance's weights snapshot of the last frame */
   NnPreprocess  frame;
   float        *input;     /* (C, H, W), the client's with an instance */
   int           n_classes;
@@ -321,6 +322,7 @@ gst_nn_inference_run (GstNnInference *self, GstBuffer *buf)
     /* waits for this frame's batch: at most batch-timeout, then its run */
     out = nn_shared_client_run (p->client, &err);
     nn_shared_client_last_run (p->client, &info);
+    p->version = info.version;
   } else {
     out = nn_model_forward (p->model, p->input, 1, FALSE, &err);
   }
@@ -368,6 +370,9 @@ gst_nn_inference_stamp (GstNnInference *self, GstStructure *s)
   GstNnInferencePrivate *p = PRIV (self);
   gst_structure_set (s, "element", G_TYPE_STRING, GST_OBJECT_NAME (self), "element-id", G_TYPE_UINT, p->id,
                      "model", G_TYPE_STRING, p->model_name ? p->model_name : "", NULL);
+  /* which published weights classified the frame: one snapshot per batch (nntrain) */
+  if (p->client)
+    gst_structure_set (s, "weights-version", G_TYPE_UINT64, p->version, NULL);
 }
 
 GstVideoRegionOfInterestMeta *

@@ -2,29 +2,40 @@
  * SECTION:element-nntrain
  * @title: nntrain
  *
- * Learns inside a running pipeline. Each frame that arrives while "label" is
- * set (a class of the model; it may change while playing, as nncapture's)
- * is converted to the model's input, exactly as nnclassify converts it, and
+ * Learns inside a running pipeline. Each frame that arrives with a label is
+ * converted to the model's input, exactly as nnclassify converts it, and
  * stored with its label in a replay buffer of the last "replay-size" frames.
- * A background thread trains a copy of "model" on random batches of the
- * replay buffer (Adam, "learning-rate", "batch-size", categorical
+ * With "label-source" property (the default) the label is the "label"
+ * property (a class of the model; it may change while playing, as
+ * nncapture's) or the last "nn-label" custom downstream event (a structure
+ * with a string field "label", serialized with the frames); with
+ * "label-source" meta it is each frame's own: the top class of the
+ * classification meta an element upstream attached (a teacher nnclassify),
+ * skipped when its score is below "min-score" or it is not a class of the
+ * model. A background thread trains a copy of "model" on random batches of
+ * the replay buffer (Adam, "learning-rate", "batch-size", categorical
  * cross-entropy) and, every "publish-every" steps, publishes the weights to
  * the shared model instance "model-instance" (nnclassify's property of that
  * name): the classifiers' batches that start afterwards run on them, those
  * running finish on the old ones, so no frame is ever classified with a mix
- * of weights. The thread works at most a "cpu-share" of the time (it sleeps
- * in proportion to each step), so the classifiers keep their frame rate.
- * Frames pass through unchanged; an empty label stores nothing.
+ * of weights (nnclassify's meta says which, "weights-version"). The thread
+ * works at most a "cpu-share" of the time (it sleeps in proportion to each
+ * step) at a lower priority ("trainer-nice"), so the classifiers keep their
+ * frame rate. "training" pauses it, "max-steps" bounds it. Frames pass
+ * through unchanged.
  *
  * After each publication the element posts "nn-train-progress" (step, loss:
  * the mean of the steps since the last one, accuracy: on the replay buffer
  * with the new weights, samples: frames in the buffer, version: the
- * instance's snapshot or 0 while no classifier has joined it). With
- * "checkpoint" set, the weights are written there (a model file nnclassify
- * loads; to a temporary name, then renamed) when the "save-checkpoint" action
- * signal is emitted and at EOS, and training resumes from that file when it
- * exists at start. A model whose input or output differs from the instance's,
- * or an unknown label, is an element error.
+ * instance's snapshot or 0 while no classifier has joined it) and emits
+ * "weights-published". With "checkpoint" set, the whole trainer state
+ * (weights, Adam's moments and step count, the replay buffer and its labels,
+ * the step counter and the generators) is written there when the
+ * "save-checkpoint" action signal is emitted and at EOS (to a temporary
+ * name, then renamed; the file is also a model file nnclassify loads), and
+ * training resumes from it exactly when it exists at start. A checkpoint of
+ * another model, a damaged one, a model whose input or output differs from
+ * the instance's, or an unknown label is an element error.
  *
  * ## Example launch line
  * |[
@@ -35,10 +46,15 @@
  * ]|
  */
 #include "gstnntrain.h"
+#include "nn-classification-meta.h"
 #include "nn-input.h"
 
 #include <math.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <nn/nn.h>
 
@@ -50,23 +66,52 @@ enum {
   PROP_MODEL,
   PROP_MODEL_INSTANCE,
   PROP_LABEL,
+  PROP_LABEL_SOURCE,
+  PROP_MIN_SCORE,
   PROP_REPLAY_SIZE,
   PROP_LEARNING_RATE,
   PROP_BATCH_SIZE,
   PROP_CPU_SHARE,
+  PROP_TRAINER_NICE,
   PROP_PUBLISH_EVERY,
+  PROP_TRAINING,
+  PROP_MAX_STEPS,
   PROP_CHECKPOINT,
   PROP_STEPS,
 };
 
-enum { SIGNAL_SAVE_CHECKPOINT, N_SIGNALS };
+enum { SIGNAL_SAVE_CHECKPOINT, SIGNAL_WEIGHTS_PUBLISHED, N_SIGNALS };
 static guint signals[N_SIGNALS];
+
+typedef enum {
+  NN_TRAIN_LABEL_PROPERTY,
+  NN_TRAIN_LABEL_META,
+} NnTrainLabelSource;
+
+#define GST_TYPE_NN_TRAIN_LABEL_SOURCE (nn_train_label_source_get_type ())
+static GType
+nn_train_label_source_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { NN_TRAIN_LABEL_PROPERTY, "The \"label\" property, or the last nn-label custom event", "property" },
+    { NN_TRAIN_LABEL_META, "Each frame's classification meta from upstream (its top class)", "meta" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstNnTrainLabelSource", values));
+  return type;
+}
 
 #define DEFAULT_REPLAY_SIZE 256
 #define DEFAULT_LEARNING_RATE 0.001
 #define DEFAULT_BATCH_SIZE 16
 #define DEFAULT_CPU_SHARE 0.5
+#define DEFAULT_TRAINER_NICE 10
 #define DEFAULT_PUBLISH_EVERY 20
+#define DEFAULT_LABEL_SOURCE NN_TRAIN_LABEL_PROPERTY
+#define DEFAULT_MIN_SCORE 0.0
+#define LABEL_EVENT "nn-label"
 
 struct _GstNnTrain {
   GstVideoFilter parent;
@@ -74,25 +119,28 @@ struct _GstNnTrain {
   /* properties, under the object lock */
   char   *model_path, *instance_name, *label, *checkpoint;
   guint   replay_size, batch_size, publish_every;
-  double  learning_rate, cpu_share;
+  double  learning_rate, cpu_share, min_score;
+  int     trainer_nice;
+  NnTrainLabelSource label_source;
 
   /* from start () to stop () */
   NnModel *model;            /* the trainer's copy, touched by the thread only while it runs */
+  NnOptimizer *opt;          /* the thread's, like the model */
   NnImageConverter *convert;
   int      in_numel, n_out;
   float   *stage;            /* one converted frame, before it enters the replay buffer */
   char    *current;          /* streaming thread: the label of `current_idx` */
   int      current_idx;      /* -1: not learning from these frames */
+  gboolean warned_meta;      /* a meta's class the model lacks was reported */
 
-  /* the replay buffer and the thread's requests, under `lock` */
+  /* the replay buffer, the step counter and the thread's requests, under `lock` */
   GMutex   lock;
   GCond    cond;
-  float   *replay_x;         /* replay_size x in_numel */
-  int     *replay_y;
-  int      capacity, count, head;
+  NnOnlineState st;          /* replay buffer, steps, sampler and optimiser: what a checkpoint holds */
+  gboolean training;
+  guint64  max_steps;
   gboolean stopping, save_requested;
   guint64  saves_done;
-  guint64  steps;
   GThread *thread;
 };
 
@@ -134,12 +182,12 @@ replay_accuracy (GstNnTrain *self, Batch *b, int bs)
 {
   int correct = 0, n;
   g_mutex_lock (&self->lock);
-  n = self->count;
+  n = self->st.count;
   for (int start = 0; start < n; start += bs) {
     int k = MIN (bs, n - start);
-    memcpy (b->x, self->replay_x + (gsize) start * self->in_numel, (gsize) k * self->in_numel * sizeof (float));
+    memcpy (b->x, self->st.replay_x + (gsize) start * self->in_numel, (gsize) k * self->in_numel * sizeof (float));
     for (int i = 0; i < k; i++)
-      b->rows[i] = self->replay_y[start + i];
+      b->rows[i] = self->st.replay_y[start + i];
     g_mutex_unlock (&self->lock);
     const float *y = nn_model_forward (self->model, b->x, k, FALSE, NULL);
     for (int i = 0; y && i < k; i++) {
@@ -150,12 +198,14 @@ replay_accuracy (GstNnTrain *self, Batch *b, int bs)
       correct += best == b->rows[i];
     }
     g_mutex_lock (&self->lock);
-    n = MIN (n, self->count);
+    n = MIN (n, self->st.count);
   }
   g_mutex_unlock (&self->lock);
   return n > 0 ? (double) correct / n : NAN;
 }
 
+/* Called with `lock` held, which keeps the streaming thread from changing the
+ * replay buffer while it is written (a rare wait: on request and at EOS). */
 static gboolean
 save_checkpoint (GstNnTrain *self)
 {
@@ -165,12 +215,12 @@ save_checkpoint (GstNnTrain *self)
   GST_OBJECT_UNLOCK (self);
   if (!path || !*path)
     return TRUE;
-  /* nn_model_save writes a temporary file and renames it over `path` */
-  if (!nn_model_save (self->model, path, &err)) {
+  /* written to a temporary file renamed over `path` */
+  if (!nn_checkpoint_save_online (path, self->model, &self->st, &err)) {
     GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("Could not write the checkpoint \"%s\"", path), ("%s", err->message));
     return FALSE;
   }
-  GST_INFO_OBJECT (self, "checkpoint %s written", path);
+  GST_INFO_OBJECT (self, "checkpoint %s written at step %" G_GUINT64_FORMAT, path, self->st.steps);
   return TRUE;
 }
 
@@ -186,6 +236,7 @@ publish (GstNnTrain *self, NnSharedModel **inst, const char *name, guint64 *vers
   NnModel *w = copy_weights (self->model, &err);
   if (!w || !(*version = nn_shared_model_publish (*inst, w, &err)))
     goto failed;
+  g_signal_emit (self, signals[SIGNAL_WEIGHTS_PUBLISHED], 0, *version, (gpointer) self->model);
   return TRUE;
 
 failed:
@@ -194,28 +245,39 @@ failed:
   return FALSE;
 }
 
+/* Nothing to do now: paused, at max-steps or no sample yet. Under `lock`. */
+static gboolean
+idle_now (GstNnTrain *self)
+{
+  return !self->training || self->st.count == 0 || (self->max_steps > 0 && self->st.steps >= self->max_steps);
+}
+
+/* The trainer yields to the streaming threads when they compete for a core:
+ * on Linux a thread's nice value is its own (setpriority on its id). */
+static void
+lower_priority (GstNnTrain *self, int nice)
+{
+#ifdef SYS_gettid
+  if (nice > 0 && setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), nice) != 0)
+    GST_WARNING_OBJECT (self, "could not set the trainer's nice value to %d: %s", nice, g_strerror (errno));
+#endif
+}
+
 static gpointer
 train_thread (gpointer data)
 {
   GstNnTrain *self = data;
   GST_OBJECT_LOCK (self);
-  int bs = (int) self->batch_size, every = (int) self->publish_every;
+  int bs = (int) self->batch_size, every = (int) self->publish_every, nice = self->trainer_nice;
   double share = self->cpu_share;
-  float lr = (float) self->learning_rate;
   g_autofree char *name = self->instance_name && *self->instance_name ? g_strdup (self->instance_name) : NULL;
   GST_OBJECT_UNLOCK (self);
 
+  lower_priority (self, nice);
   NnSharedModel *inst = NULL;
-  NnOptimConfig oc;
-  nn_optim_config_init (&oc, NN_OPT_ADAM);
-  oc.lr = lr;
-  int n_params = 0;
-  NnParam *params = nn_model_params (self->model, &n_params);
-  NnOptimizer *opt = nn_optimizer_new (&oc, params, n_params);
   /* every buffer of a step is made here once */
   Batch b = { g_new (float, (gsize) bs * self->in_numel), g_new (float, (gsize) bs * self->n_out),
               g_new (float, (gsize) bs * self->n_out), g_new (int, bs) };
-  g_autoptr (GRand) rng = g_rand_new_with_seed (1);
   double loss_sum = 0.0;
   int since = 0;
   gboolean ok = nn_model_reserve (self->model, bs, NULL);
@@ -224,23 +286,21 @@ train_thread (gpointer data)
   while (ok && !self->stopping) {
     if (self->save_requested) {
       self->save_requested = FALSE;
-      g_mutex_unlock (&self->lock);
       ok = save_checkpoint (self);
-      g_mutex_lock (&self->lock);
       self->saves_done++;
       g_cond_broadcast (&self->cond);
       continue;
     }
-    if (self->count == 0) {
+    if (idle_now (self)) {
       g_cond_wait (&self->cond, &self->lock);
       continue;
     }
-    int n = self->count;
+    int n = self->st.count;
     for (int i = 0; i < bs; i++) {
-      int r = g_rand_int_range (rng, 0, n);
-      memcpy (b.x + (gsize) i * self->in_numel, self->replay_x + (gsize) r * self->in_numel,
+      int r = g_rand_int_range (self->st.rng, 0, n);
+      memcpy (b.x + (gsize) i * self->in_numel, self->st.replay_x + (gsize) r * self->in_numel,
               (gsize) self->in_numel * sizeof (float));
-      b.rows[i] = self->replay_y[r];
+      b.rows[i] = self->st.replay_y[r];
     }
     g_mutex_unlock (&self->lock);
 
@@ -259,16 +319,16 @@ train_thread (gpointer data)
     since++;
     nn_model_zero_grad (self->model);
     nn_model_backward (self->model, b.dout, FALSE);
-    nn_optimizer_step (opt);
+    nn_optimizer_step (self->opt);
     g_mutex_lock (&self->lock);
-    guint64 step = ++self->steps;
+    guint64 step = ++self->st.steps;
     g_mutex_unlock (&self->lock);
     if (step % (guint64) every == 0) {
       guint64 version = 0;
       ok = publish (self, &inst, name, &version);
       double acc = replay_accuracy (self, &b, bs);
       g_mutex_lock (&self->lock);
-      guint samples = (guint) self->count;
+      guint samples = (guint) self->st.count;
       g_mutex_unlock (&self->lock);
       GstStructure *s = gst_structure_new ("nn-train-progress", "step", G_TYPE_UINT64, step, "loss", G_TYPE_DOUBLE,
                                            loss_sum / since, "accuracy", G_TYPE_DOUBLE, acc, "samples", G_TYPE_UINT,
@@ -286,16 +346,13 @@ train_thread (gpointer data)
   /* a save asked for while stopping (EOS) still happens before the thread ends */
   if (ok && self->save_requested) {
     self->save_requested = FALSE;
-    g_mutex_unlock (&self->lock);
     save_checkpoint (self);
-    g_mutex_lock (&self->lock);
     self->saves_done++;
   }
   self->stopping = TRUE;  /* after an error: nothing waits for this thread any more */
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 
-  nn_optimizer_free (opt);
   g_free (b.x);
   g_free (b.t);
   g_free (b.dout);
@@ -336,16 +393,38 @@ label_index (const NnModel *m, const char *label)
   return -1;
 }
 
+/* The class of this frame from upstream's classification meta, -1 for none. */
+static int
+meta_class (GstNnTrain *self, GstBuffer *buf, double min_score)
+{
+  const char *label;
+  double score;
+  if (!nn_buffer_get_classification (buf, &label, NULL, &score) || !label || score < min_score)
+    return -1;
+  int idx = label_index (self->model, label);
+  if (idx < 0 && !self->warned_meta) {
+    /* a teacher may know classes the student does not: those frames are skipped */
+    self->warned_meta = TRUE;
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, ("Upstream's class \"%s\" is not a class of the model: such frames "
+                         "are not learned from", label), ("%s has %d labels", self->model_path,
+                         nn_model_n_labels (self->model)));
+  }
+  return idx;
+}
+
 static GstFlowReturn
 gst_nn_train_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 {
   GstNnTrain *self = GST_NN_TRAIN (trans);
   GstVideoFrame f;
+  int cls;
 
   if (G_UNLIKELY (!self->convert))
     goto not_negotiated;
   GST_OBJECT_LOCK (self);
-  if (g_strcmp0 (self->label, self->current) != 0) {
+  NnTrainLabelSource source = self->label_source;
+  double min_score = self->min_score;
+  if (source == NN_TRAIN_LABEL_PROPERTY && g_strcmp0 (self->label, self->current) != 0) {
     /* the label changes rarely: look it up then, not per frame */
     g_free (self->current);
     self->current = g_strdup (self->label);
@@ -356,17 +435,19 @@ gst_nn_train_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
     }
   }
   GST_OBJECT_UNLOCK (self);
-  if (self->current_idx < 0)
+  cls = source == NN_TRAIN_LABEL_META ? meta_class (self, buf, min_score) : self->current_idx;
+  if (cls < 0)
     return GST_FLOW_OK;
   if (!gst_video_frame_map (&f, &GST_VIDEO_FILTER (self)->in_info, buf, GST_MAP_READ))
     goto map_failed;
   nn_input_convert (self->convert, &f, self->stage);
   gst_video_frame_unmap (&f);
   g_mutex_lock (&self->lock);
-  memcpy (self->replay_x + (gsize) self->head * self->in_numel, self->stage, (gsize) self->in_numel * sizeof (float));
-  self->replay_y[self->head] = self->current_idx;
-  self->head = (self->head + 1) % self->capacity;
-  self->count = MIN (self->count + 1, self->capacity);
+  NnOnlineState *st = &self->st;
+  memcpy (st->replay_x + (gsize) st->head * self->in_numel, self->stage, (gsize) self->in_numel * sizeof (float));
+  st->replay_y[st->head] = cls;
+  st->head = (st->head + 1) % st->capacity;
+  st->count = MIN (st->count + 1, st->capacity);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
   return GST_FLOW_OK;
@@ -407,8 +488,19 @@ static gboolean
 gst_nn_train_sink_event (GstBaseTransform *trans, GstEvent *event)
 {
   GstNnTrain *self = GST_NN_TRAIN (trans);
+  const GstStructure *s;
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
     request_checkpoint (self);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM && (s = gst_event_get_structure (event)) &&
+      gst_structure_has_name (s, LABEL_EVENT)) {
+    /* the label of the frames that follow, as if the property were set now */
+    const char *label = gst_structure_get_string (s, "label");
+    GST_OBJECT_LOCK (self);
+    g_free (self->label);
+    self->label = g_strdup (label);
+    GST_OBJECT_UNLOCK (self);
+    g_object_notify (G_OBJECT (self), "label");
+  }
   return GST_BASE_TRANSFORM_CLASS (gst_nn_train_parent_class)->sink_event (trans, event);
 }
 
@@ -422,36 +514,36 @@ stop_thread (GstNnTrain *self)
   g_clear_pointer (&self->thread, g_thread_join);
 }
 
+static void
+free_state (GstNnTrain *self)
+{
+  g_clear_pointer (&self->opt, nn_optimizer_free);
+  g_clear_pointer (&self->model, nn_model_free);
+  g_clear_pointer (&self->st.rng, g_rand_free);
+  g_clear_pointer (&self->st.replay_x, g_free);
+  g_clear_pointer (&self->st.replay_y, g_free);
+  g_clear_pointer (&self->stage, g_free);
+}
+
 static gboolean
 gst_nn_train_start (GstBaseTransform *trans)
 {
   GstNnTrain *self = GST_NN_TRAIN (trans);
   g_autoptr (GError) err = NULL;
-  g_autoptr (NnModel) ref = NULL;
   NnSharedModel *inst = NULL;
   GST_OBJECT_LOCK (self);
   g_autofree char *path = g_strdup (self->model_path);
   g_autofree char *ckpt = g_strdup (self->checkpoint);
   g_autofree char *name = g_strdup (self->instance_name);
   int capacity = (int) self->replay_size;
+  float lr = (float) self->learning_rate;
   GST_OBJECT_UNLOCK (self);
   char a[64], b[64];
 
   if (!path)
     goto no_model;
-  if (!(ref = nn_model_load (path, &err)))
+  if (!(self->model = nn_model_load (path, &err)))
     goto load_failed;
-  if (ckpt && *ckpt && g_file_test (ckpt, G_FILE_TEST_EXISTS)) {
-    /* resume: the checkpoint's weights, checked against the model's shapes */
-    if (!(self->model = nn_model_load (ckpt, &err)))
-      goto load_failed_ckpt;
-    if (!nn_shape_equal (nn_model_input_shape (self->model), nn_model_input_shape (ref)) ||
-        !nn_shape_equal (nn_model_output_shape (self->model), nn_model_output_shape (ref)))
-      goto ckpt_mismatch;
-    GST_INFO_OBJECT (self, "resuming from %s", ckpt);
-  } else {
-    self->model = g_steal_pointer (&ref);
-  }
   if (name && *name && (inst = nn_shared_model_lookup (name))) {
     const NnModel *im = nn_shared_model_model (inst);
     gboolean same = nn_shape_equal (nn_model_input_shape (self->model), nn_model_input_shape (im)) &&
@@ -465,13 +557,26 @@ gst_nn_train_start (GstBaseTransform *trans)
   self->in_numel = (int) nn_shape_numel (nn_model_input_shape (self->model));
   self->n_out = (int) nn_shape_numel (nn_model_output_shape (self->model));
   self->stage = g_new (float, self->in_numel);
-  self->capacity = capacity;
-  self->replay_x = g_new (float, (gsize) capacity * self->in_numel);
-  self->replay_y = g_new (int, capacity);
-  self->count = self->head = 0;
+
+  NnOptimConfig oc;
+  nn_optim_config_init (&oc, NN_OPT_ADAM);
+  oc.lr = lr;
+  int n_params = 0;
+  NnParam *params = nn_model_params (self->model, &n_params);
+  self->opt = nn_optimizer_new (&oc, params, n_params);
+  self->st = (NnOnlineState) { .opt = self->opt, .rng = g_rand_new_with_seed (1),
+                               .replay_x = g_new (float, (gsize) capacity * self->in_numel),
+                               .replay_y = g_new (int32_t, capacity), .capacity = capacity };
+  if (ckpt && *ckpt && g_file_test (ckpt, G_FILE_TEST_EXISTS)) {
+    /* resume: weights, optimiser, replay buffer, counter and generators as saved */
+    if (!nn_checkpoint_load_online (ckpt, self->model, &self->st, &err))
+      goto resume_failed;
+    GST_INFO_OBJECT (self, "resuming from %s at step %" G_GUINT64_FORMAT " with %d samples", ckpt, self->st.steps,
+                     self->st.count);
+  }
   self->stopping = self->save_requested = FALSE;
-  self->steps = 0;
   self->current_idx = -1;
+  self->warned_meta = FALSE;
   g_clear_pointer (&self->current, g_free);
   self->thread = g_thread_new ("nntrain", train_thread, self);
   return TRUE;
@@ -483,26 +588,21 @@ no_model:
 load_failed:
   GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load model \"%s\"", path), ("%s", err->message));
   return FALSE;
-load_failed_ckpt:
+resume_failed:
   GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not resume from checkpoint \"%s\"", ckpt),
                      ("%s", err->message));
-  return FALSE;
-ckpt_mismatch:
-  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Checkpoint \"%s\" is not a model like \"%s\"", ckpt, path),
-                     ("it takes %s and gives %s", nn_shape_to_string (nn_model_input_shape (self->model), a, sizeof a),
-                      nn_shape_to_string (nn_model_output_shape (self->model), b, sizeof b)));
-  g_clear_pointer (&self->model, nn_model_free);
+  free_state (self);
   return FALSE;
 instance_mismatch:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Model \"%s\" cannot give its weights to model instance \"%s\"",
                      path, name), ("it takes %s and gives %s, not the instance's shapes",
                      nn_shape_to_string (nn_model_input_shape (self->model), a, sizeof a),
                      nn_shape_to_string (nn_model_output_shape (self->model), b, sizeof b)));
-  g_clear_pointer (&self->model, nn_model_free);
+  free_state (self);
   return FALSE;
 not_classifier:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Model \"%s\" is not a classifier with labels", path), (NULL));
-  g_clear_pointer (&self->model, nn_model_free);
+  free_state (self);
   return FALSE;
 }
 
@@ -512,10 +612,7 @@ gst_nn_train_stop (GstBaseTransform *trans)
   GstNnTrain *self = GST_NN_TRAIN (trans);
   stop_thread (self);
   g_clear_pointer (&self->convert, nn_image_converter_free);
-  g_clear_pointer (&self->model, nn_model_free);
-  g_clear_pointer (&self->stage, g_free);
-  g_clear_pointer (&self->replay_x, g_free);
-  g_clear_pointer (&self->replay_y, g_free);
+  free_state (self);
   g_clear_pointer (&self->current, g_free);
   return TRUE;
 }
@@ -541,6 +638,12 @@ gst_nn_train_set_property (GObject *object, guint prop_id, const GValue *value, 
     g_free (self->label);
     self->label = g_value_dup_string (value);
     break;
+  case PROP_LABEL_SOURCE:
+    self->label_source = g_value_get_enum (value);
+    break;
+  case PROP_MIN_SCORE:
+    self->min_score = g_value_get_double (value);
+    break;
   case PROP_REPLAY_SIZE:
     self->replay_size = g_value_get_uint (value);
     break;
@@ -553,8 +656,22 @@ gst_nn_train_set_property (GObject *object, guint prop_id, const GValue *value, 
   case PROP_CPU_SHARE:
     self->cpu_share = g_value_get_double (value);
     break;
+  case PROP_TRAINER_NICE:
+    self->trainer_nice = g_value_get_int (value);
+    break;
   case PROP_PUBLISH_EVERY:
     self->publish_every = g_value_get_uint (value);
+    break;
+  case PROP_TRAINING:
+  case PROP_MAX_STEPS:
+    /* the thread reads them under `lock` and waits on its condition */
+    g_mutex_lock (&self->lock);
+    if (prop_id == PROP_TRAINING)
+      self->training = g_value_get_boolean (value);
+    else
+      self->max_steps = g_value_get_uint64 (value);
+    g_cond_broadcast (&self->cond);
+    g_mutex_unlock (&self->lock);
     break;
   case PROP_CHECKPOINT:
     g_free (self->checkpoint);
@@ -583,6 +700,12 @@ gst_nn_train_get_property (GObject *object, guint prop_id, GValue *value, GParam
   case PROP_LABEL:
     g_value_set_string (value, self->label);
     break;
+  case PROP_LABEL_SOURCE:
+    g_value_set_enum (value, self->label_source);
+    break;
+  case PROP_MIN_SCORE:
+    g_value_set_double (value, self->min_score);
+    break;
   case PROP_REPLAY_SIZE:
     g_value_set_uint (value, self->replay_size);
     break;
@@ -595,16 +718,26 @@ gst_nn_train_get_property (GObject *object, guint prop_id, GValue *value, GParam
   case PROP_CPU_SHARE:
     g_value_set_double (value, self->cpu_share);
     break;
+  case PROP_TRAINER_NICE:
+    g_value_set_int (value, self->trainer_nice);
+    break;
   case PROP_PUBLISH_EVERY:
     g_value_set_uint (value, self->publish_every);
     break;
-  case PROP_CHECKPOINT:
-    g_value_set_string (value, self->checkpoint);
-    break;
+  case PROP_TRAINING:
+  case PROP_MAX_STEPS:
   case PROP_STEPS:
     g_mutex_lock (&self->lock);
-    g_value_set_uint64 (value, self->steps);
+    if (prop_id == PROP_TRAINING)
+      g_value_set_boolean (value, self->training);
+    else if (prop_id == PROP_MAX_STEPS)
+      g_value_set_uint64 (value, self->max_steps);
+    else
+      g_value_set_uint64 (value, self->st.steps);
     g_mutex_unlock (&self->lock);
+    break;
+  case PROP_CHECKPOINT:
+    g_value_set_string (value, self->checkpoint);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -649,7 +782,16 @@ gst_nn_train_class_init (GstNnTrainClass *klass)
                          "that receives the weights, e.g. model-instance=hands", NULL, rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_LABEL,
     g_param_spec_string ("label", "Label", "Class of the frames arriving now, one of the model's labels; may change "
-                         "while playing; empty: learn nothing from them, e.g. label=fist", NULL,
+                         "while playing (or by an nn-label custom event); empty: learn nothing from them; with "
+                         "label-source=property, e.g. label=fist", NULL, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_LABEL_SOURCE,
+    g_param_spec_enum ("label-source", "Label source", "Where a frame's label comes from: the label property, or "
+                       "the top class of the classification meta upstream attached (a teacher nnclassify), e.g. "
+                       "label-source=meta", GST_TYPE_NN_TRAIN_LABEL_SOURCE, DEFAULT_LABEL_SOURCE,
+                       rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MIN_SCORE,
+    g_param_spec_double ("min-score", "Minimum score", "With label-source=meta, frames whose top score is lower are "
+                         "not learned from, e.g. min-score=0.9", 0.0, 1.0, DEFAULT_MIN_SCORE,
                          rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_REPLAY_SIZE,
     g_param_spec_uint ("replay-size", "Replay size", "The last frames kept (converted) to train on, e.g. "
@@ -665,26 +807,50 @@ gst_nn_train_class_init (GstNnTrainClass *klass)
     g_param_spec_double ("cpu-share", "CPU share", "Fraction of the time the training thread may work (it sleeps "
                          "the rest), e.g. cpu-share=0.25", 0.01, 1.0, DEFAULT_CPU_SHARE,
                          rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_TRAINER_NICE,
+    g_param_spec_int ("trainer-nice", "Trainer nice", "Nice value of the training thread (Linux), so that the "
+                      "streaming threads win a contended core; 0 keeps the process's, e.g. trainer-nice=19", 0, 19,
+                      DEFAULT_TRAINER_NICE, rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_PUBLISH_EVERY,
     g_param_spec_uint ("publish-every", "Publish every", "Training steps between two hand-overs of the weights to "
                        "the instance, e.g. publish-every=50", 1, G_MAXUINT, DEFAULT_PUBLISH_EVERY,
                        rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_TRAINING,
+    g_param_spec_boolean ("training", "Training", "FALSE pauses the training thread between two steps (frames are "
+                          "still stored), e.g. training=false", TRUE, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MAX_STEPS,
+    g_param_spec_uint64 ("max-steps", "Maximum steps", "Training stops when \"steps\" reaches this (a resumed run "
+                         "counts the checkpoint's); 0: no limit, e.g. max-steps=2000", 0, G_MAXUINT64, 0,
+                         rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_CHECKPOINT,
-    g_param_spec_string ("checkpoint", "Checkpoint", "Model file written on \"save-checkpoint\" and at EOS, and "
-                         "resumed from at start when it exists, e.g. checkpoint=hands.ckpt.safetensors", NULL,
+    g_param_spec_string ("checkpoint", "Checkpoint", "File of the whole trainer state (weights, optimiser, replay "
+                         "buffer, counters), written on \"save-checkpoint\" and at EOS and resumed from at start "
+                         "when it exists; also a model file, e.g. checkpoint=hands.ckpt.safetensors", NULL,
                          rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_STEPS,
-    g_param_spec_uint64 ("steps", "Steps", "Training steps done since start", 0, G_MAXUINT64, 0,
+    g_param_spec_uint64 ("steps", "Steps", "Training steps done, with those of the checkpoint resumed from; read "
+                         "only, e.g. g_object_get (train, \"steps\", &steps, NULL)", 0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstNnTrain::save-checkpoint:
    *
-   * Writes the weights to "checkpoint" now, between two training steps, and
-   * returns when the file is in place.
+   * Writes the trainer's state to "checkpoint" now, between two training
+   * steps, and returns when the file is in place.
    */
   signals[SIGNAL_SAVE_CHECKPOINT] = g_signal_new_class_handler ("save-checkpoint", G_TYPE_FROM_CLASS (klass),
     G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, G_CALLBACK (gst_nn_train_save_checkpoint), NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /**
+   * GstNnTrain::weights-published:
+   * @version: the instance's snapshot version the weights became
+   * @model: (transfer none): the trainer's NnModel holding exactly those
+   *   weights, valid during the emission only; read it, never run it
+   *
+   * Emitted from the training thread after each publication, before the
+   * next step (to log or keep the weights of a version).
+   */
+  signals[SIGNAL_WEIGHTS_PUBLISHED] = g_signal_new ("weights-published", G_TYPE_FROM_CLASS (klass),
+    G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_POINTER);
 
   gst_element_class_set_static_metadata (element_class, "Neural network trainer", "Filter/Video",
     "Learns from labelled frames in a background thread and hands the weights to the classifiers of a shared "
@@ -708,7 +874,11 @@ gst_nn_train_init (GstNnTrain *self)
   self->learning_rate = DEFAULT_LEARNING_RATE;
   self->batch_size = DEFAULT_BATCH_SIZE;
   self->cpu_share = DEFAULT_CPU_SHARE;
+  self->trainer_nice = DEFAULT_TRAINER_NICE;
   self->publish_every = DEFAULT_PUBLISH_EVERY;
+  self->label_source = DEFAULT_LABEL_SOURCE;
+  self->min_score = DEFAULT_MIN_SCORE;
+  self->training = TRUE;
   self->current_idx = -1;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);

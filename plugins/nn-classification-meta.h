@@ -16,6 +16,8 @@
  *   element-id   (uint)       its id, distinct per element of the process;
  *                             also the meta's id (GstVideoRegionOfInterestMeta.id)
  *   model        (string)     the model file's name without folder and extension
+ *   weights-version (uint64)  with model-instance: the instance's weights
+ *                             snapshot the frame ran on (nntrain publishes new ones)
  *
  * With smoothing, "stable" (string) is the current stable label. The element
  * message it posts has the same fields plus pts (guint64) and frame (guint64),

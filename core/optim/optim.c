@@ -160,6 +160,12 @@ nn_optimizer_get_t (const NnOptimizer *o)
   return o->t;
 }
 
+NnOptimKind
+nn_optimizer_kind (const NnOptimizer *o)
+{
+  return o->c.kind;
+}
+
 void
 nn_optimizer_set_t (NnOptimizer *o, int64_t t)
 {

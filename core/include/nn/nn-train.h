@@ -146,6 +146,32 @@ NN_API void nn_train_config_init (NnTrainConfig *c);
  * it has none. Returns (transfer full) (nullable): NULL with `error` set when
  * the file is not a checkpoint. */
 NN_API char *nn_checkpoint_note (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* The state of an online trainer (the nntrain element): it draws batches
+ * from a ring buffer of samples it keeps while frames arrive. A checkpoint
+ * of it has the checkpoint format of nn_train (a model file with the
+ * optimiser's moments and step count and the generators' states) plus the
+ * ring buffer, in its physical order, and the step counter; kind "online". */
+typedef struct {
+  NnOptimizer *opt;       /* (transfer none) its moments and step count are saved and restored */
+  GRand   *rng;           /* (transfer none) the sampler's generator */
+  float   *replay_x;      /* (capacity, input numel) */
+  int32_t *replay_y;      /* (capacity) class indices */
+  int      capacity;
+  int      count;         /* samples held, <= capacity */
+  int      head;          /* where the next sample goes */
+  guint64  steps;         /* training steps taken */
+} NnOnlineState;
+/* Writes the model's weights and `s` to `path` (a temporary file renamed
+ * over it); nn_model_load reads the file as a model. */
+NN_API gboolean nn_checkpoint_save_online (const char *path, NnModel *m, const NnOnlineState *s, GError **error);
+/* Restores a checkpoint of nn_checkpoint_save_online into `m` (a model made
+ * from the same spec: same layers and labels, else NN_ERROR_INVALID) and `s`
+ * (opt made for m's parameters with the same rule; replay arrays allocated
+ * for s->capacity). With the capacity of the save the buffer comes back as it
+ * was; with another one its newest samples, oldest first. On failure `m` and
+ * `s` may be partly overwritten. */
+NN_API gboolean nn_checkpoint_load_online (const char *path, NnModel *m, NnOnlineState *s, GError **error);
+
 /* val: (nullable). */
 NN_API gboolean nn_train (NnModel *m, const NnTrainConfig *c, const NnDataset *train,
                           const NnDataset *val, GError **error);

@@ -88,7 +88,7 @@ typedef struct {
   char *data, *val, *weights, *loss, *optimizer, *out, *log, *augment, *schedule, *checkpoint, *resume, *plot;
   char *add_labels, *freeze, *rehearse;
   double lr, l1, l2, val_split, momentum, clip_norm, clip_value, rho, beta1, beta2;
-  int epochs, batch, early_stop, threads, bptt;
+  int epochs, batch, early_stop, threads, bptt, rehearse_per_class;
   gint64 seed;
   gboolean nesterov;
 } TrainArgs;
@@ -138,15 +138,29 @@ load_data (NnModel *m, TrainArgs *a, NnDataset **train, NnDataset **val, GError 
 }
 
 /* Rehearsal: stored examples of the old classes join the training data, so
- * that fine-tuning on new classes does not forget the old ones. */
+ * that fine-tuning on new classes does not forget the old ones; with
+ * --rehearse-per-class, a few of each, chosen by the seed. */
 static gboolean
 add_rehearsal (NnModel *m, TrainArgs *a, NnDataset **train, GError **error)
 {
+  if (a->rehearse_per_class != 0 && !a->rehearse) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "--rehearse-per-class needs --rehearse SOURCE");
+    return FALSE;
+  }
   if (!a->rehearse)
     return TRUE;
   g_autoptr (NnDataset) old = nn_dataset_load (a->rehearse, m, error);
   if (!old)
     return FALSE;
+  if (a->rehearse_per_class != 0) {
+    NnDataset *few = nn_dataset_per_class (old, a->rehearse_per_class, (guint64) a->seed, error);
+    if (!few) {
+      g_prefix_error (error, "--rehearse %s: ", a->rehearse);
+      return FALSE;
+    }
+    nn_dataset_free (old);
+    old = few;
+  }
   NnDataset *both = nn_dataset_concat (*train, old, error);
   if (!both)
     return FALSE;
@@ -382,6 +396,8 @@ train (int argc, char **argv)
     { "freeze", 0, 0, G_OPTION_ARG_STRING, &a.freeze, "Leave these layers' weights as they are", "LAYER[,LAYER...]" },
     { "rehearse", 0, 0, G_OPTION_ARG_STRING, &a.rehearse, "Mix these stored examples (of the old classes) into "
       "the training data of every epoch", "SOURCE" },
+    { "rehearse-per-class", 0, 0, G_OPTION_ARG_INT, &a.rehearse_per_class, "Keep at most N examples of each class "
+      "of --rehearse, chosen reproducibly by --seed", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.out, "Where to save the trained model", "OUT.safetensors" },
     { NULL }
   };

@@ -3,6 +3,7 @@
  * per new label, the old outputs' weights copied, and the layers that should
  * keep what they know can be frozen for the fine-tuning that follows. */
 #include "nn-private.h"
+#include "data/data-private.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -163,4 +164,54 @@ nn_model_freeze (NnModel *m, const char *const *layers, GError **error)
         p[i].trainable = FALSE;
   }
   return TRUE;
+}
+
+NnDataset *
+nn_dataset_per_class (const NnDataset *ds, int per_class, guint64 seed, GError **error)
+{
+  g_return_val_if_fail (ds != NULL, NULL);
+  if (!ds->labels || ds->label_steps != 1 || ds->n_classes < 1) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "cannot keep examples per class: the data has no single class "
+                 "per sample");
+    return NULL;
+  }
+  if (per_class < 1) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "cannot keep %d examples per class: at least 1", per_class);
+    return NULL;
+  }
+  if (ds->n < 1) {
+    g_set_error (error, NN_ERROR, NN_ERROR_EMPTY, "cannot keep examples per class: the data is empty");
+    return NULL;
+  }
+  /* the seeded order of nn_dataset_split decides which rows of a class are
+   * kept; they stay in the data's order */
+  g_autofree guint32 *order = NULL;
+  int64_t n_val;
+  if (!nn_data_split_order (ds->n, 0.0, seed, &order, &n_val, error))
+    return NULL;
+  g_autofree gboolean *keep = g_new0 (gboolean, ds->n);
+  g_autofree int64_t *taken = g_new0 (int64_t, ds->n_classes);
+  int64_t n = 0;
+  for (int64_t i = 0; i < ds->n; i++) {
+    int32_t c = ds->labels[order[i]];
+    if (c >= 0 && c < ds->n_classes && taken[c] < per_class) {
+      taken[c]++;
+      keep[order[i]] = TRUE;
+      n++;
+    }
+  }
+  NnDataset *out = nn_dataset_new (&ds->sample_shape, n, 1, ds->y ? ds->target_dim : 0);
+  gsize d = (gsize) nn_shape_numel (&ds->sample_shape);
+  for (int64_t i = 0, k = 0; i < ds->n; i++) {
+    if (!keep[i])
+      continue;
+    memcpy (out->x + d * k, ds->x + d * i, sizeof (float) * d);
+    out->labels[k] = ds->labels[i];
+    if (ds->y)
+      memcpy (out->y + (gsize) ds->target_dim * k, ds->y + (gsize) ds->target_dim * i, sizeof (float) * ds->target_dim);
+    k++;
+  }
+  out->n_classes = ds->n_classes;
+  out->class_names = g_strdupv (ds->class_names);
+  return out;
 }

@@ -162,6 +162,20 @@ START_TEST (test_add_labels)
   ck_assert_int_eq (cli_run (&out, NULL, "info", wide, NULL), 0);
   ck_assert_msg (strstr (out, "neg, pos, mid"), "%s", out);
   g_free (out);
+  /* a small rehearsal set: 30 of each old class join the 200 rows */
+  ck_assert_int_eq (cli_run (&out, &err, "train", model, "--add-labels", "mid", "--data", src, "--rehearse", src,
+                             "--rehearse-per-class", "30", "--epochs", "1", "-o", wide, NULL), 0);
+  ck_assert_msg (strstr (out, "training on 260 samples"), "%s", out);
+  g_free (out);
+  g_free (err);
+  ck_assert_int_eq (cli_run (NULL, &err, "train", model, "--data", src, "--rehearse-per-class", "3", "-o", wide,
+                             NULL), 1);
+  ck_assert_msg (strstr (err, "--rehearse-per-class needs --rehearse SOURCE"), "%s", err);
+  g_free (err);
+  ck_assert_int_eq (cli_run (NULL, &err, "train", model, "--data", src, "--rehearse", src, "--rehearse-per-class",
+                             "-2", "-o", wide, NULL), 1);
+  ck_assert_msg (strstr (err, "cannot keep -2 examples per class"), "%s", err);
+  g_free (err);
   struct { const char *opt, *val, *says; } bad[] = {
     { "--add-labels", "pos", "cannot add label \"pos\": the model has it already" },
     { "--freeze", "nope", "cannot freeze \"nope\": the model has no such layer" },

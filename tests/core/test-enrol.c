@@ -200,6 +200,46 @@ START_TEST (test_dataset_concat)
 }
 END_TEST
 
+/* A small rehearsal set: at most N rows of each class, rows of the data in
+ * its order, the same for the same seed and another for another seed. */
+START_TEST (test_dataset_per_class)
+{
+  NnShape shape = nn_shape_1d (1);
+  g_autoptr (NnDataset) ds = nn_dataset_new (&shape, 60, 1, 0);
+  ds->n_classes = 3;
+  for (int i = 0; i < 60; i++) {
+    ds->x[i] = (float) i;                  /* a row's value is its index */
+    ds->labels[i] = i < 40 ? i % 2 : 2;    /* 20, 20 and 20 rows; class 2 is the last 20 */
+  }
+  GError *e = NULL;
+  g_autoptr (NnDataset) a = nn_dataset_per_class (ds, 5, 7, &e), b = nn_dataset_per_class (ds, 5, 7, &e);
+  g_autoptr (NnDataset) c = nn_dataset_per_class (ds, 5, 8, &e), all = nn_dataset_per_class (ds, 100, 7, &e);
+  ck_assert_msg (a && b && c && all, "%s", e ? e->message : "");
+  ck_assert_int_eq (a->n, 15);
+  ck_assert_int_eq (all->n, 60);
+  ck_assert_int_eq (a->n_classes, 3);
+  int count[3] = { 0 };
+  for (int64_t i = 0; i < a->n; i++) {
+    int row = (int) a->x[i];
+    ck_assert_int_eq (a->labels[i], ds->labels[row]);
+    ck_assert (i == 0 || a->x[i] > a->x[i - 1]);   /* the data's order */
+    count[a->labels[i]]++;
+  }
+  ck_assert (count[0] == 5 && count[1] == 5 && count[2] == 5);
+  ck_assert (memcmp (a->x, b->x, sizeof (float) * 15) == 0);
+  ck_assert_msg (memcmp (a->x, c->x, sizeof (float) * 15) != 0, "seeds 7 and 8 chose the same rows");
+  /* not simply the first rows of each class */
+  ck_assert (!(a->x[9] == 9.0f && a->x[14] == 44.0f));
+  ck_assert (nn_dataset_per_class (ds, 0, 7, &e) == NULL);
+  ck_assert_str_eq (e->message, "cannot keep 0 examples per class: at least 1");
+  g_clear_error (&e);
+  g_autoptr (NnDataset) reg = nn_dataset_new (&shape, 4, 0, 1);
+  ck_assert (nn_dataset_per_class (reg, 2, 7, &e) == NULL);
+  ck_assert (g_error_matches (e, NN_ERROR, NN_ERROR_INVALID));
+  g_clear_error (&e);
+}
+END_TEST
+
 static Suite *
 suite (void)
 {
@@ -210,6 +250,7 @@ suite (void)
   tcase_add_test (tc, test_add_labels_errors);
   tcase_add_test (tc, test_freeze_leaves_params_bit_identical);
   tcase_add_test (tc, test_dataset_concat);
+  tcase_add_test (tc, test_dataset_per_class);
   suite_add_tcase (s, tc);
   return s;
 }

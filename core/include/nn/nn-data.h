@@ -28,6 +28,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnDataset, nn_dataset_free)
  * Different sample shapes or targets are an error (NN_ERROR_SHAPE).
  * Returns (transfer full) (nullable): NULL with `error` set. */
 NN_API NnDataset *nn_dataset_concat (const NnDataset *a, const NnDataset *b, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* At most `per_class` rows of each class of `ds` (one class per sample), the
+ * rows of a class chosen by a shuffle seeded with `seed` (the same seed, the
+ * same rows), kept in `ds`'s order: a small rehearsal set of old classes.
+ * Returns (transfer full) (nullable): NULL with `error` set. */
+NN_API NnDataset *nn_dataset_per_class (const NnDataset *ds, int per_class, guint64 seed,
+                                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Decode one image file (PNG, JPEG, anything libav reads) into one input
  * sample (C, H, W) of `p`'s shape, preprocessed exactly as folder: datasets. */
 NN_API gboolean nn_image_load (const char *path, const NnPreprocess *p, float *out, GError **error);

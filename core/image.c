@@ -4,9 +4,11 @@
  * coordinates ("taps") with weights. Shrinking averages the source box the
  * output pixel covers (fractional coverage at its ends); enlarging (or keeping
  * the size) interpolates bilinearly between half-pixel centres. Each colour
- * component is resized on its own plane at its own (subsampled) size into a
- * row of accumulators; then one affine map per output pixel gives the
- * model's channels. Everything that depends only on the geometry (taps, the
+ * component is resized on its own plane at its own (subsampled) size: per
+ * output row, the source rows under it are first summed into one float row
+ * (vertical pass, over the raw interleaved samples), then each output
+ * column's taps are summed along that row (horizontal pass); then one affine
+ * map per output pixel gives the model's channels. Everything that depends only on the geometry (taps, the
  * colour map, the row scratch) is built once in nn_image_converter_new. */
 #include "nn-private.h"
 
@@ -146,68 +148,127 @@ nn_color_matrix_resolve (NnColorMatrix m, int height)
   return height >= 2160 ? NN_COLOR_MATRIX_BT2020 : height > 576 ? NN_COLOR_MATRIX_BT709 : NN_COLOR_MATRIX_BT601;
 }
 
-/* ---- horizontal sums ---------------------------------------------------------- */
+/* ---- the two passes ---------------------------------------------------------- */
 
-/* Components that share a plane, a geometry and a step are summed in one
- * pass over the row (R, G and B of packed RGB; U and V of NV12 or YUY2):
- * acc[j * n + o] += w * (weighted sum of component j's samples under
- * taps[o]), for every output column o. One function per sample size, step
- * and component count, so that all three are constants. */
-typedef void (*RowFunc) (const guint8 *row, const int *off, const Taps *taps, int n, float w, float *acc);
-
-#define DEFINE_ROW(NAME, T, STEP, NC)                                                              \
-  static void NAME (const guint8 *row8, const int *off, const Taps *taps, int n, float w, float *acc) \
+/* Vertical pass: the source rows under one output row, weighted and summed
+ * into one float row of the plane's raw samples (interleaved components
+ * included, so packed layouts need no deinterleaving here). Every loop is
+ * contiguous and branch-free over the row, which the compiler vectorises at
+ * any ISA level; each source byte is read once, where summing each output
+ * column's taps row by row read it once per column and branched per tap.
+ * When shrinking, the interior rows share one weight: they are summed as
+ * integers (exact; u8 into u16, 16 samples a vector, flushed before 257 rows
+ * could overflow it; u16 into u32, which cannot overflow for 65536 rows),
+ * then scaled once. */
+#define DEFINE_VSUM(NAME, T, A, FLUSH)                                                             \
+  static void NAME (const guint8 *src, gsize stride, const Taps *t, int n, float *restrict dst,   \
+                    void *scratch)                                                                 \
   {                                                                                                \
-    const T *row = (const T *) (const void *) row8;                                                \
-    for (int o = 0; o < n; o++) {                                                                  \
-      const Taps *t = &taps[o];                                                                    \
-      const T *p = row + (gsize) t->first * STEP, *q = row + (gsize) t->last * STEP;               \
-      float v[NC];                                                                                 \
-      for (int j = 0; j < NC; j++)                                                                 \
-        v[j] = p[off[j]] * t->w_first;                                                             \
-      if (t->last > t->first) {                                                                    \
-        guint32 mid[NC] = { 0 };                                                                   \
-        for (const T *r = p + STEP; r < q; r += STEP)                                              \
-          for (int j = 0; j < NC; j++)                                                             \
-            mid[j] += r[off[j]];                                                                   \
-        for (int j = 0; j < NC; j++)                                                               \
-          v[j] += (float) mid[j] * t->w_mid + q[off[j]] * t->w_last;                               \
+    const T *restrict r0 = (const T *) (const void *) (src + (gsize) t->first * stride);          \
+    const T *restrict rl = (const T *) (const void *) (src + (gsize) t->last * stride);           \
+    const float w0 = t->w_first, wl = t->w_last, wm = t->w_mid;                                    \
+    if (t->last == t->first) {                                                                     \
+      for (int x = 0; x < n; x++)                                                                  \
+        dst[x] = w0 * r0[x];                                                                       \
+      return;                                                                                      \
+    }                                                                                              \
+    for (int x = 0; x < n; x++)                                                                    \
+      dst[x] = w0 * r0[x] + wl * rl[x];                                                            \
+    A *restrict s = scratch;                                                                       \
+    for (int y = t->first + 1; y < t->last;) {                                                    \
+      const int m = MIN (t->last - y, FLUSH);                                                      \
+      const T *restrict r = (const T *) (const void *) (src + (gsize) y * stride);                 \
+      for (int x = 0; x < n; x++)                                                                  \
+        s[x] = r[x];                                                                               \
+      for (int k = 1; k < m; k++) {                                                                \
+        r = (const T *) (const void *) (src + (gsize) (y + k) * stride);                           \
+        for (int x = 0; x < n; x++)                                                                \
+          s[x] += r[x];                                                                            \
       }                                                                                            \
-      for (int j = 0; j < NC; j++)                                                                 \
-        acc[(gsize) j * n + o] += w * v[j];                                                        \
+      for (int x = 0; x < n; x++)                                                                  \
+        dst[x] += wm * s[x];                                                                       \
+      y += m;                                                                                      \
     }                                                                                              \
   }
 
-DEFINE_ROW (row_u8_1x1, guint8, 1, 1)
-DEFINE_ROW (row_u8_2x1, guint8, 2, 1)
-DEFINE_ROW (row_u8_2x2, guint8, 2, 2)
-DEFINE_ROW (row_u8_4x2, guint8, 4, 2)
-DEFINE_ROW (row_u8_3x3, guint8, 3, 3)
-DEFINE_ROW (row_u8_4x3, guint8, 4, 3)
-DEFINE_ROW (row_u16_1x1, guint16, 1, 1)
-DEFINE_ROW (row_u16_2x2, guint16, 2, 2)
+DEFINE_VSUM (vsum_u8, guint8, guint16, 257)
+DEFINE_VSUM (vsum_u16, guint16, guint32, G_MAXINT)
 
-/* step in samples of `bytes`, nc components */
-static RowFunc
-row_func (int bytes, int step, int nc)
+typedef void (*VSumFunc) (const guint8 *src, gsize stride, const Taps *t, int n, float *restrict dst, void *scratch);
+
+/* Horizontal pass over one summed row: component j of output column o is
+ * the taps of row[off[j] + x * STEP]; the interior taps share one weight, so
+ * they are summed first, in two interleaved partial sums so that the adds
+ * do not wait on each other. One function per step and component count, so
+ * that both are constants. */
+typedef void (*HSumFunc) (const float *row, const int *off, const Taps *taps, int n, float *acc);
+
+#define DEFINE_HSUM(NAME, STEP, NC)                                                                \
+  static void NAME (const float *row, const int *off, const Taps *taps, int n, float *acc)         \
+  {                                                                                                \
+    for (int o = 0; o < n; o++) {                                                                  \
+      const Taps *t = &taps[o];                                                                    \
+      const float *p = row + (gsize) t->first * STEP, *q = row + (gsize) t->last * STEP;           \
+      float v[NC], m0[NC] = { 0 }, m1[NC] = { 0 };                                                 \
+      for (int j = 0; j < NC; j++)                                                                 \
+        v[j] = p[off[j]] * t->w_first;                                                             \
+      if (t->last > t->first) {                                                                    \
+        const float *r = p + STEP;                                                                 \
+        for (; r + STEP < q; r += 2 * STEP)                                                        \
+          for (int j = 0; j < NC; j++) {                                                           \
+            m0[j] += r[off[j]];                                                                    \
+            m1[j] += r[STEP + off[j]];                                                             \
+          }                                                                                        \
+        if (r < q)                                                                                 \
+          for (int j = 0; j < NC; j++)                                                             \
+            m0[j] += r[off[j]];                                                                    \
+        for (int j = 0; j < NC; j++)                                                               \
+          v[j] += (m0[j] + m1[j]) * t->w_mid + q[off[j]] * t->w_last;                              \
+      }                                                                                            \
+      for (int j = 0; j < NC; j++)                                                                 \
+        acc[(gsize) j * n + o] = v[j];                                                             \
+    }                                                                                              \
+  }
+
+DEFINE_HSUM (hsum_1x1, 1, 1)
+DEFINE_HSUM (hsum_2x1, 2, 1)
+DEFINE_HSUM (hsum_2x2, 2, 2)
+DEFINE_HSUM (hsum_4x2, 4, 2)
+DEFINE_HSUM (hsum_3x3, 3, 3)
+DEFINE_HSUM (hsum_4x3, 4, 3)
+
+/* step in samples, nc components: every layout in the format table */
+static HSumFunc
+hsum_func (int step, int nc)
 {
-  static const struct { int bytes, step, nc; RowFunc f; } table[] = {
-    { 1, 1, 1, row_u8_1x1 }, { 1, 2, 1, row_u8_2x1 }, { 1, 2, 2, row_u8_2x2 }, { 1, 4, 2, row_u8_4x2 },
-    { 1, 3, 3, row_u8_3x3 }, { 1, 4, 3, row_u8_4x3 }, { 2, 1, 1, row_u16_1x1 }, { 2, 2, 2, row_u16_2x2 },
+  static const struct { int step, nc; HSumFunc f; } table[] = {
+    { 1, 1, hsum_1x1 }, { 2, 1, hsum_2x1 }, { 2, 2, hsum_2x2 }, { 4, 2, hsum_4x2 }, { 3, 3, hsum_3x3 }, { 4, 3, hsum_4x3 },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
-    if (table[i].bytes == bytes && table[i].step == step && table[i].nc == nc)
+    if (table[i].step == step && table[i].nc == nc)
       return table[i].f;
   return NULL;
 }
 
-/* A run of components read in one pass: comp[first .. first + nc). */
+/* A run of components read in one horizontal pass: comp[first .. first + nc). */
 typedef struct {
-  int     first, nc;
-  int     plane, sub, base;  /* base: byte offset of the lowest sample */
-  int     off[3];            /* each component's offset from base, in samples */
-  RowFunc row;
+  int first, nc;
+  int plane, sub;            /* sub: the chroma geometry's horizontal taps */
+  int vpass;                 /* the vertical pass it reads */
+  int pos;                   /* its lowest sample in that pass's row */
+  int off[3];                /* each component's offset from pos, in samples */
+  HSumFunc sum;
 } Group;
+
+/* One vertical pass: a span of a plane's rows at one vertical geometry,
+ * shared by the groups on that plane (Y and UV of YUY2). */
+typedef struct {
+  int      plane, vsub;      /* vsub: the chroma geometry's vertical taps */
+  int      start, n;         /* first byte read in a row, samples read */
+  VSumFunc sum;
+  float   *row;              /* (n) */
+  guint32 *isum;             /* (n) integer sums of the interior rows */
+} VPass;
 
 /* ---- the converter -------------------------------------------------------------- */
 
@@ -216,12 +277,13 @@ struct _NnImageConverter {
   NnPreprocess pre;
   const FormatDesc *desc;
   int          n_comp;      /* components read: 1 or 3 (chroma skipped when no channel needs it) */
-  int          n_groups;
+  int          n_groups, n_vpass;
   Group        group[3];
+  VPass        vpass[3];
   Taps        *htaps[2], *vtaps[2];  /* [full, subsampled] geometry */
   float        map[3][4];   /* channel c = map[c][0..2] . comps + map[c][3], in 0..255 units */
   float        a[3], b[3];  /* then x * a + b: rescale and mean/std */
-  float       *acc;         /* (3, width) row accumulators */
+  float       *acc;         /* (3, width) resized components of one output row */
 };
 
 /* Y'CbCr -> R'G'B' for a matrix: R = Y + cr_r Cr, G = Y + cb_g Cb + cr_g Cr,
@@ -301,32 +363,68 @@ check_args (const NnImageInfo *src, const NnPreprocess *dst, GError **error)
 }
 
 /* Consecutive components on one plane with the same geometry and step are
- * read in one pass. */
+ * read in one horizontal pass; groups on one plane at one vertical geometry
+ * share a vertical pass over the span of the row they read. */
 static gboolean
 make_groups (NnImageConverter *c, GError **error)
 {
-  const Comp *comp = c->desc->comp;
+  const FormatDesc *d = c->desc;
+  const Comp *comp = d->comp;
+  int cw = (c->info.width + (1 << d->sub_x) - 1) >> d->sub_x;
+  int end[3] = { 0 };  /* per pass: one past the last byte read */
   for (int k = 0; k < c->n_comp;) {
     Group *g = &c->group[c->n_groups++];
     int n = 1;
     while (k + n < c->n_comp && comp[k + n].plane == comp[k].plane && comp[k + n].sub == comp[k].sub &&
            comp[k + n].pstride == comp[k].pstride)
       n++;
+    int bytes = comp[k].bytes, base = comp[k].offset, top = comp[k].offset;
+    for (int j = 1; j < n; j++) {
+      base = MIN (base, comp[k + j].offset);
+      top = MAX (top, comp[k + j].offset);
+    }
     g->first = k;
     g->nc = n;
     g->plane = comp[k].plane;
     g->sub = comp[k].sub;
-    g->base = comp[k].offset;
-    for (int j = 1; j < n; j++)
-      g->base = MIN (g->base, comp[k + j].offset);
-    for (int j = 0; j < n; j++)
-      g->off[j] = (comp[k + j].offset - g->base) / comp[k].bytes;
-    g->row = row_func (comp[k].bytes, comp[k].pstride / comp[k].bytes, n);
-    if (!g->row) {
-      g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "image converter: no row reader for %s", c->desc->name);
+    g->sum = hsum_func (comp[k].pstride / bytes, n);
+    if (!g->sum) {
+      g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "image converter: no row reader for %s", d->name);
       return FALSE;
     }
+    for (int j = 0; j < n; j++)
+      g->off[j] = (comp[k + j].offset - base) / bytes;
+    int vsub = comp[k].sub && d->sub_y;
+    int cols = comp[k].sub ? cw : c->info.width;
+    int last = top + (cols - 1) * comp[k].pstride + bytes;
+    int p = 0;
+    while (p < c->n_vpass && (c->vpass[p].plane != g->plane || c->vpass[p].vsub != vsub))
+      p++;
+    VPass *v = &c->vpass[p];
+    if (p == c->n_vpass) {
+      c->n_vpass++;
+      v->plane = g->plane;
+      v->vsub = vsub;
+      v->start = base;
+      v->sum = bytes == 1 ? vsum_u8 : vsum_u16;
+    }
+    v->start = MIN (v->start, base);
+    end[p] = MAX (end[p], last);
+    g->vpass = p;
+    g->pos = base;  /* in bytes until the pass's start is known */
     k += n;
+  }
+  for (int p = 0; p < c->n_vpass; p++) {
+    VPass *v = &c->vpass[p];
+    int bytes = v->sum == vsum_u8 ? 1 : 2;
+    v->n = (end[p] - v->start) / bytes;
+    v->row = g_new (float, v->n);
+    v->isum = g_new (guint32, v->n);
+  }
+  for (int k = 0; k < c->n_groups; k++) {
+    Group *g = &c->group[k];
+    const VPass *v = &c->vpass[g->vpass];
+    g->pos = (g->pos - v->start) / comp[g->first].bytes;
   }
   return TRUE;
 }
@@ -405,6 +503,10 @@ nn_image_converter_free (NnImageConverter *c)
     g_free (c->htaps[i]);
     g_free (c->vtaps[i]);
   }
+  for (int p = 0; p < c->n_vpass; p++) {
+    g_free (c->vpass[p].row);
+    g_free (c->vpass[p].isum);
+  }
   g_free (c->acc);
   g_free (c);
 }
@@ -416,17 +518,14 @@ nn_image_converter_run (NnImageConverter *c, const guint8 *const *planes, const 
   const int W = c->pre.width, H = c->pre.height, C = c->pre.channels;
   const gsize plane = (gsize) W * H;
   for (int oy = 0; oy < H; oy++) {
-    memset (c->acc, 0, sizeof (float) * c->n_comp * W);
+    for (int p = 0; p < c->n_vpass; p++) {
+      const VPass *v = &c->vpass[p];
+      v->sum (planes[v->plane] + v->start, (gsize) strides[v->plane], &c->vtaps[v->vsub][oy], v->n, v->row,
+              v->isum);
+    }
     for (int g = 0; g < c->n_groups; g++) {
       const Group *gr = &c->group[g];
-      float *acc = c->acc + (gsize) gr->first * W;
-      const Taps *ht = c->htaps[gr->sub], *vt = &c->vtaps[gr->sub][oy];
-      const guint8 *base = planes[gr->plane] + gr->base;
-      for (int y = vt->first; y <= vt->last; y++) {
-        float w = y == vt->first ? vt->w_first : y == vt->last ? vt->w_last : vt->w_mid;
-        if (w != 0.0f)
-          gr->row (base + (gsize) y * strides[gr->plane], gr->off, ht, W, w, acc);
-      }
+      gr->sum (c->vpass[gr->vpass].row + gr->pos, gr->off, c->htaps[gr->sub], W, c->acc + (gsize) gr->first * W);
     }
     const float *a0 = c->acc, *a1 = c->acc + W, *a2 = c->acc + 2 * (gsize) W;
     for (int ch = 0; ch < C; ch++) {

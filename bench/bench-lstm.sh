@@ -2,7 +2,7 @@
 # Character-LSTM training against PyTorch 1.13 in the same run on this machine:
 # models/char-lstm.json (embedding 32, lstm 128, T = 64, 93 characters) for one
 # epoch on the same text:FILE windows, batch 32, Adam; samples/s, medians of
-# REPEAT runs. PyTorch at its best here: OPENBLAS_NUM_THREADS=1 and
+# REPEAT (>= 5) runs with min and max. PyTorch at its best here: OPENBLAS_NUM_THREADS=1 and
 # torch.set_num_threads(2); gst-nn with --threads 1 and 2.
 # Usage: bench/bench-lstm.sh [BUILDDIR] [--append]   (appends to bench/RESULTS.md)
 # The corpus: the first CHARS (default 60000) characters of the fortunes
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build}
-REPEAT=${REPEAT:-3}
+. bench/lib.sh
 CHARS=${CHARS:-60000}
 SPEC=models/char-lstm.json
 SRC=/usr/share/games/fortunes/cookie
@@ -19,32 +19,27 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 head -c "$CHARS" "$SRC" > "$tmp/corpus.txt"
 
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ours() { # threads
-  for i in $(seq "$REPEAT"); do
-    rm -f "$tmp/log.jsonl"
-    "$B/cli/nn" train "$SPEC" --data "text:$tmp/corpus.txt" --epochs 1 --batch 32 --threads "$1" \
-      --log "$tmp/log.jsonl" -o "$tmp/m.safetensors" >/dev/null
-    python3 -c 'import json,sys; print("%.1f" % json.loads(open(sys.argv[1]).readline())["samples_per_s"])' "$tmp/log.jsonl"
-  done | median
+one() { # threads
+  rm -f "$tmp/log.jsonl"
+  "$B/cli/nn" train "$SPEC" --data "text:$tmp/corpus.txt" --epochs 1 --batch 32 --threads "$1" \
+    --log "$tmp/log.jsonl" -o "$tmp/m.safetensors" >/dev/null
+  /usr/bin/python3 -c 'import json,sys; print("%.1f" % json.loads(open(sys.argv[1]).readline())["samples_per_s"])' "$tmp/log.jsonl"
 }
-theirs() { # threads
-  for i in $(seq "$REPEAT"); do
-    OPENBLAS_NUM_THREADS=1 BENCH_THREADS=$1 /usr/bin/python3 bench/bench_lstm_torch.py "$SPEC" "$tmp/corpus.txt" 32
-  done | median
-}
-calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
+ours() { stats one "$1"; }
+theirs() { OPENBLAS_NUM_THREADS=1 BENCH_THREADS=$1 stats /usr/bin/python3 bench/bench_lstm_torch.py "$SPEC" "$tmp/corpus.txt" 32; }
 
 a1=$(ours 1); b1=$(theirs 1); a2=$(ours 2); b2=$(theirs 2)
 table=$(cat <<EOT
 ### Character LSTM training (models/char-lstm.json: embedding 32, lstm 128, T = 64, 93 characters), $(date -u +%Y-%m-%d)
 
-One epoch of $CHARS characters of fortunes' cookie (windows of 64, stride 32), batch 32, Adam; samples (windows) per second, median of $REPEAT.
+$(bench/cpuinfo.sh "$B")
+
+One epoch of $CHARS characters of fortunes' cookie (windows of 64, stride 32), batch 32, Adam; samples (windows) per second, median of $REPEAT runs (min–max).
 
 | threads | gst-nn (nn train) | PyTorch 1.13 | gst-nn / PyTorch |
 | --- | --- | --- | --- |
-| 1 | $a1 | $b1 | $(calc "$a1 / $b1") |
-| 2 | $a2 | $b2 | $(calc "$a2 / $b2") |
+| 1 | $(fmt "$a1") | $(fmt "$b1") | $(calc "$(med "$a1") / $(med "$b1")") |
+| 2 | $(fmt "$a2") | $(fmt "$b2") | $(calc "$(med "$a2") / $(med "$b2")") |
 EOT
 )
 echo "$table"

@@ -2,9 +2,14 @@
  * throughput of a conv2d layer against OpenBLAS sgemm peak on this machine.
  *   bench-nn latency MODEL RUNS [THREADS [unfused]] -> median microseconds per forward (1 thread by
  *                                       default; "unfused": conv -> relu -> pool blocks layer by layer)
+ *   bench-nn throughput MODEL BATCH RUNS [THREADS] -> inference samples/s, median of RUNS batches
+ *   bench-nn forward MODEL IN.f32 N OUT.f32 -> the model's outputs for N raw float32 inputs (the
+ *                                       parity check of bench/all.sh against ONNX Runtime)
+ *   bench-nn blas                    -> the BLAS library in use, OpenBLAS's kernel and build
  *   bench-nn conv                    -> GFLOP/s of LeNet's conv2 and of sgemm */
 #include "nn-private.h"
 #include <cblas.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -22,15 +27,23 @@ median (double *v, int n)
   return v[n / 2];
 }
 
-static int
-latency (const char *path, int runs, gboolean fusion)
+static NnModel *
+load (const char *path)
 {
   GError *e = NULL;
   NnModel *m = nn_model_load (path, &e);
-  if (!m) {
-    fprintf (stderr, "%s\n", e->message);
+  if (!m)
+    fprintf (stderr, "bench-nn: %s\n", e->message);
+  g_clear_error (&e);
+  return m;
+}
+
+static int
+latency (const char *path, int runs, gboolean fusion)
+{
+  NnModel *m = load (path);
+  if (!m)
     return 1;
-  }
   nn_model_set_fusion (m, fusion);
   int64_t in = nn_shape_numel (nn_model_input_shape (m));
   float *x = g_new (float, in);
@@ -52,6 +65,80 @@ latency (const char *path, int runs, gboolean fusion)
   nn_model_free (m);
   g_free (x);
   g_free (t);
+  return 0;
+}
+
+/* samples/s of batch inference: batches are long enough (milliseconds) for
+ * the microsecond clock, so each sample of the median is one batch */
+static int
+throughput (const char *path, int batch, int runs)
+{
+  NnModel *m = load (path);
+  if (!m || batch < 1 || runs < 1 || !nn_model_reserve (m, batch, NULL))
+    return 1;
+  int64_t in = nn_shape_numel (nn_model_input_shape (m)) * batch;
+  float *x = g_new (float, in);
+  for (int64_t i = 0; i < in; i++)
+    x[i] = (float) (i % 13) / 13.0f;
+  double *t = g_new (double, runs);
+  for (int i = 0; i < 5; i++)
+    nn_model_forward (m, x, batch, FALSE, NULL);
+  for (int i = 0; i < runs; i++) {
+    gint64 t0 = g_get_monotonic_time ();
+    nn_model_forward (m, x, batch, FALSE, NULL);
+    t[i] = (double) (g_get_monotonic_time () - t0);
+  }
+  printf ("%.0f\n", batch * 1e6 / median (t, runs));
+  nn_model_free (m);
+  g_free (x);
+  g_free (t);
+  return 0;
+}
+
+static int
+forward (const char *model, const char *in_path, int n, const char *out_path)
+{
+  GError *e = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  NnModel *m = load (model);
+  if (!m || n < 1 || !nn_model_reserve (m, n, &e) || !g_file_get_contents (in_path, &data, &len, &e))
+    goto fail;
+  int64_t in = nn_shape_numel (nn_model_input_shape (m)) * n;
+  if ((int64_t) len != in * (int64_t) sizeof (float)) {
+    fprintf (stderr, "bench-nn: %s holds %zu bytes, %d samples of %s need %" G_GINT64_FORMAT "\n", in_path,
+             (size_t) len, n, model, in * (int64_t) sizeof (float));
+    nn_model_free (m);
+    return 1;
+  }
+  const float *y = nn_model_forward (m, (const float *) data, n, FALSE, &e);
+  if (!y || !g_file_set_contents (out_path, (const char *) y,
+                                  nn_shape_numel (nn_model_output_shape (m)) * n * (gssize) sizeof (float), &e))
+    goto fail;
+  nn_model_free (m);
+  return 0;
+fail:
+  if (e)
+    fprintf (stderr, "bench-nn: %s\n", e->message);
+  g_clear_error (&e);
+  if (m)
+    nn_model_free (m);
+  return 1;
+}
+
+/* Which BLAS answers cblas_sgemm (the loader may have switched libblas), and
+ * for OpenBLAS the kernel it chose for this CPU: the tables name it. */
+static int
+blas (void)
+{
+  Dl_info info;
+  const char *lib = dladdr ((void *) cblas_sgemm, &info) && info.dli_fname ? info.dli_fname : "unknown";
+  char *(*corename) (void) = (char *(*) (void)) dlsym (RTLD_DEFAULT, "openblas_get_corename");
+  char *(*config) (void) = (char *(*) (void)) dlsym (RTLD_DEFAULT, "openblas_get_config");
+  if (corename && config)
+    printf ("%s (OpenBLAS kernel %s; %s)\n", lib, corename (), g_strstrip (config ()));
+  else
+    printf ("%s (not OpenBLAS)\n", lib);
   return 0;
 }
 
@@ -149,8 +236,17 @@ main (int argc, char **argv)
     nn_set_threads (argc >= 5 ? atoi (argv[4]) : 1);
     return latency (argv[2], atoi (argv[3]), fusion);
   }
+  if (argc >= 5 && g_str_equal (argv[1], "throughput")) {
+    nn_set_threads (argc >= 6 ? atoi (argv[5]) : 1);
+    return throughput (argv[2], atoi (argv[3]), atoi (argv[4]));
+  }
+  if (argc == 6 && g_str_equal (argv[1], "forward"))
+    return forward (argv[2], argv[3], atoi (argv[4]), argv[5]);
+  if (argc >= 2 && g_str_equal (argv[1], "blas"))
+    return blas ();
   if (argc >= 2 && g_str_equal (argv[1], "conv"))
     return conv ();
-  fprintf (stderr, "usage: bench-nn latency MODEL RUNS [THREADS [unfused]] | bench-nn conv\n");
+  fprintf (stderr, "usage: bench-nn latency MODEL RUNS [THREADS [unfused]] | throughput MODEL BATCH RUNS [THREADS] |\n"
+           "       forward MODEL IN.f32 N OUT.f32 | blas | conv\n");
   return 2;
 }

@@ -18,6 +18,12 @@ nn_parallel_limit_thread (int n)
   thread_limit = MAX (n, 0);
 }
 
+void
+nn_set_thread_limit (int n)
+{
+  nn_parallel_limit_thread (n);
+}
+
 static int
 cores (void)
 {

@@ -274,6 +274,9 @@ train_thread (gpointer data)
   GST_OBJECT_UNLOCK (self);
 
   lower_priority (self, nice);
+  /* one core: cpu-share is then a share of one core, and a team spread over
+   * every core would take the classifiers' cores at each step */
+  nn_set_thread_limit (1);
   NnSharedModel *inst = NULL;
   /* every buffer of a step is made here once */
   Batch b = { g_new (float, (gsize) bs * self->in_numel), g_new (float, (gsize) bs * self->n_out),

@@ -112,6 +112,13 @@ START_TEST (test_two_threads_equal_one)
 }
 END_TEST
 
+static gpointer
+team_of_8 (gpointer data)
+{
+  (void) data;
+  return GINT_TO_POINTER (nn_parallel_team (8, NN_MAX_THREADS));
+}
+
 START_TEST (test_threads_setting)
 {
   nn_set_threads (3);
@@ -123,6 +130,14 @@ START_TEST (test_threads_setting)
   /* a team never outnumbers the work, nor the scratch it is given */
   ck_assert_int_eq (nn_parallel_team (1, NN_MAX_THREADS), 1);
   ck_assert_int_le (nn_parallel_team (3, 2), 2);
+  /* a thread's own cap (nntrain's trainer): this thread only, until lifted */
+  nn_set_threads (4);
+  nn_set_thread_limit (1);
+  ck_assert_int_eq (nn_parallel_team (8, NN_MAX_THREADS), 1);
+  GThread *other = g_thread_new ("team", team_of_8, NULL);
+  ck_assert_int_eq (GPOINTER_TO_INT (g_thread_join (other)), 4);
+  nn_set_thread_limit (0);
+  ck_assert_int_eq (nn_parallel_team (8, NN_MAX_THREADS), 4);
   nn_set_threads (1);
 }
 END_TEST

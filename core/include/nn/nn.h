@@ -44,6 +44,10 @@ typedef enum {
  * restores that). OpenBLAS itself is kept single-threaded. */
 NN_API void nn_set_threads (int n);
 NN_API int  nn_get_threads (void);
+/* The calling thread's own cap on the threads its work is split over (n < 1:
+ * none): a background trainer keeps its steps on one core, so that its duty
+ * cycle is one core's and the streaming threads keep the others. */
+NN_API void nn_set_thread_limit (int n);
 
 typedef enum { NN_LOG_DEBUG, NN_LOG_INFO, NN_LOG_WARNING } NnLogLevel;
 typedef void (*NnLogFunc) (NnLogLevel level, const char *msg, gpointer user_data);

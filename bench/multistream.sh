@@ -47,8 +47,11 @@ for line in open(sys.argv[1]):
     rows.setdefault((model, mode, batch), []).append(kv)
 def cell(vals, fmt):
     return f"{fmt % statistics.median(vals)} ({fmt % min(vals)}-{fmt % max(vals)})"
+import os
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
 print(f"{sys.argv[2]} streams x {sys.argv[3]} frames, 640x480 {sys.argv[4]}, runs per row: "
-      f"{len(next(iter(rows.values())))}")
+      f"{len(next(iter(rows.values())))}; {cpu}, {os.cpu_count()} cores, load average "
+      f"{os.getloadavg()[0]:.1f} at the end")
 print("| model | elements | frames/s | ratio to separate | CPU ms per frame | latency p50 ms | latency p99 ms | mean batch |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- |")
 for (model, mode, batch), kvs in rows.items():

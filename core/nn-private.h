@@ -259,21 +259,25 @@ typedef struct {
   float    *u;               /* (16, f, c) the transformed weights */
   float    *w_seen;          /* (f, c, 3, 3) the weights u was made from */
   gboolean  ready;
+  int       group;           /* samples whose products run together (nn_winograd_reserve) */
 } NnWinograd;
 
 gboolean nn_winograd_applies (const NnUnfold *u);
 /* FALSE when out of memory; nn_winograd_clear frees. */
 gboolean nn_winograd_init (NnWinograd *wg, const NnUnfold *u, int f);
 void     nn_winograd_clear (NnWinograd *wg);
-/* floats of scratch one forward needs; allocate zeroed (a zero border is kept in it) */
-int64_t  nn_winograd_scratch_size (const NnWinograd *wg);
+/* For forwards of up to n samples: returns the floats of scratch one such
+ * forward needs; allocate zeroed (a zero border is kept in it). */
+int64_t  nn_winograd_reserve (NnWinograd *wg, int n);
 /* Transforms w (f, c, 3, 3) unless these are the weights last seen; call
  * before forwards run in parallel. */
 void     nn_winograd_prepare (NnWinograd *wg, const float *w);
-/* One sample: x (c, h, w) -> y (f, oh, ow) + bias (f, or NULL). */
-void     nn_winograd_forward (const NnWinograd *wg, const float *bias, const float *x, float *y, float *scratch);
-/* The same pooled 2x2 (max, stride 2, odd edges dropped): y (f, oh/2, ow/2). */
-void     nn_winograd_forward_pool2 (const NnWinograd *wg, const float *bias, const float *x, float *y,
+/* n samples (any n; groups of up to those reserved run together):
+ * x (n, c, h, w) -> y (n, f, oh, ow) + bias (f, or NULL). */
+void     nn_winograd_forward (const NnWinograd *wg, const float *bias, const float *x, float *y, int n,
+                              float *scratch);
+/* The same pooled 2x2 (max, stride 2, odd edges dropped): y (n, f, oh/2, ow/2). */
+void     nn_winograd_forward_pool2 (const NnWinograd *wg, const float *bias, const float *x, float *y, int n,
                                     float *scratch);
 
 /* ---- direct convolution, pooled (core/conv-direct.c) --------------------------

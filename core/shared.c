@@ -1,14 +1,24 @@
-/* Shared model instances: the process-wide table, each instance's queue and
- * batcher thread, and the weights' snapshots (see nn-shared.h). */
+/* Shared model instances: the process-wide table, each instance's queue,
+ * batcher and lanes, and the weights' snapshots (see nn-shared.h).
+ *
+ * A batch runs on all cores: it splits into one chunk per lane (a lane per
+ * core, at most one per sample), the batcher runs the first and a worker
+ * thread per further lane the others, each on a model of its own (a model's
+ * forward is not reentrant: it owns its workspace). The workers sleep on a
+ * condition between batches: a spinning team (OpenMP's) took the cores from
+ * the streams' threads, which convert the next frames meanwhile. */
 #include "nn-private.h"
 
-/* Immutable weights with their own workspace (only the batcher runs them).
- * The instance's current pointer holds one reference, each running batch
- * another, and the first snapshot is kept for the instance's description. */
+/* Immutable weights, a model per lane (model[0] as published, the others
+ * copies with their own workspace, made once per snapshot, never per
+ * stream). The instance's current pointer holds one reference, each running
+ * batch another, and the first snapshot is kept for the instance's
+ * description. */
 typedef struct {
   gint     refs;       /* atomic */
   guint64  version;
-  NnModel *model;
+  int      n_lanes;
+  NnModel *model[NN_MAX_THREADS];
 } Snapshot;
 
 struct _NnSharedClient {
@@ -44,20 +54,64 @@ struct _NnSharedModel {
   NnSharedClient **batch;    /* (batch_size) */
   float     *batch_in;       /* (batch_size, input...) */
   GThread   *thread;
+
+  /* lanes 1 .. n_lanes-1: their threads and the batch they share */
+  int        n_lanes, lane_max;  /* lane_max: the most samples of a chunk */
+  int64_t    sample_flops;
+  GThread   *worker[NN_MAX_THREADS];
+  GMutex     work_lock;
+  GCond      work_cond;      /* to the workers: a batch, or quit */
+  GCond      work_done;      /* to the batcher: the last chunk is done */
+  guint64    work_gen;       /* batches handed out */
+  int        work_lanes, work_left, work_n;
+  Snapshot  *work_snap;
+  gboolean   work_quit;
 };
 
 static GMutex table_lock;
 static GHashTable *table;    /* name -> NnSharedModel, under table_lock */
 static guint n_loads;        /* atomic */
 
+static void snapshot_unref (Snapshot *s);
+
+/* Another model with m's spec and parameters (buffers included). */
+static NnModel *
+model_copy (NnModel *m, GError **error)
+{
+  g_autofree char *spec = nn_model_spec_json (m);
+  NnModel *c = nn_model_new_from_spec (spec, 0, error);
+  if (!c)
+    return NULL;
+  int n_src = 0, n_dst = 0;
+  NnParam *src = nn_model_params (m, &n_src), *dst = nn_model_params (c, &n_dst);
+  g_return_val_if_fail (n_src == n_dst, c);
+  for (int i = 0; i < n_src; i++)
+    memcpy (dst[i].data, src[i].data, nn_shape_numel (&src[i].shape) * sizeof (float));
+  return c;
+}
+
+/* Takes `model` (also on failure) and gives each further lane a copy; every
+ * workspace is sized here, in the caller's thread, not by a batch. */
 static Snapshot *
-snapshot_new (NnModel *model, guint64 version)
+snapshot_new (NnSharedModel *inst, NnModel *model, guint64 version, GError **error)
 {
   Snapshot *s = g_new0 (Snapshot, 1);
   s->refs = 1;
   s->version = version;
-  s->model = model;
+  s->model[0] = model;
+  s->n_lanes = 1;
+  if (!nn_model_reserve (model, inst->lane_max, error))
+    goto fail;
+  for (; s->n_lanes < inst->n_lanes; s->n_lanes++) {
+    s->model[s->n_lanes] = model_copy (model, error);
+    if (!s->model[s->n_lanes] || !nn_model_reserve (s->model[s->n_lanes], inst->lane_max, error))
+      goto fail;
+  }
   return s;
+
+fail:
+  snapshot_unref (s);
+  return NULL;
 }
 
 static Snapshot *
@@ -71,7 +125,8 @@ static void
 snapshot_unref (Snapshot *s)
 {
   if (s && g_atomic_int_dec_and_test (&s->refs)) {
-    nn_model_free (s->model);
+    for (int i = 0; i < NN_MAX_THREADS; i++)
+      nn_model_free (s->model[i]);
     g_free (s);
   }
 }
@@ -95,25 +150,90 @@ wait_for_batch (NnSharedModel *inst)
   }
 }
 
+/* Lane `lane` of `lanes`: its share of the batch's samples, in and out.
+ * The clients wait for `done` (set by the batcher under the instance's lock
+ * once every lane is through) before they touch their output again. */
+static void
+run_lane (NnSharedModel *inst, Snapshot *snap, int n, int lane, int lanes)
+{
+  g_autoptr (GError) err = NULL;
+  int lo = n * lane / lanes, hi = n * (lane + 1) / lanes;
+  float *in = inst->batch_in + lo * inst->in_numel;
+  for (int i = lo; i < hi; i++)
+    memcpy (in + (i - lo) * inst->in_numel, inst->batch[i]->input, sizeof (float) * inst->in_numel);
+  const float *out = nn_model_forward (snap->model[lane], in, hi - lo, FALSE, &err);
+  for (int i = lo; i < hi; i++)
+    if (out)
+      memcpy (inst->batch[i]->output, out + (i - lo) * inst->out_numel, sizeof (float) * inst->out_numel);
+    else
+      inst->batch[i]->error = g_error_new (NN_ERROR, err->code, "model instance \"%s\": %s", inst->name,
+                                           err->message);
+}
+
+static gpointer
+worker (gpointer data)
+{
+  NnSharedModel *inst = data;
+  /* a lane is one thread: the cores are the lanes */
+  nn_parallel_limit_thread (1);
+  g_mutex_lock (&inst->work_lock);
+  int lane = inst->work_lanes;   /* handed over by lanes_start */
+  inst->work_lanes = 0;
+  g_cond_signal (&inst->work_done);
+  guint64 seen = inst->work_gen;
+  for (;;) {
+    while (!inst->work_quit && inst->work_gen == seen)
+      g_cond_wait (&inst->work_cond, &inst->work_lock);
+    if (inst->work_quit)
+      break;
+    seen = inst->work_gen;
+    if (lane >= inst->work_lanes)
+      continue;   /* a batch of fewer samples than lanes */
+    Snapshot *snap = inst->work_snap;
+    int n = inst->work_n, lanes = inst->work_lanes;
+    g_mutex_unlock (&inst->work_lock);
+    run_lane (inst, snap, n, lane, lanes);
+    g_mutex_lock (&inst->work_lock);
+    if (--inst->work_left == 0)
+      g_cond_signal (&inst->work_done);
+  }
+  g_mutex_unlock (&inst->work_lock);
+  return NULL;
+}
+
+/* A lane's chunk is worth waking a worker for from this much work on (2
+ * MFLOP, some 40 us here; a wake-up costs 5-20 us of the two threads):
+ * a model of one small dense layer runs its batch on the batcher alone. */
+#define LANE_MIN_FLOPS (2 * 1000 * 1000)
+
 static void
 run_batch (NnSharedModel *inst, int n, Snapshot *snap, guint64 batch_no, gint64 t_start)
 {
-  g_autoptr (GError) err = NULL;
-  for (int i = 0; i < n; i++)
-    memcpy (inst->batch_in + i * inst->in_numel, inst->batch[i]->input, sizeof (float) * inst->in_numel);
-  const float *out = nn_model_forward (snap->model, inst->batch_in, n, FALSE, &err);
-  /* the clients wait for `done` (set below, under the lock) before they
-   * touch their output again */
-  for (int i = 0; i < n && out; i++)
-    memcpy (inst->batch[i]->output, out + i * inst->out_numel, sizeof (float) * inst->out_numel);
+  int64_t worth = MAX (inst->sample_flops * n / LANE_MIN_FLOPS, 1);
+  int lanes = (int) MIN (MIN (MIN (inst->n_lanes, snap->n_lanes), n), worth);
+  if (lanes > 1) {
+    g_mutex_lock (&inst->work_lock);
+    inst->work_snap = snap;
+    inst->work_n = n;
+    inst->work_lanes = lanes;
+    inst->work_left = lanes - 1;
+    inst->work_gen++;
+    g_cond_broadcast (&inst->work_cond);
+    g_mutex_unlock (&inst->work_lock);
+  }
+  run_lane (inst, snap, n, 0, lanes);
+  if (lanes > 1) {
+    g_mutex_lock (&inst->work_lock);
+    while (inst->work_left > 0)
+      g_cond_wait (&inst->work_done, &inst->work_lock);
+    g_mutex_unlock (&inst->work_lock);
+  }
 
   g_mutex_lock (&inst->lock);
   for (int i = 0; i < n; i++) {
     NnSharedClient *c = inst->batch[i];
     c->info = (NnSharedRunInfo) { .batch = batch_no, .n = n, .index = i, .version = snap->version,
-                                  .queued_us = t_start - c->t_queued };
-    if (!out)
-      c->error = g_error_new (NN_ERROR, err->code, "model instance \"%s\": %s", inst->name, err->message);
+                                  .queued_us = t_start - c->t_queued, .lanes = lanes };
     c->done = TRUE;
     g_cond_signal (&c->cond);
   }
@@ -124,10 +244,9 @@ static gpointer
 batcher (gpointer data)
 {
   NnSharedModel *inst = data;
-  /* one thread: the streams' own threads (conversion, the rest of their
-   * pipelines) keep the other cores busy, and an OpenMP team here spins
-   * between batches against them (8 streams of 640x480 on 2 cores: 11.3 s
-   * with a team of 2, 4.1 s without) */
+  /* the batcher is lane 0; no OpenMP team under it: one spins between
+   * batches against the streams' threads (8 streams of 640x480 on 2 cores:
+   * 11.3 s with a team of 2, 4.1 s without) */
   nn_parallel_limit_thread (1);
   g_mutex_lock (&inst->lock);
   for (;;) {
@@ -158,6 +277,26 @@ batcher (gpointer data)
 
 /* ---- instances ------------------------------------------------------------------ */
 
+/* The workers of lanes 1 .. n_lanes-1; on failure inst->n_lanes is the
+ * lanes that have one. */
+static gboolean
+lanes_start (NnSharedModel *inst, int n_lanes, GError **error)
+{
+  g_mutex_lock (&inst->work_lock);
+  for (inst->n_lanes = 1; inst->n_lanes < n_lanes; inst->n_lanes++) {
+    inst->work_lanes = inst->n_lanes;
+    GThread *t = g_thread_try_new ("nn-lane", worker, inst, error);
+    if (!t)
+      break;
+    inst->worker[inst->n_lanes] = t;
+    /* its lane number taken before the next is handed out */
+    while (inst->work_lanes)
+      g_cond_wait (&inst->work_done, &inst->work_lock);
+  }
+  g_mutex_unlock (&inst->work_lock);
+  return inst->n_lanes == n_lanes;
+}
+
 static void
 instance_free (NnSharedModel *inst)
 {
@@ -168,10 +307,19 @@ instance_free (NnSharedModel *inst)
     g_mutex_unlock (&inst->lock);
     g_thread_join (inst->thread);
   }
+  g_mutex_lock (&inst->work_lock);
+  inst->work_quit = TRUE;
+  g_cond_broadcast (&inst->work_cond);
+  g_mutex_unlock (&inst->work_lock);
+  for (int i = 1; i < inst->n_lanes; i++)
+    g_thread_join (inst->worker[i]);
   snapshot_unref (inst->current);
   snapshot_unref (inst->first);
   g_mutex_clear (&inst->lock);
   g_cond_clear (&inst->wake);
+  g_mutex_clear (&inst->work_lock);
+  g_cond_clear (&inst->work_cond);
+  g_cond_clear (&inst->work_done);
   g_free (inst->batch);
   g_free (inst->batch_in);
   g_free (inst->name);
@@ -194,19 +342,34 @@ instance_new (const char *name, const char *path, int batch_size, gint64 timeout
   g_mutex_init (&inst->lock);
   g_cond_init (&inst->wake);
   g_queue_init (&inst->queue);
-  inst->current = snapshot_new (model, 1);
-  inst->first = snapshot_ref (inst->current);
+  g_mutex_init (&inst->work_lock);
+  g_cond_init (&inst->work_cond);
+  g_cond_init (&inst->work_done);
   inst->in_numel = nn_shape_numel (nn_model_input_shape (model));
   inst->out_numel = nn_shape_numel (nn_model_output_shape (model));
   inst->batch = g_new0 (NnSharedClient *, batch_size);
   inst->batch_in = g_new0 (float, batch_size * inst->in_numel);
-  if (!nn_model_reserve (model, batch_size, error))
+  for (int i = 0; i < nn_model_n_layers (model); i++) {
+    NnLayerInfo info;
+    nn_model_layer_info (model, i, &info);
+    inst->sample_flops += info.flops;
+  }
+  /* a lane per core (nn_set_threads), none idle in a full batch */
+  int n_lanes = MIN (nn_get_threads (), batch_size);
+  inst->lane_max = (batch_size + n_lanes - 1) / n_lanes;
+  if (!lanes_start (inst, n_lanes, error))
+    goto fail_model;
+  inst->current = snapshot_new (inst, model, 1, error);
+  if (!inst->current)
     goto fail;
+  inst->first = snapshot_ref (inst->current);
   inst->thread = g_thread_try_new ("nn-batcher", batcher, inst, error);
   if (!inst->thread)
     goto fail;
   return inst;
 
+fail_model:
+  nn_model_free (model);
 fail:
   instance_free (inst);
   return NULL;
@@ -288,7 +451,7 @@ nn_shared_model_release (NnSharedModel *inst)
 const NnModel *
 nn_shared_model_model (NnSharedModel *inst)
 {
-  return inst->first->model;
+  return inst->first->model[0];
 }
 
 const char *
@@ -318,15 +481,16 @@ nn_shared_model_n_loads (void)
 guint64
 nn_shared_model_publish (NnSharedModel *inst, NnModel *weights, GError **error)
 {
-  const NnModel *ref = inst->first->model;
+  const NnModel *ref = inst->first->model[0];
   char a[64], b[64];
   if (!nn_shape_equal (nn_model_input_shape (weights), nn_model_input_shape (ref)) ||
       !nn_shape_equal (nn_model_output_shape (weights), nn_model_output_shape (ref)))
     goto bad_shape;
-  /* the workspace is sized here, in the publisher's thread, not by a batch */
-  if (!nn_model_reserve (weights, inst->batch_size, error))
-    goto fail;
-  Snapshot *snap = snapshot_new (weights, 0);
+  /* the lanes' copies and workspaces are made here, in the publisher's
+   * thread, not by a batch */
+  Snapshot *snap = snapshot_new (inst, weights, 0, error);
+  if (!snap)
+    return 0;
   g_mutex_lock (&inst->lock);
   Snapshot *old = inst->current;
   snap->version = old->version + 1;
@@ -344,7 +508,6 @@ bad_shape:
                nn_shape_to_string (nn_model_output_shape (weights), b, sizeof b),
                nn_shape_to_string (nn_model_input_shape (ref), (char[64]) { 0 }, 64),
                nn_shape_to_string (nn_model_output_shape (ref), (char[64]) { 0 }, 64));
-fail:
   nn_model_free (weights);
   return 0;
 }
@@ -411,7 +574,12 @@ nn_shared_client_run (NnSharedClient *c, GError **error)
   c->queued = TRUE;
   c->t_queued = g_get_monotonic_time ();
   g_queue_push_tail_link (&inst->queue, &c->link);
-  g_cond_signal (&inst->wake);
+  /* the batcher waits for a first sample (to start the timeout) or for a
+   * batch that may go (wait_for_batch's target); waking it for every sample
+   * cost a context switch each */
+  int len = (int) inst->queue.length;
+  if (len == 1 || len >= CLAMP (inst->n_active, 1, inst->batch_size))
+    g_cond_signal (&inst->wake);
   while (!c->done)
     g_cond_wait (&c->cond, &inst->lock);
   g_mutex_unlock (&inst->lock);

@@ -27,7 +27,8 @@ typedef struct {
   int    threads;              /* threads the scratch serves */
   gboolean unfolded;           /* col holds the last forward's input (not so after Winograd) */
   NnWinograd wg;               /* 3x3 stride 1 inference; wg.u NULL when it does not apply */
-  float *fscratch;             /* per thread: Winograd's or the direct pooled path's (fast_scratch_size) */
+  float *fscratch;             /* per thread: Winograd's or the direct pooled path's (fscratch_size) */
+  int64_t fscratch_size;
 } NnConv2d;
 
 static int64_t
@@ -179,12 +180,13 @@ use_direct (const NnConv2d *cv)
   return !cv->wg.u && nn_direct_pool2_applies (&u);
 }
 
+/* Scratch for one thread's forwards of up to n samples. */
 static int64_t
-fast_scratch_size (const NnConv2d *cv)
+fast_scratch_size (NnConv2d *cv, int n)
 {
   NnUnfold u = conv_unfold_geom (&cv->p);
   if (cv->wg.u)
-    return nn_winograd_scratch_size (&cv->wg);
+    return nn_winograd_reserve (&cv->wg, n);
   return use_direct (cv) ? nn_direct_pool2_scratch_size (&u, cv->p.f) : 1;
 }
 
@@ -214,12 +216,14 @@ conv_reserve (NnLayer *l, int n, GError **error)
   cv->dcol = g_try_new (float, sz * nt + 1);
   cv->gscratch = g_try_new (float, share * (nt - 1) + 1);
   cv->padded = g_try_new0 (float, padded_size (&cv->p) * nt);
-  cv->fscratch = g_try_new0 (float, fast_scratch_size (cv) * nt);
+  /* a thread's share of the batch runs through Winograd in groups */
+  cv->fscratch_size = fast_scratch_size (cv, (n + nt - 1) / nt);
+  cv->fscratch = g_try_new0 (float, cv->fscratch_size * nt);
   cv->threads = nt;
   if (!cv->col || !cv->dcol || !cv->gscratch || !cv->padded || !cv->fscratch) {
     g_set_error (error, NN_ERROR, NN_ERROR_FAILED, "layer \"%s\": cannot allocate %" G_GSIZE_FORMAT
                  " floats of scratch", l->name,
-                 sz * (n + nt) + share * (nt - 1) + (gsize) (fast_scratch_size (cv) + padded_size (&cv->p)) * nt);
+                 sz * (n + nt) + share * (nt - 1) + (gsize) (cv->fscratch_size + padded_size (&cv->p)) * nt);
     return FALSE;
   }
   return TRUE;
@@ -281,8 +285,9 @@ forward_samples (int lo, int hi, int t, gpointer data)
     conv_rows (j->cv, conv_unfold (j->cv, j->x, i, t), j->y + i * out_sz);
 }
 
-/* Inference's other ways: Winograd (pooled or not) or the direct pooled
- * convolution, sample by sample on thread t's scratch. */
+/* Inference's other ways on thread t's scratch: Winograd (pooled or not)
+ * over the thread's samples at once, or the direct pooled convolution
+ * sample by sample. */
 static void
 forward_fast (int lo, int hi, int t, gpointer data)
 {
@@ -292,17 +297,16 @@ forward_fast (int lo, int hi, int t, gpointer data)
   NnUnfold u = conv_unfold_geom (p);
   int64_t in_sz = (int64_t) p->c * p->h * p->w;
   int64_t out_sz = j->pooled ? (int64_t) p->f * (p->oh / 2) * (p->ow / 2) : (int64_t) p->f * conv_ohw (p);
-  float *scratch = cv->fscratch + t * fast_scratch_size (cv);
-  for (int i = lo; i < hi; i++) {
-    const float *xi = j->x + i * in_sz;
-    float *yi = j->y + i * out_sz;
-    if (!cv->wg.u)
-      nn_direct_pool2_forward (&u, p->f, cv->w, cv->b, xi, yi, scratch);
-    else if (j->pooled)
-      nn_winograd_forward_pool2 (&cv->wg, cv->b, xi, yi, scratch);
-    else
-      nn_winograd_forward (&cv->wg, cv->b, xi, yi, scratch);
-  }
+  float *scratch = cv->fscratch + t * cv->fscratch_size;
+  const float *x = j->x + lo * in_sz;
+  float *y = j->y + lo * out_sz;
+  if (cv->wg.u && j->pooled)
+    nn_winograd_forward_pool2 (&cv->wg, cv->b, x, y, hi - lo, scratch);
+  else if (cv->wg.u)
+    nn_winograd_forward (&cv->wg, cv->b, x, y, hi - lo, scratch);
+  else
+    for (int i = lo; i < hi; i++)
+      nn_direct_pool2_forward (&u, p->f, cv->w, cv->b, j->x + i * in_sz, j->y + i * out_sz, scratch);
 }
 
 static gboolean

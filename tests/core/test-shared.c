@@ -62,12 +62,23 @@ static const char *spec = "{\"input\": [1, 8, 8], \"labels\": [\"a\", \"b\", \"c
   "{\"name\": \"pool\", \"type\": \"maxpool2d\", \"size\": 2},"
   "{\"name\": \"flat\", \"type\": \"flatten\"},"
   "{\"name\": \"fc\", \"type\": \"dense\", \"units\": 5, \"activation\": \"softmax\"}]}";
+/* The same input and output through Winograd's convolutions (4+ input
+ * channels), pooled (conv b) and not (conv c); 2.4 MFLOP a sample, enough
+ * for a batch to take every lane. */
+static const char *wide_spec = "{\"input\": [1, 8, 8], \"labels\": [\"a\", \"b\", \"c\", \"d\", \"e\"], \"layers\": ["
+  "{\"name\": \"a\", \"type\": \"conv2d\", \"filters\": 64, \"kernel\": 3, \"padding\": \"same\", \"activation\": \"relu\"},"
+  "{\"name\": \"pa\", \"type\": \"maxpool2d\", \"size\": 2},"
+  "{\"name\": \"b\", \"type\": \"conv2d\", \"filters\": 128, \"kernel\": 3, \"padding\": \"same\", \"activation\": \"relu\"},"
+  "{\"name\": \"pb\", \"type\": \"maxpool2d\", \"size\": 2},"
+  "{\"name\": \"c\", \"type\": \"conv2d\", \"filters\": 8, \"kernel\": 3, \"padding\": 1, \"activation\": \"tanh\"},"
+  "{\"name\": \"flat\", \"type\": \"flatten\"},"
+  "{\"name\": \"fc\", \"type\": \"dense\", \"units\": 5, \"activation\": \"softmax\"}]}";
 static const char *other_spec = "{\"input\": [1, 8, 8], \"labels\": [\"a\", \"b\"], \"layers\": ["
   "{\"name\": \"flat\", \"type\": \"flatten\"}, {\"name\": \"fc\", \"type\": \"dense\", \"units\": 2}]}";
 #define IN 64
 #define OUT 5
 
-static char *dir, *path, *other_path;
+static char *dir, *path, *other_path, *wide_path;
 
 static void
 setup (void)
@@ -75,7 +86,9 @@ setup (void)
   dir = g_dir_make_tmp ("nn-shared-XXXXXX", NULL);
   path = g_build_filename (dir, "m.json", NULL);
   other_path = g_build_filename (dir, "other.json", NULL);
+  wide_path = g_build_filename (dir, "wide.json", NULL);
   ck_assert (g_file_set_contents (path, spec, -1, NULL));
+  ck_assert (g_file_set_contents (wide_path, wide_spec, -1, NULL));
   ck_assert (g_file_set_contents (other_path, other_spec, -1, NULL));
 }
 
@@ -84,7 +97,9 @@ teardown (void)
 {
   g_unlink (path);
   g_unlink (other_path);
+  g_unlink (wide_path);
   g_rmdir (dir);
+  g_clear_pointer (&wide_path, g_free);
   g_clear_pointer (&path, g_free);
   g_clear_pointer (&other_path, g_free);
   g_clear_pointer (&dir, g_free);
@@ -253,11 +268,14 @@ check_batches (Stream *st, int n_streams, int *max_n)
   return (int) g_hash_table_size (seen);
 }
 
-START_TEST (test_batches_match_alone)
+/* STREAMS streams through one instance of `file`, every batch of all of
+ * them: each row equals its sample run alone. */
+static void
+check_match_alone (const char *file, int want_lanes)
 {
   GError *e = NULL;
   /* a timeout far above any scheduling delay: every batch waits for all */
-  NnSharedModel *inst = nn_shared_model_acquire ("batch", path, STREAMS, 2 * G_USEC_PER_SEC, &e);
+  NnSharedModel *inst = nn_shared_model_acquire ("batch", file, STREAMS, 2 * G_USEC_PER_SEC, &e);
   ck_assert_msg (inst, "%s", e ? e->message : "");
   Stream *st = g_new0 (Stream, STREAMS);
   GThread *t[STREAMS];
@@ -274,7 +292,7 @@ START_TEST (test_batches_match_alone)
   for (int s = 0; s < STREAMS; s++)
     g_thread_join (t[s]);
 
-  g_autoptr (NnModel) m = nn_model_load (path, &e);
+  g_autoptr (NnModel) m = nn_model_load (file, &e);
   ck_assert (m);
   for (int s = 0; s < STREAMS; s++) {
     ck_assert (!st[s].failed);
@@ -292,9 +310,86 @@ START_TEST (test_batches_match_alone)
   ck_assert_int_eq (check_batches (st, STREAMS, &max_n), 1);
   ck_assert_int_eq (max_n, STREAMS);
   for (int s = 0; s < STREAMS; s++)
+    for (int k = 0; k < st[s].frames; k++)
+      if (st[s].info[k].n == STREAMS)
+        ck_assert_int_eq (st[s].info[k].lanes, want_lanes);
+  for (int s = 0; s < STREAMS; s++)
     nn_shared_client_free (st[s].c);
   g_free (st);
   nn_shared_model_release (inst);
+}
+
+START_TEST (test_batches_match_alone)
+{
+  nn_set_threads (2);
+  /* a few kFLOP a sample: not worth a second lane */
+  check_match_alone (path, 1);
+  nn_set_threads (0);
+}
+END_TEST
+
+/* A batch splits over lanes (threads, a model copy each): with 3 lanes a
+ * batch of 8 runs as rows 0-1, 2-4 and 5-7, and every row is still its
+ * own sample's, through Winograd's batched products too. */
+START_TEST (test_lanes_match_alone)
+{
+  nn_set_threads (3);
+  check_match_alone (wide_path, 3);
+  nn_set_threads (0);
+}
+END_TEST
+
+/* A batch of n through a model gives each sample's batch-1 output (within
+ * 1e-5: batched products may sum in another order), on one thread and two,
+ * for the shipped LeNets (Winograd's products over groups of samples, a
+ * group's last one partial) and the wide spec. */
+static void
+check_batch_equals_single (const char *file)
+{
+  GError *e = NULL;
+  g_autoptr (NnModel) m = nn_model_load (file, &e);
+  ck_assert_msg (m, "%s", e ? e->message : "");
+  int64_t in = nn_shape_numel (nn_model_input_shape (m)), out = nn_shape_numel (nn_model_output_shape (m));
+  const int n_max = 9;
+  g_autofree float *x = g_new (float, n_max * in);
+  g_autofree float *single = g_new (float, n_max * out);
+  g_autofree float *batch = g_new (float, n_max * out);
+  for (int64_t i = 0; i < n_max * in; i++)
+    x[i] = (float) (0.5 + 0.5 * sin (0.011 * i + 0.3 * (i / in)));
+  for (int threads = 1; threads <= 2; threads++) {
+    nn_set_threads (threads);
+    for (int i = 0; i < n_max; i++) {
+      const float *y = nn_model_forward (m, x + i * in, 1, FALSE, &e);
+      ck_assert_msg (y, "%s", e ? e->message : "");
+      memcpy (single + i * out, y, sizeof (float) * out);
+    }
+    const int sizes[] = { 2, 3, 8, 9 };
+    for (guint k = 0; k < G_N_ELEMENTS (sizes); k++) {
+      int n = sizes[k];
+      const float *y = nn_model_forward (m, x, n, FALSE, &e);
+      ck_assert_msg (y, "%s", e ? e->message : "");
+      memcpy (batch, y, sizeof (float) * n * out);
+      for (int64_t i = 0; i < n * out; i++)
+        ck_assert_msg (fabsf (batch[i] - single[i]) <= 1e-5f, "%s, %d thread(s), batch %d: sample %d output %d "
+                       "= %.8g, alone %.8g", file, threads, n, (int) (i / out), (int) (i % out), batch[i], single[i]);
+    }
+    /* the samples differ, so a row in the wrong place would show */
+    ck_assert (memcmp (single, single + out, sizeof (float) * out) != 0);
+  }
+  nn_set_threads (0);
+}
+
+START_TEST (test_batch_equals_single)
+{
+  const char *root = g_getenv ("NN_SOURCE_ROOT");
+  ck_assert_msg (root, "NN_SOURCE_ROOT is not set (run through meson test)");
+  const char *models[] = { "gesture-lenet", "fashion-lenet" };
+  for (guint i = 0; i < G_N_ELEMENTS (models); i++) {
+    g_autofree char *name = g_strconcat (models[i], ".safetensors", NULL);
+    g_autofree char *file = g_build_filename (root, "models", name, NULL);
+    check_batch_equals_single (file);
+  }
+  check_batch_equals_single (wide_path);
 }
 END_TEST
 
@@ -542,6 +637,8 @@ suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_one_load_per_instance);
   tcase_add_test (tc, test_batches_match_alone);
+  tcase_add_test (tc, test_lanes_match_alone);
+  tcase_add_test (tc, test_batch_equals_single);
   tcase_add_test (tc, test_snapshots_never_mix);
   tcase_add_test (tc, test_stall_end_leave);
   tcase_add_test (tc, test_no_allocation_per_sample);

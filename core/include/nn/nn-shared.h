@@ -13,7 +13,7 @@
  *   nn_shared_model_release (inst);
  *
  * Batching: the batcher takes the queued samples as one forward of up to
- * batch_size, as soon as every active client has one queued or batch_size
+ * batch_size (split in chunks over a lane per core, see docs/multistream.md), as soon as every active client has one queued or batch_size
  * are there, and otherwise when the oldest has waited timeout_us. A client
  * is active from its first run until nn_shared_client_set_active (FALSE)
  * (end of its stream), so a stream that ends does not hold the others back;
@@ -95,5 +95,6 @@ typedef struct {
   int     index;     /* this client's row in it */
   guint64 version;   /* the weights' snapshot */
   gint64  queued_us; /* from the run's call to the batch's start */
+  int     lanes;     /* threads the batch ran on, a chunk of its rows each */
 } NnSharedRunInfo;
 NN_API void nn_shared_client_last_run (const NnSharedClient *c, NnSharedRunInfo *info);

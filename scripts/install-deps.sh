@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages gst-nn needs. Idempotent: when everything is
 # already there it only runs dpkg-query and returns in well under a second.
-# Usage: scripts/install-deps.sh [--dev]   (--dev adds python3-torch for fixtures/benchmarks, fortunes for the char-LSTM corpus)
+# Usage: scripts/install-deps.sh [--dev]   (--dev adds python3-torch for fixtures/benchmarks, fortunes for the char-LSTM corpus,
+# BLIS, libxsmm and oneDNN for bench/gemm.sh)
 # MQTT (libmosquitto, and the mosquitto broker the tests start on loopback), Open MPI
 # (nn train over mpirun), Slurm and munge (the job-array test starts a one-node
 # cluster), protobuf-c with Debian's onnx.proto (ONNX import/export) and
@@ -19,7 +20,10 @@ pkgs=(gcc libc6-dev meson ninja-build pkg-config check
       libmosquitto-dev mosquitto mosquitto-clients
       openmpi-bin libopenmpi-dev slurm-wlm munge
       protobuf-c-compiler libprotobuf-c-dev libonnx-dev python3-onnx)
-if [ "${1:-}" = "--dev" ]; then pkgs+=(python3-torch python3-numpy hyperfine fortunes); fi
+# --dev also: the GEMM libraries bench/gemm.sh compares with OpenBLAS (BLIS's
+# pthread build, called by its own name: its libblas alternative stays below OpenBLAS's)
+if [ "${1:-}" = "--dev" ]; then pkgs+=(python3-torch python3-numpy hyperfine fortunes
+                                      libblis-pthread-dev libblis-dev libxsmm-dev libdnnl-dev); fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -15,11 +15,25 @@
  * caches); the runs of all formats are interleaved so that a change in
  * machine load hits every format alike. Prints one line per format:
  *   FORMAT median-cpu-ms median-wall-ms mean-latency-property-ms
- * each the median over the runs. Exit status 1 when a pipeline fails. */
+ * each the median over the runs. Exit status 1 when a pipeline fails.
+ *
+ *   bench-input-formats --convert [--frames N] [--runs R] [--size WxH] [FORMAT...]
+ *
+ * The conversion alone (issues 15, 19): nn_image_converter_run from a frame
+ * of each FORMAT (default I420 NV12 RGB YUY2) at 640x480 and 1280x720 (or
+ * --size) to the shipped models' inputs, 3x48x48 (gesture-lenet) and 1x28x28
+ * (fashion-lenet), as the thread's CPU time per frame over N frames; the
+ * peer in the same run is GStreamer's own GstVideoConverter (one thread,
+ * linear resampler, no dither) to RGB or GRAY8 bytes at the model's size.
+ * Runs of the two alternate. Prints a Markdown table: medians over the R
+ * runs with min and max, and the peer's time over ours. */
 #include <gst/gst.h>
+#include <gst/video/video.h>
+#include <nn/nn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 typedef struct {
@@ -124,27 +138,196 @@ run_once (const char *model, const char *format, int w, int h, int frames, int s
   return ok;
 }
 
+/* ---- --convert ------------------------------------------------------------ */
+
+static double
+frames_cpu_ms (void (*step) (gpointer), gpointer data, int frames)
+{
+  double t0 = now_ms (CLOCK_THREAD_CPUTIME_ID);
+  for (int i = 0; i < frames; i++)
+    step (data);
+  return (now_ms (CLOCK_THREAD_CPUTIME_ID) - t0) / frames;
+}
+
+typedef struct {
+  NnImageConverter   *nn;
+  GstVideoConverter  *peer;
+  const guint8       *planes[GST_VIDEO_MAX_PLANES];
+  int                 strides[GST_VIDEO_MAX_PLANES];
+  GstVideoFrame       in, out;
+  float              *sample;
+} Convert;
+
+static void
+step_nn (gpointer data)
+{
+  Convert *c = data;
+  nn_image_converter_run (c->nn, c->planes, c->strides, c->sample);
+}
+
+static void
+step_peer (gpointer data)
+{
+  Convert *c = data;
+  gst_video_converter_frame (c->peer, &c->in, &c->out);
+}
+
+static void
+min_med_max (double *v, int n, double out[3])
+{
+  out[1] = median (v, (guint) n);  /* sorts */
+  out[0] = v[0];
+  out[2] = v[n - 1];
+}
+
+/* One frame layout to one model input: FALSE with a message when libnn or
+ * GStreamer cannot convert it. */
+static gboolean
+bench_convert (const char *format, int w, int h, int ch, int side, int frames, int runs)
+{
+  GstVideoFormat gf = gst_video_format_from_string (format);
+  NnPixelFormat nf = NN_PIXEL_N_FORMATS;
+  for (int f = 0; f < NN_PIXEL_N_FORMATS; f++)
+    if (g_strcmp0 (nn_pixel_format_name (f), format) == 0)
+      nf = f;
+  if (gf == GST_VIDEO_FORMAT_UNKNOWN || nf == NN_PIXEL_N_FORMATS) {
+    fprintf (stderr, "bench-input-formats: --convert: %s: not a format both libnn and GStreamer name\n", format);
+    return FALSE;
+  }
+  GstVideoInfo vi, vo;
+  gst_video_info_set_format (&vi, gf, w, h);
+  gst_video_info_set_format (&vo, ch == 3 ? GST_VIDEO_FORMAT_RGB : GST_VIDEO_FORMAT_GRAY8, side, side);
+  gboolean yuv = GST_VIDEO_INFO_IS_YUV (&vi);
+  NnImageInfo info = { nf, w, h, yuv ? NN_COLOR_RANGE_LIMITED : NN_COLOR_RANGE_FULL, NN_COLOR_MATRIX_AUTO };
+  NnPreprocess pre = { ch, side, side, 1.0f / 255.0f, { 0 }, { 1.0f, 1.0f, 1.0f } };
+  GError *e = NULL;
+  Convert c = { 0 };
+  c.nn = nn_image_converter_new (&info, &pre, &e);
+  if (!c.nn) {
+    fprintf (stderr, "bench-input-formats: --convert: %s\n", e->message);
+    g_clear_error (&e);
+    return FALSE;
+  }
+  c.peer = gst_video_converter_new (&vi, &vo, gst_structure_new ("options",
+    GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT, 1,
+    GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_LINEAR,
+    GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE, NULL));
+  GstBuffer *bin = gst_buffer_new_allocate (NULL, vi.size, NULL), *bout = gst_buffer_new_allocate (NULL, vo.size, NULL);
+  /* a frame of noise: no shortcut for flat areas on either side */
+  GstMapInfo map;
+  gst_buffer_map (bin, &map, GST_MAP_WRITE);
+  guint32 x = 2463534242u;
+  for (gsize i = 0; i < map.size; i++) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    map.data[i] = (guint8) x;
+  }
+  gst_buffer_unmap (bin, &map);
+  gst_video_frame_map (&c.in, &vi, bin, GST_MAP_READ);
+  gst_video_frame_map (&c.out, &vo, bout, GST_MAP_WRITE);
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES (&c.in); p++) {
+    c.planes[p] = GST_VIDEO_FRAME_PLANE_DATA (&c.in, p);
+    c.strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE (&c.in, p);
+  }
+  c.sample = g_new (float, (gsize) ch * side * side);
+  double tn[runs], tp[runs], mn[3], mp[3];
+  step_nn (&c);  /* first touch */
+  step_peer (&c);
+  for (int r = 0; r < runs; r++) {
+    tn[r] = frames_cpu_ms (step_nn, &c, frames);
+    tp[r] = frames_cpu_ms (step_peer, &c, frames);
+  }
+  min_med_max (tn, runs, mn);
+  min_med_max (tp, runs, mp);
+  printf ("| %dx%d | %s | %dx%dx%d | %.4f (%.4f-%.4f) | %.4f (%.4f-%.4f) | %.2f |\n", w, h, format, ch, side, side,
+          mn[1], mn[0], mn[2], mp[1], mp[0], mp[2], mp[1] / mn[1]);
+  g_free (c.sample);
+  gst_video_frame_unmap (&c.in);
+  gst_video_frame_unmap (&c.out);
+  gst_buffer_unref (bin);
+  gst_buffer_unref (bout);
+  gst_video_converter_free (c.peer);
+  nn_image_converter_free (c.nn);
+  return TRUE;
+}
+
+static char *
+cpu_model (void)
+{
+  g_autofree char *text = NULL;
+  char *m = NULL;
+  if (g_file_get_contents ("/proc/cpuinfo", &text, NULL, NULL)) {
+    char *line = strstr (text, "model name"), *colon = line ? strchr (line, ':') : NULL;
+    if (colon) {
+      char *end = strchr (colon, '\n');
+      m = g_strstrip (g_strndup (colon + 1, end ? (gsize) (end - colon - 1) : strlen (colon + 1)));
+    }
+  }
+  return m ? m : g_strdup ("unknown CPU");
+}
+
+static int
+run_convert (int n_formats, char **formats, const char *size, int frames, int runs)
+{
+  static const char *def_formats[] = { "I420", "NV12", "RGB", "YUY2" };
+  int sizes[2][2] = { { 640, 480 }, { 1280, 720 } }, n_sizes = 2;
+  if (size) {
+    if (sscanf (size, "%dx%d", &sizes[0][0], &sizes[0][1]) != 2) {
+      fprintf (stderr, "bench-input-formats: --size %s: expected WxH\n", size);
+      return 2;
+    }
+    n_sizes = 1;
+  }
+  if (n_formats == 0) {
+    formats = (char **) def_formats;
+    n_formats = G_N_ELEMENTS (def_formats);
+  }
+  printf ("| frame | format | model input | nn_image_converter_run CPU ms/frame (min-max) "
+          "| GstVideoConverter CPU ms/frame (min-max) | peer / nn |\n");
+  printf ("| --- | --- | --- | ---: | ---: | ---: |\n");
+  static const int inputs[2][2] = { { 3, 48 }, { 1, 28 } };
+  for (int s = 0; s < n_sizes; s++)
+    for (int i = 0; i < 2; i++)
+      for (int f = 0; f < n_formats; f++)
+        if (!bench_convert (formats[f], sizes[s][0], sizes[s][1], inputs[i][0], inputs[i][1], frames, runs))
+          return 1;
+  g_autofree char *cpu = cpu_model ();
+  printf ("\nMedians of %d runs of %d frames each, one thread, CPU time (CLOCK_THREAD_CPUTIME_ID); %s; "
+          "libnn: YUV limited range, RGB full; GstVideoConverter: linear resampler, no dither, to RGB/GRAY8 bytes.\n",
+          runs, frames, cpu);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
   int frames = 200, runs = 5, skip = 10;
   char *size = NULL;
+  gboolean convert = FALSE;
   GOptionEntry entries[] = {
+    { "convert", 'c', 0, G_OPTION_ARG_NONE, &convert, "Time the frame conversion alone, against GstVideoConverter", NULL },
     { "frames", 'n', 0, G_OPTION_ARG_INT, &frames, "Frames per run (default 200)", "N" },
     { "runs", 'r', 0, G_OPTION_ARG_INT, &runs, "Runs per format (default 5)", "R" },
     { "skip", 's', 0, G_OPTION_ARG_INT, &skip, "Frames dropped at the start of a run (default 10)", "S" },
     { "size", 0, 0, G_OPTION_ARG_STRING, &size, "Frame size (default 640x480)", "WxH" },
     { NULL }
   };
-  GOptionContext *ctx = g_option_context_new ("MODEL FORMAT... - nnclassify's per-frame cost for each input format");
+  GOptionContext *ctx = g_option_context_new ("MODEL FORMAT... | --convert [FORMAT...] - nnclassify's per-frame cost "
+                                              "for each input format, or the conversion's alone");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   GError *e = NULL;
-  if (!g_option_context_parse (ctx, &argc, &argv, &e) || argc < 3 || frames <= skip || runs < 1) {
+  if (!g_option_context_parse (ctx, &argc, &argv, &e) || (!convert && argc < 3) || frames <= skip || runs < 1) {
     fprintf (stderr, "bench-input-formats: %s\n", e ? e->message : "usage: MODEL FORMAT... (frames > skip, runs >= 1)");
     return 2;
   }
   g_option_context_free (ctx);
+  if (convert) {
+    int rc = run_convert (argc - 1, argv + 1, size, frames, runs);
+    g_free (size);
+    return rc;
+  }
   int w = 640, h = 480;
   if (size && sscanf (size, "%dx%d", &w, &h) != 2) {
     fprintf (stderr, "bench-input-formats: --size %s: expected WxH\n", size);

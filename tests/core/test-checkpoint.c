@@ -391,6 +391,130 @@ START_TEST (test_resume_refuses_damage)
 }
 END_TEST
 
+/* An online trainer's state (nntrain): saved and loaded back exactly with
+ * the same ring capacity, its newest samples oldest first with another; a
+ * model of another spec and nn train's resume refuse it. */
+static NnOptimizer *
+adam_for (NnModel *m)
+{
+  NnOptimConfig oc;
+  nn_optim_config_init (&oc, NN_OPT_ADAM);
+  int n = 0;
+  NnParam *p = nn_model_params (m, &n);
+  return nn_optimizer_new (&oc, p, n);
+}
+
+static NnOnlineState
+online_state (NnModel *m, int capacity)
+{
+  int numel = (int) nn_shape_numel (nn_model_input_shape (m));
+  return (NnOnlineState) { .opt = adam_for (m), .rng = g_rand_new_with_seed (0),
+                           .replay_x = g_new0 (float, capacity * numel), .replay_y = g_new0 (int32_t, capacity),
+                           .capacity = capacity };
+}
+
+static void
+online_free (NnOnlineState *s)
+{
+  nn_optimizer_free (s->opt);
+  g_rand_free (s->rng);
+  g_free (s->replay_x);
+  g_free (s->replay_y);
+}
+
+START_TEST (test_online_state)
+{
+  GError *e = NULL;
+  g_autofree char *path = g_build_filename (tmp, "online.safetensors", NULL);
+  g_autoptr (NnModel) m = nn_model_new_from_spec (spec, 5, &e);
+  ck_assert (m != NULL);
+  NnOnlineState s = online_state (m, 5);
+  int n_params = 0;
+  NnParam *params = nn_model_params (m, &n_params);
+  for (int i = 0; i < n_params; i++)
+    for (int k = 1; k <= 2; k++) {
+      float *st = nn_optimizer_state (s.opt, i, k);
+      for (int64_t j = 0; j < nn_shape_numel (&params[i].shape); j++)
+        st[j] = (float) (i * 1000 + j) * (k == 1 ? 0.5f : 0.25f);
+    }
+  nn_optimizer_set_t (s.opt, 17);
+  for (int i = 0; i < 5; i++) {
+    for (int j = 0; j < 36; j++)
+      s.replay_x[i * 36 + j] = (float) (i * 100 + j);
+    s.replay_y[i] = i % 3;
+  }
+  s.count = 5;
+  s.head = 2;   /* a ring that wrapped: rows 2, 3, 4, 0, 1 oldest first */
+  s.steps = 123;
+  g_rand_int (s.rng);
+  g_rand_int (nn_model_rng (m));
+  ck_assert_msg (nn_checkpoint_save_online (path, m, &s, &e), "%s", e ? e->message : "");
+
+  int caps[3] = { 5, 3, 8 };
+  for (int c = 0; c < 3; c++) {
+    g_autoptr (NnModel) m2 = nn_model_new_from_spec (spec, 6, &e);
+    NnOnlineState r = online_state (m2, caps[c]);
+    ck_assert_msg (nn_checkpoint_load_online (path, m2, &r, &e), "%s", e ? e->message : "");
+    NnParam *p2 = nn_model_params (m2, &n_params);
+    for (int i = 0; i < n_params; i++) {
+      gsize bytes = nn_shape_numel (&params[i].shape) * sizeof (float);
+      ck_assert (memcmp (p2[i].data, params[i].data, bytes) == 0);
+      for (int k = 1; k <= 2; k++)
+        ck_assert (memcmp (nn_optimizer_state (r.opt, i, k), nn_optimizer_state (s.opt, i, k), bytes) == 0);
+    }
+    ck_assert_int_eq (nn_optimizer_get_t (r.opt), 17);
+    ck_assert_int_eq (r.steps, 123);
+    /* both generators go on drawing what the saved ones draw */
+    GRand *a = g_rand_copy (s.rng), *b = g_rand_copy (nn_model_rng (m));
+    ck_assert_uint_eq (g_rand_int (r.rng), g_rand_int (a));
+    ck_assert_uint_eq (g_rand_int (nn_model_rng (m2)), g_rand_int (b));
+    g_rand_free (a);
+    g_rand_free (b);
+    /* the rows: as they were, the newest 3, or all 5 from the start */
+    const int same[5] = { 0, 1, 2, 3, 4 }, newest[3] = { 4, 0, 1 }, all[5] = { 2, 3, 4, 0, 1 };
+    const int *rows = c == 0 ? same : c == 1 ? newest : all;
+    int want_count = c == 1 ? 3 : 5, want_head = c == 0 ? 2 : c == 1 ? 0 : 5;
+    ck_assert_int_eq (r.count, want_count);
+    ck_assert_int_eq (r.head, want_head);
+    for (int i = 0; i < want_count; i++) {
+      ck_assert_int_eq (r.replay_y[i], rows[i] % 3);
+      ck_assert (memcmp (r.replay_x + i * 36, s.replay_x + rows[i] * 36, 36 * sizeof (float)) == 0);
+    }
+    online_free (&r);
+  }
+
+  /* another model (one more label): refused, naming the file */
+  g_autofree char *wider = g_strdup (spec);
+  char *at = strstr (wider, "\"c\"]");
+  ck_assert (at != NULL);
+  g_autofree char *other_spec = g_strdup_printf ("%.*s\"c\", \"d\"]%s", (int) (at - wider), wider, at + 4);
+  {
+    char *units = strstr (other_spec, "\"units\": 3");
+    ck_assert (units != NULL);
+    units[9] = '4';
+  }
+  g_autoptr (NnModel) m3 = nn_model_new_from_spec (other_spec, 5, &e);
+  ck_assert_msg (m3 != NULL, "%s", e ? e->message : "");
+  NnOnlineState r = online_state (m3, 5);
+  ck_assert (!nn_checkpoint_load_online (path, m3, &r, &e));
+  ck_assert_msg (g_error_matches (e, NN_ERROR, NN_ERROR_INVALID) && strstr (e->message, "another model") &&
+                 strstr (e->message, path), "%s", e->message);
+  g_clear_error (&e);
+  online_free (&r);
+  /* nn train's --resume tells what it is */
+  g_autoptr (NnDataset) tr = data (30, 1);
+  NnTrainConfig c;
+  nn_train_config_init (&c);
+  c.epochs = 1;
+  c.resume = path;
+  g_autoptr (NnModel) m4 = nn_model_new_from_spec (spec, 5, &e);
+  ck_assert (!nn_train (m4, &c, tr, NULL, &e));
+  ck_assert_msg (strstr (e->message, "a checkpoint of the nntrain element"), "%s", e->message);
+  g_clear_error (&e);
+  online_free (&s);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -403,6 +527,7 @@ main (void)
   tcase_add_test (tc, test_resume_adam);
   tcase_add_test (tc, test_resume_refuses_other_run);
   tcase_add_test (tc, test_resume_refuses_damage);
+  tcase_add_test (tc, test_online_state);
   suite_add_tcase (s, tc);
   return nn_check_run (s);
 }

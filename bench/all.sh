@@ -72,7 +72,7 @@ for m in $models; do
   p=$(stats pin "${torch_infer[@]}" "models/$m.safetensors" 1 "$n")
   r=$(stats pin "${ort[@]}" latency "$o.onnx" "$shape" "$n")
   z=$(stats pin "${ort[@]}" latency "$o-relu.onnx" "$shape" "$n")
-  net=$(calc "$(med "$r") - $(med "$z")")
+  net=$(awk -v r="$(med "$r")" -v z="$(med "$z")" 'BEGIN { printf "%.1f", r - z }')
   ort_rows+="| $m | 1, µs | $(fmt "$a") | $(fmt "$p") | $(fmt "$r") | $(fmt "$z") | $net | $(ratio "$net" "$(med "$a")")x | $(ratio "$(med "$p")" "$(med "$a")")x | $diff |"$'\n'
   [ "$m" = fashion-lenet ] && lenet[b1]="$a|$r|$z|$net"
   # batch 64: samples/s; the binding's time per batch is taken out of ORT's

@@ -25,7 +25,7 @@ nn_epoch() { # BUILDDIR SPEC THREADS BATCH IDX_PREFIX
   d=$(mktemp -d)
   "$1/cli/nn" train "$2" --data "idx:$5" --epochs 1 --batch "$4" --threads "$3" --log "$d/log.jsonl" \
     -o "$d/m.safetensors" >/dev/null || { rm -rf "$d"; return 1; }
-  /usr/bin/python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["samples_per_s"])' "$d/log.jsonl"
+  /usr/bin/python3 -c 'import json,sys; print("%.0f" % json.loads(open(sys.argv[1]).readline())["samples_per_s"])' "$d/log.jsonl"
   rm -rf "$d"
 }
 torch_epoch() { # SPEC THREADS BATCH IDX_PREFIX

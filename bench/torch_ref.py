@@ -140,7 +140,7 @@ def train(spec_path, prefix, batch):
         loss.backward()
         opt.step()
     dt = time.perf_counter() - t0
-    print(f"{len(x) / dt:.1f}")
+    print(f"{len(x) / dt:.0f}")
 
 
 def latency(spec_path, runs):

@@ -20,10 +20,22 @@ blas=$("$B/bench/bench-nn" blas 2>/dev/null || echo "unknown ($B/bench/bench-nn 
 # every line nn --version prints: the version, and libnn's runtime kernel
 # choice where the library reports one (NN_CPU overrides it)
 version=$("$B/cli/nn" --version 2>/dev/null | paste -sd ';' || true)
+# libnn's matrix products (core/gemm.c): its own AVX2+FMA kernel for products
+# up to 2^24 multiply-adds where the CPU has both, OpenBLAS otherwise; NN_GEMM
+# forces one. The library reports no path, so this follows its rule.
+case ${NN_GEMM:-auto} in
+  openblas) gemm="OpenBLAS (NN_GEMM=openblas)" ;;
+  kernel) gemm="libnn's AVX2+FMA kernel (NN_GEMM=kernel)" ;;
+  *) if [[ $flags == *" avx2 "* && $flags == *" fma "* ]]; then
+       gemm="libnn's AVX2+FMA kernel up to 2^24 multiply-adds, OpenBLAS above"
+     else
+       gemm="OpenBLAS (no AVX2+FMA)"
+     fi ;;
+esac
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD -- 2>/dev/null || commit+=" (with uncommitted changes)"
 echo "- CPU: $model; $(nproc) CPUs online ($cores cores per socket x $sockets sockets listed); ${NN_CPU:+NN_CPU=$NN_CPU; }load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- vector extensions present: ${have[*]:-none}; absent: ${lack[*]:-none}"
-echo "- BLAS: $blas"
+echo "- BLAS: $blas; libnn's products: $gemm"
 echo "- libnn: ${version:-nn not built in $B}"
 echo "- commit $commit, $(date -u '+%Y-%m-%d %H:%M UTC')"

@@ -205,23 +205,26 @@ replay_accuracy (GstNnTrain *self, Batch *b, int bs)
 }
 
 /* Called with `lock` held, which keeps the streaming thread from changing the
- * replay buffer while it is written (a rare wait: on request and at EOS). */
+ * replay buffer while it is written (a rare wait: on request and at EOS).
+ * `path` was read when the thread started (the property is fixed while it
+ * runs): taking the object lock here would invert set_property's order. */
 static gboolean
-save_checkpoint (GstNnTrain *self)
+save_checkpoint (GstNnTrain *self, const char *path, GError **error)
 {
-  g_autoptr (GError) err = NULL;
-  GST_OBJECT_LOCK (self);
-  g_autofree char *path = g_strdup (self->checkpoint);
-  GST_OBJECT_UNLOCK (self);
-  if (!path || !*path)
+  if (!path)
     return TRUE;
   /* written to a temporary file renamed over `path` */
-  if (!nn_checkpoint_save_online (path, self->model, &self->st, &err)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("Could not write the checkpoint \"%s\"", path), ("%s", err->message));
+  if (!nn_checkpoint_save_online (path, self->model, &self->st, error))
     return FALSE;
-  }
   GST_INFO_OBJECT (self, "checkpoint %s written at step %" G_GUINT64_FORMAT, path, self->st.steps);
   return TRUE;
+}
+
+/* Posted without `lock`: a bus sync handler may set properties that take it. */
+static void
+save_failed (GstNnTrain *self, const char *path, const GError *err)
+{
+  GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("Could not write the checkpoint \"%s\"", path), ("%s", err->message));
 }
 
 /* Publishes the trainer's weights; FALSE after an element error. */
@@ -271,6 +274,7 @@ train_thread (gpointer data)
   int bs = (int) self->batch_size, every = (int) self->publish_every, nice = self->trainer_nice;
   double share = self->cpu_share;
   g_autofree char *name = self->instance_name && *self->instance_name ? g_strdup (self->instance_name) : NULL;
+  g_autofree char *ckpt = self->checkpoint && *self->checkpoint ? g_strdup (self->checkpoint) : NULL;
   GST_OBJECT_UNLOCK (self);
 
   lower_priority (self, nice);
@@ -288,8 +292,14 @@ train_thread (gpointer data)
   g_mutex_lock (&self->lock);
   while (ok && !self->stopping) {
     if (self->save_requested) {
+      g_autoptr (GError) serr = NULL;
       self->save_requested = FALSE;
-      ok = save_checkpoint (self);
+      if (!(ok = save_checkpoint (self, ckpt, &serr))) {
+        /* before the requester goes on: at EOS the error precedes the EOS message */
+        g_mutex_unlock (&self->lock);
+        save_failed (self, ckpt, serr);
+        g_mutex_lock (&self->lock);
+      }
       self->saves_done++;
       g_cond_broadcast (&self->cond);
       continue;
@@ -348,8 +358,13 @@ train_thread (gpointer data)
   }
   /* a save asked for while stopping (EOS) still happens before the thread ends */
   if (ok && self->save_requested) {
+    g_autoptr (GError) serr = NULL;
     self->save_requested = FALSE;
-    save_checkpoint (self);
+    if (!save_checkpoint (self, ckpt, &serr)) {
+      g_mutex_unlock (&self->lock);
+      save_failed (self, ckpt, serr);
+      g_mutex_lock (&self->lock);
+    }
     self->saves_done++;
   }
   self->stopping = TRUE;  /* after an error: nothing waits for this thread any more */

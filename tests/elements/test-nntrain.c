@@ -334,9 +334,9 @@ GST_START_TEST (test_resume_exact)
 }
 GST_END_TEST;
 
-/* Starts a pipeline whose trainer resumes from `ckpt` and returns the error's text. */
+/* Runs three frames through a trainer with checkpoint=`ckpt` and returns the error's text. */
 static char *
-resume_error (const char *ckpt)
+checkpoint_error (const char *ckpt)
 {
   g_autofree char *desc = g_strdup_printf ("videotestsrc num-buffers=3 ! video/x-raw,format=RGB,width=16,height=16 ! "
                                            "nntrain model=%s checkpoint=%s ! fakesink", spec, ckpt);
@@ -345,7 +345,7 @@ resume_error (const char *ckpt)
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   g_autoptr (GstBus) bus = gst_element_get_bus (pipe);
   GstMessage *msg = gst_bus_timed_pop_filtered (bus, 20 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR, "resuming from %s did not fail", ckpt);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR, "checkpoint %s: no error", ckpt);
   g_autoptr (GError) e = NULL;
   g_autofree char *dbg = NULL;
   gst_message_parse_error (msg, &e, &dbg);
@@ -355,7 +355,8 @@ resume_error (const char *ckpt)
   return g_strdup_printf ("%s | %s", e->message, dbg ? dbg : "");
 }
 
-/* A checkpoint of another model, a damaged one, or nn train's: element errors naming the file. */
+/* A checkpoint of another model, a damaged one, a plain model file, or one
+ * that cannot be written: element errors naming the file. */
 GST_START_TEST (test_checkpoint_errors)
 {
   g_autoptr (GError) err = NULL;
@@ -373,7 +374,7 @@ GST_START_TEST (test_checkpoint_errors)
   g_autoptr (GRand) rng = g_rand_new_with_seed (3);
   NnOnlineState st = { .opt = opt, .rng = rng, .replay_x = x, .replay_y = y, .capacity = 2, .count = 2 };
   fail_unless (nn_checkpoint_save_online (other, m, &st, &err), "%s", err ? err->message : "?");
-  g_autofree char *e1 = resume_error (other);
+  g_autofree char *e1 = checkpoint_error (other);
   fail_unless (strstr (e1, "Could not resume") && strstr (e1, "another model") && strstr (e1, other), "%s", e1);
 
   /* the same file with its tail damaged */
@@ -381,15 +382,18 @@ GST_START_TEST (test_checkpoint_errors)
   g_autofree gchar *data = read_file (other, &len);
   g_autofree char *bad = g_build_filename (g_get_tmp_dir (), "nntrain-damaged.ckpt.safetensors", NULL);
   fail_unless (g_file_set_contents (bad, data, (gssize) (len / 2), NULL));
-  g_autofree char *e2 = resume_error (bad);
+  g_autofree char *e2 = checkpoint_error (bad);
   fail_unless (strstr (e2, "Could not resume") && strstr (e2, bad), "%s", e2);
 
   /* a plain model file is not a checkpoint */
   g_autofree char *plain = g_build_filename (g_get_tmp_dir (), "nntrain-plain.safetensors", NULL);
   g_autoptr (NnModel) rgb = nn_model_load (spec, &err);
   fail_unless (nn_model_save (rgb, plain, &err));
-  g_autofree char *e3 = resume_error (plain);
+  g_autofree char *e3 = checkpoint_error (plain);
   fail_unless (strstr (e3, "not a checkpoint"), "%s", e3);
+  /* a checkpoint that cannot be written at EOS */
+  g_autofree char *e4 = checkpoint_error ("/nonexistent-nntrain-dir/x.ckpt.safetensors");
+  fail_unless (strstr (e4, "Could not write the checkpoint") && strstr (e4, "/nonexistent-nntrain-dir/"), "%s", e4);
   g_unlink (other);
   g_unlink (bad);
   g_unlink (plain);

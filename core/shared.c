@@ -24,7 +24,6 @@ typedef struct {
 struct _NnSharedClient {
   NnSharedModel  *inst;
   GList           link;      /* data = self; in inst->queue while queued */
-  GCond           cond;      /* done */
   gboolean        queued, done, active;   /* under inst->lock */
   gint64          t_queued;
   float          *input;     /* (input...) */
@@ -44,6 +43,7 @@ struct _NnSharedModel {
 
   GMutex     lock;
   GCond      wake;       /* to the batcher: a sample queued, a client ended, quit */
+  GCond      done;       /* to the clients: a batch's rows are done */
   GQueue     queue;      /* of NnSharedClient, oldest first */
   int        n_active;
   gboolean   quit;
@@ -218,8 +218,9 @@ run_batch (NnSharedModel *inst, int n, Snapshot *snap, guint64 batch_no, gint64 
     inst->work_lanes = lanes;
     inst->work_left = lanes - 1;
     inst->work_gen++;
-    g_cond_broadcast (&inst->work_cond);
     g_mutex_unlock (&inst->work_lock);
+    /* after the unlock, so that a woken worker does not block on the lock */
+    g_cond_broadcast (&inst->work_cond);
   }
   run_lane (inst, snap, n, 0, lanes);
   if (lanes > 1) {
@@ -235,9 +236,14 @@ run_batch (NnSharedModel *inst, int n, Snapshot *snap, guint64 batch_no, gint64 
     c->info = (NnSharedRunInfo) { .batch = batch_no, .n = n, .index = i, .version = snap->version,
                                   .queued_us = t_start - c->t_queued, .lanes = lanes };
     c->done = TRUE;
-    g_cond_signal (&c->cond);
   }
   g_mutex_unlock (&inst->lock);
+  /* one broadcast after the unlock: signalled under the lock, each woken
+   * client blocked on it again while the batcher signalled the next (a
+   * sleep and a wake more per frame). The condition is the instance's, so
+   * a client that returns and is freed meanwhile leaves nothing dangling;
+   * a client queued for the next batch rechecks its flag and waits on. */
+  g_cond_broadcast (&inst->done);
 }
 
 static gpointer
@@ -317,6 +323,7 @@ instance_free (NnSharedModel *inst)
   snapshot_unref (inst->first);
   g_mutex_clear (&inst->lock);
   g_cond_clear (&inst->wake);
+  g_cond_clear (&inst->done);
   g_mutex_clear (&inst->work_lock);
   g_cond_clear (&inst->work_cond);
   g_cond_clear (&inst->work_done);
@@ -341,6 +348,7 @@ instance_new (const char *name, const char *path, int batch_size, gint64 timeout
   inst->timeout_us = timeout_us;
   g_mutex_init (&inst->lock);
   g_cond_init (&inst->wake);
+  g_cond_init (&inst->done);
   g_queue_init (&inst->queue);
   g_mutex_init (&inst->work_lock);
   g_cond_init (&inst->work_cond);
@@ -529,7 +537,6 @@ nn_shared_client_new (NnSharedModel *inst)
   NnSharedClient *c = g_new0 (NnSharedClient, 1);
   c->inst = inst;
   c->link.data = c;
-  g_cond_init (&c->cond);
   c->input = g_new0 (float, inst->in_numel);
   c->output = g_new0 (float, inst->out_numel);
   return c;
@@ -548,7 +555,6 @@ nn_shared_client_free (NnSharedClient *c)
     g_cond_signal (&inst->wake);
   }
   g_mutex_unlock (&inst->lock);
-  g_cond_clear (&c->cond);
   g_clear_error (&c->error);
   g_free (c->input);
   g_free (c->output);
@@ -581,7 +587,7 @@ nn_shared_client_run (NnSharedClient *c, GError **error)
   if (len == 1 || len >= CLAMP (inst->n_active, 1, inst->batch_size))
     g_cond_signal (&inst->wake);
   while (!c->done)
-    g_cond_wait (&c->cond, &inst->lock);
+    g_cond_wait (&inst->done, &inst->lock);
   g_mutex_unlock (&inst->lock);
   if (c->error) {
     g_propagate_error (error, c->error);

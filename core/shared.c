@@ -100,7 +100,8 @@ snapshot_new (NnSharedModel *inst, NnModel *model, guint64 version, GError **err
   s->version = version;
   s->model[0] = model;
   s->n_lanes = 1;
-  if (!nn_model_reserve (model, inst->lane_max, error))
+  /* lane 0 runs a whole batch when a second lane is not worth waking */
+  if (!nn_model_reserve (model, inst->batch_size, error))
     goto fail;
   for (; s->n_lanes < inst->n_lanes; s->n_lanes++) {
     s->model[s->n_lanes] = model_copy (model, error);

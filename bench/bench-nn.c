@@ -231,6 +231,8 @@ conv (void)
 int
 main (int argc, char **argv)
 {
+  /* on stderr: the scripts read the figures from stdout */
+  fprintf (stderr, "bench-nn: kernels %s (this CPU runs: %s)\n", nn_cpu_path_name (), nn_cpu_paths_available ());
   if (argc >= 4 && g_str_equal (argv[1], "latency")) {
     gboolean fusion = !(argc >= 6 && g_str_equal (argv[5], "unfused"));
     nn_set_threads (argc >= 5 ? atoi (argv[4]) : 1);

@@ -64,6 +64,7 @@ usage (FILE *f)
   for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
     fprintf (f, "  %-13s %s\n", verbs[i].name, verbs[i].summary);
   fprintf (f, "\nOptions:\n  -h, --help     this text\n  -V, --version  print \"nn VERSION\" and exit\n");
+  fprintf (f, "  --cpu          print the kernel path libnn chose for this CPU (NN_CPU=portable|avx2|avx512 forces one)\n");
   fprintf (f, "\n'nn VERB --help' describes a verb. Exit status: 0 success, 1 error, 2 usage error.\n");
 }
 
@@ -82,6 +83,15 @@ main (int argc, char **argv)
    * they run against. */
   if (g_str_equal (argv[1], "--version") || g_str_equal (argv[1], "-V")) {
     printf ("nn %s\n", NN_CLI_VERSION);
+    return 0;
+  }
+  if (g_str_equal (argv[1], "--cpu")) {
+    g_autoptr (GError) e = NULL;
+    if (!nn_cpu_check (&e)) {
+      fprintf (stderr, "nn: %s\n", e->message);
+      return 1;
+    }
+    printf ("kernels: %s (this CPU runs: %s)\n", nn_cpu_path_name (), nn_cpu_paths_available ());
     return 0;
   }
   for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)

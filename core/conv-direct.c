@@ -8,23 +8,23 @@
  * reads plane ((a + ki) & 1, (b + kj) & 1) at (py + (a + ki) / 2, px + (b + kj)
  * / 2): for every window position and tap, one contiguous run over the pooled
  * positions, numbered over rows of `pitch` (pooled width + kw / 2; the extra
- * columns are computed and dropped). Eight pooled positions are computed at a
- * time in GCC vector types, the four window positions' sums in registers. */
+ * columns are computed and dropped). A vector of pooled positions is computed
+ * at a time in GCC vector types, the four window positions' sums in registers:
+ * eight on the portable and AVX2 paths, sixteen on AVX-512 (conv-direct-vec.h,
+ * included once per width; cpu-private.h chooses). */
 #include "nn-private.h"
-#ifdef __AVX__
-#include <immintrin.h>
-#endif
+#include "cpu-private.h"
 
-typedef float v8sf __attribute__ ((vector_size (32)));
-typedef int v8si __attribute__ ((vector_size (32)));
+/* the widest vector of any path: the scratch is sized for it */
+#define VMAX 16
 
 typedef struct {
   int     ph, pw;      /* pooled output */
   int     pitch;       /* floats per plane row */
   int     rows;        /* plane rows */
-  int64_t plane;       /* floats per plane, with room for the last chunk's overrun */
+  int64_t plane;       /* floats per plane, with room for the last vector's overrun */
   int64_t q;           /* pooled positions computed: ph rows of pitch */
-  int64_t q8;          /* the same rounded up to whole vectors */
+  int64_t qv;          /* the same rounded up to whole vectors of VMAX */
 } Poly;
 
 static Poly
@@ -33,9 +33,9 @@ poly_geom (const NnUnfold *u)
   Poly g = { .ph = u->oh / 2, .pw = u->ow / 2 };
   g.pitch = g.pw + u->kw / 2;
   g.rows = g.ph + u->kh / 2 + 1;
-  g.plane = (int64_t) g.rows * g.pitch + 8;
+  g.plane = (int64_t) g.rows * g.pitch + VMAX;
   g.q = (int64_t) g.ph * g.pitch;
-  g.q8 = (g.q + 7) & ~7;
+  g.qv = (g.q + VMAX - 1) / VMAX * VMAX;
   return g;
 }
 
@@ -45,12 +45,12 @@ nn_direct_pool2_applies (const NnUnfold *u)
   return u->kh == 3 && u->kw == 3 && u->sh == 1 && u->sw == 1 && u->c <= 3 && u->oh >= 2 && u->ow >= 2;
 }
 
-/* the planes (c, 2, 2), then every filter's pooled rows (f, q8) */
+/* the planes (c, 2, 2), then every filter's pooled rows (f, qv) */
 int64_t
 nn_direct_pool2_scratch_size (const NnUnfold *u, int f)
 {
   Poly g = poly_geom (u);
-  return 4 * u->c * g.plane + f * g.q8;
+  return 4 * u->c * g.plane + f * g.qv;
 }
 
 /* x (c, h, w) -> the planes. Only positions inside the input are written, so
@@ -76,77 +76,57 @@ split (const NnUnfold *u, const Poly *g, const float *x, float *planes)
     }
 }
 
-static inline v8sf
-load8 (const float *p)
+/* vector functions taking and returning wide types are all inlined into the
+ * path's entry: no call passes them, so the ABI note GCC gives is moot */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+typedef float v8sf __attribute__ ((vector_size (32)));
+typedef int v8si __attribute__ ((vector_size (32)));
+typedef float v16sf __attribute__ ((vector_size (64)));
+typedef int v16si __attribute__ ((vector_size (64)));
+
+#define V v8sf
+#define VI v8si
+#define VW 8
+#define VEC(name) name##_8
+#include "conv-direct-vec.h"
+#undef V
+#undef VI
+#undef VW
+#undef VEC
+
+#define V v16sf
+#define VI v16si
+#define VW 16
+#define VEC(name) name##_16
+#include "conv-direct-vec.h"
+
+#define DIRECT_PARAMS \
+  (const NnUnfold *u, int f, const float *w, const float *bias, const float *x, float *y, float *scratch)
+
+static void
+direct_portable DIRECT_PARAMS
 {
-  v8sf v;
-  memcpy (&v, p, sizeof v);
-  return v;
+  forward_8 (u, f, w, bias, x, y, scratch);
 }
 
-/* nn_max_nan on vectors: maxps already passes b's NaN on, a's is blended in */
-static inline v8sf
-max8 (v8sf a, v8sf b)
+NN_TARGET_AVX2 static void
+direct_avx2 DIRECT_PARAMS
 {
-#ifdef __AVX__
-  return (v8sf) _mm256_blendv_ps (_mm256_max_ps (a, b), a, _mm256_cmp_ps (a, a, _CMP_UNORD_Q));
-#else
-  v8si m = (a > b) | (a != a);
-  return (v8sf) ((m & (v8si) a) | (~m & (v8si) b));
-#endif
+  forward_8 (u, f, w, bias, x, y, scratch);
 }
 
-/* One channel's 16 distinct source vectors for eight pooled positions from
- * q0: rows and columns a + ki, b + kj in 0 .. 3 of the padded input. */
-static inline __attribute__ ((always_inline)) void
-sources (const Poly *g, const float *planes, int64_t q0, v8sf src[4][4])
+NN_TARGET_AVX512 static void
+direct_avx512 DIRECT_PARAMS
 {
-  for (int r = 0; r < 4; r++)
-    for (int s = 0; s < 4; s++)
-      src[r][s] = load8 (planes + ((r & 1) * 2 + (s & 1)) * g->plane + (int64_t) (r / 2) * g->pitch + s / 2 + q0);
+  forward_16 (u, f, w, bias, x, y, scratch);
 }
 
-/* A 3x3 kernel k over the four window positions: 36 multiply-adds, the
- * constant loops unrolled. */
-static inline __attribute__ ((always_inline)) void
-taps3x3 (const v8sf src[4][4], const float *k, v8sf acc[4])
-{
-  for (int ki = 0; ki < 3; ki++)
-    for (int kj = 0; kj < 3; kj++) {
-      float kv = k[ki * 3 + kj];
-      v8sf wv = { kv, kv, kv, kv, kv, kv, kv, kv };
-      for (int a = 0; a < 2; a++)
-        for (int b = 0; b < 2; b++)
-          acc[2 * a + b] += wv * src[a + ki][b + kj];
-    }
-}
+static void (*const direct_paths[NN_CPU_N_PATHS]) DIRECT_PARAMS = { direct_portable, direct_avx2, direct_avx512 };
 
-/* built with -ffp-contract=fast (core/meson.build): the multiply-adds fuse */
 void
 nn_direct_pool2_forward (const NnUnfold *u, int f, const float *w, const float *bias, const float *x, float *y,
                          float *scratch)
 {
-  Poly g = poly_geom (u);
-  float *planes = scratch, *rows = planes + 4 * u->c * g.plane;
-  split (u, &g, x, planes);
-  v8sf src[4][4][4];   /* (c, 4, 4) */
-  for (int64_t q0 = 0; q0 < g.q; q0 += 8) {
-    for (int c = 0; c < u->c; c++)
-      sources (&g, planes + 4 * c * g.plane, q0, src[c]);
-    for (int fi = 0; fi < f; fi++) {
-      v8sf acc[4] = { 0 };
-      for (int c = 0; c < u->c; c++)
-        taps3x3 (src[c], w + (fi * u->c + c) * 9, acc);
-      v8sf v = max8 (max8 (acc[0], acc[1]), max8 (acc[2], acc[3]));
-      memcpy (rows + fi * g.q8 + q0, &v, sizeof v);
-    }
-  }
-  for (int fi = 0; fi < f; fi++) {
-    float b = bias ? bias[fi] : 0.0f;
-    float *yf = y + (int64_t) fi * g.ph * g.pw;
-    const float *rf = rows + fi * g.q8;
-    for (int py = 0; py < g.ph; py++)
-      for (int px = 0; px < g.pw; px++)
-        yf[py * g.pw + px] = rf[(int64_t) py * g.pitch + px] + b;
-  }
+  NN_CPU_CALL (direct) (u, f, w, bias, x, y, scratch);
 }

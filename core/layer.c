@@ -1,6 +1,7 @@
 /* What every layer shares: parameters, construction from a typed spec entry
  * (core/spec.c validated it), and the JSON option readers of the gan block. */
 #include "nn-private.h"
+#include "cpu-private.h"
 
 float *
 nn_layer_add_param (NnLayer *l, const char *pname, const NnShape *shape, gboolean trainable, gboolean decay)
@@ -34,6 +35,8 @@ nn_layer_new_from_spec (const NnSpecLayer *spec, const char *name, const NnShape
 {
   const NnLayerClass *k = spec->klass;
   nn_get_threads ();  /* settles the thread setup (OpenBLAS single) before any product */
+  if (!nn_cpu_check (error))
+    return NULL;
   NnLayer *l = g_malloc0 (k->size);
   l->klass = k;
   l->name = g_strdup (name);

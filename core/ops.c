@@ -1,5 +1,6 @@
 /* Maths shared by several layers: initialisers, the dense product, activations. */
 #include "nn-private.h"
+#include "cpu-private.h"
 #include <cblas.h>
 
 void
@@ -101,8 +102,10 @@ nn_linear_backward (const float *x, const float *w, const float *dy, float *dx, 
     nn_parallel_for (out, linear_threads (&j), backward_units, &j);
 }
 
-void
-nn_act_forward (NnAct a, float slope, const float *x, float *y, int64_t n)
+/* Kernels (cpu-private.h): these loops lose a third to three times their
+ * time under baseline SSE2 (LeNet and DCGAN training, measured). */
+static inline __attribute__ ((always_inline)) void
+act_forward_body (NnAct a, float slope, const float *x, float *y, int64_t n)
 {
   switch (a) {
     case NN_ACT_SIGMOID:
@@ -130,8 +133,16 @@ nn_act_forward (NnAct a, float slope, const float *x, float *y, int64_t n)
   }
 }
 
+NN_CPU_KERNEL (act_forward, (NnAct a, float slope, const float *x, float *y, int64_t n), (a, slope, x, y, n))
+
 void
-nn_act_backward (NnAct a, float slope, const float *y, const float *dy, float *dx, int64_t n)
+nn_act_forward (NnAct a, float slope, const float *x, float *y, int64_t n)
+{
+  NN_CPU_CALL (act_forward) (a, slope, x, y, n);
+}
+
+static inline __attribute__ ((always_inline)) void
+act_backward_body (NnAct a, float slope, const float *y, const float *dy, float *dx, int64_t n)
 {
   switch (a) {
     case NN_ACT_SIGMOID:
@@ -158,4 +169,13 @@ nn_act_backward (NnAct a, float slope, const float *y, const float *dy, float *d
     case NN_ACT_SOFTMAX:
       g_assert_not_reached ();
   }
+}
+
+NN_CPU_KERNEL (act_backward, (NnAct a, float slope, const float *y, const float *dy, float *dx, int64_t n),
+               (a, slope, y, dy, dx, n))
+
+void
+nn_act_backward (NnAct a, float slope, const float *y, const float *dy, float *dx, int64_t n)
+{
+  NN_CPU_CALL (act_backward) (a, slope, y, dy, dx, n);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "nn-private.h"
+#include "cpu-private.h"
 
 typedef struct {
   int      units;          /* hidden size H (or filters for convlstm2d) */
@@ -115,10 +116,12 @@ nn_gate_tanh (float v)
 /* One LSTM step, element-wise, for n rows of h units: g (n, 4, h) gate
  * pre-activations i, f, g, o -> activations in place; c = f * cp + i * g,
  * tc = tanh (c), hn = o * tc, all (n, h). ConvLSTM's rows are pixels x units. */
-/* Without trapping maths GCC vectorises the clamp and rounding of nn_gate_exp. */
-__attribute__ ((optimize ("no-trapping-math"), unused)) static void
-nn_lstm_cell (int n, int64_t h, float *g, const float *cp, float *restrict c, float *restrict tc,
-              float *restrict hn)
+/* Without trapping maths GCC vectorises the clamp and rounding of nn_gate_exp;
+ * baseline SSE2 has no vector rounding, so this is a kernel (cpu-private.h):
+ * ConvLSTM training spends eight times as long in it without AVX. */
+__attribute__ ((optimize ("no-trapping-math"), always_inline)) static inline void
+lstm_cell_body (int n, int64_t h, float *g, const float *cp, float *restrict c, float *restrict tc,
+                float *restrict hn)
 {
   for (int i = 0; i < n; i++) {
     float *restrict gi = g + i * 4 * h, *restrict gf = gi + h, *restrict gg = gi + 2 * h, *restrict go = gi + 3 * h;
@@ -133,6 +136,18 @@ nn_lstm_cell (int n, int64_t h, float *g, const float *cp, float *restrict c, fl
       hi[j] = ov * tci[j];
     }
   }
+}
+
+NN_CPU_KERNEL_ATTRS (__attribute__ ((optimize ("no-trapping-math"), unused)), lstm_cell,
+                     (int n, int64_t h, float *g, const float *cp, float *restrict c, float *restrict tc,
+                      float *restrict hn),
+                     (n, h, g, cp, c, tc, hn))
+
+static inline void
+nn_lstm_cell (int n, int64_t h, float *g, const float *cp, float *restrict c, float *restrict tc,
+              float *restrict hn)
+{
+  NN_CPU_CALL (lstm_cell) (n, h, g, cp, c, tc, hn);
 }
 
 /* The step backwards: dh, dc (n, h) at h_t, c_t and the cached activations g,

@@ -48,6 +48,15 @@ NN_API int  nn_get_threads (void);
  * none): a background trainer keeps its steps on one core, so that its duty
  * cycle is one core's and the streaming threads keep the others. */
 NN_API void nn_set_thread_limit (int n);
+/* The kernel path libnn chose at load time for this CPU: "portable",
+ * "avx2" (AVX2 + FMA) or "avx512"; the environment variable NN_CPU forces one
+ * the CPU runs (docs/cpu-dispatch.md). */
+NN_API const char *nn_cpu_path_name (void);
+/* The paths this CPU runs, in that order, separated by spaces. */
+NN_API const char *nn_cpu_paths_available (void);
+/* FALSE when NN_CPU names an unknown path or one this CPU cannot run (the
+ * kernels then take the best path it runs); creating a layer fails the same. */
+NN_API gboolean nn_cpu_check (GError **error);
 
 typedef enum { NN_LOG_DEBUG, NN_LOG_INFO, NN_LOG_WARNING } NnLogLevel;
 typedef void (*NnLogFunc) (NnLogLevel level, const char *msg, gpointer user_data);

@@ -17,16 +17,19 @@ done
 sockets=$(awk -F': ' '/^physical id/ { print $2 }' /proc/cpuinfo | sort -u | wc -l)
 cores=$(awk -F': ' '/^core id/ { print $2 }' /proc/cpuinfo | sort -u | wc -l)
 blas=$("$B/bench/bench-nn" blas 2>/dev/null || echo "unknown ($B/bench/bench-nn blas failed)")
-# every line nn --version prints: the version, and libnn's runtime kernel
-# choice where the library reports one (NN_CPU overrides it)
-version=$("$B/cli/nn" --version 2>/dev/null | paste -sd ';' || true)
+# the version, and libnn's runtime kernel path (nn --cpu; NN_CPU overrides it)
+version=$("$B/cli/nn" --version 2>/dev/null || true)
+kernels=$("$B/cli/nn" --cpu 2>&1 || true)
+version+="${kernels:+; $kernels}"
 # libnn's matrix products (core/gemm.c): its own AVX2+FMA kernel for products
 # up to 2^24 multiply-adds where the CPU has both, OpenBLAS otherwise; NN_GEMM
 # forces one. The library reports no path, so this follows its rule.
 case ${NN_GEMM:-auto} in
   openblas) gemm="OpenBLAS (NN_GEMM=openblas)" ;;
   kernel) gemm="libnn's AVX2+FMA kernel (NN_GEMM=kernel)" ;;
-  *) if [[ $flags == *" avx2 "* && $flags == *" fma "* ]]; then
+  *) if [ "${NN_CPU:-}" = portable ]; then
+       gemm="OpenBLAS (NN_CPU=portable)"
+     elif [[ $flags == *" avx2 "* && $flags == *" fma "* ]]; then
        gemm="libnn's AVX2+FMA kernel up to 2^24 multiply-adds, OpenBLAS above"
      else
        gemm="OpenBLAS (no AVX2+FMA)"

@@ -1,7 +1,8 @@
 /* Runtime CPU dispatch (core/cpu.c): every kernel gives the portable path's
  * results to 1e-5 on every path this CPU runs; NN_CPU forces a path, and a
  * path the CPU cannot run (or an unknown name) is an error from layer
- * creation, never an illegal instruction. */
+ * creation, never an illegal instruction. The image converter takes its
+ * path when it is built: one is built per path here. */
 #include "nn-private.h"
 #include "cpu-private.h"
 #include "optim/optim-private.h"
@@ -60,6 +61,30 @@ run_kernels (GArray *out)
     "{\"input\": [3, 2, 9, 7], \"layers\": [{\"name\": \"cl\", \"type\": \"convlstm2d\", \"filters\": 5,"
     " \"kernel\": 3}]}",
   };
+  /* the image converter's vertical pass: 8- and 16-bit samples, shrinking
+   * (interior rows summed as integers) and enlarging */
+  guint8 frame[96 * 70 * 3 * 2];
+  for (gsize i = 0; i < sizeof frame; i++)
+    frame[i] = (guint8) (i * 37 + i / 97);
+  const struct { NnPixelFormat f; int w, h, ch, size; } frames[] = {
+    { NN_PIXEL_RGB24, 96, 70, 3, 20 }, { NN_PIXEL_I420_10LE, 96, 70, 1, 28 }, { NN_PIXEL_NV12, 30, 20, 3, 48 },
+  };
+  for (guint f = 0; f < G_N_ELEMENTS (frames); f++) {
+    NnImageInfo info = { .format = frames[f].f, .width = frames[f].w, .height = frames[f].h };
+    NnPreprocess pre = { .channels = frames[f].ch, .height = frames[f].size, .width = frames[f].size,
+                         .rescale = 1.0f / 255, .std = { 1, 1, 1 } };
+    GError *e = NULL;
+    NnImageConverter *conv = nn_image_converter_new (&info, &pre, &e);
+    ck_assert_msg (conv, "%s", e ? e->message : "");
+    int w = frames[f].w, h = frames[f].h, bps = frames[f].f == NN_PIXEL_I420_10LE ? 2 : 1;
+    const guint8 *planes[3] = { frame, frame + w * h * bps, frame + w * h * bps * 5 / 4 };
+    int strides[3] = { frames[f].f == NN_PIXEL_RGB24 ? 3 * w : w * bps, frames[f].f == NN_PIXEL_NV12 ? w : w / 2 * bps,
+                       w / 2 * bps };
+    float img[3 * 48 * 48];
+    nn_image_converter_run (conv, planes, strides, img);
+    g_array_append_vals (out, img, frames[f].ch * frames[f].size * frames[f].size);
+    nn_image_converter_free (conv);
+  }
   for (guint s = 0; s < G_N_ELEMENTS (specs); s++) {
     GError *e = NULL;
     NnModel *m = nn_model_new_from_spec (specs[s], 7, &e);

@@ -16,6 +16,7 @@
  * so the file builds without -mavx2 and runs everywhere: the caller asks the
  * CPU once. */
 #include "gemm-private.h"
+#include "cpu-private.h"
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -302,15 +303,12 @@ packed_gemm (int m, int n, int k, float alpha, const float *a, int64_t lda, cons
   }
 }
 
+/* the kernel path chosen at load (core/cpu.c): the CPU has AVX2 and FMA, the
+ * OS saves their state, and NN_CPU=portable does not rule them out */
 static gboolean
 cpu_has_avx2_fma (void)
 {
-  static int has = -1;
-  if (has < 0) {
-    __builtin_cpu_init ();
-    has = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
-  }
-  return has;
+  return nn_cpu_selected >= NN_CPU_AVX2;
 }
 
 gboolean

@@ -3,7 +3,8 @@
 # first argument) no instruction on ymm or zmm registers outside the kernels'
 # AVX2 and AVX-512 variants (functions NAME_avx2, NAME_avx512 and GCC's clones
 # of them), and none at all in the other binaries given (plugin, CLI, tools).
-# Both variants must be there, with wide registers in them: at least MIN of
+# NN_ISA_ALSO: names of AVX2 kernels behind the same path check under names
+# of their own (core/gemm.c). Both variants must be there, with wide registers in them: at least MIN of
 # each (the auto-vectorised kernels need -O3; at -O2 only the hand-written
 # vector ones are wide).
 # Usage: test-isa.sh MIN LIBNN [BINARY...]
@@ -22,6 +23,9 @@ while read -r fn count zmm; do
     if [ "$zmm" -gt 0 ]; then echo "FAIL: $lib: $fn (AVX2 variant) uses zmm"; fail=1; fi
   elif [[ $fn =~ _avx512(\.[a-z]+(\.[0-9]+)?)*$ ]]; then
     [ "$zmm" -gt 0 ] && v512=$((v512 + 1))
+  elif [[ " ${NN_ISA_ALSO:-} " == *" ${fn%%.*} "* ]]; then
+    # an AVX2 kernel with its own name behind the same check (NN_ISA_ALSO)
+    if [ "$zmm" -gt 0 ]; then echo "FAIL: $lib: $fn (AVX2 kernel) uses zmm"; fail=1; fi
   else
     echo "FAIL: $lib: $fn has $count ymm/zmm instructions outside the dispatched variants"
     fail=1

@@ -11,9 +11,10 @@ G_BEGIN_DECLS
  * arguments and meaning (beta 0 never reads C). Products up to the size of
  * our models' (2^24 multiply-adds) go to the kernel below, which
  * bench/gemm.sh measured faster than OpenBLAS on them; larger ones, both
- * operands transposed, and CPUs without AVX2 and FMA, to OpenBLAS.
- * NN_GEMM=openblas or NN_GEMM=kernel in the environment forces one path
- * (read once: tests run the models' suites both ways). */
+ * operands transposed, and the portable path (core/cpu-private.h: CPUs
+ * without AVX2 and FMA, or NN_CPU=portable), to OpenBLAS. NN_GEMM=openblas
+ * or NN_GEMM=kernel in the environment forces one route for the products
+ * alone (read once). */
 void nn_sgemm (enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int m, int n, int k,
                float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
@@ -24,8 +25,8 @@ void nn_sgemv (enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans, int m, int n,
                int lda, const float *x, int incx, float beta, float *y, int incy);
 
 /* The hand-written AVX2+FMA kernel alone, row-major; FALSE (C untouched)
- * where it has no path: no AVX2/FMA on this CPU, both operands transposed,
- * or an empty product. */
+ * where it has no path: the portable path, both operands transposed, or an
+ * empty product. */
 gboolean nn_gemm_kernel (gboolean ta, gboolean tb, int m, int n, int k, float alpha, const float *a, int lda,
                          const float *b, int ldb, float beta, float *c, int ldc);
 

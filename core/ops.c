@@ -1,7 +1,7 @@
 /* Maths shared by several layers: initialisers, the dense product, activations. */
 #include "nn-private.h"
 #include "cpu-private.h"
-#include <cblas.h>
+#include "gemm-private.h"
 
 void
 nn_fill_uniform (float *p, int64_t n, float bound, GRand *rng)
@@ -44,7 +44,7 @@ forward_rows (int lo, int hi, int t, gpointer data)
   if (j->b)
     for (int i = lo; i < hi; i++)
       memcpy (j->y + (int64_t) i * j->out, j->b, sizeof (float) * j->out);
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, j->out, j->in, 1.0f, j->x + (int64_t) lo * j->in,
+  nn_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, j->out, j->in, 1.0f, j->x + (int64_t) lo * j->in,
                j->in, j->w, j->in, j->b ? 1.0f : 0.0f, y, j->out);
 }
 
@@ -55,7 +55,7 @@ forward_units (int lo, int hi, int t, gpointer data)
   const LinearJob *j = data;
   if (j->b)
     memcpy (j->y + lo, j->b + lo, sizeof (float) * (hi - lo));
-  cblas_sgemv (CblasRowMajor, CblasNoTrans, hi - lo, j->in, 1.0f, j->w + (int64_t) lo * j->in, j->in, j->x, 1,
+  nn_sgemv (CblasRowMajor, CblasNoTrans, hi - lo, j->in, 1.0f, j->w + (int64_t) lo * j->in, j->in, j->x, 1,
                j->b ? 1.0f : 0.0f, j->y + lo, 1);
 }
 
@@ -73,7 +73,7 @@ static void
 backward_rows (int lo, int hi, int t, gpointer data)
 {
   const LinearJob *j = data;
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, hi - lo, j->in, j->out, 1.0f,
+  nn_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, hi - lo, j->in, j->out, 1.0f,
                j->dy + (int64_t) lo * j->out, j->out, j->w, j->in, 0.0f, j->dx + (int64_t) lo * j->in, j->in);
 }
 
@@ -82,7 +82,7 @@ backward_units (int lo, int hi, int t, gpointer data)
 {
   const LinearJob *j = data;
   if (j->dw)
-    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, j->in, j->n, 1.0f, j->dy + lo, j->out, j->x,
+    nn_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, j->in, j->n, 1.0f, j->dy + lo, j->out, j->x,
                  j->in, 1.0f, j->dw + (int64_t) lo * j->in, j->in);
   for (int i = 0; j->db && i < j->n; i++) {
     const float *r = j->dy + (int64_t) i * j->out;

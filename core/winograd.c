@@ -7,7 +7,7 @@
  * which the compiler vectorises. A NaN or infinity in a tile's input spreads
  * to the tile's four outputs (the transforms mix all sixteen inputs). */
 #include "nn-private.h"
-#include <cblas.h>
+#include "gemm-private.h"
 
 gboolean
 nn_winograd_applies (const NnUnfold *u)
@@ -278,7 +278,7 @@ forward_groups (const NnWinograd *wg, const float *bias, const float *x, float *
        * fifth of the inference (sgemm_beta), several times a memset's time;
        * M_xi never overlaps a V still to be read (v_offset) */
       memset (mx, 0, sizeof (float) * f * cols);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, f, (int) cols, c, 1.0f, wg->u + (int64_t) xi * f * c,
+      nn_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, f, (int) cols, c, 1.0f, wg->u + (int64_t) xi * f * c,
                    c, v + xi * c * cols, (int) cols, 1.0f, mx, (int) cols);
     }
     for (int s = 0; s < g; s++)

@@ -6,7 +6,7 @@
  * convolution is one product W (F, C*kh*kw) x col; backward folds the column
  * gradient back (col2im). A 1x1, stride 1, unpadded conv needs no unfolding. */
 #include "nn-private.h"
-#include <cblas.h>
+#include "gemm-private.h"
 
 typedef struct {
   int c, h, w;                 /* input */
@@ -272,7 +272,7 @@ conv_rows (NnConv2d *cv, const float *col, float *yi)
   for (int f = 0; f < p->f; f++)
     for (int64_t j = 0; j < ohw; j++)
       yi[f * ohw + j] = cv->b ? cv->b[f] : 0.0f;
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, p->f, (int) ohw, (int) k, 1.0f, cv->w, (int) k, col,
+  nn_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, p->f, (int) ohw, (int) k, 1.0f, cv->w, (int) k, col,
                (int) ohw, 1.0f, yi, (int) ohw);
 }
 
@@ -364,7 +364,7 @@ backward_samples (int lo, int hi, int t, gpointer data)
      * Winograd's way (a backward after an inference forward) */
     const float *col = !cv->unfolded ? conv_unfold (cv, j->x, i, t)
                        : pw ? j->x + i * in_sz : cv->col + i * k * ohw;
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, p->f, (int) k, (int) ohw, 1.0f, dyi, (int) ohw,
+    nn_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, p->f, (int) k, (int) ohw, 1.0f, dyi, (int) ohw,
                  col, (int) ohw, 1.0f, dw, (int) k);
     for (int f = 0; db && f < p->f; f++)
       for (int64_t q = 0; q < ohw; q++)
@@ -372,7 +372,7 @@ backward_samples (int lo, int hi, int t, gpointer data)
     if (!j->dx)
       continue;
     float *dcol = pw ? j->dx + i * in_sz : cv->dcol + t * k * ohw;
-    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) k, (int) ohw, p->f, 1.0f, cv->w, (int) k,
+    nn_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) k, (int) ohw, p->f, 1.0f, cv->w, (int) k,
                  dyi, (int) ohw, 0.0f, dcol, (int) ohw);
     if (!pw) {
       NnUnfold u = conv_unfold_geom (p);

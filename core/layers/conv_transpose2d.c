@@ -7,7 +7,7 @@
  * col (F*kh*kw, H*W) = W^T (F*kh*kw, C) x (C, H*W) are folded (col2im) into
  * the output; backward unfolds dy (im2col) and multiplies by W again. */
 #include "nn-private.h"
-#include <cblas.h>
+#include "gemm-private.h"
 
 typedef struct {
   int c, h, w;                 /* input */
@@ -201,13 +201,13 @@ forward_samples (int lo, int hi, int th, gpointer data)
   /* a 1x1 input (a DCGAN's projection): one product for the thread's samples,
    * (m, C) x (C, F*kh*kw), rather than a matrix-vector product per sample */
   if (hw == 1)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, hi - lo, (int) k, p->c, 1.0f, j->x + lo * p->c, p->c,
+    nn_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, hi - lo, (int) k, p->c, 1.0f, j->x + lo * p->c, p->c,
                  ct->w, (int) k, 0.0f, col, (int) k);
   for (int i = lo; i < hi; i++) {
     const float *xi = j->x + i * p->c * hw;
     float *yi = j->y + i * p->f * ohw;
     if (hw > 1)
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) k, (int) hw, p->c, 1.0f, ct->w, (int) k,
+      nn_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) k, (int) hw, p->c, 1.0f, ct->w, (int) k,
                    xi, (int) hw, 0.0f, col, (int) hw);
     for (int f = 0; f < p->f; f++)
       for (int64_t q = 0; q < ohw; q++)
@@ -245,20 +245,20 @@ backward_samples (int lo, int hi, int th, gpointer data)
       continue;
     }
     out2col (p, dyi, col);
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, p->c, (int) k, (int) hw, 1.0f, xi, (int) hw,
+    nn_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, p->c, (int) k, (int) hw, 1.0f, xi, (int) hw,
                  col, (int) hw, 1.0f, dw, (int) k);
     if (j->dx)
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, p->c, (int) hw, (int) k, 1.0f, ct->w, (int) k,
+      nn_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, p->c, (int) hw, (int) k, 1.0f, ct->w, (int) k,
                    col, (int) hw, 0.0f, j->dx + i * p->c * hw, (int) hw);
   }
   if (hw > 1)
     return;
   /* 1x1 input: dW += X^T (C, m) dcol (m, F*kh*kw); dX (m, C) = dcol W^T */
   const float *x = j->x + lo * p->c;
-  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, p->c, (int) k, hi - lo, 1.0f, x, p->c, col, (int) k, 1.0f,
+  nn_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, p->c, (int) k, hi - lo, 1.0f, x, p->c, col, (int) k, 1.0f,
                dw, (int) k);
   if (j->dx)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, p->c, (int) k, 1.0f, col, (int) k, ct->w,
+    nn_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, p->c, (int) k, 1.0f, col, (int) k, ct->w,
                  (int) k, 0.0f, j->dx + lo * p->c, p->c);
 }
 

@@ -11,7 +11,7 @@
  * rows being units x pixels. Backward unfolds again rather than keep T
  * column matrices per sample. */
 #include "recurrent-private.h"
-#include <cblas.h>
+#include "gemm-private.h"
 
 typedef struct {
   NnLayer parent;
@@ -182,7 +182,7 @@ forward_samples (int lo, int hi, int th, gpointer data)
       for (int64_t r = 0; r < h4; r++)
         for (int64_t p = 0; p < s->hw; p++)
           g[r * s->hw + p] = s->b[r];
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) h4, (int) s->hw, (int) s->kk, 1.0f, s->w,
+      nn_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) h4, (int) s->hw, (int) s->kk, 1.0f, s->w,
                    (int) s->kk, col, (int) s->hw, 1.0f, g, (int) s->hw);
       nn_lstm_cell (1, st, g, cs + t * st, cs + (t + 1) * st, tc + t * st, hs + (t + 1) * st);
     }
@@ -216,7 +216,7 @@ clstm_step_backward (NnLayer *l, int i, int t, const float *xi, float *dxi, cons
   const float *g = s->gates + (i * s->t + t) * 4 * st, *tc = s->tc + (i * s->t + t) * st;
   nn_lstm_cell_backward (1, st, g, cs + t * st, tc, w->dh, w->dc, w->dg);
   unfold_step (s, xi, hs + t * st, t, w->col, w->pad);
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) h4, (int) s->kk, (int) s->hw, 1.0f, w->dg,
+  nn_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) h4, (int) s->kk, (int) s->hw, 1.0f, w->dg,
                (int) s->hw, w->col, (int) s->hw, 1.0f, w->dw, (int) s->kk);
   for (int64_t r = 0; r < h4; r++)
     for (int64_t p = 0; p < s->hw; p++)
@@ -225,7 +225,7 @@ clstm_step_backward (NnLayer *l, int i, int t, const float *xi, float *dxi, cons
   /* dcol = W^T dg, only the rows somebody needs: x's, h's or both */
   int64_t r0 = dxi ? 0 : s->kx, r1 = carry ? s->kk : s->kx;
   if (r1 > r0)
-    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) (r1 - r0), (int) s->hw, (int) h4, 1.0f, s->w + r0,
+    nn_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) (r1 - r0), (int) s->hw, (int) h4, 1.0f, s->w + r0,
                  (int) s->kk, w->dg, (int) s->hw, 0.0f, w->dcol + r0 * s->hw, (int) s->hw);
   if (dxi)
     col2im (s, w->dcol, s->c, dxi + (int64_t) t * s->c * s->hw);

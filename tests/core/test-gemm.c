@@ -5,14 +5,16 @@
  * product (nn_sgemv). */
 #include <check.h>
 #include <math.h>
+#include <string.h>
 #include "gemm-private.h"
+#include "cpu-private.h"
 #include "../check-run.h"
 
+/* the kernel runs on the AVX2 and AVX-512 paths (NN_CPU: the suite runs on each) */
 static gboolean
 has_kernel (void)
 {
-  __builtin_cpu_init ();
-  return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+  return nn_cpu_selected >= NN_CPU_AVX2;
 }
 
 #define SENTINEL 12345.0f
@@ -255,6 +257,41 @@ START_TEST (test_gemv)
 }
 END_TEST
 
+/* the route: bit for bit the kernel's result on the AVX2 and AVX-512 paths,
+ * OpenBLAS's on the portable one (NN_CPU=portable) or under
+ * NN_GEMM=openblas; beyond 2^24 multiply-adds, OpenBLAS's */
+START_TEST (test_route)
+{
+  const char *env = g_getenv ("NN_GEMM");
+  gboolean forced = env && g_str_equal (env, "openblas");
+  const int dims[][3] = { { 32, 56, 16 }, { 1, 128, 1568 }, { 64, 3136, 128 } };
+  GRand *r = g_rand_new_with_seed (5);
+  for (guint d = 0; d < G_N_ELEMENTS (dims); d++) {
+    int m = dims[d][0], n = dims[d][1], k = dims[d][2];
+    float *a = g_new (float, m * k), *b = g_new (float, k * n);
+    float *c = g_new0 (float, m * n), *ck = g_new0 (float, m * n), *cb = g_new0 (float, m * n);
+    for (int i = 0; i < m * k; i++)
+      a[i] = (float) g_rand_double_range (r, -1, 1);
+    for (int i = 0; i < k * n; i++)
+      b[i] = (float) g_rand_double_range (r, -1, 1);
+    nn_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, cb, n);
+    gboolean kernel = nn_gemm_kernel (FALSE, FALSE, m, n, k, 1.0f, a, k, b, n, 0.0f, ck, n);
+    gboolean want_kernel = kernel && !forced && (double) m * n * k <= (1 << 24);
+    /* the two results differ somewhere (summation order), or the check below proves nothing */
+    ck_assert (!kernel || memcmp (ck, cb, sizeof (float) * m * n));
+    ck_assert_msg (!memcmp (c, want_kernel ? ck : cb, sizeof (float) * m * n), "%d x %d x %d: not %s's result", m,
+                   n, k, want_kernel ? "the kernel" : "OpenBLAS");
+    g_free (a);
+    g_free (b);
+    g_free (c);
+    g_free (ck);
+    g_free (cb);
+  }
+  g_rand_free (r);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -267,6 +304,7 @@ main (void)
   tcase_add_test (tc, test_column_major);
   tcase_add_test (tc, test_nan_spreads);
   tcase_add_test (tc, test_gemv);
+  tcase_add_test (tc, test_route);
   suite_add_tcase (s, tc);
   return nn_check_run (s);
 }

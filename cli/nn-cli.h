@@ -73,6 +73,7 @@ gboolean cli_plot_confusion (const char *path, const int64_t *confusion, int n_c
 void cli_format_duration (char *buf, gsize len, double seconds);
 
 int cmd_train (int argc, char **argv);
+int cmd_profile (int argc, char **argv);
 /* nn train over MPI (train-mpi.c). Under mpirun with more than one process
  * (and built with MPI), join MPI_COMM_WORLD and fill `d` with its rank, size
  * and hooks; otherwise one process (size 1). */

@@ -11,6 +11,7 @@ static const struct {
   { "eval", cmd_eval, "loss, accuracy, per-class precision/recall, confusion matrix" },
   { "predict", cmd_predict, "run a model on CSV rows or image files" },
   { "info", cmd_info, "layers, shapes, parameters and FLOPs of a model or spec" },
+  { "profile", cmd_profile, "time each layer of a forward or training step: share, FLOPs, GFLOP/s, path" },
   { "train-gan", cmd_train_gan, "train a generator against a discriminator (GAN), sample grids every epoch" },
   { "gan-score", cmd_gan_score, "judge a generator's images with a classifier: scores and Frechet distance" },
   { "generate", cmd_generate, "sample text from a character model, or an image grid from a generator" },

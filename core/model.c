@@ -1,6 +1,7 @@
 /* A model: the spec, the layers built from it, and a workspace sized for the
  * largest batch seen, so forward and backward allocate nothing in steady state. */
 #include "train-private.h"
+#include <time.h>
 
 struct _NnModel {
   NnSpec       *spec;        /* parsed and validated (a reference) */
@@ -578,4 +579,240 @@ nn_model_new_streaming (const NnModel *m, GError **error)
     memcpy (s->params[i].data, m->params[i].data, sizeof (float) * nn_shape_numel (&s->params[i].shape));
   }
   return s;
+}
+
+/* ---- per-layer profile ---------------------------------------------------- */
+
+static double
+profile_now_us (void)
+{
+  /* g_get_monotonic_time's microsecond steps are as long as a small layer */
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* samples (runs) sorted in place -> median, min, max */
+static void
+profile_summary (double *samples, int runs, double out[3])
+{
+  qsort (samples, runs, sizeof (double), cmp_double);
+  out[0] = runs % 2 ? samples[runs / 2] : (samples[runs / 2 - 1] + samples[runs / 2]) / 2;
+  out[1] = samples[0];
+  out[2] = samples[runs - 1];
+}
+
+/* One inference forward layer by layer, as nn_model_forward runs it; t[i]
+ * gets layer i's time (a fused pass's on its first layer). */
+static void
+profile_forward_layers (NnModel *m, const float *x, int n, double *t)
+{
+  const float *in = x;
+  for (int i = 0; i < m->n_layers; i++) {
+    NnLayer *l = m->layers[i];
+    double t0 = profile_now_us ();
+    if (m->fusion && m->fused[i]) {
+      NnAct act;
+      float slope;
+      nn_layer_is_rising_act (m->layers[i + 1], &act, &slope);
+      l->klass->forward_pool2 (l, in, m->acts[i + 2], n);
+      nn_act_forward (act, slope, m->acts[i + 2], m->acts[i + 2], n * nn_shape_numel (&m->layers[i + 2]->out));
+      t[i] = profile_now_us () - t0;
+      t[i + 1] = t[i + 2] = 0;
+      in = m->acts[i += 2];
+      continue;
+    }
+    l->klass->forward (l, in, m->acts[i], n, FALSE);
+    t[i] = profile_now_us () - t0;
+    in = m->acts[i];
+  }
+  m->last_fused = TRUE;  /* conservative: no backward through a profiled inference */
+}
+
+/* A training step as the trainer's (core/train.c) at one process: forward,
+ * the loss and its gradient (p - t directly for softmax + cross-entropy and
+ * sigmoid + BCE, the last layer skipped), backward, optimiser step. With
+ * `t` NULL the calls are the public ones, timed whole by the caller. */
+static void
+profile_train_step (NnModel *m, NnOptimizer *opt, NnLossKind k, const float *x, const float *target, float *dout,
+                    int n, double *tf, double *tb, double *tloss, double *topt)
+{
+  int64_t out_el = nn_shape_numel (nn_model_output_shape (m));
+  const char *last = nn_model_last_activation (m);
+  gboolean skip_last = (k == NN_LOSS_CCE && g_str_equal (last, "softmax")) ||
+                       (k == NN_LOSS_BCE && g_str_equal (last, "sigmoid"));
+  double t0 = profile_now_us ();
+  nn_model_zero_grad (m);
+  double zero_us = profile_now_us () - t0;
+  const float *out;
+  if (!tf) {
+    out = nn_model_forward (m, x, n, TRUE, NULL);
+  } else {
+    const float *in = x;
+    for (int i = 0; i < m->n_layers; i++) {
+      t0 = profile_now_us ();
+      m->layers[i]->klass->forward (m->layers[i], in, m->acts[i], n, TRUE);
+      tf[i] = profile_now_us () - t0;
+      in = m->acts[i];
+    }
+    m->last_x = x;
+    m->last_n = n;
+    m->last_fused = FALSE;
+    out = in;
+  }
+  t0 = profile_now_us ();
+  nn_loss (k, out, target, n, (int) out_el, skip_last ? NULL : dout);
+  if (skip_last) {
+    float scale = k == NN_LOSS_CCE ? 1.0f / n : 1.0f / ((int64_t) n * out_el);
+    for (int64_t i = 0; i < n * out_el; i++)
+      dout[i] = (out[i] - target[i]) * scale;
+  }
+  if (tloss)
+    *tloss = profile_now_us () - t0;
+  if (!tb) {
+    nn_model_backward (m, dout, skip_last);
+  } else {
+    const float *dy = dout;
+    int cur = 0;
+    for (int i = m->n_layers - 1; i >= 0; i--) {
+      tb[i] = 0;
+      if (skip_last && i == m->n_layers - 1)
+        continue;
+      NnLayer *l = m->layers[i];
+      float *dx = i ? m->gbuf[cur] : NULL;
+      t0 = profile_now_us ();
+      l->klass->backward (l, i ? m->acts[i - 1] : x, m->acts[i], dy, dx, n);
+      tb[i] = profile_now_us () - t0;
+      dy = dx;
+      cur ^= 1;
+    }
+  }
+  t0 = profile_now_us ();
+  nn_optimizer_step (opt);
+  if (topt)
+    *topt = zero_us + profile_now_us () - t0;
+}
+
+NnModelProfile *
+nn_model_profile (NnModel *m, int batch, gboolean training, int runs, GError **error)
+{
+  g_return_val_if_fail (m != NULL, NULL);
+  if (batch < 1 || runs < 1) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID, "profile: batch %d and runs %d must be at least 1", batch, runs);
+    return NULL;
+  }
+  if (!nn_model_reserve (m, batch, error))
+    return NULL;
+  int64_t in_el = nn_shape_numel (&m->input), out_el = nn_shape_numel (nn_model_output_shape (m));
+  g_autofree float *x = g_new (float, batch * in_el);
+  /* an embedding takes indices: 0 is one for every vocabulary */
+  gboolean indices = g_str_equal (m->layers[0]->klass->type, "embedding");
+  GRand *rng = g_rand_new_with_seed (1);
+  for (int64_t i = 0; i < batch * in_el; i++)
+    x[i] = indices ? 0.0f : (float) g_rand_double (rng);
+  g_rand_free (rng);
+  /* the check the forward makes (embedding ranges) before timing anything */
+  if (!nn_model_forward (m, x, batch, training, error))
+    return NULL;
+
+  NnModelProfile *p = g_new0 (NnModelProfile, 1);
+  p->batch = batch;
+  p->runs = runs;
+  p->threads = nn_get_threads ();
+  p->training = training;
+  p->n_layers = m->n_layers;
+  p->layers = g_new0 (NnLayerProfile, m->n_layers);
+  for (int i = 0; i < m->n_layers; i++) {
+    NnLayer *l = m->layers[i];
+    NnLayerProfile *lp = &p->layers[i];
+    lp->name = l->name;
+    lp->type = l->klass->type;
+    lp->flops = l->klass->flops ? l->klass->flops (l) : 0;
+    lp->fused_into = -1;
+  }
+  /* the passes nn_model_forward takes */
+  for (int i = 0; i < m->n_layers; i++) {
+    NnLayer *l = m->layers[i];
+    gboolean pooled = !training && m->fusion && m->fused[i];
+    if (l->klass->algorithm)
+      p->layers[i].algorithm = l->klass->algorithm (l, batch, training, pooled);
+    if (pooled) {
+      p->layers[i + 1].fused_into = p->layers[i + 2].fused_into = i;
+      i += 2;
+    }
+  }
+
+  int nl = m->n_layers;
+  double *fw = g_new0 (double, (gsize) runs * nl), *bw = g_new0 (double, (gsize) runs * nl);
+  double *loss_t = g_new0 (double, runs), *opt_t = g_new0 (double, runs), *total = g_new0 (double, runs);
+  double *col = g_new (double, runs);
+  float *target = NULL, *dout = NULL;
+  NnOptimizer *opt = NULL;
+  NnLossKind k = nn_model_default_loss (m);
+  if (training) {
+    NnOptimConfig oc;
+    nn_optim_config_init (&oc, NN_OPT_ADAM);
+    opt = nn_optimizer_new (&oc, m->params, m->n_params);
+    /* one-hot class 0 (a valid target for every loss) */
+    target = g_new0 (float, batch * out_el);
+    for (int i = 0; i < batch; i++)
+      target[i * out_el] = 1.0f;
+    dout = g_new0 (float, batch * out_el);
+    p->loss = nn_loss_name (k);
+    p->optimizer = nn_optim_name (NN_OPT_ADAM);
+  }
+  /* run 0 warms up (packing, first touch) and is not kept */
+  for (int r = -1; r < runs; r++) {
+    double *tf = fw + (gsize) MAX (r, 0) * nl, *tb = bw + (gsize) MAX (r, 0) * nl;
+    if (training) {
+      profile_train_step (m, opt, k, x, target, dout, batch, tf, tb, &loss_t[MAX (r, 0)], &opt_t[MAX (r, 0)]);
+      double t0 = profile_now_us ();
+      profile_train_step (m, opt, k, x, target, dout, batch, NULL, NULL, NULL, NULL);
+      total[MAX (r, 0)] = profile_now_us () - t0;
+    } else {
+      profile_forward_layers (m, x, batch, tf);
+      double t0 = profile_now_us ();
+      nn_model_forward (m, x, batch, FALSE, NULL);
+      total[MAX (r, 0)] = profile_now_us () - t0;
+    }
+  }
+  for (int i = 0; i < nl; i++) {
+    for (int r = 0; r < runs; r++)
+      col[r] = fw[(gsize) r * nl + i];
+    profile_summary (col, runs, p->layers[i].forward_us);
+    for (int r = 0; r < runs; r++)
+      col[r] = bw[(gsize) r * nl + i];
+    profile_summary (col, runs, p->layers[i].backward_us);
+  }
+  profile_summary (total, runs, p->total_us);
+  if (training) {
+    profile_summary (loss_t, runs, p->loss_us);
+    profile_summary (opt_t, runs, p->optim_us);
+  }
+  nn_optimizer_free (opt);
+  g_free (target);
+  g_free (dout);
+  g_free (fw);
+  g_free (bw);
+  g_free (loss_t);
+  g_free (opt_t);
+  g_free (total);
+  g_free (col);
+  return p;
+}
+
+void
+nn_model_profile_free (NnModelProfile *p)
+{
+  if (!p)
+    return;
+  g_free (p->layers);
+  g_free (p);
 }

@@ -137,6 +137,9 @@ struct _NnLayerClass {
   /* Optional: reject an input the forward cannot take (embedding indices
    * out of range); nn_model_forward calls it before the forward. */
   gboolean (*check_input)   (NnLayer *l, const float *x, int n, GError **error);
+  /* Optional: the path a forward of n samples takes where the kind has
+   * several (nn_model_profile); `pooled`: the fused conv -> act -> pool pass. */
+  const char *(*algorithm) (const NnLayer *l, int n, gboolean training, gboolean pooled);
   /* Optional, layers that draw random numbers in training (dropout): draw
    * what a training forward of n rows would, computing nothing (a rank of
    * data-parallel training with no row of a global batch). */

@@ -413,6 +413,17 @@ conv_finalize (NnLayer *l)
   nn_winograd_clear (&cv->wg);
 }
 
+static const char *
+conv_algorithm (const NnLayer *l, int n, gboolean training, gboolean pooled)
+{
+  const NnConv2d *cv = (const NnConv2d *) l;
+  if (!training && cv->wg.u)
+    return pooled ? "winograd, pooled" : "winograd";
+  if (pooled)
+    return "direct, pooled";
+  return conv_pointwise (&cv->p) ? "gemm (1x1)" : "unfolded gemm";
+}
+
 const NnLayerClass nn_conv2d_class = {
   .type = "conv2d",
   .size = sizeof (NnConv2d),
@@ -427,4 +438,5 @@ const NnLayerClass nn_conv2d_class = {
   .finalize = conv_finalize,
   .can_pool2 = conv_can_pool2,
   .forward_pool2 = conv_forward_pool2,
+  .algorithm = conv_algorithm,
 };

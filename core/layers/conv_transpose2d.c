@@ -290,6 +290,12 @@ ct_finalize (NnLayer *l)
   g_free (((NnConvT2d *) l)->scratch);
 }
 
+static const char *
+ct_algorithm (const NnLayer *l, int n, gboolean training, gboolean pooled)
+{
+  return ct_hw (&((const NnConvT2d *) l)->p) == 1 ? "one gemm for the batch, col2im" : "gemm per sample, col2im";
+}
+
 const NnLayerClass nn_conv2d_transpose_class = {
   .type = "conv2d_transpose",
   .size = sizeof (NnConvT2d),
@@ -303,4 +309,5 @@ const NnLayerClass nn_conv2d_transpose_class = {
   .init = ct_init,
   .flops = ct_flops,
   .finalize = ct_finalize,
+  .algorithm = ct_algorithm,
 };

@@ -59,6 +59,12 @@ dense_flops (const NnLayer *l)
   return 2 * (int64_t) d->in * d->out;
 }
 
+static const char *
+dense_algorithm (const NnLayer *l, int n, gboolean training, gboolean pooled)
+{
+  return n == 1 ? "gemv" : "gemm";  /* nn_linear_forward's choice */
+}
+
 const NnLayerClass nn_dense_class = {
   .type = "dense",
   .size = sizeof (NnDense),
@@ -66,6 +72,7 @@ const NnLayerClass nn_dense_class = {
   .doc = "y = x W^T + b (PyTorch's Linear); any input, flattened -> [units]; weight [units, in], bias [units].",
   .create = dense_create,
   .forward = dense_forward,
+  .algorithm = dense_algorithm,
   .backward = dense_backward,
   .init = dense_init,
   .flops = dense_flops,

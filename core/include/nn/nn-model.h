@@ -142,6 +142,46 @@ NN_API int  nn_model_n_layers (const NnModel *m);
 /* info (out caller-allocates); its strings are (transfer none), the model's. */
 NN_API void nn_model_layer_info (const NnModel *m, int i, NnLayerInfo *info);
 
+/* Per-layer profile (nn profile): where a forward, or a training step, spends
+ * its time. Each layer is timed on its own over `runs` runs (median, min and
+ * max, microseconds); the whole call is also timed as users run it, so the
+ * sum of the layers and the real total can be compared (the difference is
+ * the per-call overhead). Times are wall clock, taken with whatever else the
+ * machine runs: compare proportions, not absolutes, on a busy machine. */
+typedef struct {
+  const char *name;        /* (transfer none): the model's */
+  const char *type;
+  int64_t     flops;       /* forward, per sample: nn_model_layer_info's */
+  /* (nullable) (transfer none): the path the layer took where it has several
+   * ("winograd", "direct pooled", "unfolded gemm", "gemv" ...) */
+  const char *algorithm;
+  int         fused_into;  /* -1, or the layer whose one pass ran this one (inference fusion): times 0 here */
+  double      forward_us[3];   /* median, min, max */
+  double      backward_us[3];  /* training only (0 otherwise) */
+} NnLayerProfile;
+
+typedef struct {
+  int             batch, runs, threads;
+  gboolean        training;
+  int             n_layers;
+  NnLayerProfile *layers;      /* (n_layers), in the model's order */
+  const char     *loss;        /* training: the loss (nn_model_default_loss) */
+  const char     *optimizer;   /* training: "adam", the trainer's default */
+  double          loss_us[3];  /* training: loss and its gradient */
+  double          optim_us[3]; /* training: zeroing the gradients and the optimiser's step */
+  double          total_us[3]; /* nn_model_forward (or forward, loss, backward, step) timed whole */
+} NnModelProfile;
+
+/* Profile `m` at batch `batch` on random inputs (inference, or training
+ * steps, which change the weights) over `runs` runs after one warm-up, with
+ * nn_get_threads () threads. A batch or run count below 1 is an error
+ * (NN_ERROR_INVALID), and so is what nn_model_forward refuses.
+ * Returns (transfer full) (nullable): NULL with `error` set. */
+NN_API NnModelProfile *nn_model_profile (NnModel *m, int batch, gboolean training, int runs,
+                                         GError **error) G_GNUC_WARN_UNUSED_RESULT;
+NN_API void nn_model_profile_free (NnModelProfile *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnModelProfile, nn_model_profile_free)
+
 /* A streaming copy of a sequence model: the same weights, one time step per
  * forward (input [1, ...] instead of [T, ...]), recurrent state carried from
  * call to call, so a video is classified with O(1) work per frame. Start a

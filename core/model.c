@@ -796,6 +796,8 @@ nn_model_profile (NnModel *m, int batch, gboolean training, int runs, GError **e
     profile_summary (loss_t, runs, p->loss_us);
     profile_summary (opt_t, runs, p->optim_us);
   }
+  /* x is freed below: no backward may follow this forward */
+  m->last_x = NULL;
   nn_optimizer_free (opt);
   g_free (target);
   g_free (dout);

@@ -7,7 +7,7 @@
 # all alternated in the same run, RUNS times. Prints the medians (min-max) of
 # the classifier's per-frame p50 and p99 idle and while training, their
 # ratio, and the training steps per second.
-#   bench/nntrain-latency.sh [BUILD=build] [RUNS=5] [FRAMES=300] [FPS=30] [SHARE=0.5] [NICES="10 0"]
+#   bench/nntrain-latency.sh [BUILD=build] [RUNS=5] [FRAMES=300] [FPS=30] [SHARE=0.5] [NICES="19 10 0"]
 #                            [MODEL=models/gesture-lenet.safetensors] [LABEL=fist]
 set -eu
 BUILD=${BUILD:-build}
@@ -15,7 +15,7 @@ RUNS=${RUNS:-5}
 FRAMES=${FRAMES:-300}
 FPS=${FPS:-30}
 SHARE=${SHARE:-0.5}
-NICES=${NICES:-"10 0"}
+NICES=${NICES:-"19 10 0"}
 MODEL=${MODEL:-models/gesture-lenet.safetensors}
 LABEL=${LABEL:-fist}
 export GST_PLUGIN_PATH="$BUILD/plugins"

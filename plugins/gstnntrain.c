@@ -52,6 +52,8 @@
 #include <math.h>
 #include <string.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -107,7 +109,7 @@ nn_train_label_source_get_type (void)
 #define DEFAULT_LEARNING_RATE 0.001
 #define DEFAULT_BATCH_SIZE 16
 #define DEFAULT_CPU_SHARE 0.5
-#define DEFAULT_TRAINER_NICE 10
+#define DEFAULT_TRAINER_NICE 19
 #define DEFAULT_PUBLISH_EVERY 20
 #define DEFAULT_LABEL_SOURCE NN_TRAIN_LABEL_PROPERTY
 #define DEFAULT_MIN_SCORE 0.0
@@ -256,10 +258,21 @@ idle_now (GstNnTrain *self)
 }
 
 /* The trainer yields to the streaming threads when they compete for a core:
- * on Linux a thread's nice value is its own (setpriority on its id). */
+ * on Linux a thread's nice value is its own (setpriority on its id). At 19
+ * the thread goes to SCHED_IDLE instead: a nice thread still holds the core
+ * until the scheduler's next tick when a frame arrives, an idle-class one is
+ * preempted at the wake-up, which is what keeps the classifiers' p99 down. */
 static void
 lower_priority (GstNnTrain *self, int nice)
 {
+#ifdef SCHED_IDLE
+  if (nice >= 19) {
+    struct sched_param sp = { 0 };
+    if (pthread_setschedparam (pthread_self (), SCHED_IDLE, &sp) == 0)
+      return;
+    GST_WARNING_OBJECT (self, "could not put the trainer in SCHED_IDLE; using nice %d", nice);
+  }
+#endif
 #ifdef SYS_gettid
   if (nice > 0 && setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), nice) != 0)
     GST_WARNING_OBJECT (self, "could not set the trainer's nice value to %d: %s", nice, g_strerror (errno));
@@ -827,7 +840,8 @@ gst_nn_train_class_init (GstNnTrainClass *klass)
                          rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_TRAINER_NICE,
     g_param_spec_int ("trainer-nice", "Trainer nice", "Nice value of the training thread (Linux), so that the "
-                      "streaming threads win a contended core; 0 keeps the process's, e.g. trainer-nice=19", 0, 19,
+                      "streaming threads win a contended core; 19 (the default) puts it in SCHED_IDLE, which "
+                      "yields at once when a frame arrives; 0 keeps the process's, e.g. trainer-nice=10", 0, 19,
                       DEFAULT_TRAINER_NICE, rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_PUBLISH_EVERY,
     g_param_spec_uint ("publish-every", "Publish every", "Training steps between two hand-overs of the weights to "

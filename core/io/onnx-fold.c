@@ -278,7 +278,8 @@ nn_onnx_node_axes (Ctx *c, int64_t *axes, int *n, GError **error)
       nn_onnx_fail (c, error, NN_ERROR_INVALID, "%d axes", k);
       return FALSE;
     }
-    memcpy (axes, v, k * sizeof (int64_t));
+    if (k > 0)   /* an empty list has no storage: v is NULL */
+      memcpy (axes, v, k * sizeof (int64_t));
     *n = k;
     return TRUE;
   }
@@ -298,7 +299,8 @@ nn_onnx_node_axes (Ctx *c, int64_t *axes, int *n, GError **error)
     nn_onnx_fail (c, error, NN_ERROR_INVALID, "%" G_GINT64_FORMAT " axes", a->n);
     return FALSE;
   }
-  memcpy (axes, a->i, a->n * sizeof (int64_t));
+  if (a->n > 0)
+    memcpy (axes, a->i, a->n * sizeof (int64_t));
   *n = (int) a->n;
   return TRUE;
 }
@@ -496,7 +498,8 @@ nn_onnx_fold (Ctx *c, GError **error)
       nn_onnx_const_set_dims (k, 1, &d);
       if (!nn_onnx_const_alloc (c, k, FALSE, error))
         return FALSE;
-      memcpy (k->f, a->floats, d * sizeof (float));
+      if (d > 0)   /* empty lists have no storage */
+        memcpy (k->f, a->floats, d * sizeof (float));
       return TRUE;
     }
     if ((a = nn_onnx_attr (n, "value_ints"))) {
@@ -504,7 +507,8 @@ nn_onnx_fold (Ctx *c, GError **error)
       nn_onnx_const_set_dims (k, 1, &d);
       if (!nn_onnx_const_alloc (c, k, TRUE, error))
         return FALSE;
-      memcpy (k->i, a->ints, d * sizeof (int64_t));
+      if (d > 0)
+        memcpy (k->i, a->ints, d * sizeof (int64_t));
       return TRUE;
     }
     nn_onnx_fail (c, error, NN_ERROR_INVALID, "a Constant without a value, value_float(s) or value_int(s) attribute "

@@ -818,3 +818,19 @@ nn_model_profile_free (NnModelProfile *p)
   g_free (p->layers);
   g_free (p);
 }
+
+NnModel *
+nn_model_copy (NnModel *m, GError **error)
+{
+  g_return_val_if_fail (m, NULL);
+  g_autofree char *spec = nn_model_spec_json (m);
+  NnModel *c = nn_model_new_from_spec (spec, 0, error);
+  if (!c)
+    return NULL;
+  int n_src = 0, n_dst = 0;
+  NnParam *src = nn_model_params (m, &n_src), *dst = nn_model_params (c, &n_dst);
+  g_return_val_if_fail (n_src == n_dst, c);
+  for (int i = 0; i < n_src; i++)
+    memcpy (dst[i].data, src[i].data, nn_shape_numel (&src[i].shape) * sizeof (float));
+  return c;
+}

@@ -74,22 +74,6 @@ static guint n_loads;        /* atomic */
 
 static void snapshot_unref (Snapshot *s);
 
-/* Another model with m's spec and parameters (buffers included). */
-static NnModel *
-model_copy (NnModel *m, GError **error)
-{
-  g_autofree char *spec = nn_model_spec_json (m);
-  NnModel *c = nn_model_new_from_spec (spec, 0, error);
-  if (!c)
-    return NULL;
-  int n_src = 0, n_dst = 0;
-  NnParam *src = nn_model_params (m, &n_src), *dst = nn_model_params (c, &n_dst);
-  g_return_val_if_fail (n_src == n_dst, c);
-  for (int i = 0; i < n_src; i++)
-    memcpy (dst[i].data, src[i].data, nn_shape_numel (&src[i].shape) * sizeof (float));
-  return c;
-}
-
 /* Takes `model` (also on failure) and gives each further lane a copy; every
  * workspace is sized here, in the caller's thread, not by a batch. */
 static Snapshot *
@@ -104,7 +88,7 @@ snapshot_new (NnSharedModel *inst, NnModel *model, guint64 version, GError **err
   if (!nn_model_reserve (model, inst->batch_size, error))
     goto fail;
   for (; s->n_lanes < inst->n_lanes; s->n_lanes++) {
-    s->model[s->n_lanes] = model_copy (model, error);
+    s->model[s->n_lanes] = nn_model_copy (model, error);
     if (!s->model[s->n_lanes] || !nn_model_reserve (s->model[s->n_lanes], inst->lane_max, error))
       goto fail;
   }

@@ -156,23 +156,6 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_P
 
 /* ---- the training thread --------------------------------------------------------- */
 
-/* A separate model with the trainer's weights (and buffers): a snapshot the
- * instance owns while the trainer keeps changing its own. */
-static NnModel *
-copy_weights (NnModel *m, GError **error)
-{
-  g_autofree char *spec = nn_model_spec_json (m);
-  NnModel *c = nn_model_new_from_spec (spec, 0, error);
-  if (!c)
-    return NULL;
-  int n_src = 0, n_dst = 0;
-  NnParam *src = nn_model_params (m, &n_src), *dst = nn_model_params (c, &n_dst);
-  g_assert (n_src == n_dst);
-  for (int i = 0; i < n_src; i++)
-    memcpy (dst[i].data, src[i].data, nn_shape_numel (&src[i].shape) * sizeof (float));
-  return c;
-}
-
 typedef struct {
   float *x, *t, *dout;
   int   *rows;
@@ -238,7 +221,7 @@ publish (GstNnTrain *self, NnSharedModel **inst, const char *name, guint64 *vers
     *inst = nn_shared_model_lookup (name);  /* the classifiers may join after the trainer started */
   if (!*inst)
     return TRUE;
-  NnModel *w = copy_weights (self->model, &err);
+  NnModel *w = nn_model_copy (self->model, &err);
   if (!w || !(*version = nn_shared_model_publish (*inst, w, &err)))
     goto failed;
   g_signal_emit (self, signals[SIGNAL_WEIGHTS_PUBLISHED], 0, *version, (gpointer) self->model);

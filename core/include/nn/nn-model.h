@@ -20,6 +20,9 @@ typedef struct _NnModel NnModel;
  * Returns (transfer full) (nullable): NULL with `error` set. */
 NN_API NnModel *nn_model_new_from_spec (const char *json, guint64 seed, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 NN_API NnModel *nn_model_new_from_spec_file (const char *path, guint64 seed, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* (transfer full): a model of m's spec holding a copy of m's weights, with a
+ * workspace of its own (snapshots for other threads: shared instances, nntrain). */
+NN_API NnModel *nn_model_copy (NnModel *m, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* A .safetensors model (spec in its metadata), a .json spec (fresh weights),
  * or an .onnx model (nn_model_import_onnx with its sidecar, if any).
  * A weight that is NaN or infinite is an error (NN_ERROR_FORMAT) naming the

@@ -161,7 +161,7 @@ nn_model_freeze (NnModel *m, const char *const *layers, GError **error)
     g_autofree char *prefix = g_strconcat (*l, ".", NULL);
     for (int i = 0; i < np; i++)
       if (g_str_has_prefix (p[i].name, prefix) && p[i].grad)
-        p[i].trainable = FALSE;
+        nn_model_set_trainable (m, i, FALSE);
   }
   return TRUE;
 }

@@ -470,6 +470,19 @@ nn_model_params (NnModel *m, int *n_params)
   return m->params;
 }
 
+/* The model's list holds copies of its layers' records: both change, since
+ * the optimiser reads the list and a layer may read its own (a frozen
+ * batchnorm2d runs as at inference). */
+void
+nn_model_set_trainable (NnModel *m, int i, gboolean trainable)
+{
+  m->params[i].trainable = trainable;
+  for (int l = 0; l < m->n_layers; l++)
+    for (int j = 0; j < m->layers[l]->n_params; j++)
+      if (m->layers[l]->params[j].data == m->params[i].data)
+        m->layers[l]->params[j].trainable = trainable;
+}
+
 int64_t
 nn_model_n_trainable (const NnModel *m)
 {

@@ -179,6 +179,8 @@ const char *const  *nn_layer_type_names (void);
 const NnLayerClass *const *nn_layer_classes (int *n);
 
 /* Add a parameter "<layer>.<pname>" of `shape`; returns its data (zeroed). */
+/* Parameter i of the model's list (nn_model_params) and its layer's own record. */
+void nn_model_set_trainable (NnModel *m, int i, gboolean trainable);
 float *nn_layer_add_param (NnLayer *l, const char *pname, const NnShape *shape,
                            gboolean trainable, gboolean decay);
 NnParam *nn_layer_param (NnLayer *l, const char *pname);

@@ -76,11 +76,17 @@ batch_stats (const NnBatchNorm *bn, const float *x, int n, int64_t k, double *me
   *var = s2 / cnt;
 }
 
-/* x, y (n, C, inner); caches the mean and 1/std used, for backward. */
+/* x, y (n, C, inner); caches the mean and 1/std used, for backward.
+ * A frozen layer (nn_model_freeze: its weight no longer trainable) runs as
+ * at inference while the rest of the model trains, as Keras does: its
+ * running statistics are what the frozen layers after it were trained on,
+ * and moving them towards a small fine-tuning set would change what those
+ * layers see under them. */
 static void
 bn_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
 {
   NnBatchNorm *bn = (NnBatchNorm *) l;
+  training = training && l->params[0].trainable;
   double cnt = (double) n * bn->inner;
   for (int64_t k = 0; k < bn->c; k++) {
     double mu = bn->rmean[k], var = bn->rvar[k];
@@ -131,7 +137,7 @@ bn_backward (NnLayer *l, const float *x, const float *y, const float *dy, float 
   for (int64_t k = 0; k < bn->c; k++) {
     double sdy, sdyx;
     channel_sums (bn, x, dy, n, k, &sdy, &sdyx);
-    l->params[0].grad[k] += (float) sdyx;
+    l->params[0].grad[k] += (float) sdyx;   /* unused when frozen: the optimiser skips it */
     l->params[1].grad[k] += (float) sdy;
     if (!dx)
       continue;

@@ -177,6 +177,65 @@ START_TEST (test_freeze_leaves_params_bit_identical)
 }
 END_TEST
 
+/* A frozen batchnorm2d keeps its running statistics through training and
+ * normalises with them, so the frozen layers' outputs are what they were at
+ * inference; an unfrozen one moves them. */
+START_TEST (test_freeze_batchnorm_keeps_statistics)
+{
+  const char *spec = "{\"input\": [2, 4, 4], \"labels\": [\"a\", \"b\"], \"layers\": ["
+                     "{\"name\": \"c\", \"type\": \"conv2d\", \"filters\": 3, \"kernel\": 3, \"padding\": \"same\"},"
+                     "{\"name\": \"bn\", \"type\": \"batchnorm2d\"}, {\"name\": \"r\", \"type\": \"relu\"},"
+                     "{\"name\": \"g\", \"type\": \"global_avgpool\"},"
+                     "{\"name\": \"o\", \"type\": \"dense\", \"units\": 2, \"activation\": \"softmax\"}]}";
+  NnShape shape = nn_shape_3d (2, 4, 4);
+  g_autoptr (NnDataset) ds = nn_dataset_new (&shape, 16, 1, 0);
+  ds->n_classes = 2;
+  for (int i = 0; i < 16 * 32; i++)
+    ds->x[i] = 3.0f + 2.0f * cosf (0.7f * i);   /* far from the initial statistics (0, 1) */
+  for (int i = 0; i < 16; i++)
+    ds->labels[i] = i % 2;
+  for (int frozen = 0; frozen < 2; frozen++) {
+    GError *e = NULL;
+    g_autoptr (NnModel) m = nn_model_new_from_spec (spec, 5, &e);
+    ck_assert_msg (m, "%s", e ? e->message : "");
+    const char *names[] = { "bn", "c", NULL };
+    if (frozen)
+      ck_assert_msg (nn_model_freeze (m, names, &e), "%s", e ? e->message : "");
+    int np;
+    NnParam *p = nn_model_params (m, &np);
+    float before[4][3];
+    int k = 0;
+    for (int i = 0; i < np; i++)
+      if (g_str_has_prefix (p[i].name, "bn."))
+        memcpy (before[k++], p[i].data, sizeof before[0]);
+    ck_assert_int_eq (k, 4);
+    /* what the frozen part gives at inference, before training */
+    float out0[2 * 2], out1[2 * 2];
+    g_autofree float *x2 = g_memdup2 (ds->x, sizeof (float) * 2 * 32);
+    const float *y = nn_model_forward (m, x2, 2, FALSE, &e);
+    ck_assert_msg (y, "%s", e ? e->message : "");
+    memcpy (out0, y, sizeof out0);
+    NnTrainConfig c;
+    nn_train_config_init (&c);
+    nn_optim_config_init (&c.optim, NN_OPT_ADAM);
+    c.loss = NN_LOSS_CCE;
+    c.epochs = 2;
+    c.batch = 8;
+    ck_assert_msg (nn_train (m, &c, ds, NULL, &e), "%s", e ? e->message : "");
+    k = 0;
+    for (int i = 0; i < np; i++)
+      if (g_str_has_prefix (p[i].name, "bn.")) {
+        gboolean same = memcmp (before[k++], p[i].data, sizeof before[0]) == 0;
+        ck_assert_msg (same == frozen, "%s %s (frozen %d)", p[i].name, same ? "did not move" : "moved", frozen);
+      }
+    y = nn_model_forward (m, x2, 2, FALSE, &e);
+    ck_assert_msg (y, "%s", e ? e->message : "");
+    memcpy (out1, y, sizeof out1);
+    ck_assert_msg (memcmp (out0, out1, sizeof out0) != 0, "the head did not learn");
+  }
+}
+END_TEST
+
 START_TEST (test_dataset_concat)
 {
   NnShape shape = nn_shape_1d (2);
@@ -249,6 +308,7 @@ suite (void)
   tcase_add_test (tc, test_class_map_head_keeps_old_logits);
   tcase_add_test (tc, test_add_labels_errors);
   tcase_add_test (tc, test_freeze_leaves_params_bit_identical);
+  tcase_add_test (tc, test_freeze_batchnorm_keeps_statistics);
   tcase_add_test (tc, test_dataset_concat);
   tcase_add_test (tc, test_dataset_per_class);
   suite_add_tcase (s, tc);

@@ -85,7 +85,9 @@ NN_API NnModel *nn_model_add_labels (NnModel *m, const char *const *labels, guin
                                      GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Freeze the weights of the named layers (NULL-terminated): their parameters
  * are no longer trainable, so training steps leave them bit for bit as they
- * are (their gradients are still computed, for the layers below). A name
+ * are (their gradients are still computed, for the layers below). A frozen
+ * batchnorm2d also keeps its running statistics and normalises with them
+ * while the rest trains (Keras's rule for a frozen BatchNormalization). A name
  * that is no layer, or a layer without weights, is an error
  * (NN_ERROR_INVALID) and freezes nothing. */
 NN_API gboolean nn_model_freeze (NnModel *m, const char *const *layers, GError **error);

@@ -146,7 +146,7 @@ GST_END_TEST;
 #define ENROL_FPS 15
 #define ENROL_HOLD 1
 /* the fine-tuning of the enrolment (models/README.md, "Enrolment") */
-#define ENROL_TRAIN_OPTIONS "--epochs", "20", "--freeze", "conv1,conv2,conv3", "--lr", "0.001", "--augment", "flip=h,rotate=10,scale=0.1,brightness=0.2"
+#define ENROL_TRAIN_OPTIONS "--epochs", "20", "--freeze", "conv1,bn1,conv2,bn2,conv3,bn3", "--lr", "0.001", "--augment", "flip=h,rotate=10,scale=0.1,brightness=0.2"
 
 static void
 render_video (const char *path, const char *seq, int seed)

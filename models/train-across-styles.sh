@@ -7,7 +7,7 @@
 # DIR (default /tmp/across-styles) holds the renders; the trained model is
 # written to DIR/<model>.safetensors. Run from the source root after
 # `ninja -C build`. Each training runs on one thread (--threads 1); about
-# 20 minutes (gesture-lenet), 15 (gesture-fcn) and 30 (trailer) on one core
+# 40 minutes (gesture-lenet), 15 (gesture-fcn) and 30 (trailer) on one core
 # of this AMD EPYC. models/README.md ("Across styles") has the figures.
 set -eu
 what=${1:?usage: models/train-across-styles.sh gesture-lenet|gesture-fcn|trailer|test-data [DIR]}

@@ -56,15 +56,12 @@ gesture-fcn)
   $R fcn "$D/f1b-train" --n 400 --seed 13 --style 1; $R fcn "$D/f2b-train" --n 400 --seed 13 --style 2
   $R fcn "$D/f1c" --n 1000 --seed 15 --style 1; $R fcn "$D/f2c" --n 1000 --seed 15 --style 2
   $R fcn "$D/f1d" --n 400 --seed 17 --style 1; $R fcn "$D/f2d" --n 1200 --seed 17 --style 2
-  rm -rf "$D/fb" "$D/fbb"
-  for t in f1-train f1b-train f1c f2-train f2b-train f2c; do link "$D/fb" "$t" "$D/$t"; link "$D/fbb" "$t" "$D/$t"; done
-  for t in f1d f2d; do link "$D/fbb" "$t" "$D/$t"; done
-  # fb: 25,200 crops (1,800 per class and style); fbb: 36,400 (2,200 style 1, 3,000 style 2 per class)
-  $NN train models/gesture-fcn.json --data "folder:$D/fb" --val-split 0.05 --batch 32 --threads 1 --epochs 18 \
-    --lr 0.002 --schedule cosine:warmup=1,min=0.00002 --seed 1 --augment flip=h -o "$D/fcn-a-32.safetensors"
-  $NN train "$D/fcn-a-32.safetensors" --data "folder:$D/fbb" --val-split 0.05 --batch 32 --threads 1 --epochs 12 \
-    --lr 0.0008 --schedule cosine:warmup=1,min=0.00001 --seed 2 --augment flip=h -o "$D/fcn-b-32.safetensors"
-  $R reshape "$D/fcn-b-32.safetensors" --width 128 --height 96 -o "$D/gesture-fcn.safetensors"
+  rm -rf "$D/fbb"
+  for t in f1-train f1b-train f1c f1d f2-train f2b-train f2c f2d; do link "$D/fbb" "$t" "$D/$t"; done
+  # 36,400 crops: 2,200 per class of style 1, 3,000 of style 2
+  $NN train models/gesture-fcn.json --data "folder:$D/fbb" --val-split 0.05 --batch 32 --threads 1 --epochs 30 \
+    --lr 0.002 --schedule cosine:warmup=1,min=0.00001 --seed 3 --augment flip=h -o "$D/fcn-32.safetensors"
+  $R reshape "$D/fcn-32.safetensors" --width 128 --height 96 -o "$D/gesture-fcn.safetensors"
   ;;
 trailer)
   $G -n 60 --seed 1 "$D/tr1-a"; $G -n 240 --seed 3 "$D/tr1-b"

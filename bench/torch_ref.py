@@ -61,6 +61,13 @@ def build(spec, inference=False):
         elif t == "softmax":
             if inference:
                 mods[name] = nn.Softmax(dim=1)
+        elif t in ("relu", "tanh", "sigmoid"):
+            mods[name] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[t]()
+        elif t == "leaky_relu":
+            mods[name] = nn.LeakyReLU(l.get("slope", 0.01))
+        elif t == "global_avgpool":
+            mods[name] = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
+            shape = [shape[0]]
         else:
             raise SystemExit(f"torch_ref: unsupported layer {t}")
         act = l.get("activation")

@@ -17,7 +17,9 @@ struct _NnModel {
   float        *gbuf[2];     /* ping-pong gradients, (capacity, max numel) */
   const float  *last_x;      /* input of the last forward (caller's memory) */
   int           last_n;
-  gboolean     *fused;       /* fused[i]: inference runs layers i .. i+2 as one pass */
+  gboolean     *fused;       /* fused[i]: inference runs layers i .. i+span[i]-1 as one pass */
+  int          *span;
+  float       **fold_w, **fold_b; /* fold_*[i]: conv i's weights with batchnorm i+1 folded in, or NULL */
   gboolean      fusion;      /* inference may fuse (default) */
   gboolean      last_fused;  /* the last forward did: layers' outputs are missing, no backward */
 };
@@ -69,19 +71,85 @@ collect_params (NnModel *m)
 /* Inference runs conv -> relu (or leaky relu) -> 2x2 max pool as one pass
  * where the conv can pool its own output: the pooling commutes with a rising
  * activation, so the activation then runs on a quarter of the values, and
- * neither full-size output is written. */
+ * neither full-size output is written. A batchnorm2d after a conv is folded
+ * into the conv's weights (nn_batchnorm2d_fold), as ONNX Runtime and
+ * PyTorch's fuser do: conv -> batchnorm -> activation -> pool becomes such a
+ * pass, and conv -> batchnorm one convolution. A batchnorm's scale may be
+ * negative, so it cannot be moved past the pooling itself; folded, it need
+ * not be. */
+static gboolean
+is_type (const NnLayer *l, const char *type)
+{
+  return g_str_equal (l->klass->type, type);
+}
+
 static void
 plan_fusion (NnModel *m)
 {
   m->fusion = TRUE;
   m->fused = g_new0 (gboolean, m->n_layers);
-  for (int i = 0; i + 2 < m->n_layers; i++) {
+  m->span = g_new0 (int, m->n_layers);
+  m->fold_w = g_new0 (float *, m->n_layers);
+  m->fold_b = g_new0 (float *, m->n_layers);
+  for (int i = 0; i < m->n_layers; i++) {
     NnLayer *l = m->layers[i];
     NnAct act;
     float slope;
-    m->fused[i] = l->klass->can_pool2 && l->klass->can_pool2 (l) &&
-                  nn_layer_is_rising_act (m->layers[i + 1], &act, &slope) && nn_layer_is_maxpool2 (m->layers[i + 2]);
+    gboolean pool2 = l->klass->can_pool2 && l->klass->can_pool2 (l);
+    gboolean bn = is_type (l, "conv2d") && i + 1 < m->n_layers && is_type (m->layers[i + 1], "batchnorm2d");
+    int k = bn ? i + 2 : i + 1;   /* where the activation would be */
+    if (pool2 && k + 1 < m->n_layers && nn_layer_is_rising_act (m->layers[k], &act, &slope) &&
+        nn_layer_is_maxpool2 (m->layers[k + 1]))
+      m->span[i] = k + 2 - i;
+    else if (bn)
+      m->span[i] = 2;
+    if (bn) {
+      int64_t nw = nn_shape_numel (&l->params[0].shape);
+      m->fold_w[i] = g_new (float, nw);
+      m->fold_b[i] = g_new (float, l->out.dim[0]);
+    }
+    m->fused[i] = m->span[i] > 0;
+    if (m->fused[i])
+      i += m->span[i] - 1;
   }
+}
+
+/* Whether layer j's own output is not written by a fused inference (it is
+ * inside a pass, not its last layer). */
+static gboolean
+inside_pass (const NnModel *m, int j)
+{
+  for (int i = 0; i <= j; i++)
+    if (m->fused[i] && j < i + m->span[i] - 1)
+      return TRUE;
+  return FALSE;
+}
+
+/* The pass starting at layer i (fused[i]) on `in`; returns its output and
+ * sets *last to its last layer. */
+static const float *
+fused_pass (NnModel *m, int i, const float *in, int n, int *last)
+{
+  NnLayer *l = m->layers[i];
+  int end = i + m->span[i] - 1;
+  float *out = m->acts[end];
+  gboolean pooled = m->span[i] > 2 || !m->fold_w[i];
+  if (m->fold_w[i]) {
+    int64_t f = l->out.dim[0];
+    nn_batchnorm2d_fold (m->layers[i + 1], l->params[0].data, l->n_params > 1 ? l->params[1].data : NULL,
+                         nn_shape_numel (&l->params[0].shape) / f, m->fold_w[i], m->fold_b[i]);
+    nn_conv2d_forward_with (l, m->fold_w[i], m->fold_b[i], in, out, n, pooled);
+  } else {
+    l->klass->forward_pool2 (l, in, out, n);
+  }
+  if (pooled) {
+    NnAct act;
+    float slope;
+    nn_layer_is_rising_act (m->layers[end - 1], &act, &slope);
+    nn_act_forward (act, slope, out, out, n * nn_shape_numel (&m->layers[end]->out));
+  }
+  *last = end;
+  return out;
 }
 
 NnModel *
@@ -294,6 +362,13 @@ nn_model_free (NnModel *m)
   }
   g_free (m->layers);
   g_free (m->fused);
+  g_free (m->span);
+  for (int i = 0; m->fold_w && i < m->n_layers; i++) {
+    g_free (m->fold_w[i]);
+    g_free (m->fold_b[i]);
+  }
+  g_free (m->fold_w);
+  g_free (m->fold_b);
   g_free (m->acts);
   g_free (m->gbuf[0]);
   g_free (m->gbuf[1]);
@@ -404,13 +479,8 @@ nn_model_forward (NnModel *m, const float *x, int n, gboolean training, GError *
   for (int i = 0; i < m->n_layers; i++) {
     NnLayer *l = m->layers[i];
     if (!training && m->fusion && m->fused[i]) {
-      NnAct act;
-      float slope;
-      nn_layer_is_rising_act (m->layers[i + 1], &act, &slope);
-      l->klass->forward_pool2 (l, in, m->acts[i + 2], n);
-      nn_act_forward (act, slope, m->acts[i + 2], m->acts[i + 2], n * nn_shape_numel (&m->layers[i + 2]->out));
+      in = fused_pass (m, i, in, n, &i);
       m->last_fused = TRUE;
-      in = m->acts[i += 2];
       continue;
     }
     if (l->klass->check_input && !l->klass->check_input (l, in, n, error))
@@ -563,7 +633,7 @@ nn_model_layer_output (const NnModel *m, const char *name, NnShape *shape)
 {
   for (int i = 0; m->acts && m->last_n && i < m->n_layers; i++)
     if (strcmp (m->layers[i]->name, name) == 0) {
-      if (m->last_fused && (m->fused[i] || (i > 0 && m->fused[i - 1])))
+      if (m->last_fused && inside_pass (m, i))
         return NULL;
       if (shape)
         *shape = m->layers[i]->out;
@@ -632,14 +702,11 @@ profile_forward_layers (NnModel *m, const float *x, int n, double *t)
     NnLayer *l = m->layers[i];
     double t0 = profile_now_us ();
     if (m->fusion && m->fused[i]) {
-      NnAct act;
-      float slope;
-      nn_layer_is_rising_act (m->layers[i + 1], &act, &slope);
-      l->klass->forward_pool2 (l, in, m->acts[i + 2], n);
-      nn_act_forward (act, slope, m->acts[i + 2], m->acts[i + 2], n * nn_shape_numel (&m->layers[i + 2]->out));
-      t[i] = profile_now_us () - t0;
-      t[i + 1] = t[i + 2] = 0;
-      in = m->acts[i += 2];
+      int first = i;
+      in = fused_pass (m, i, in, n, &i);
+      t[first] = profile_now_us () - t0;
+      for (int j = first + 1; j <= i; j++)
+        t[j] = 0;
       continue;
     }
     l->klass->forward (l, in, m->acts[i], n, FALSE);
@@ -753,12 +820,15 @@ nn_model_profile (NnModel *m, int batch, gboolean training, int runs, GError **e
   /* the passes nn_model_forward takes */
   for (int i = 0; i < m->n_layers; i++) {
     NnLayer *l = m->layers[i];
-    gboolean pooled = !training && m->fusion && m->fused[i];
+    gboolean fused = !training && m->fusion && m->fused[i];
+    gboolean pooled = fused && (m->span[i] > 2 || !m->fold_w[i]);
     if (l->klass->algorithm)
       p->layers[i].algorithm = l->klass->algorithm (l, batch, training, pooled);
-    if (pooled) {
-      p->layers[i + 1].fused_into = p->layers[i + 2].fused_into = i;
-      i += 2;
+    if (fused) {
+      int first = i;
+      for (i = first + 1; i < first + m->span[first]; i++)
+        p->layers[i].fused_into = first;
+      i--;
     }
   }
 

@@ -179,6 +179,11 @@ const char *const  *nn_layer_type_names (void);
 const NnLayerClass *const *nn_layer_classes (int *n);
 
 /* Add a parameter "<layer>.<pname>" of `shape`; returns its data (zeroed). */
+/* Inference's conv2d -> batchnorm2d as one convolution (core/model.c): the
+ * folded weights, and the conv run with them (pooled 2x2 or not). */
+void nn_batchnorm2d_fold (const NnLayer *bn, const float *w, const float *b, int64_t per_filter, float *wf, float *bf);
+void nn_conv2d_forward_with (NnLayer *conv, const float *w, const float *b, const float *x, float *y, int n,
+                             gboolean pool2);
 /* Parameter i of the model's list (nn_model_params) and its layer's own record. */
 void nn_model_set_trainable (NnModel *m, int i, gboolean trainable);
 float *nn_layer_add_param (NnLayer *l, const char *pname, const NnShape *shape,

@@ -153,6 +153,22 @@ bn_backward (NnLayer *l, const float *x, const float *y, const float *dy, float 
   }
 }
 
+/* Inference's batchnorm folded into the convolution before it: with
+ * a = weight / sqrt(running_var + eps) per channel, conv then batchnorm is
+ * the convolution of weights a * w and bias a * (b - running_mean) + bias.
+ * w (F, per_filter), b (F) or NULL -> wf, bf. */
+void
+nn_batchnorm2d_fold (const NnLayer *l, const float *w, const float *b, int64_t per_filter, float *wf, float *bf)
+{
+  const NnBatchNorm *bn = (const NnBatchNorm *) l;
+  for (int64_t k = 0; k < bn->c; k++) {
+    double a = bn->w[k] / sqrt ((double) bn->rvar[k] + bn->eps);
+    for (int64_t j = 0; j < per_filter; j++)
+      wf[k * per_filter + j] = (float) (a * w[k * per_filter + j]);
+    bf[k] = (float) (a * ((b ? b[k] : 0.0) - bn->rmean[k]) + bn->b[k]);
+  }
+}
+
 static int64_t
 bn_flops (const NnLayer *l)
 {

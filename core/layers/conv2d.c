@@ -346,6 +346,25 @@ conv_forward (NnLayer *l, const float *x, float *y, int n, gboolean training)
   nn_parallel_for (n, job.cv->threads, forward_samples, &job);
 }
 
+/* Inference with other weights and bias of the same shapes (a batchnorm
+ * folded in: nn_batchnorm2d_fold), pooled 2x2 or not. The layer's own
+ * pointers are swapped for the call and put back: the model runs one forward
+ * at a time. */
+void
+nn_conv2d_forward_with (NnLayer *l, const float *w, const float *b, const float *x, float *y, int n, gboolean pool2)
+{
+  NnConv2d *cv = (NnConv2d *) l;
+  float *w0 = cv->w, *b0 = cv->b;
+  cv->w = (float *) w;
+  cv->b = (float *) b;
+  if (pool2)
+    conv_forward_pool2 (l, x, y, n);
+  else
+    conv_forward (l, x, y, n, FALSE);
+  cv->w = w0;
+  cv->b = b0;
+}
+
 /* Thread t's share of the parameter gradients: thread 0 adds into the
  * layer's own, the others into zeroed scratch summed after the join. */
 static void

@@ -1,6 +1,7 @@
 /* Inference fusion: conv2d -> relu/leaky_relu -> 2x2 max pool as one pass
- * (Winograd tiles or the direct pooled convolution) must give what the
- * layers give one by one, and say which outputs it did not keep. */
+ * (Winograd tiles or the direct pooled convolution), with a batchnorm2d
+ * after the conv folded into its weights, must give what the layers give
+ * one by one, and say which outputs it did not keep. */
 #include <check.h>
 #include <math.h>
 #include "nn-private.h"
@@ -20,6 +21,14 @@ model (const char *layers, const char *input)
     if (g_str_has_suffix (p[i].name, ".bias"))
       for (int64_t k = 0; k < nn_shape_numel (&p[i].shape); k++)
         p[i].data[k] = 0.05f * (float) ((k % 7) - 3);
+  /* batchnorms (named bn*) with statistics of their own and some negative
+   * scales, which do not commute with the pooling */
+  for (int i = 0; i < np; i++)
+    for (int64_t k = 0; g_str_has_prefix (p[i].name, "bn") && k < nn_shape_numel (&p[i].shape); k++)
+      p[i].data[k] = g_str_has_suffix (p[i].name, ".running_mean") ? 0.1f * (float) ((k % 5) - 2)
+                     : g_str_has_suffix (p[i].name, ".running_var") ? 0.5f + 0.1f * (float) (k % 4)
+                     : g_str_has_suffix (p[i].name, ".weight")      ? 0.7f * (float) ((k % 3) - 1) + 0.1f
+                                                                    : 0.03f * (float) (k % 4);
   return m;
 }
 
@@ -96,6 +105,42 @@ START_TEST (test_shapes)
 }
 END_TEST
 
+#define BN(name) "{\"name\": \"" name "\", \"type\": \"batchnorm2d\"}"
+#define RELU "{\"type\": \"relu\"}"
+
+/* conv -> batchnorm -> relu -> pool as one pass, and conv -> batchnorm as
+ * one convolution where no pool follows (or the conv cannot pool: stride
+ * 2), with and without the conv's bias, direct and Winograd, batches and
+ * threads: the shipped gesture models' shapes */
+START_TEST (test_batchnorm_folded)
+{
+  const char *blocks[] = {
+    CONV ("conv1", 8, ", \"padding\": \"same\"") ", " BN ("bn1") ", " RELU ", " POOL,
+    CONV ("conv1", 8, ", \"padding\": \"same\", \"bias\": false") ", " BN ("bn1") ", " RELU ", " POOL,
+    CONV ("conv1", 6, "") ", " BN ("bn1") ", " RELU ", {\"type\": \"global_avgpool\"}",
+    CONV ("conv1", 6, ", \"stride\": 2") ", " BN ("bn1") ", " RELU ", " POOL,
+    CONV ("conv1", 8, ", \"padding\": \"same\"") ", " BN ("bn1") ", " RELU ", " POOL ", "
+    CONV ("conv2", 12, ", \"padding\": \"same\"") ", " BN ("bn2") ", " RELU ", " POOL ", "
+    CONV ("conv3", 16, "") ", " BN ("bn3") ", " RELU ", {\"type\": \"global_avgpool\"}, "
+    "{\"name\": \"fc\", \"type\": \"dense\", \"units\": 7, \"activation\": \"softmax\"}",
+  };
+  const char *inputs[] = { "[3, 16, 16]", "[8, 13, 14]" };
+  for (guint b = 0; b < G_N_ELEMENTS (blocks); b++)
+    for (guint i = 0; i < G_N_ELEMENTS (inputs); i++) {
+      check_same (blocks[b], inputs[i], 1, 1, FALSE);
+      check_same (blocks[b], inputs[i], 3, 2, FALSE);
+      check_same (blocks[b], inputs[i], 1, 1, TRUE);
+    }
+  /* the batchnorm's output is kept where the pass ends with it */
+  NnModel *m = model (blocks[2], "[3, 16, 16]");
+  g_autofree float *x = g_new0 (float, 3 * 16 * 16);
+  ck_assert (nn_model_forward (m, x, 1, FALSE, NULL));
+  ck_assert_ptr_null (nn_model_layer_output (m, "conv1", NULL));
+  ck_assert_ptr_nonnull (nn_model_layer_output (m, "bn1", NULL));
+  nn_model_free (m);
+}
+END_TEST
+
 START_TEST (test_outputs_kept)
 {
   NnModel *m = model (lenet, "[1, 28, 28]");
@@ -135,6 +180,7 @@ main (void)
   TCase *tc = tcase_create ("core");
   tcase_add_test (tc, test_lenet);
   tcase_add_test (tc, test_shapes);
+  tcase_add_test (tc, test_batchnorm_folded);
   tcase_add_test (tc, test_outputs_kept);
   suite_add_tcase (s, tc);
   return nn_check_run (s);

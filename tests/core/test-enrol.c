@@ -130,6 +130,20 @@ START_TEST (test_add_labels_errors)
 }
 END_TEST
 
+/* `epochs` of Adam on ds, batches of 8, cross-entropy. */
+static void
+train_adam (NnModel *m, NnDataset *ds, int epochs)
+{
+  GError *e = NULL;
+  NnTrainConfig c;
+  nn_train_config_init (&c);
+  nn_optim_config_init (&c.optim, NN_OPT_ADAM);
+  c.loss = NN_LOSS_CCE;
+  c.epochs = epochs;
+  c.batch = 8;
+  ck_assert_msg (nn_train (m, &c, ds, NULL, &e), "%s", e ? e->message : "");
+}
+
 /* One Adam step on a batch: the frozen layer's tensors stay bit for bit, the
  * others move. */
 START_TEST (test_freeze_leaves_params_bit_identical)
@@ -153,13 +167,7 @@ START_TEST (test_freeze_leaves_params_bit_identical)
     ds->x[i] = cosf (1.3f * i);
   for (int i = 0; i < 8; i++)
     ds->labels[i] = i % 3;
-  NnTrainConfig c;
-  nn_train_config_init (&c);
-  nn_optim_config_init (&c.optim, NN_OPT_ADAM);
-  c.loss = NN_LOSS_CCE;
-  c.epochs = 1;
-  c.batch = 8;
-  ck_assert_msg (nn_train (m, &c, ds, NULL, &e), "%s", e ? e->message : "");
+  train_adam (m, ds, 1);
   for (int i = 0; i < np; i++) {
     gboolean same = memcmp (before[i], p[i].data, sizeof (float) * nn_shape_numel (&p[i].shape)) == 0;
     gboolean is_frozen = g_str_has_prefix (p[i].name, "fc.");
@@ -215,13 +223,7 @@ START_TEST (test_freeze_batchnorm_keeps_statistics)
     const float *y = nn_model_forward (m, x2, 2, FALSE, &e);
     ck_assert_msg (y, "%s", e ? e->message : "");
     memcpy (out0, y, sizeof out0);
-    NnTrainConfig c;
-    nn_train_config_init (&c);
-    nn_optim_config_init (&c.optim, NN_OPT_ADAM);
-    c.loss = NN_LOSS_CCE;
-    c.epochs = 2;
-    c.batch = 8;
-    ck_assert_msg (nn_train (m, &c, ds, NULL, &e), "%s", e ? e->message : "");
+    train_adam (m, ds, 2);
     k = 0;
     for (int i = 0; i < np; i++)
       if (g_str_has_prefix (p[i].name, "bn.")) {

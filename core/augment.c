@@ -9,7 +9,19 @@
  * colour temperature or white balance gives), then noise. A transform that is
  * off draws nothing, so adding one leaves the draws of the others as they
  * were. Every random draw comes from the caller's GRand, so a seed
- * reproduces a run. */
+ * reproduces a run.
+ *
+ * randconv (Xu et al., "Robust and generalizable visual representation
+ * learning via random convolutions", ICLR 2021) runs right after the
+ * geometry: a convolution with random weights changes colours, texture and
+ * edges together while keeping shapes, the part of a picture that another
+ * renderer or camera keeps. It is the one transform here that is not modelled
+ * on a particular camera effect, which is why it helps on looks the training
+ * data never had.
+ *
+ * A clip, (T, C, H, W), is augmented as T frames with the same draws (the same
+ * crop, kernel, colour cast, cutout...: one camera and one scene), except the
+ * noise, which is new in every frame as sensor noise and film grain are. */
 #include "nn-private.h"
 
 struct _NnAugment {
@@ -24,9 +36,12 @@ struct _NnAugment {
   float colour;       /* each channel's gain about the sample's black 1 + U(-c, c) */
   float blur;         /* Gaussian sigma U(0, blur) pixels */
   float cutout;       /* a rectangle of up to cutout x the sides */
-  /* One plane (H * W), grown when a larger sample arrives. Behind a pointer
-   * because apply takes a const augmenter; one augmenter per thread. */
-  struct { float *buf; gsize len; } *scratch;
+  float randconv;     /* probability of a random convolution */
+  /* A frame (C * H * W) and the random kernel, grown when a larger sample
+   * arrives, and the generator a clip's frames replay their draws from.
+   * Behind a pointer because apply takes a const augmenter; one augmenter per
+   * thread. */
+  struct { float *buf; gsize len; GRand *frame_rng; } *scratch;
 };
 
 typedef struct {
@@ -46,6 +61,7 @@ static const FloatKey float_keys[] = {
   { "colour", G_STRUCT_OFFSET (NnAugment, colour), 1.0 },
   { "blur", G_STRUCT_OFFSET (NnAugment, blur), 5.0 },
   { "cutout", G_STRUCT_OFFSET (NnAugment, cutout), 1.0 },
+  { "randconv", G_STRUCT_OFFSET (NnAugment, randconv), 1.0 },
 };
 
 static gboolean
@@ -96,7 +112,7 @@ parse_item (NnAugment *a, const char *item, GError **error)
   }
   g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
                "augment: unknown key \"%s\" (rotate, scale, crop, flip, noise, brightness, contrast, saturation, "
-               "colour, blur, cutout)",
+               "colour, blur, cutout, randconv)",
                key);
   return FALSE;
 }
@@ -107,6 +123,7 @@ nn_augment_new (const char *desc, GError **error)
   g_return_val_if_fail (desc, NULL);
   NnAugment *a = g_new0 (NnAugment, 1);
   a->scratch = g_malloc0 (sizeof *a->scratch);
+  a->scratch->frame_rng = g_rand_new_with_seed (0);
   g_auto (GStrv) items = g_strsplit (desc, ",", -1);
   for (int i = 0; items[i]; i++) {
     if (!*g_strstrip (items[i]))
@@ -124,8 +141,10 @@ nn_augment_free (NnAugment *a)
 {
   if (!a)
     return;
-  if (a->scratch)
+  if (a->scratch) {
     g_free (a->scratch->buf);
+    g_rand_free (a->scratch->frame_rng);
+  }
   g_free (a->scratch);
   g_free (a);
 }
@@ -314,8 +333,66 @@ colour (const NnAugment *a, float *x, int c, gsize plane, GRand *rng)
   }
 }
 
+#define RANDCONV_MAX_K 7
+
+/* With probability a->randconv: a C -> C convolution of a random size k in
+ * {1, 3, 5, 7} with He-normal weights (std 1 / sqrt(C k k)), clamp-to-edge,
+ * its output set to the sample's mean and standard deviation (so that a
+ * kernel does not also change the contrast: contrast has its own key), then
+ * mixed with the sample by alpha ~ U(0, 1), as the paper's RandConv-mix. */
 static void
-augment_one (const NnAugment *a, float *x, int c, int h, int w, GRand *rng)
+randconv (const NnAugment *a, float *x, int c, int h, int w, GRand *rng)
+{
+  if (g_rand_double (rng) >= a->randconv)
+    return;
+  static const int sizes[] = { 1, 3, 5, 7 };
+  int k = sizes[g_rand_int_range (rng, 0, G_N_ELEMENTS (sizes))], r = k / 2;
+  gsize plane = (gsize) h * w, n = plane * c;
+  float *src = a->scratch->buf, *wt = src + n;
+  double sd = 1.0 / sqrt ((double) c * k * k);
+  for (int i = 0; i < c * c * k * k; i++)
+    wt[i] = (float) (sd * nn_rand_normal (rng));
+  float alpha = (float) g_rand_double (rng);
+  memcpy (src, x, sizeof (float) * n);
+  double s = 0.0, ss = 0.0;
+  for (gsize i = 0; i < n; i++) {
+    s += src[i];
+    ss += (double) src[i] * src[i];
+  }
+  double mean = s / n, sdev = sqrt (MAX (ss / n - mean * mean, 0.0));
+  for (int o = 0; o < c; o++) {
+    float *out = x + o * plane;
+    for (int y = 0; y < h; y++)
+      for (int xx = 0; xx < w; xx++) {
+        float acc = 0.0f;
+        for (int i = 0; i < c; i++) {
+          const float *in = src + i * plane, *kw = wt + ((gsize) o * c + i) * k * k;
+          for (int dy = -r; dy <= r; dy++) {
+            const float *row = in + (gsize) CLAMP (y + dy, 0, h - 1) * w;
+            for (int dx = -r; dx <= r; dx++)
+              acc += kw[(dy + r) * k + dx + r] * row[CLAMP (xx + dx, 0, w - 1)];
+          }
+        }
+        out[(gsize) y * w + xx] = acc;
+      }
+  }
+  s = ss = 0.0;
+  for (gsize i = 0; i < n; i++) {
+    s += x[i];
+    ss += (double) x[i] * x[i];
+  }
+  double om = s / n, osd = sqrt (MAX (ss / n - om * om, 0.0));
+  float f = osd > 1e-12 ? (float) (sdev / osd) : 0.0f;
+  for (gsize i = 0; i < n; i++) {
+    float conv = (float) mean + (x[i] - (float) om) * f;
+    x[i] = alpha * src[i] + (1.0f - alpha) * conv;
+  }
+}
+
+/* One image. `rng` draws every transform, `noise_rng` the noise: the same
+ * generator for an image, two for a clip's frame (see the top). */
+static void
+augment_one (const NnAugment *a, float *x, int c, int h, int w, GRand *rng, GRand *noise_rng)
 {
   gsize n = (gsize) c * h * w;
   if (a->rotate > 0 || a->scale > 0 || a->crop > 0 || a->flip_h || a->flip_v) {
@@ -324,6 +401,8 @@ augment_one (const NnAugment *a, float *x, int c, int h, int w, GRand *rng)
     if (!t.identity)
       warp (a, x, c, h, w, &t);
   }
+  if (a->randconv > 0)
+    randconv (a, x, c, h, w, rng);
   if (a->cutout > 0)
     cutout (a, x, c, h, w, rng);
   if (a->blur > 0)
@@ -338,27 +417,43 @@ augment_one (const NnAugment *a, float *x, int c, int h, int w, GRand *rng)
     colour (a, x, c, (gsize) h * w, rng);
   if (a->noise > 0)
     for (gsize i = 0; i < n; i++)
-      x[i] += a->noise * (float) nn_rand_normal (rng);
+      x[i] += a->noise * (float) nn_rand_normal (noise_rng);
 }
 
 void
 nn_augment_apply (const NnAugment *a, float *x, int n, const NnShape *shape, GRand *rng)
 {
   g_return_if_fail (a && x && shape && rng && n >= 0);
-  /* (C, H, W); (H, W) is one channel and a vector (N) a 1 x N image */
-  int c = 1, h = 1, w = 1;
-  if (shape->ndim == 3) {
+  /* (T, C, H, W) a clip of T frames, (C, H, W); (H, W) is one channel and a
+   * vector (N) a 1 x N image */
+  int t = 1, c = 1, h = 1, w = 1;
+  if (shape->ndim == 4) {
+    t = (int) shape->dim[0]; c = (int) shape->dim[1]; h = (int) shape->dim[2]; w = (int) shape->dim[3];
+  } else if (shape->ndim == 3) {
     c = (int) shape->dim[0]; h = (int) shape->dim[1]; w = (int) shape->dim[2];
   } else if (shape->ndim == 2) {
     h = (int) shape->dim[0]; w = (int) shape->dim[1];
   } else {
     w = (int) nn_shape_numel (shape);
   }
-  gsize plane = (gsize) h * w;
-  if (plane > a->scratch->len) {
-    a->scratch->buf = g_renew (float, a->scratch->buf, plane);
-    a->scratch->len = plane;
+  gsize plane = (gsize) h * w, frame = plane * c;
+  /* warp and blur need a plane, randconv the frame and its kernel */
+  gsize need = MAX (plane, a->randconv > 0 ? frame + (gsize) c * c * RANDCONV_MAX_K * RANDCONV_MAX_K : 0);
+  if (need > a->scratch->len) {
+    a->scratch->buf = g_renew (float, a->scratch->buf, need);
+    a->scratch->len = need;
   }
-  for (int i = 0; i < n; i++)
-    augment_one (a, x + (gsize) i * c * plane, c, h, w, rng);
+  GRand *fr = a->scratch->frame_rng;
+  for (int i = 0; i < n; i++) {
+    float *sample = x + (gsize) i * t * frame;
+    if (t == 1) {
+      augment_one (a, sample, c, h, w, rng, rng);
+      continue;
+    }
+    guint32 seed = g_rand_int (rng);
+    for (int f = 0; f < t; f++) {
+      g_rand_set_seed (fr, seed);
+      augment_one (a, sample + (gsize) f * frame, c, h, w, fr, rng);
+    }
+  }
 }

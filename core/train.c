@@ -445,9 +445,11 @@ nn_train (NnModel *m, const NnTrainConfig *c, const NnDataset *train, const NnDa
   Batch b;
   batch_init (&b, batch, nn_shape_numel (nn_model_input_shape (m)), nn_shape_numel (nn_model_output_shape (m)),
               train->n);
-  /* a flat [784] input is still a 28x28 image to rotate or crop */
+  /* a flat [784] input is still a 28x28 image to rotate or crop; a clip
+   * [T, C, H, W] is augmented whole (the same draws for its frames) */
   const NnPreprocess *pre = nn_model_preprocess (m);
-  b.image = nn_shape_3d (pre->channels, pre->height, pre->width);
+  const NnShape *in = nn_model_input_shape (m);
+  b.image = in->ndim == 4 ? *in : nn_shape_3d (pre->channels, pre->height, pre->width);
   g_autoptr (GArray) own_history = c->history ? NULL : g_array_new (FALSE, FALSE, sizeof (NnTrainProgress));
   NnTrainState s = {
     .params = params, .n_params = n_params, .opt = opt,

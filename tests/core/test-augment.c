@@ -41,7 +41,7 @@ START_TEST (test_parse_errors)
 {
   const char *bad[] = { "rotate", "bogus=1", "rotate=abc", "rotate=-5", "flip=x", "flip=", "noise=1e9",
                         "scale=0.1,zoom=2", "contrast=", "blur=6", "colour=-0.1",
-                        "cutout=1.5", "cutout=" };
+                        "cutout=1.5", "cutout=", "randconv=1.5", "randconv=-1" };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
     GError *err = NULL;
     NnAugment *a = nn_augment_new (bad[i], &err);
@@ -56,7 +56,7 @@ START_TEST (test_parse_errors)
   ck_assert_ptr_nonnull (strstr (err->message, "zoom"));
   g_error_free (err);
   nn_augment_free (aug ("rotate=15,scale=0.1,crop=0.1,flip=h,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2"));
-  nn_augment_free (aug ("colour=0.2,blur=1.5,cutout=0.4"));
+  nn_augment_free (aug ("colour=0.2,blur=1.5,cutout=0.4,randconv=0.5"));
   nn_augment_free (aug (""));
   nn_augment_free (aug (" flip = hv , rotate=0 "));
 }
@@ -394,10 +394,92 @@ START_TEST (test_cutout_one_rectangle)
 }
 END_TEST
 
+/* A random convolution keeps the sample's mean, never raises its spread
+ * (the mix of two samples of the same spread), reaches at most 3 pixels (the
+ * largest kernel is 7x7), and a flat sample stays flat: it changes looks, not
+ * shapes or levels. */
+START_TEST (test_randconv_local_keeps_mean)
+{
+  NnAugment *a = aug ("randconv=1");
+  int c = 3, h = 15, w = 17, plane = h * w, n = c * plane;
+  NnShape s = nn_shape_3d (c, h, w);
+  float *x = g_new (float, n);
+  GRand *rng = g_rand_new_with_seed (21);
+  int changed = 0;
+  for (int t = 0; t < 40; t++) {
+    /* one bright pixel at (7, 8) on a dark background, in every channel */
+    for (int i = 0; i < n; i++)
+      x[i] = 0.25f;
+    for (int ch = 0; ch < c; ch++)
+      x[ch * plane + 7 * w + 8] = 2.0f;
+    double m0 = mean_of (x, n), s0 = std_of (x, n);
+    nn_augment_apply (a, x, 1, &s, rng);
+    ck_assert_double_eq_tol (mean_of (x, n), m0, 1e-5);
+    ck_assert (std_of (x, n) <= s0 + 1e-5);
+    for (int ch = 0; ch < c; ch++) {
+      const float *p = x + ch * plane;
+      float far = p[0];  /* (0, 0) is more than 3 pixels away */
+      for (int y = 0; y < h; y++)
+        for (int xx = 0; xx < w; xx++)
+          if (ABS (y - 7) > 3 || ABS (xx - 8) > 3)
+            ck_assert_float_eq_tol (p[y * w + xx], far, 1e-5f);
+      changed += fabsf (p[7 * w + 8] - 2.0f) > 1e-3f;
+    }
+  }
+  ck_assert_int_ge (changed, 30);  /* the mix weight is U(0, 1): almost every draw moves the pixel */
+  for (int i = 0; i < n; i++)
+    x[i] = 0.5f;
+  nn_augment_apply (a, x, 1, &s, rng);
+  for (int i = 0; i < n; i++)
+    ck_assert_float_eq_tol (x[i], 0.5f, 1e-6f);
+  g_free (x);
+  g_rand_free (rng);
+  nn_augment_free (a);
+}
+END_TEST
+
+/* A clip (T, C, H, W): every frame gets the same transform, noise apart;
+ * another clip of the batch gets other draws. Before, the trainer handed a
+ * clip model's batch to augmentation as single frames. */
+START_TEST (test_clip_frames_share_draws)
+{
+  int t = 4, c = 3, h = 10, w = 12, frame = c * h * w, n = 2;
+  NnShape s = { .ndim = 4, .dim = { t, c, h, w } };
+  float *x = g_new (float, n * t * frame), *o = g_new (float, frame);
+  ramp (o, frame);
+  NnAugment *a = aug ("rotate=20,crop=0.2,flip=h,randconv=1,cutout=0.4,blur=1,brightness=0.2,contrast=0.3,colour=0.3");
+  GRand *rng = g_rand_new_with_seed (5);
+  for (int i = 0; i < n * t; i++)
+    memcpy (x + i * frame, o, sizeof (float) * frame);
+  nn_augment_apply (a, x, n, &s, rng);
+  for (int f = 1; f < t; f++) {
+    ck_assert_mem_eq (x + f * frame, x, sizeof (float) * frame);
+    ck_assert_mem_eq (x + (t + f) * frame, x + t * frame, sizeof (float) * frame);
+  }
+  ck_assert (memcmp (x, o, sizeof (float) * frame) != 0);
+  ck_assert (memcmp (x, x + t * frame, sizeof (float) * frame) != 0);
+  nn_augment_free (a);
+  /* noise alone: new in every frame, with its sigma */
+  a = aug ("noise=0.1");
+  for (int i = 0; i < n * t; i++)
+    memcpy (x + i * frame, o, sizeof (float) * frame);
+  nn_augment_apply (a, x, n, &s, rng);
+  for (int f = 1; f < n * t; f++)
+    ck_assert (memcmp (x + f * frame, x, sizeof (float) * frame) != 0);
+  for (int i = 0; i < n * t * frame; i++)
+    x[i] -= o[i % frame];
+  ck_assert_double_eq_tol (std_of (x, n * t * frame), 0.1, 0.01);
+  g_free (x);
+  g_free (o);
+  g_rand_free (rng);
+  nn_augment_free (a);
+}
+END_TEST
+
 START_TEST (test_seed_reproducible)
 {
   NnAugment *a = aug ("rotate=15,scale=0.1,crop=0.1,flip=hv,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2,"
-                      "colour=0.2,blur=1,cutout=0.3");
+                      "colour=0.2,blur=1,cutout=0.3,randconv=0.5");
   NnShape s = nn_shape_3d (3, 12, 12);
   int n = 4, d = 3 * 144;
   float *x1 = g_new (float, n * d), *x2 = g_new (float, n * d), *x3 = g_new (float, n * d);
@@ -441,6 +523,8 @@ suite (void)
   tcase_add_test (tc, test_colour_gain_per_channel);
   tcase_add_test (tc, test_blur_spreads_a_point);
   tcase_add_test (tc, test_cutout_one_rectangle);
+  tcase_add_test (tc, test_randconv_local_keeps_mean);
+  tcase_add_test (tc, test_clip_frames_share_draws);
   tcase_add_test (tc, test_seed_reproducible);
   suite_add_tcase (s, tc);
   return s;

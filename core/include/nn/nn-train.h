@@ -189,11 +189,13 @@ NN_API void nn_eval_result_free (NnEvalResult *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnEvalResult, nn_eval_result_free)
 
 /* Data augmentation: "rotate=15,scale=0.1,crop=0.1,flip=h,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2,
- * colour=0.15,blur=1,cutout=0.3" (colour: a gain per channel; blur: Gaussian sigma up to N pixels; cutout: a
- * rectangle of random colour up to that share of each side)
+ * colour=0.15,blur=1,cutout=0.3,randconv=0.5" (colour: a gain per channel; blur: Gaussian sigma up to N pixels;
+ * cutout: a rectangle of random colour up to that share of each side; randconv: the probability of a random
+ * convolution mixed with the sample)
  * Returns (transfer full) (nullable): NULL with `error` set. */
 NN_API NnAugment *nn_augment_new (const char *desc, GError **error) G_GNUC_WARN_UNUSED_RESULT;
-/* Transform n samples of shape (C, H, W) in place, drawing from `rng`. */
+/* Transform n samples of shape (C, H, W), or clips (T, C, H, W) with the same draws for every frame but the
+ * noise, in place, drawing from `rng`. */
 NN_API void nn_augment_apply (const NnAugment *a, float *x, int n, const NnShape *shape, GRand *rng);
 NN_API void nn_augment_free (NnAugment *a);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnAugment, nn_augment_free)

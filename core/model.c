@@ -493,6 +493,15 @@ nn_model_forward (NnModel *m, const float *x, int n, gboolean training, GError *
   return in;
 }
 
+static gboolean
+layer_trains (const NnLayer *l)
+{
+  for (int j = 0; j < l->n_params; j++)
+    if (l->params[j].trainable)
+      return TRUE;
+  return FALSE;
+}
+
 static const float *
 backward (NnModel *m, const float *dout, gboolean skip_last, gboolean want_input)
 {
@@ -501,11 +510,17 @@ backward (NnModel *m, const float *dout, gboolean skip_last, gboolean want_input
   g_return_val_if_fail (!m->last_fused, NULL);
   const float *dy = dout;
   int cur = 0;
-  for (int i = m->n_layers - 1 - (skip_last ? 1 : 0); i >= 0; i--) {
+  /* No gradient is wanted below the first layer with a trainable tensor (a
+   * frozen feature extractor, as enrolment freezes): the backward stops at
+   * that layer, and its dx is nobody's business, nor is the first layer's,
+   * unless the input's gradient is asked for. */
+  int first = 0;
+  while (!want_input && first < m->n_layers && !layer_trains (m->layers[first]))
+    first++;
+  for (int i = m->n_layers - 1 - (skip_last ? 1 : 0); i >= first; i--) {
     NnLayer *l = m->layers[i];
     const float *x = i ? m->acts[i - 1] : m->last_x;
-    /* the first layer's dx is nobody's business unless asked: skip that product */
-    float *dx = i || want_input ? m->gbuf[cur] : NULL;
+    float *dx = i > first || want_input ? m->gbuf[cur] : NULL;
     l->klass->backward (l, x, m->acts[i], dy, dx, m->last_n);
     dy = dx;
     cur ^= 1;

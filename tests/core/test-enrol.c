@@ -188,6 +188,61 @@ END_TEST
 /* A frozen batchnorm2d keeps its running statistics through training and
  * normalises with them, so the frozen layers' outputs are what they were at
  * inference; an unfrozen one moves them. */
+/* Below the first trainable layer the backward does nothing: a model whose
+ * first layers are frozen gets the same gradients for its trainable tensors,
+ * bit for bit, as without the freeze, and its frozen tensors' gradient
+ * buffers are never written. */
+START_TEST (test_frozen_prefix_backward)
+{
+  const char *spec = "{\"input\": [2, 6, 6], \"labels\": [\"a\", \"b\", \"c\"], \"layers\": ["
+                     "{\"name\": \"c1\", \"type\": \"conv2d\", \"filters\": 3, \"kernel\": 3},"
+                     "{\"name\": \"r1\", \"type\": \"relu\"},"
+                     "{\"name\": \"c2\", \"type\": \"conv2d\", \"filters\": 4, \"kernel\": 3},"
+                     "{\"name\": \"f\", \"type\": \"flatten\"},"
+                     "{\"name\": \"o\", \"type\": \"dense\", \"units\": 3}]}";
+  float x[4 * 72], dout[4 * 3];
+  for (int i = 0; i < 4 * 72; i++)
+    x[i] = sinf (0.37f * i);
+  for (int i = 0; i < 4 * 3; i++)
+    dout[i] = cosf (1.1f * i);
+  float *grads[2][8] = { { 0 } };
+  int np = 0;
+  for (int frozen = 0; frozen < 2; frozen++) {
+    GError *e = NULL;
+    g_autoptr (NnModel) m = nn_model_new_from_spec (spec, 7, &e);
+    ck_assert_msg (m, "%s", e ? e->message : "");
+    ck_assert (nn_model_reserve (m, 4, &e));
+    const char *names[] = { "c1", NULL };
+    if (frozen)
+      ck_assert_msg (nn_model_freeze (m, names, &e), "%s", e ? e->message : "");
+    NnParam *p = nn_model_params (m, &np);
+    ck_assert_int_le (np, 8);
+    nn_model_zero_grad (m);
+    for (int i = 0; i < np; i++)
+      if (p[i].grad)
+        for (int64_t k = 0; k < nn_shape_numel (&p[i].shape); k++)
+          p[i].grad[k] = 1234.0f;   /* a backward that reaches the layer adds to it */
+    ck_assert (nn_model_forward (m, x, 4, TRUE, &e));
+    nn_model_backward (m, dout, FALSE);
+    for (int i = 0; i < np; i++)
+      grads[frozen][i] = p[i].grad ? g_memdup2 (p[i].grad, sizeof (float) * nn_shape_numel (&p[i].shape)) : NULL;
+    for (int i = 0; frozen && i < np; i++) {
+      gboolean is_frozen = g_str_has_prefix (p[i].name, "c1.");
+      if (!p[i].grad)
+        continue;
+      if (is_frozen)
+        ck_assert_msg (p[i].grad[0] == 1234.0f, "%s: a frozen layer's gradient was computed", p[i].name);
+      else
+        ck_assert_msg (memcmp (grads[0][i], grads[1][i], sizeof (float) * nn_shape_numel (&p[i].shape)) == 0,
+                       "%s: not the gradient of the unfrozen model", p[i].name);
+    }
+  }
+  for (int f = 0; f < 2; f++)
+    for (int i = 0; i < np; i++)
+      g_free (grads[f][i]);
+}
+END_TEST
+
 START_TEST (test_freeze_batchnorm_keeps_statistics)
 {
   const char *spec = "{\"input\": [2, 4, 4], \"labels\": [\"a\", \"b\"], \"layers\": ["
@@ -311,6 +366,7 @@ suite (void)
   tcase_add_test (tc, test_add_labels_errors);
   tcase_add_test (tc, test_freeze_leaves_params_bit_identical);
   tcase_add_test (tc, test_freeze_batchnorm_keeps_statistics);
+  tcase_add_test (tc, test_frozen_prefix_backward);
   tcase_add_test (tc, test_dataset_concat);
   tcase_add_test (tc, test_dataset_per_class);
   suite_add_tcase (s, tc);

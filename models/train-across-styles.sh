@@ -60,7 +60,9 @@ gesture-fcn)
   for t in f1-train f1b-train f1c f1d f2-train f2b-train f2c f2d; do link "$D/fbb" "$t" "$D/$t"; done
   # 36,400 crops: 2,200 per class of style 1, 3,000 of style 2
   $NN train models/gesture-fcn.json --data "folder:$D/fbb" --val-split 0.05 --batch 32 --threads 1 --epochs 30 \
-    --lr 0.002 --schedule cosine:warmup=1,min=0.00001 --seed 3 --augment flip=h -o "$D/fcn-32.safetensors"
+    --lr 0.002 --schedule cosine:warmup=1,min=0.00001 --seed 3 \
+    --augment flip=h,rotate=10,scale=0.15,colour=0.2,brightness=0.15,contrast=0.2,blur=0.8,noise=0.05 \
+    -o "$D/fcn-32.safetensors"
   $R reshape "$D/fcn-32.safetensors" --width 128 --height 96 -o "$D/gesture-fcn.safetensors"
   ;;
 trailer)

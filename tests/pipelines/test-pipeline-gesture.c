@@ -349,7 +349,7 @@ pipeline_gesture_suite (void)
   suite_add_tcase (s, det);
   tcase_add_test (det, test_detector_sequence_live);
   TCase *enrol = tcase_create ("enrolment");
-  tcase_set_timeout (enrol, 400);   /* 20 epochs of the gesture-lenet: about 40 s in release, 450 s under ASan (x3: 1,200 s) */
+  tcase_set_timeout (enrol, 400);   /* 20 epochs of the gesture-lenet's unfrozen layers: about 20 s in release, 200 s under ASan (x3: 1,200 s) */
   suite_add_tcase (s, enrol);
   tcase_add_test (enrol, test_enrolment_round_trip);
   return s;

@@ -235,13 +235,25 @@ brightness (const NnAugment *a, float *x, gsize n, GRand *rng)
     x[i] += d;
 }
 
+/* The mean of x[0..n), and its standard deviation where sd is not NULL. */
+static double
+moments (const float *x, gsize n, double *sd)
+{
+  double s = 0.0, ss = 0.0;
+  for (gsize i = 0; i < n; i++) {
+    s += x[i];
+    ss += (double) x[i] * x[i];
+  }
+  double mean = s / n;
+  if (sd)
+    *sd = sqrt (MAX (ss / n - mean * mean, 0.0));
+  return mean;
+}
+
 static void
 contrast (const NnAugment *a, float *x, gsize n, GRand *rng)
 {
-  double sum = 0.0;
-  for (gsize i = 0; i < n; i++)
-    sum += x[i];
-  float mean = (float) (sum / n), f = 1.0f + uniform (rng, a->contrast);
+  float mean = (float) moments (x, n, NULL), f = 1.0f + uniform (rng, a->contrast);
   for (gsize i = 0; i < n; i++)
     x[i] = mean + (x[i] - mean) * f;
 }
@@ -354,12 +366,7 @@ randconv (const NnAugment *a, float *x, int c, int h, int w, GRand *rng)
     wt[i] = (float) (sd * nn_rand_normal (rng));
   float alpha = (float) g_rand_double (rng);
   memcpy (src, x, sizeof (float) * n);
-  double s = 0.0, ss = 0.0;
-  for (gsize i = 0; i < n; i++) {
-    s += src[i];
-    ss += (double) src[i] * src[i];
-  }
-  double mean = s / n, sdev = sqrt (MAX (ss / n - mean * mean, 0.0));
+  double sdev, mean = moments (src, n, &sdev);
   for (int o = 0; o < c; o++) {
     float *out = x + o * plane;
     for (int y = 0; y < h; y++)
@@ -376,12 +383,7 @@ randconv (const NnAugment *a, float *x, int c, int h, int w, GRand *rng)
         out[(gsize) y * w + xx] = acc;
       }
   }
-  s = ss = 0.0;
-  for (gsize i = 0; i < n; i++) {
-    s += x[i];
-    ss += (double) x[i] * x[i];
-  }
-  double om = s / n, osd = sqrt (MAX (ss / n - om * om, 0.0));
+  double osd, om = moments (x, n, &osd);
   float f = osd > 1e-12 ? (float) (sdev / osd) : 0.0f;
   for (gsize i = 0; i < n; i++) {
     float conv = (float) mean + (x[i] - (float) om) * f;

@@ -19,6 +19,14 @@
  * on a particular camera effect, which is why it helps on looks the training
  * data never had.
  *
+ * background puts the foreground of an image with an alpha channel (the
+ * subject's coverage, as matting and compositing data carry it) in front of
+ * a random background, so that a model learns the subject and not the
+ * scenes its training images happened to have. It runs after the geometry
+ * (which moves the alpha with the image) and before everything else, so the
+ * composite goes through the same blur, colour and noise as a photograph of
+ * it would.
+ *
  * A clip, (T, C, H, W), is augmented as T frames with the same draws (the same
  * crop, kernel, colour cast, cutout...: one camera and one scene), except the
  * noise, which is new in every frame as sensor noise and film grain are. */
@@ -37,6 +45,7 @@ struct _NnAugment {
   float blur;         /* Gaussian sigma U(0, blur) pixels */
   float cutout;       /* a rectangle of up to cutout x the sides */
   float randconv;     /* probability of a random convolution */
+  float background;   /* probability of a random background behind the alpha's foreground */
   /* A frame (C * H * W) and the random kernel, grown when a larger sample
    * arrives, and the generator a clip's frames replay their draws from.
    * Behind a pointer because apply takes a const augmenter; one augmenter per
@@ -62,6 +71,7 @@ static const FloatKey float_keys[] = {
   { "blur", G_STRUCT_OFFSET (NnAugment, blur), 5.0 },
   { "cutout", G_STRUCT_OFFSET (NnAugment, cutout), 1.0 },
   { "randconv", G_STRUCT_OFFSET (NnAugment, randconv), 1.0 },
+  { "background", G_STRUCT_OFFSET (NnAugment, background), 1.0 },
 };
 
 static gboolean
@@ -112,7 +122,7 @@ parse_item (NnAugment *a, const char *item, GError **error)
   }
   g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
                "augment: unknown key \"%s\" (rotate, scale, crop, flip, noise, brightness, contrast, saturation, "
-               "colour, blur, cutout, randconv)",
+               "colour, blur, cutout, randconv, background)",
                key);
   return FALSE;
 }
@@ -391,18 +401,100 @@ randconv (const NnAugment *a, float *x, int c, int h, int w, GRand *rng)
   }
 }
 
+#define BG_MAX_GRID 17
+
+/* Value noise: a (g + 1) x (g + 1) grid of U(0, 1) values, smoothly
+ * interpolated, at (x, y) in [0, 1]^2. */
+static float
+value_noise (const float *grid, int g, float x, float y)
+{
+  float gx = x * g, gy = y * g;
+  int ix = MIN ((int) gx, g - 1), iy = MIN ((int) gy, g - 1);
+  float fx = gx - ix, fy = gy - iy;
+  fx = fx * fx * (3.0f - 2.0f * fx);
+  fy = fy * fy * (3.0f - 2.0f * fy);
+  const float *r0 = grid + iy * (g + 1), *r1 = r0 + g + 1;
+  float top = r0[ix] + (r0[ix + 1] - r0[ix]) * fx, bot = r1[ix] + (r1[ix + 1] - r1[ix]) * fx;
+  return top + (bot - top) * fy;
+}
+
+/* With probability a->background, x = alpha x + (1 - alpha) B: B two octaves
+ * of value noise (2 to 8 cells across, then twice as fine) between two
+ * colours, with up to three rectangles or discs of other colours in front,
+ * every colour drawn between the sample's darkest and brightest values in
+ * each channel (the sample's units, whatever its normalisation). No scene of
+ * either renderer is imitated: the point is that the background says nothing
+ * about the class. */
+static void
+background (const NnAugment *a, float *x, const float *alpha, int c, int h, int w, GRand *rng)
+{
+  if (g_rand_double (rng) >= a->background)
+    return;
+  gsize plane = (gsize) h * w;
+  float lo[4], hi[4];
+  int nc = MIN (c, 4);
+  for (int ch = 0; ch < nc; ch++)
+    sample_range (x + ch * plane, plane, &lo[ch], &hi[ch]);
+  float grid[2][(BG_MAX_GRID + 1) * (BG_MAX_GRID + 1)];
+  int g0 = g_rand_int_range (rng, 2, 9), gs[2] = { g0, 2 * g0 };
+  for (int o = 0; o < 2; o++)
+    for (int i = 0; i < (gs[o] + 1) * (gs[o] + 1); i++)
+      grid[o][i] = (float) g_rand_double (rng);
+  float c1[4], c2[4];
+  for (int ch = 0; ch < nc; ch++) {
+    c1[ch] = lo[ch] + (hi[ch] - lo[ch]) * (float) g_rand_double (rng);
+    c2[ch] = lo[ch] + (hi[ch] - lo[ch]) * (float) g_rand_double (rng);
+  }
+  struct { gboolean disc; float cx, cy, rx, ry, col[4]; } sh[3];
+  int n_shapes = g_rand_int_range (rng, 0, 4);
+  for (int k = 0; k < n_shapes; k++) {
+    sh[k].disc = g_rand_boolean (rng);
+    sh[k].cx = (float) g_rand_double (rng) * w;
+    sh[k].cy = (float) g_rand_double (rng) * h;
+    sh[k].rx = (float) g_rand_double_range (rng, 0.05, 0.25) * w;
+    sh[k].ry = (float) g_rand_double_range (rng, 0.05, 0.25) * h;
+    for (int ch = 0; ch < nc; ch++)
+      sh[k].col[ch] = lo[ch] + (hi[ch] - lo[ch]) * (float) g_rand_double (rng);
+  }
+  for (int y = 0; y < h; y++)
+    for (int xx = 0; xx < w; xx++) {
+      gsize i = (gsize) y * w + xx;
+      float fa = CLAMP (alpha[i], 0.0f, 1.0f);
+      if (fa >= 1.0f)
+        continue;
+      float u = (xx + 0.5f) / w, v = (y + 0.5f) / h;
+      float t = (2.0f * value_noise (grid[0], gs[0], u, v) + value_noise (grid[1], gs[1], u, v)) / 3.0f;
+      int top = -1;
+      for (int k = 0; k < n_shapes; k++) {
+        float dx = (xx + 0.5f - sh[k].cx) / sh[k].rx, dy = (y + 0.5f - sh[k].cy) / sh[k].ry;
+        if (sh[k].disc ? dx * dx + dy * dy <= 1.0f : fabsf (dx) <= 1.0f && fabsf (dy) <= 1.0f)
+          top = k;
+      }
+      for (int ch = 0; ch < c; ch++) {
+        int cc = MIN (ch, nc - 1);
+        float b = top >= 0 ? sh[top].col[cc] : c1[cc] + t * (c2[cc] - c1[cc]);
+        x[ch * plane + i] = fa * x[ch * plane + i] + (1.0f - fa) * b;
+      }
+    }
+}
+
 /* One image. `rng` draws every transform, `noise_rng` the noise: the same
  * generator for an image, two for a clip's frame (see the top). */
 static void
-augment_one (const NnAugment *a, float *x, int c, int h, int w, GRand *rng, GRand *noise_rng)
+augment_one (const NnAugment *a, float *x, float *alpha, int c, int h, int w, GRand *rng, GRand *noise_rng)
 {
   gsize n = (gsize) c * h * w;
   if (a->rotate > 0 || a->scale > 0 || a->crop > 0 || a->flip_h || a->flip_v) {
     Affine t;
     draw_affine (a, h, w, rng, &t);
-    if (!t.identity)
+    if (!t.identity) {
       warp (a, x, c, h, w, &t);
+      if (alpha)
+        warp (a, alpha, 1, h, w, &t);
+    }
   }
+  if (a->background > 0 && alpha)
+    background (a, x, alpha, c, h, w, rng);
   if (a->randconv > 0)
     randconv (a, x, c, h, w, rng);
   if (a->cutout > 0)
@@ -422,8 +514,21 @@ augment_one (const NnAugment *a, float *x, int c, int h, int w, GRand *rng, GRan
       x[i] += a->noise * (float) nn_rand_normal (noise_rng);
 }
 
+gboolean
+nn_augment_needs_alpha (const NnAugment *a)
+{
+  g_return_val_if_fail (a, FALSE);
+  return a->background > 0;
+}
+
 void
 nn_augment_apply (const NnAugment *a, float *x, int n, const NnShape *shape, GRand *rng)
+{
+  nn_augment_apply_alpha (a, x, NULL, n, shape, rng);
+}
+
+void
+nn_augment_apply_alpha (const NnAugment *a, float *x, float *alpha, int n, const NnShape *shape, GRand *rng)
 {
   g_return_if_fail (a && x && shape && rng && n >= 0);
   /* (T, C, H, W) a clip of T frames, (C, H, W); (H, W) is one channel and a
@@ -447,15 +552,15 @@ nn_augment_apply (const NnAugment *a, float *x, int n, const NnShape *shape, GRa
   }
   GRand *fr = a->scratch->frame_rng;
   for (int i = 0; i < n; i++) {
-    float *sample = x + (gsize) i * t * frame;
+    float *sample = x + (gsize) i * t * frame, *al = alpha ? alpha + (gsize) i * t * plane : NULL;
     if (t == 1) {
-      augment_one (a, sample, c, h, w, rng, rng);
+      augment_one (a, sample, al, c, h, w, rng, rng);
       continue;
     }
     guint32 seed = g_rand_int (rng);
     for (int f = 0; f < t; f++) {
       g_rand_set_seed (fr, seed);
-      augment_one (a, sample + (gsize) f * frame, c, h, w, fr, rng);
+      augment_one (a, sample + (gsize) f * frame, al ? al + (gsize) f * plane : NULL, c, h, w, fr, rng);
     }
   }
 }

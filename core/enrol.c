@@ -201,16 +201,9 @@ nn_dataset_per_class (const NnDataset *ds, int per_class, guint64 seed, GError *
     }
   }
   NnDataset *out = nn_dataset_new (&ds->sample_shape, n, 1, ds->y ? ds->target_dim : 0);
-  gsize d = (gsize) nn_shape_numel (&ds->sample_shape);
-  for (int64_t i = 0, k = 0; i < ds->n; i++) {
-    if (!keep[i])
-      continue;
-    memcpy (out->x + d * k, ds->x + d * i, sizeof (float) * d);
-    out->labels[k] = ds->labels[i];
-    if (ds->y)
-      memcpy (out->y + (gsize) ds->target_dim * k, ds->y + (gsize) ds->target_dim * i, sizeof (float) * ds->target_dim);
-    k++;
-  }
+  for (int64_t i = 0, k = 0; i < ds->n; i++)
+    if (keep[i])
+      nn_dataset_copy_row (out, k++, ds, i);
   out->n_classes = ds->n_classes;
   out->class_names = g_strdupv (ds->class_names);
   return out;

@@ -1,6 +1,7 @@
 /* The trainer: shuffled mini-batches, loss and gradient, optimiser step,
  * validation and early stopping; and evaluation with a confusion matrix. */
 #include "train-private.h"
+#include "data/data-private.h"
 
 void
 nn_train_config_init (NnTrainConfig *c)
@@ -14,6 +15,8 @@ typedef struct {
   int      batch, in_el, out_el;
   NnShape  image;          /* the input seen as (C, H, W), for augmentation */
   float   *x, *t, *dout;   /* (batch, in), (batch, out), (batch, out) */
+  float   *alpha;          /* (batch, H * W) foreground coverage in [0, 1] for background=P, or NULL */
+  int      alpha_el;
   int64_t *perm;
 } Batch;
 
@@ -27,6 +30,8 @@ batch_init (Batch *b, int batch, int in_el, int out_el, int64_t n)
   b->t = g_new (float, (int64_t) batch * out_el);
   b->dout = g_new (float, (int64_t) batch * out_el);
   b->perm = g_new (int64_t, n);
+  b->alpha = NULL;
+  b->alpha_el = 0;
   for (int64_t i = 0; i < n; i++)
     b->perm[i] = i;
 }
@@ -38,6 +43,7 @@ batch_clear (Batch *b)
   g_free (b->t);
   g_free (b->dout);
   g_free (b->perm);
+  g_free (b->alpha);
 }
 
 /* Targets of rows perm[from..from+n) as the network's output: one-hot for
@@ -48,6 +54,9 @@ gather (Batch *b, const NnDataset *ds, int64_t from, int n)
   for (int i = 0; i < n; i++) {
     int64_t r = b->perm[from + i];
     memcpy (b->x + (int64_t) i * b->in_el, ds->x + r * b->in_el, sizeof (float) * b->in_el);
+    if (b->alpha)
+      for (int k = 0; k < b->alpha_el; k++)
+        b->alpha[(int64_t) i * b->alpha_el + k] = ds->alpha[r * b->alpha_el + k] * (1.0f / 255.0f);
     float *t = b->t + (int64_t) i * b->out_el;
     if (ds->labels) {
       /* one class per sample, or one per step of a (T, classes) output */
@@ -334,7 +343,7 @@ run_epoch (NnModel *m, const NnTrainConfig *c, const NnDataset *ds, Batch *b, Nn
     int lo = (int) ((int64_t) n * rank / size), hi = (int) ((int64_t) n * (rank + 1) / size);
     gather (b, ds, from, n);
     if (c->augment)
-      nn_augment_apply (c->augment, b->x, n, &b->image, s->rng);
+      nn_augment_apply_alpha (c->augment, b->x, b->alpha, n, &b->image, s->rng);
     double step_loss = 0.0;
     int64_t step_correct = 0;
     nn_model_zero_grad (m);
@@ -436,6 +445,12 @@ nn_train (NnModel *m, const NnTrainConfig *c, const NnDataset *train, const NnDa
   }
   if (!check_dataset (m, train, "training", error) || (val && !check_dataset (m, val, "validation", error)))
     return FALSE;
+  if (c->augment && nn_augment_needs_alpha (c->augment) && !train->alpha) {
+    g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
+                 "augment: background needs training images with an alpha channel marking the foreground "
+                 "(folder: RGBA PNGs, as nn-gesture-render --alpha writes), and these have none");
+    return FALSE;
+  }
   int batch = (int) MIN ((int64_t) c->batch, train->n);
   if (!nn_model_reserve (m, batch, error))
     return FALSE;
@@ -450,6 +465,17 @@ nn_train (NnModel *m, const NnTrainConfig *c, const NnDataset *train, const NnDa
   const NnPreprocess *pre = nn_model_preprocess (m);
   const NnShape *in = nn_model_input_shape (m);
   b.image = in->ndim == 4 ? *in : nn_shape_3d (pre->channels, pre->height, pre->width);
+  if (c->augment && nn_augment_needs_alpha (c->augment)) {
+    /* one plane per image, T per clip */
+    b.alpha_el = (int) (nn_shape_numel (&b.image) / b.image.dim[b.image.ndim - 3]);
+    if ((gsize) b.alpha_el != nn_dataset_alpha_plane (train)) {
+      g_set_error (error, NN_ERROR, NN_ERROR_SHAPE, "augment: the training data's alpha planes (%" G_GSIZE_FORMAT
+                   " values) are not the input's (%d)", nn_dataset_alpha_plane (train), b.alpha_el);
+      batch_clear (&b);
+      return FALSE;
+    }
+    b.alpha = g_new (float, (int64_t) batch * b.alpha_el);
+  }
   g_autoptr (GArray) own_history = c->history ? NULL : g_array_new (FALSE, FALSE, sizeof (NnTrainProgress));
   NnTrainState s = {
     .params = params, .n_params = n_params, .opt = opt,

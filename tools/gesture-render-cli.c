@@ -1,6 +1,7 @@
 /* nn-gesture-render: procedural hand-gesture data for the gesture models.
  *
  *   nn-gesture-render crops DIR [--size 48] [--n 900] [--seed 1]      classifier data: hand centred
+ *   crops and fcn take --alpha: RGBA PNGs, the alpha the hand's coverage (for --augment background)
  *   nn-gesture-render fcn DIR [--size 32] [--n 2500] [--seed 1]       detector data: is the centre on a hand?
  *   nn-gesture-render video OUT.mp4 --sequence fist,palm,... [--hold 2] [--fps 15] [--width 320] [--height 240]
  *                           [--layout centre|anywhere] [--truth FILE] [--seed 1] [--full-range]
@@ -30,7 +31,7 @@
 
 static int n_per_class = 0, size = 0, fps = 15, width = 320, height = 240, seed = 1, style = 1;
 static double hold = 2.0;
-static gboolean verbose = FALSE, full_range = FALSE;
+static gboolean verbose = FALSE, full_range = FALSE, alpha = FALSE;
 static double object_threshold = 0.9;
 static int min_cells = 1;
 static char *classes_opt = NULL, *sequence = NULL, *layout = NULL, *truth = NULL, *model = NULL, *output = NULL;
@@ -40,6 +41,9 @@ static GOptionEntry entries[] = {
   { "size", 's', 0, G_OPTION_ARG_INT, &size, "Image side (crops 48, fcn 32)", "PX" },
   { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Random seed (default 1)", "N" },
   { "style", 0, 0, G_OPTION_ARG_INT, &style, "Renderer: 1 (default) or 2, drawn independently of 1", "N" },
+  { "alpha", 0, 0, G_OPTION_ARG_NONE, &alpha,
+    "crops, fcn: RGBA PNGs whose alpha is the hand's coverage (for --augment background=P); the colours are unchanged",
+    NULL },
   { "classes", 'c', 0, G_OPTION_ARG_STRING, &classes_opt, "Classes to render (default the shipped seven)", "LIST" },
   { "sequence", 0, 0, G_OPTION_ARG_STRING, &sequence, "video: gestures in order", "LIST" },
   { "hold", 0, 0, G_OPTION_ARG_DOUBLE, &hold, "video: seconds per gesture (default 2)", "S" },
@@ -97,30 +101,37 @@ parse_list (const char *list)
   return a;
 }
 
-/* Area average of k x k blocks. */
+/* Area average of k x k blocks of `channels` interleaved planes. */
 static void
-downsample (const guint8 *src, int w, int h, int k, guint8 *dst)
+downsample (const guint8 *src, int w, int h, int channels, int k, guint8 *dst)
 {
   int ow = w / k, oh = h / k;
   for (int y = 0; y < oh; y++)
     for (int x = 0; x < ow; x++)
-      for (int c = 0; c < 3; c++) {
+      for (int c = 0; c < channels; c++) {
         int sum = 0;
         for (int j = 0; j < k; j++)
           for (int i = 0; i < k; i++)
-            sum += src[(((gsize) y * k + j) * w + x * k + i) * 3 + c];
-        dst[((gsize) y * ow + x) * 3 + c] = (guint8) ((sum + k * k / 2) / (k * k));
+            sum += src[(((gsize) y * k + j) * w + x * k + i) * channels + c];
+        dst[((gsize) y * ow + x) * channels + c] = (guint8) ((sum + k * k / 2) / (k * k));
       }
 }
 
+/* One image of a dataset; with --alpha, the hand's coverage (render size)
+ * is downsampled as the colours are and becomes the PNG's alpha. */
 static gboolean
-save (const char *dir, NnGesture g, int index, const guint8 *rgb, int side)
+save (const char *dir, NnGesture g, int index, const guint8 *hi, const guint8 *mask, int big, guint8 *lo,
+      guint8 *lo_alpha)
 {
+  int side = big / SUPERSAMPLE;
+  downsample (hi, big, big, 3, SUPERSAMPLE, lo);
+  if (alpha)
+    downsample (mask, big, big, 1, SUPERSAMPLE, lo_alpha);
   g_autofree char *sub = g_build_filename (dir, nn_gesture_name (g), NULL);
   g_autofree char *name = g_strdup_printf ("%05d.png", index);
   g_autofree char *path = g_build_filename (sub, name, NULL);
   g_autoptr (GError) e = NULL;
-  if (g_mkdir_with_parents (sub, 0755) != 0 || !nn_write_png_rgb (path, rgb, side, side, &e)) {
+  if (g_mkdir_with_parents (sub, 0755) != 0 || !nn_write_png (path, lo, alpha ? lo_alpha : NULL, side, side, &e)) {
     fail ("%s: %s", path, e ? e->message : "cannot create the folder");
     return FALSE;
   }
@@ -201,6 +212,7 @@ cmd_crops (const char *dir)
     return 2;
   GRand *rng = g_rand_new_with_seed (seed);
   g_autofree guint8 *hi = g_malloc ((gsize) big * big * 3), *lo = g_malloc ((gsize) side * side * 3);
+  g_autofree guint8 *mask = g_malloc ((gsize) big * big), *lo_alpha = g_malloc ((gsize) side * side);
   for (int i = 0; i < n; i++)
     for (guint c = 0; c < cls->len; c++) {
       NnGesture g = g_array_index (cls, int, c);
@@ -211,9 +223,8 @@ cmd_crops (const char *dir)
                    g_rand_double_range (rng, 0.55, 0.85) * big, 25 * G_PI / 180, rng);
       if (g == NN_GESTURE_NONE)
         render_decoy (&r, rng);
-      render_draw (&r, g != NN_GESTURE_NONE, rng, hi, NULL, NULL);
-      downsample (hi, big, big, SUPERSAMPLE, lo);
-      if (!save (dir, g, i, lo, side))
+      render_draw (&r, g != NN_GESTURE_NONE, rng, hi, mask, NULL);
+      if (!save (dir, g, i, hi, mask, big, lo, lo_alpha))
         return 1;
     }
   g_rand_free (rng);
@@ -232,7 +243,7 @@ cmd_fcn (const char *dir)
     return 2;
   GRand *rng = g_rand_new_with_seed (seed);
   g_autofree guint8 *hi = g_malloc ((gsize) big * big * 3), *lo = g_malloc ((gsize) side * side * 3);
-  g_autofree guint8 *mask = g_malloc ((gsize) big * big);
+  g_autofree guint8 *mask = g_malloc ((gsize) big * big), *lo_alpha = g_malloc ((gsize) side * side);
   int count[NN_GESTURE_N] = { 0 };
   int want = n * (int) cls->len, done = 0, hands = 0;
   for (guint c = 0; c < cls->len; c++)
@@ -253,8 +264,7 @@ cmd_fcn (const char *dir)
       wanted |= g_array_index (cls, int, c) == (int) label;
     if (!wanted || count[label] >= n)
       continue;
-    downsample (hi, big, big, SUPERSAMPLE, lo);
-    if (!save (dir, label, count[label]++, lo, side))
+    if (!save (dir, label, count[label]++, hi, mask, big, lo, lo_alpha))
       return 1;
     done++;
   }

@@ -428,26 +428,35 @@ nn_gesture_draw (const NnScene *s, const NnHand *hand, GRand *rng, guint8 *rgb, 
 /* ---- PNG ----------------------------------------------------------------------- */
 
 gboolean
-nn_write_png_rgb (const char *path, const guint8 *rgb, int width, int height, GError **error)
+nn_write_png (const char *path, const guint8 *rgb, const guint8 *alpha, int width, int height, GError **error)
 {
   const AVCodec *codec = avcodec_find_encoder (AV_CODEC_ID_PNG);
   AVCodecContext *ctx = codec ? avcodec_alloc_context3 (codec) : NULL;
   AVFrame *f = av_frame_alloc ();
   AVPacket *pkt = av_packet_alloc ();
+  enum AVPixelFormat fmt = alpha ? AV_PIX_FMT_RGBA : AV_PIX_FMT_RGB24;
+  int bpp = alpha ? 4 : 3;
   gboolean ok = FALSE;
   if (!ctx || !f || !pkt)
     goto out;
   ctx->width = width;
   ctx->height = height;
-  ctx->pix_fmt = AV_PIX_FMT_RGB24;
+  ctx->pix_fmt = fmt;
   ctx->time_base = (AVRational) { 1, 25 };
   f->width = width;
   f->height = height;
-  f->format = AV_PIX_FMT_RGB24;
+  f->format = fmt;
   if (avcodec_open2 (ctx, codec, NULL) < 0 || av_frame_get_buffer (f, 0) < 0)
     goto out;
-  for (int y = 0; y < height; y++)
-    memcpy (f->data[0] + (gsize) y * f->linesize[0], rgb + (gsize) y * width * 3, (gsize) width * 3);
+  for (int y = 0; y < height; y++) {
+    guint8 *row = f->data[0] + (gsize) y * f->linesize[0];
+    const guint8 *src = rgb + (gsize) y * width * 3;
+    for (int x = 0; x < width; x++) {
+      memcpy (row + x * bpp, src + x * 3, 3);
+      if (alpha)
+        row[x * bpp + 3] = alpha[(gsize) y * width + x];
+    }
+  }
   if (avcodec_send_frame (ctx, f) < 0 || avcodec_send_frame (ctx, NULL) < 0 ||
       avcodec_receive_packet (ctx, pkt) < 0)
     goto out;

@@ -84,8 +84,11 @@ void nn_hand_random (NnHand *h, NnGesture g, double cx, double cy, double height
 void nn_gesture_draw (const NnScene *s, const NnHand *hand, GRand *rng, guint8 *rgb, guint8 *mask,
                       NnGestureBox *box);
 
-/* Write packed RGB24 as a PNG (libavcodec's encoder). */
-gboolean nn_write_png_rgb (const char *path, const guint8 *rgb, int width, int height, GError **error);
+/* Write packed RGB24 as a PNG (libavcodec's encoder); with `alpha` (width *
+ * height, or NULL) an RGBA PNG whose alpha is that plane: a foreground's
+ * coverage, as matting and compositing data store it. */
+gboolean nn_write_png (const char *path, const guint8 *rgb, const guint8 *alpha, int width, int height,
+                       GError **error);
 
 /* A webcam-like clip (what nn-gesture-render video writes): one background,
  * one person, the gestures seq[0..n_seq) held `per` frames each, the hand

@@ -25,6 +25,12 @@ typedef struct {
 gboolean nn_data_split_order (int64_t n, double fraction, guint64 seed, guint32 **idx, int64_t *n_val,
                               GError **error);
 
+/* Row i of `from` into row k of `to`: inputs, labels, targets and alpha
+ * (dataset.c). */
+void nn_dataset_copy_row (NnDataset *to, int64_t k, const NnDataset *from, int64_t i);
+/* Bytes of ds->alpha per sample. */
+gsize nn_dataset_alpha_plane (const NnDataset *ds);
+
 /* Dispatch on the URI scheme (csv:, idx:, folder:). */
 NnDataset *nn_data_load_uri (const char *uri, const NnDataTarget *t, GError **error);
 NnDataset *nn_data_load_csv (const char *path, const NnDataTarget *t, GError **error);

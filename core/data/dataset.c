@@ -31,7 +31,56 @@ nn_dataset_free (NnDataset *ds)
   g_free (ds->labels);
   g_free (ds->y);
   g_strfreev (ds->class_names);
+  g_free (ds->alpha);
   g_free (ds);
+}
+
+/* (H, W) of an image, T (H, W) of a clip, the whole of a vector or matrix */
+static gsize
+alpha_plane (const NnShape *s)
+{
+  if (s->ndim == 4)
+    return (gsize) (s->dim[0] * s->dim[2] * s->dim[3]);
+  if (s->ndim == 3)
+    return (gsize) (s->dim[1] * s->dim[2]);
+  return (gsize) nn_shape_numel (s);
+}
+
+gsize
+nn_dataset_alpha_plane (const NnDataset *ds)
+{
+  return alpha_plane (&ds->sample_shape);
+}
+
+uint8_t *
+nn_dataset_alloc_alpha (NnDataset *ds)
+{
+  g_return_val_if_fail (ds, NULL);
+  if (!ds->alpha) {
+    gsize bytes = alpha_plane (&ds->sample_shape) * (gsize) MAX (ds->n, 1);
+    ds->alpha = g_malloc (bytes);
+    memset (ds->alpha, 255, bytes);
+  }
+  return ds->alpha;
+}
+
+/* Row i of `from` into row k of `to` (same sample shape and targets): the
+ * one place that knows every per-row array, for the functions that take,
+ * join and pick rows. `to` has an alpha plane when `from` had one. */
+void
+nn_dataset_copy_row (NnDataset *to, int64_t k, const NnDataset *from, int64_t i)
+{
+  gsize d = (gsize) nn_shape_numel (&from->sample_shape);
+  memcpy (to->x + k * d, from->x + i * d, sizeof (float) * d);
+  if (from->labels && to->labels)
+    memcpy (to->labels + k * to->label_steps, from->labels + i * from->label_steps,
+            sizeof (int32_t) * from->label_steps);
+  if (from->y && to->y)
+    memcpy (to->y + k * to->target_dim, from->y + i * from->target_dim, sizeof (float) * from->target_dim);
+  if (from->alpha) {
+    gsize a = alpha_plane (&from->sample_shape);
+    memcpy (nn_dataset_alloc_alpha (to) + k * a, from->alpha + i * a, a);
+  }
 }
 
 /* Rows `idx` of ds into a new dataset. */
@@ -39,16 +88,8 @@ static NnDataset *
 dataset_take (const NnDataset *ds, const guint32 *idx, int64_t n)
 {
   NnDataset *out = nn_dataset_new (&ds->sample_shape, n, ds->labels ? ds->label_steps : 0, ds->y ? ds->target_dim : 0);
-  gsize d = (gsize) nn_shape_numel (&ds->sample_shape);
-  for (int64_t i = 0; i < n; i++) {
-    memcpy (out->x + i * d, ds->x + idx[i] * d, sizeof (float) * d);
-    if (ds->labels)
-      memcpy (out->labels + i * ds->label_steps, ds->labels + (gsize) idx[i] * ds->label_steps,
-              sizeof (int32_t) * ds->label_steps);
-    if (ds->y)
-      memcpy (out->y + i * ds->target_dim, ds->y + (gsize) idx[i] * ds->target_dim,
-              sizeof (float) * ds->target_dim);
-  }
+  for (int64_t i = 0; i < n; i++)
+    nn_dataset_copy_row (out, i, ds, idx[i]);
   out->n_classes = ds->n_classes;
   out->class_names = g_strdupv (ds->class_names);
   return out;
@@ -117,17 +158,10 @@ nn_dataset_concat (const NnDataset *a, const NnDataset *b, GError **error)
   }
   NnDataset *out = nn_dataset_new (&a->sample_shape, a->n + b->n, a->labels ? a->label_steps : 0,
                                    a->y ? a->target_dim : 0);
-  gsize d = (gsize) nn_shape_numel (&a->sample_shape);
-  memcpy (out->x, a->x, sizeof (float) * d * a->n);
-  memcpy (out->x + d * a->n, b->x, sizeof (float) * d * b->n);
-  if (a->labels) {
-    memcpy (out->labels, a->labels, sizeof (int32_t) * a->label_steps * a->n);
-    memcpy (out->labels + a->label_steps * a->n, b->labels, sizeof (int32_t) * a->label_steps * b->n);
-  }
-  if (a->y) {
-    memcpy (out->y, a->y, sizeof (float) * a->target_dim * a->n);
-    memcpy (out->y + a->target_dim * a->n, b->y, sizeof (float) * a->target_dim * b->n);
-  }
+  for (int64_t i = 0; i < a->n; i++)
+    nn_dataset_copy_row (out, i, a, i);
+  for (int64_t i = 0; i < b->n; i++)
+    nn_dataset_copy_row (out, a->n + i, b, i);
   out->n_classes = MAX (a->n_classes, b->n_classes);
   out->class_names = g_strdupv (a->class_names);
   return out;

@@ -5,6 +5,73 @@
 #include "avframe.h"
 #include <libavformat/avformat.h>
 #include <libavcodec/avcodec.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+
+/* An image's alpha channel at the model's input size: swscale gives RGBA
+ * (whatever layout carries the alpha), whose fourth byte goes through the
+ * same converter as the colours, as a gray plane, so the two stay aligned. */
+typedef struct {
+  NnAvConvert        conv;
+  struct SwsContext *sws;
+  guint8            *rgba, *plane;
+  gsize              size;
+  float             *out;   /* (H, W) of the input */
+} AlphaReader;
+
+static void
+alpha_reader_clear (AlphaReader *r)
+{
+  nn_av_convert_clear (&r->conv);
+  sws_freeContext (r->sws);
+  g_free (r->rgba);
+  g_free (r->plane);
+  g_free (r->out);
+  memset (r, 0, sizeof *r);
+}
+
+/* FALSE when f has no alpha; else the coverage into out (H * W bytes). */
+static gboolean
+read_alpha (AlphaReader *r, const AVFrame *f, const NnPreprocess *pre, guint8 *out, const char **why)
+{
+  const AVPixFmtDescriptor *d = av_pix_fmt_desc_get (f->format);
+  if (!d || !(d->flags & AV_PIX_FMT_FLAG_ALPHA))
+    return FALSE;
+  gsize px = (gsize) f->width * f->height;
+  if (px > r->size) {
+    r->rgba = g_renew (guint8, r->rgba, px * 4);
+    r->plane = g_renew (guint8, r->plane, px);
+    r->size = px;
+  }
+  if (!r->out)
+    r->out = g_new (float, (gsize) pre->width * pre->height);
+  r->sws = sws_getCachedContext (r->sws, f->width, f->height, f->format, f->width, f->height, AV_PIX_FMT_RGBA,
+                                 SWS_POINT, NULL, NULL, NULL);
+  guint8 *dst[4] = { r->rgba };
+  int dst_stride[4] = { f->width * 4 };
+  if (!r->sws ||
+      sws_scale (r->sws, (const guint8 *const *) f->data, f->linesize, 0, f->height, dst, dst_stride) != f->height) {
+    *why = "cannot read its alpha channel";
+    return TRUE;
+  }
+  for (gsize i = 0; i < px; i++)
+    r->plane[i] = r->rgba[i * 4 + 3];
+  AVFrame *g = av_frame_alloc ();
+  g->format = AV_PIX_FMT_GRAY8;
+  g->width = f->width;
+  g->height = f->height;
+  g->color_range = AVCOL_RANGE_JPEG;
+  g->data[0] = r->plane;
+  g->linesize[0] = f->width;
+  /* u8 -> [0, 1]: rescale 1/255, no mean or std */
+  NnPreprocess gray = { .channels = 1, .height = pre->height, .width = pre->width, .rescale = 1.0f / 255.0f,
+                        .std = { 1.0f, 1.0f, 1.0f } };
+  *why = nn_av_frame_to_sample (&r->conv, g, &gray, r->out);
+  av_frame_free (&g);
+  for (gsize i = 0; !*why && i < (gsize) pre->width * pre->height; i++)
+    out[i] = (guint8) lrintf (CLAMP (r->out[i], 0.0f, 1.0f) * 255.0f);
+  return TRUE;
+}
 
 /* libav happily opens text (tty) or audio files; only image demuxers count. */
 static gboolean
@@ -14,9 +81,12 @@ is_image_demuxer (const AVInputFormat *f)
 }
 
 /* Opens, decodes the first frame of the first video stream into one sample
- * shaped by `pre` in `out`; NULL on success, else a short reason. */
+ * shaped by `pre` in `out`; NULL on success, else a short reason. With
+ * `alpha`, *has_alpha says whether the image had an alpha channel, read into
+ * alpha_out (H * W). */
 static const char *
-decode_file (const char *path, NnAvConvert *conv, const NnPreprocess *pre, float *out)
+decode_file (const char *path, NnAvConvert *conv, const NnPreprocess *pre, float *out, AlphaReader *alpha,
+             guint8 *alpha_out, gboolean *has_alpha)
 {
   AVFormatContext *fmt = NULL;
   AVCodecContext *ctx = NULL;
@@ -51,6 +121,8 @@ decode_file (const char *path, NnAvConvert *conv, const NnPreprocess *pre, float
     why = "cannot decode an image from it";
   else
     why = nn_av_frame_to_sample (conv, frame, pre, out);
+  if (!why && alpha)
+    *has_alpha = read_alpha (alpha, frame, pre, alpha_out, &why);
 out:
   av_frame_free (&frame);
   av_packet_free (&pkt);
@@ -90,20 +162,30 @@ collect (const char *dir, GPtrArray *classes, const int *index, GPtrArray *paths
   return TRUE;
 }
 
+/* ds gets an alpha plane at the first image that has one (the images
+ * before it opaque), so a folder without any keeps ds->alpha NULL. A flat
+ * input of several channels has no (H, W) plane: no alpha is read for it. */
 static gboolean
 decode_all (GPtrArray *paths, const NnDataTarget *t, NnDataset *ds, GError **error)
 {
   NnAvConvert conv = { 0 };
-  gsize d = (gsize) nn_shape_numel (&t->input);
+  AlphaReader alpha = { 0 };
+  gsize d = (gsize) nn_shape_numel (&t->input), plane = (gsize) t->pre.width * t->pre.height;
+  g_autofree guint8 *a = g_malloc (plane);
   gboolean ok = TRUE;
   for (guint i = 0; i < paths->len && ok; i++) {
-    const char *why = decode_file (g_ptr_array_index (paths, i), &conv, &t->pre, ds->x + i * d);
+    gboolean has_alpha = FALSE;
+    const char *why = decode_file (g_ptr_array_index (paths, i), &conv, &t->pre, ds->x + i * d,
+                                   nn_dataset_alpha_plane (ds) == plane ? &alpha : NULL, a, &has_alpha);
+    if (!why && has_alpha)
+      memcpy (nn_dataset_alloc_alpha (ds) + i * plane, a, plane);
     if (why) {
       g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: %s", (char *) g_ptr_array_index (paths, i), why);
       ok = FALSE;
     }
   }
   nn_av_convert_clear (&conv);
+  alpha_reader_clear (&alpha);
   return ok;
 }
 
@@ -154,7 +236,7 @@ nn_image_load (const char *path, const NnPreprocess *p, float *out, GError **err
     return FALSE;
   }
   NnAvConvert conv = { 0 };
-  const char *why = decode_file (path, &conv, p, out);
+  const char *why = decode_file (path, &conv, p, out, NULL, NULL, NULL);
   if (why)
     g_set_error (error, NN_ERROR, NN_ERROR_FORMAT, "%s: %s", path, why);
   nn_av_convert_clear (&conv);

@@ -41,7 +41,7 @@ START_TEST (test_parse_errors)
 {
   const char *bad[] = { "rotate", "bogus=1", "rotate=abc", "rotate=-5", "flip=x", "flip=", "noise=1e9",
                         "scale=0.1,zoom=2", "contrast=", "blur=6", "colour=-0.1",
-                        "cutout=1.5", "cutout=", "randconv=1.5", "randconv=-1" };
+                        "cutout=1.5", "cutout=", "randconv=1.5", "randconv=-1", "background=2" };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
     GError *err = NULL;
     NnAugment *a = nn_augment_new (bad[i], &err);
@@ -56,7 +56,7 @@ START_TEST (test_parse_errors)
   ck_assert_ptr_nonnull (strstr (err->message, "zoom"));
   g_error_free (err);
   nn_augment_free (aug ("rotate=15,scale=0.1,crop=0.1,flip=h,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2"));
-  nn_augment_free (aug ("colour=0.2,blur=1.5,cutout=0.4,randconv=0.5"));
+  nn_augment_free (aug ("colour=0.2,blur=1.5,cutout=0.4,randconv=0.5,background=0.5"));
   nn_augment_free (aug (""));
   nn_augment_free (aug (" flip = hv , rotate=0 "));
 }
@@ -476,6 +476,89 @@ START_TEST (test_clip_frames_share_draws)
 }
 END_TEST
 
+/* background: where the alpha is 1 the sample is kept exactly, where it is
+ * 0 it is replaced by values within the sample's range of that channel, and
+ * not by one flat colour; without alpha nothing is drawn. */
+START_TEST (test_background_behind_alpha)
+{
+  g_autoptr (NnAugment) a = aug ("background=1");
+  ck_assert (nn_augment_needs_alpha (a));
+  const int c = 3, h = 16, w = 16, plane = h * w;
+  float x[3 * 16 * 16], orig[3 * 16 * 16], alpha[16 * 16];
+  ramp (x, c * plane);
+  memcpy (orig, x, sizeof x);
+  for (int y = 0; y < h; y++)
+    for (int i = 0; i < w; i++)
+      alpha[y * w + i] = i < w / 2 ? 1.0f : 0.0f;
+  NnShape s = nn_shape_3d (c, h, w);
+  g_autoptr (GRand) rng = g_rand_new_with_seed (3);
+  nn_augment_apply_alpha (a, x, alpha, 1, &s, rng);
+  for (int ch = 0; ch < c; ch++) {
+    float lo = 1e9f, hi = -1e9f, blo = 1e9f, bhi = -1e9f;
+    for (int i = 0; i < plane; i++) {
+      lo = MIN (lo, orig[ch * plane + i]);
+      hi = MAX (hi, orig[ch * plane + i]);
+    }
+    int changed = 0;
+    for (int y = 0; y < h; y++)
+      for (int i = 0; i < w; i++) {
+        int k = ch * plane + y * w + i;
+        if (i < w / 2) {
+          ck_assert_float_eq (x[k], orig[k]);
+        } else {
+          ck_assert (x[k] >= lo - 1e-6f && x[k] <= hi + 1e-6f);
+          changed += x[k] != orig[k];
+          blo = MIN (blo, x[k]);
+          bhi = MAX (bhi, x[k]);
+        }
+      }
+    ck_assert_int_gt (changed, plane / 2 - 8);
+    ck_assert_float_gt (bhi - blo, 1e-3f);  /* a texture, not a flat fill */
+  }
+  /* the same key without alpha leaves the sample */
+  ramp (x, c * plane);
+  nn_augment_apply (a, x, 1, &s, rng);
+  ck_assert_int_eq (memcmp (x, orig, sizeof x), 0);
+  g_autoptr (NnAugment) b = aug ("flip=h,noise=0.1");
+  ck_assert (!nn_augment_needs_alpha (b));
+}
+END_TEST
+
+/* The geometry moves the alpha with the image: a square of value 10 whose
+ * alpha is 1, rotated and scaled; afterwards every pixel the moved alpha
+ * calls fully foreground still holds 10 (the moved square), which fails if
+ * the alpha stayed where it was. */
+START_TEST (test_background_alpha_follows_geometry)
+{
+  g_autoptr (NnAugment) a = aug ("rotate=40,scale=0.3,crop=0.3,background=1");
+  const int h = 24, w = 24;
+  g_autoptr (GRand) rng = g_rand_new_with_seed (5);
+  int moved = 0;
+  for (int trial = 0; trial < 20; trial++) {
+    float x[24 * 24], alpha[24 * 24];
+    for (int y = 0; y < h; y++)
+      for (int i = 0; i < w; i++) {
+        gboolean in = y >= 2 && y < 12 && i >= 3 && i < 13;
+        x[y * w + i] = in ? 10.0f : 0.0f;
+        alpha[y * w + i] = in ? 1.0f : 0.0f;
+      }
+    NnShape s = nn_shape_3d (1, h, w);
+    nn_augment_apply_alpha (a, x, alpha, 1, &s, rng);
+    int full = 0;
+    for (int i = 0; i < h * w; i++) {
+      if (alpha[i] >= 1.0f) {
+        ck_assert_float_eq_tol (x[i], 10.0f, 1e-5f);
+        full++;
+      }
+      gboolean was_in = i / w >= 2 && i / w < 12 && i % w >= 3 && i % w < 13;
+      moved += (alpha[i] >= 1.0f) != was_in;
+    }
+    ck_assert_int_gt (full, 10);
+  }
+  ck_assert_int_gt (moved, 100);
+}
+END_TEST
+
 START_TEST (test_seed_reproducible)
 {
   NnAugment *a = aug ("rotate=15,scale=0.1,crop=0.1,flip=hv,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2,"
@@ -525,6 +608,8 @@ suite (void)
   tcase_add_test (tc, test_cutout_one_rectangle);
   tcase_add_test (tc, test_randconv_local_keeps_mean);
   tcase_add_test (tc, test_clip_frames_share_draws);
+  tcase_add_test (tc, test_background_behind_alpha);
+  tcase_add_test (tc, test_background_alpha_follows_geometry);
   tcase_add_test (tc, test_seed_reproducible);
   suite_add_tcase (s, tc);
   return s;

@@ -38,7 +38,7 @@ teardown (void)
   g_clear_pointer (&tmpdir, g_free);
 }
 
-/* One still image: packed GRAY8 / RGB24 for PNG, YUVJ420P planes for JPEG. */
+/* One still image: packed GRAY8 / YA8 / RGB24 / RGBA for PNG, YUVJ420P planes for JPEG. */
 static void
 encode (const char *path, enum AVCodecID id, enum AVPixelFormat fmt, int w, int h, const guint8 *px)
 {
@@ -67,7 +67,7 @@ encode (const char *path, enum AVCodecID id, enum AVPixelFormat fmt, int w, int 
       for (int y = 0; y < (h + 1) / 2; y++)
         memset (f->data[p] + y * f->linesize[p], 128, (w + 1) / 2);
   } else {
-    int bpp = fmt == AV_PIX_FMT_RGB24 ? 3 : 1;
+    int bpp = fmt == AV_PIX_FMT_RGBA ? 4 : fmt == AV_PIX_FMT_RGB24 ? 3 : fmt == AV_PIX_FMT_YA8 ? 2 : 1;
     for (int y = 0; y < h; y++)
       memcpy (f->data[0] + y * f->linesize[0], px + y * w * bpp, w * bpp);
   }
@@ -212,6 +212,63 @@ START_TEST (test_rgb_png_matches_preprocess)
   g_autoptr (GError) err = NULL;
   ck_assert_msg (nn_image_load (p, &t.pre, one, &err), "%s", err ? err->message : "");
   ck_assert_mem_eq (one, ds->x, sizeof one);
+  ck_assert_ptr_null (ds->alpha);  /* no image had an alpha channel */
+}
+END_TEST
+
+/* Images with an alpha channel (RGBA, gray + alpha) give the dataset an
+ * alpha plane at the input's size, resized as the colours are; an image
+ * without one is opaque; the colours are not premultiplied; splitting keeps
+ * each row's alpha with its row. */
+START_TEST (test_alpha_channel)
+{
+  guint8 rgba[8 * 8 * 4], ya[8 * 8 * 2];
+  for (int i = 0; i < 64; i++) {
+    rgba[4 * i] = 10;
+    rgba[4 * i + 1] = 20;
+    rgba[4 * i + 2] = 30;
+    rgba[4 * i + 3] = i % 8 < 4 ? 255 : 0;  /* left half foreground */
+    ya[2 * i] = 100;
+    ya[2 * i + 1] = 128;
+  }
+  for (int k = 0; k < 3; k++) {
+    g_autofree char *file = g_strdup_printf ("c%d.png", k);
+    g_autofree char *pc = sub ("cat", file);
+    encode (pc, AV_CODEC_ID_PNG, AV_PIX_FMT_RGBA, 8, 8, rgba);
+  }
+  g_autofree char *pb = sub ("bird", "b1.png");
+  encode (pb, AV_CODEC_ID_PNG, AV_PIX_FMT_YA8, 8, 8, ya);
+  gray_png ("ant", "a1.png", 50);
+  NnDataTarget t = target (3, 4, 4, 3, TRUE);
+  g_autoptr (NnDataset) ds = load_ok (&t);
+  ck_assert_int_eq (ds->n, 5);
+  ck_assert_ptr_nonnull (ds->alpha);
+  /* rows: ant (no alpha), bird (gray + alpha), cat x3 */
+  for (int i = 0; i < 16; i++) {
+    ck_assert_int_eq (ds->alpha[i], 255);
+    ck_assert_int_eq (ds->alpha[16 + i], 128);
+    for (int r = 2; r < 5; r++)
+      ck_assert_int_eq (ds->alpha[16 * r + i], i % 4 < 2 ? 255 : 0);
+    ck_assert_float_eq_tol (ds->x[4 * 48 + i], 10.0f / 255, 1e-6f);
+    ck_assert_float_eq_tol (ds->x[4 * 48 + 32 + i], 30.0f / 255, 1e-6f);
+  }
+  g_autoptr (NnDataset) tr = NULL, va = NULL;
+  g_autoptr (GError) err = NULL;
+  ck_assert (nn_dataset_split (ds, 0.4, 7, &tr, &va, &err));
+  for (NnDataset *part = tr; part; part = part == tr ? va : NULL) {
+    ck_assert_ptr_nonnull (part->alpha);
+    for (int64_t r = 0; r < part->n; r++) {
+      int want = part->labels[r] == 1 ? 255 : part->labels[r] == 0 ? 128 : 0;  /* ant, bird, cat */
+      ck_assert_int_eq (part->alpha[16 * r + 3], want);  /* the right-hand column */
+    }
+  }
+  /* joined with rows that had no alpha: those are opaque */
+  NnDataTarget t1 = t;
+  g_autoptr (NnDataset) plain = nn_dataset_new (&t1.input, 2, 1, 0);
+  g_autoptr (NnDataset) both = nn_dataset_concat (plain, ds, &err);
+  ck_assert_ptr_nonnull (both);
+  ck_assert_int_eq (both->alpha[0], 255);
+  ck_assert_int_eq (both->alpha[32 + 16 + 3], 128);
 }
 END_TEST
 
@@ -380,6 +437,7 @@ suite (void)
   tcase_add_test (tc, test_model_labels_map);
   tcase_add_test (tc, test_rgb_png_matches_preprocess);
   tcase_add_test (tc, test_jpeg);
+  tcase_add_test (tc, test_alpha_channel);
   tcase_add_test (tc, test_errors);
   tcase_add_test (tc, test_leftover_temporaries_skipped);
   tcase_add_test (tc, test_label_rule);

@@ -316,6 +316,58 @@ START_TEST (test_bad_training_input)
 }
 END_TEST
 
+/* --augment background reaches training through the dataset's alpha: two
+ * classes told apart by where their bright half is; with alpha 0 everywhere
+ * and background=1 every input is a random texture and the model stays near
+ * chance, with alpha 255 (all foreground) it learns them as without the key;
+ * without alpha the trainer refuses the key. */
+static double
+train_acc_with_alpha (int alpha, const char *augment, GError **e)
+{
+  NnModel *m = nn_model_new_from_spec ("{\"input\": [1, 4, 4], \"labels\": [\"lr\", \"tb\"], \"layers\": ["
+                                       "{\"type\": \"flatten\"},"
+                                       "{\"name\": \"o\", \"type\": \"dense\", \"units\": 2, "
+                                       "\"activation\": \"softmax\"}]}", 1, e);
+  ck_assert_ptr_nonnull (m);
+  NnShape s = nn_shape_3d (1, 4, 4);
+  NnDataset *ds = nn_dataset_new (&s, 64, 1, 0);
+  ds->n_classes = 2;
+  for (int i = 0; i < 64; i++) {
+    ds->labels[i] = i % 2;
+    for (int p = 0; p < 16; p++)
+      ds->x[i * 16 + p] = (i % 2 ? p / 4 >= 2 : p % 4 >= 2) ? 1.0f : 0.0f;
+  }
+  if (alpha >= 0)
+    memset (nn_dataset_alloc_alpha (ds), alpha, 64 * 16);
+  NnTrainConfig c;
+  nn_train_config_init (&c);
+  c.epochs = 30;
+  c.batch = 8;
+  c.optim.lr = 0.05f;
+  g_autoptr (GArray) hist = g_array_new (FALSE, FALSE, sizeof (NnTrainProgress));
+  c.history = hist;
+  c.augment = augment ? nn_augment_new (augment, NULL) : NULL;
+  double acc = nn_train (m, &c, ds, NULL, e) ? g_array_index (hist, NnTrainProgress, hist->len - 1).acc : -1.0;
+  nn_augment_free ((NnAugment *) c.augment);
+  nn_dataset_free (ds);
+  nn_model_free (m);
+  return acc;
+}
+
+START_TEST (test_background_needs_alpha)
+{
+  GError *e = NULL;
+  ck_assert_double_eq (train_acc_with_alpha (255, NULL, &e), 1.0);
+  ck_assert_double_eq (train_acc_with_alpha (255, "background=1", &e), 1.0);
+  double blind = train_acc_with_alpha (0, "background=1", &e);
+  ck_assert_msg (blind >= 0.0 && blind < 0.8, "accuracy %g on random backgrounds", blind);
+  ck_assert_double_eq (train_acc_with_alpha (-1, "background=1", &e), -1.0);
+  ck_assert (g_error_matches (e, NN_ERROR, NN_ERROR_INVALID));
+  ck_assert_ptr_nonnull (strstr (e->message, "alpha"));
+  g_clear_error (&e);
+}
+END_TEST
+
 static Suite *
 suite (void)
 {
@@ -323,6 +375,7 @@ suite (void)
   TCase *tc = tcase_create ("train");
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_loss_gradients);
+  tcase_add_test (tc, test_background_needs_alpha);
   tcase_add_test (tc, test_loss_values);
   tcase_add_test (tc, test_optimizer_steps);
   tcase_add_test (tc, test_regularisation_and_clipping);

@@ -15,6 +15,7 @@
 #include "gesture-render.h"
 #include "trailer-render.h"
 #include "video-writer.h"
+#include <libavcodec/avcodec.h>
 
 typedef struct {
   GstVideoInfo info;
@@ -520,6 +521,82 @@ GST_START_TEST (test_gesture_style2_cli)
 }
 GST_END_TEST;
 
+/* A PNG file -> packed RGB24 or RGBA (*channels), with libav's decoder. */
+static guint8 *
+decode_png (const char *path, int *w, int *h, int *channels)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  fail_unless (g_file_get_contents (path, &data, &len, NULL), "%s unreadable", path);
+  const AVCodec *codec = avcodec_find_decoder (AV_CODEC_ID_PNG);
+  AVCodecContext *ctx = avcodec_alloc_context3 (codec);
+  fail_unless (avcodec_open2 (ctx, codec, NULL) >= 0);
+  AVPacket *pkt = av_packet_alloc ();
+  pkt->data = (guint8 *) data;
+  pkt->size = (int) len;
+  AVFrame *f = av_frame_alloc ();
+  fail_unless (avcodec_send_packet (ctx, pkt) >= 0 && avcodec_receive_frame (ctx, f) >= 0, "%s: no image", path);
+  fail_unless (f->format == AV_PIX_FMT_RGB24 || f->format == AV_PIX_FMT_RGBA, "%s: pixel format %d", path, f->format);
+  *w = f->width;
+  *h = f->height;
+  *channels = f->format == AV_PIX_FMT_RGBA ? 4 : 3;
+  guint8 *out = g_malloc ((gsize) *w * *h * *channels);
+  for (int y = 0; y < *h; y++)
+    memcpy (out + (gsize) y * *w * *channels, f->data[0] + (gsize) y * f->linesize[0], (gsize) *w * *channels);
+  av_frame_free (&f);
+  pkt->data = NULL;
+  pkt->size = 0;
+  av_packet_free (&pkt);
+  avcodec_free_context (&ctx);
+  return out;
+}
+
+/* crops --alpha, in both styles: the same colours as without it, and an
+ * alpha that is the hand (none: nothing; a gesture: part of the crop, fully
+ * covered somewhere, never all of it). */
+GST_START_TEST (test_gesture_crops_alpha)
+{
+  g_autofree char *dir = g_dir_make_tmp ("nn-tools-alpha-XXXXXX", NULL);
+  g_autofree char *tool = root_path ("NN_BUILD_ROOT", "tools/nn-gesture-render");
+  static const char *cls[] = { "fist", "point", "peace", "three", "palm", "thumbs-up", "none" };
+  for (int style = 1; style <= 2; style++) {
+    g_autofree char *st = g_strdup_printf ("%d", style);
+    g_autofree char *dp = g_build_filename (dir, "plain", NULL), *da = g_build_filename (dir, "alpha", NULL);
+    char *plain[] = { tool, "crops", dp, "--n", "1", "--size", "32", "--seed", "3", "--style", st, NULL };
+    char *alpha[] = { tool, "crops", da, "--n", "1", "--size", "32", "--seed", "3", "--style", st, "--alpha", NULL };
+    run_tool (plain);
+    run_tool (alpha);
+    for (gsize c = 0; c < G_N_ELEMENTS (cls); c++) {
+      g_autofree char *pp = g_build_filename (dp, cls[c], "00000.png", NULL);
+      g_autofree char *pa = g_build_filename (da, cls[c], "00000.png", NULL);
+      int w, h, ch, wa, ha, cha;
+      g_autofree guint8 *rgb = decode_png (pp, &w, &h, &ch);
+      g_autofree guint8 *rgba = decode_png (pa, &wa, &ha, &cha);
+      fail_unless (ch == 3 && cha == 4 && w == 32 && h == 32 && wa == 32 && ha == 32);
+      int full = 0, clear = 0;
+      for (int i = 0; i < w * h; i++) {
+        fail_unless (memcmp (rgb + 3 * i, rgba + 4 * i, 3) == 0, "style %d %s: pixel %d differs", style, cls[c], i);
+        full += rgba[4 * i + 3] == 255;
+        clear += rgba[4 * i + 3] == 0;
+      }
+      if (g_str_equal (cls[c], "none")) {
+        fail_unless (clear == w * h, "style %d none: %d pixels covered", style, w * h - clear);
+      } else {
+        fail_unless (full > 20 && clear > w * h / 4, "style %d %s: %d covered, %d clear", style, cls[c], full, clear);
+      }
+      g_unlink (pp);
+      g_unlink (pa);
+      g_autofree char *sp = g_build_filename (dp, cls[c], NULL), *sa = g_build_filename (da, cls[c], NULL);
+      g_rmdir (sp);
+      g_rmdir (sa);
+    }
+    g_rmdir (dp);
+    g_rmdir (da);
+  }
+  g_rmdir (dir);
+}
+GST_END_TEST;
+
 /* Style-2 gesture video: colour frames written as encoders do (limited
  * range, BT.601 labelled) and decoding to the frames rendered in-process. */
 GST_START_TEST (test_gesture_style2_video)
@@ -704,6 +781,7 @@ tools_video_suite (void)
   tcase_set_timeout (s2, 120);
   tcase_add_test (s2, test_gesture_style2_hands);
   tcase_add_test (s2, test_gesture_style2_cli);
+  tcase_add_test (s2, test_gesture_crops_alpha);
   tcase_add_test (s2, test_gesture_style2_video);
   tcase_add_test (s2, test_trailer_style2);
   tcase_add_test (s2, test_trailer_gen_style2);

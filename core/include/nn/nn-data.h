@@ -12,6 +12,11 @@ typedef struct {
   float    *y;             /* (n, target_dim) regression targets, or NULL */
   int       target_dim;
   char    **class_names;   /* NULL-terminated, or NULL (folder: sub-folder names) */
+  /* (n, H * W) each sample's foreground coverage 0..255 at the input's
+   * size, or NULL: the alpha channel of folder: images (an image without one
+   * is opaque, 255), for --augment background; nn_dataset_alloc_alpha has
+   * the plane of other shapes */
+  uint8_t  *alpha;
 } NnDataset;
 
 /* Load `uri` shaped for `m`: the input shape, the output size (CSV target
@@ -22,6 +27,10 @@ NN_API NnDataset *nn_dataset_load (const char *uri, const NnModel *m, GError **e
  * Returns (transfer full): zero-filled. */
 NN_API NnDataset *nn_dataset_new (const NnShape *sample_shape, int64_t n, int label_steps, int target_dim);
 NN_API void       nn_dataset_free (NnDataset *ds);
+/* Gives ds an alpha plane per sample, every sample opaque (255); returns
+ * ds->alpha. A plane is (H, W) for (C, H, W) samples, T of them for clips
+ * (T, C, H, W), and one value per element of other shapes. */
+NN_API uint8_t   *nn_dataset_alloc_alpha (NnDataset *ds);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnDataset, nn_dataset_free)
 /* The rows of `a` then those of `b` (rehearsal mixes stored examples of old
  * classes into new training data); class indices are the model's in both.

@@ -191,11 +191,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnEvalResult, nn_eval_result_free)
 /* Data augmentation: "rotate=15,scale=0.1,crop=0.1,flip=h,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2,
  * colour=0.15,blur=1,cutout=0.3,randconv=0.5" (colour: a gain per channel; blur: Gaussian sigma up to N pixels;
  * cutout: a rectangle of random colour up to that share of each side; randconv: the probability of a random
- * convolution mixed with the sample)
+ * convolution mixed with the sample; background=P: the probability of a random background behind the
+ * foreground that the sample's alpha marks, which nn_augment_apply_alpha takes)
  * Returns (transfer full) (nullable): NULL with `error` set. */
 NN_API NnAugment *nn_augment_new (const char *desc, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Transform n samples of shape (C, H, W), or clips (T, C, H, W) with the same draws for every frame but the
  * noise, in place, drawing from `rng`. */
 NN_API void nn_augment_apply (const NnAugment *a, float *x, int n, const NnShape *shape, GRand *rng);
+/* As nn_augment_apply, with `alpha` (nullable; n planes of (H, W), T a sample for clips): the coverage in
+ * [0, 1] of each image's foreground (NnDataset.alpha / 255), moved by the geometry with the image. The
+ * background key needs it: without alpha, no background is drawn. */
+NN_API void nn_augment_apply_alpha (const NnAugment *a, float *x, float *alpha, int n, const NnShape *shape,
+                                    GRand *rng);
+/* TRUE when a key of `a` needs the samples' alpha (background). */
+NN_API gboolean nn_augment_needs_alpha (const NnAugment *a);
 NN_API void nn_augment_free (NnAugment *a);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnAugment, nn_augment_free)

@@ -553,7 +553,8 @@ decode_png (const char *path, int *w, int *h, int *channels)
 
 /* crops --alpha, in both styles: the same colours as without it, and an
  * alpha that is the hand (none: nothing; a gesture: part of the crop, fully
- * covered somewhere, never all of it). */
+ * covered somewhere, never all of it); --no-scene: the same hand over
+ * mid-gray. */
 GST_START_TEST (test_gesture_crops_alpha)
 {
   g_autofree char *dir = g_dir_make_tmp ("nn-tools-alpha-XXXXXX", NULL);
@@ -562,10 +563,13 @@ GST_START_TEST (test_gesture_crops_alpha)
   for (int style = 1; style <= 2; style++) {
     g_autofree char *st = g_strdup_printf ("%d", style);
     g_autofree char *dp = g_build_filename (dir, "plain", NULL), *da = g_build_filename (dir, "alpha", NULL);
+    g_autofree char *dn = g_build_filename (dir, "no-scene", NULL);
     char *plain[] = { tool, "crops", dp, "--n", "1", "--size", "32", "--seed", "3", "--style", st, NULL };
     char *alpha[] = { tool, "crops", da, "--n", "1", "--size", "32", "--seed", "3", "--style", st, "--alpha", NULL };
+    char *bare[] = { tool, "crops", dn, "--n", "1", "--size", "32", "--seed", "3", "--style", st, "--no-scene", NULL };
     run_tool (plain);
     run_tool (alpha);
+    run_tool (bare);
     for (gsize c = 0; c < G_N_ELEMENTS (cls); c++) {
       g_autofree char *pp = g_build_filename (dp, cls[c], "00000.png", NULL);
       g_autofree char *pa = g_build_filename (da, cls[c], "00000.png", NULL);
@@ -573,11 +577,20 @@ GST_START_TEST (test_gesture_crops_alpha)
       g_autofree guint8 *rgb = decode_png (pp, &w, &h, &ch);
       g_autofree guint8 *rgba = decode_png (pa, &wa, &ha, &cha);
       fail_unless (ch == 3 && cha == 4 && w == 32 && h == 32 && wa == 32 && ha == 32);
+      g_autofree char *pn = g_build_filename (dn, cls[c], "00000.png", NULL);
+      int wn, hn, chn;
+      g_autofree guint8 *gray = decode_png (pn, &wn, &hn, &chn);
+      fail_unless (chn == 3 && wn == 32 && hn == 32);
       int full = 0, clear = 0;
       for (int i = 0; i < w * h; i++) {
         fail_unless (memcmp (rgb + 3 * i, rgba + 4 * i, 3) == 0, "style %d %s: pixel %d differs", style, cls[c], i);
         full += rgba[4 * i + 3] == 255;
         clear += rgba[4 * i + 3] == 0;
+        for (int k = 0; k < 3; k++) {
+          int want = rgba[4 * i + 3] == 255 ? rgb[3 * i + k] : rgba[4 * i + 3] == 0 ? 128 : gray[3 * i + k];
+          fail_unless (gray[3 * i + k] == want, "style %d %s --no-scene: pixel %d is %d, not %d", style, cls[c], i,
+                       gray[3 * i + k], want);
+        }
       }
       if (g_str_equal (cls[c], "none")) {
         fail_unless (clear == w * h, "style %d none: %d pixels covered", style, w * h - clear);
@@ -586,12 +599,16 @@ GST_START_TEST (test_gesture_crops_alpha)
       }
       g_unlink (pp);
       g_unlink (pa);
+      g_unlink (pn);
       g_autofree char *sp = g_build_filename (dp, cls[c], NULL), *sa = g_build_filename (da, cls[c], NULL);
+      g_autofree char *sn = g_build_filename (dn, cls[c], NULL);
       g_rmdir (sp);
       g_rmdir (sa);
+      g_rmdir (sn);
     }
     g_rmdir (dp);
     g_rmdir (da);
+    g_rmdir (dn);
   }
   g_rmdir (dir);
 }

@@ -2,7 +2,8 @@
  *
  *   nn-gesture-render crops DIR [--size 48] [--n 900] [--seed 1]      classifier data: hand centred
  *   crops and fcn take --alpha: RGBA PNGs, the alpha the hand's coverage (for --augment background), and
- *   --no-scene: the same hands over mid-gray, to measure what the scenes add
+ *   --no-scene: the same hands over mid-gray, to measure what the scenes add, and --silhouette: the
+ *   hands' coverage alone, white on black
  *   nn-gesture-render fcn DIR [--size 32] [--n 2500] [--seed 1]       detector data: is the centre on a hand?
  *   nn-gesture-render video OUT.mp4 --sequence fist,palm,... [--hold 2] [--fps 15] [--width 320] [--height 240]
  *                           [--layout centre|anywhere] [--truth FILE] [--seed 1] [--full-range]
@@ -32,7 +33,7 @@
 
 static int n_per_class = 0, size = 0, fps = 15, width = 320, height = 240, seed = 1, style = 1;
 static double hold = 2.0;
-static gboolean verbose = FALSE, full_range = FALSE, alpha = FALSE, no_scene = FALSE;
+static gboolean verbose = FALSE, full_range = FALSE, alpha = FALSE, no_scene = FALSE, silhouette = FALSE;
 static double object_threshold = 0.9;
 static int min_cells = 1;
 static char *classes_opt = NULL, *sequence = NULL, *layout = NULL, *truth = NULL, *model = NULL, *output = NULL;
@@ -47,6 +48,8 @@ static GOptionEntry entries[] = {
     NULL },
   { "no-scene", 0, 0, G_OPTION_ARG_NONE, &no_scene,
     "crops, fcn: the hand alone over mid-gray (the same hands as without; scene, forearm and sleeve left out)", NULL },
+  { "silhouette", 0, 0, G_OPTION_ARG_NONE, &silhouette,
+    "crops, fcn: the hand's coverage alone, white on black (the shape without colours, shading or scene)", NULL },
   { "classes", 'c', 0, G_OPTION_ARG_STRING, &classes_opt, "Classes to render (default the shipped seven)", "LIST" },
   { "sequence", 0, 0, G_OPTION_ARG_STRING, &sequence, "video: gestures in order", "LIST" },
   { "hold", 0, 0, G_OPTION_ARG_DOUBLE, &hold, "video: seconds per gesture (default 2)", "S" },
@@ -129,10 +132,10 @@ save (const char *dir, NnGesture g, int index, const guint8 *hi, const guint8 *m
   int side = big / SUPERSAMPLE;
   downsample (hi, big, big, 3, SUPERSAMPLE, lo);
   downsample (mask, big, big, 1, SUPERSAMPLE, lo_alpha);
-  if (no_scene)
-    for (int i = 0; i < side * side; i++)
-      for (int c = 0; c < 3; c++)
-        lo[i * 3 + c] = (guint8) ((lo[i * 3 + c] * lo_alpha[i] + 128 * (255 - lo_alpha[i]) + 127) / 255);
+  for (int i = 0; (no_scene || silhouette) && i < side * side; i++)
+    for (int c = 0; c < 3; c++)
+      lo[i * 3 + c] = silhouette ? lo_alpha[i]
+                                 : (guint8) ((lo[i * 3 + c] * lo_alpha[i] + 128 * (255 - lo_alpha[i]) + 127) / 255);
   g_autofree char *sub = g_build_filename (dir, nn_gesture_name (g), NULL);
   g_autofree char *name = g_strdup_printf ("%05d.png", index);
   g_autofree char *path = g_build_filename (sub, name, NULL);

@@ -554,7 +554,7 @@ decode_png (const char *path, int *w, int *h, int *channels)
 /* crops --alpha, in both styles: the same colours as without it, and an
  * alpha that is the hand (none: nothing; a gesture: part of the crop, fully
  * covered somewhere, never all of it); --no-scene: the same hand over
- * mid-gray. */
+ * mid-gray; --silhouette: the alpha alone. */
 GST_START_TEST (test_gesture_crops_alpha)
 {
   g_autofree char *dir = g_dir_make_tmp ("nn-tools-alpha-XXXXXX", NULL);
@@ -563,13 +563,15 @@ GST_START_TEST (test_gesture_crops_alpha)
   for (int style = 1; style <= 2; style++) {
     g_autofree char *st = g_strdup_printf ("%d", style);
     g_autofree char *dp = g_build_filename (dir, "plain", NULL), *da = g_build_filename (dir, "alpha", NULL);
-    g_autofree char *dn = g_build_filename (dir, "no-scene", NULL);
+    g_autofree char *dn = g_build_filename (dir, "no-scene", NULL), *ds = g_build_filename (dir, "silhouette", NULL);
     char *plain[] = { tool, "crops", dp, "--n", "1", "--size", "32", "--seed", "3", "--style", st, NULL };
     char *alpha[] = { tool, "crops", da, "--n", "1", "--size", "32", "--seed", "3", "--style", st, "--alpha", NULL };
     char *bare[] = { tool, "crops", dn, "--n", "1", "--size", "32", "--seed", "3", "--style", st, "--no-scene", NULL };
     run_tool (plain);
     run_tool (alpha);
+    char *shape[] = { tool, "crops", ds, "--n", "1", "--size", "32", "--seed", "3", "--style", st, "--silhouette", NULL };
     run_tool (bare);
+    run_tool (shape);
     for (gsize c = 0; c < G_N_ELEMENTS (cls); c++) {
       g_autofree char *pp = g_build_filename (dp, cls[c], "00000.png", NULL);
       g_autofree char *pa = g_build_filename (da, cls[c], "00000.png", NULL);
@@ -581,6 +583,9 @@ GST_START_TEST (test_gesture_crops_alpha)
       int wn, hn, chn;
       g_autofree guint8 *gray = decode_png (pn, &wn, &hn, &chn);
       fail_unless (chn == 3 && wn == 32 && hn == 32);
+      g_autofree char *psil = g_build_filename (ds, cls[c], "00000.png", NULL);
+      g_autofree guint8 *sil = decode_png (psil, &wn, &hn, &chn);
+      fail_unless (chn == 3 && wn == 32 && hn == 32);
       int full = 0, clear = 0;
       for (int i = 0; i < w * h; i++) {
         fail_unless (memcmp (rgb + 3 * i, rgba + 4 * i, 3) == 0, "style %d %s: pixel %d differs", style, cls[c], i);
@@ -590,6 +595,7 @@ GST_START_TEST (test_gesture_crops_alpha)
           int want = rgba[4 * i + 3] == 255 ? rgb[3 * i + k] : rgba[4 * i + 3] == 0 ? 128 : gray[3 * i + k];
           fail_unless (gray[3 * i + k] == want, "style %d %s --no-scene: pixel %d is %d, not %d", style, cls[c], i,
                        gray[3 * i + k], want);
+          fail_unless (sil[3 * i + k] == rgba[4 * i + 3], "style %d %s --silhouette: pixel %d", style, cls[c], i);
         }
       }
       if (g_str_equal (cls[c], "none")) {
@@ -600,15 +606,18 @@ GST_START_TEST (test_gesture_crops_alpha)
       g_unlink (pp);
       g_unlink (pa);
       g_unlink (pn);
+      g_unlink (psil);
       g_autofree char *sp = g_build_filename (dp, cls[c], NULL), *sa = g_build_filename (da, cls[c], NULL);
-      g_autofree char *sn = g_build_filename (dn, cls[c], NULL);
+      g_autofree char *sn = g_build_filename (dn, cls[c], NULL), *ss = g_build_filename (ds, cls[c], NULL);
       g_rmdir (sp);
       g_rmdir (sa);
       g_rmdir (sn);
+      g_rmdir (ss);
     }
     g_rmdir (dp);
     g_rmdir (da);
     g_rmdir (dn);
+    g_rmdir (ds);
   }
   g_rmdir (dir);
 }

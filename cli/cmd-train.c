@@ -455,7 +455,7 @@ train (int argc, char **argv)
     return cli_fail (verb, e);
   /* before the first epoch, naming the data (nn_train says it too, without) */
   if (aug && nn_augment_needs_alpha (aug) && !train->alpha)
-    return cli_usage ("train", "--augment background: %s has no image with an alpha channel marking the "
+    return cli_usage ("train", "--augment background/foreground: %s has no image with an alpha channel marking the "
                       "foreground (RGBA PNGs, as nn-gesture-render crops --alpha writes)", a.data);
   g_autoptr (GArray) history = g_array_new (FALSE, FALSE, sizeof (NnTrainProgress));
   TrainUi ui = { .tty = isatty (fileno (stderr)), .show_lr = a.schedule != NULL, .plot = a.plot, .history = history };

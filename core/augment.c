@@ -25,7 +25,11 @@
  * scenes its training images happened to have. It runs after the geometry
  * (which moves the alpha with the image) and before everything else, so the
  * composite goes through the same blur, colour and noise as a photograph of
- * it would.
+ * it would. foreground mixes a random texture into the subject itself, which
+ * keeps its outline and loses more or less of its look: as training on
+ * images whose textures are randomised (Geirhos et al., ICLR 2019), it leaves
+ * the shape as what tells the classes apart, the part of a subject that
+ * another renderer or camera keeps.
  *
  * A clip, (T, C, H, W), is augmented as T frames with the same draws (the same
  * crop, kernel, colour cast, cutout...: one camera and one scene), except the
@@ -46,6 +50,7 @@ struct _NnAugment {
   float cutout;       /* a rectangle of up to cutout x the sides */
   float randconv;     /* probability of a random convolution */
   float background;   /* probability of a random background behind the alpha's foreground */
+  float foreground;   /* probability of a random texture mixed into that foreground */
   /* A frame (C * H * W) and the random kernel, grown when a larger sample
    * arrives, and the generator a clip's frames replay their draws from.
    * Behind a pointer because apply takes a const augmenter; one augmenter per
@@ -72,6 +77,7 @@ static const FloatKey float_keys[] = {
   { "cutout", G_STRUCT_OFFSET (NnAugment, cutout), 1.0 },
   { "randconv", G_STRUCT_OFFSET (NnAugment, randconv), 1.0 },
   { "background", G_STRUCT_OFFSET (NnAugment, background), 1.0 },
+  { "foreground", G_STRUCT_OFFSET (NnAugment, foreground), 1.0 },
 };
 
 static gboolean
@@ -122,7 +128,7 @@ parse_item (NnAugment *a, const char *item, GError **error)
   }
   g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
                "augment: unknown key \"%s\" (rotate, scale, crop, flip, noise, brightness, contrast, saturation, "
-               "colour, blur, cutout, randconv, background)",
+               "colour, blur, cutout, randconv, background, foreground)",
                key);
   return FALSE;
 }
@@ -418,63 +424,84 @@ value_noise (const float *grid, int g, float x, float y)
   return top + (bot - top) * fy;
 }
 
-/* With probability a->background, x = alpha x + (1 - alpha) B: B two octaves
- * of value noise (2 to 8 cells across, then twice as fine) between two
- * colours, with up to three rectangles or discs of other colours in front,
- * every colour drawn between the sample's darkest and brightest values in
- * each channel (the sample's units, whatever its normalisation). No scene of
- * either renderer is imitated: the point is that the background says nothing
- * about the class. */
+/* A random texture in the sample's units: two octaves of value noise (2 to
+ * 8 cells across, then twice as fine) between two colours, with up to three
+ * rectangles or discs of other colours in front, every colour drawn between
+ * the sample's darkest and brightest values in each channel. No scene of
+ * either renderer is imitated: it says nothing about the class. */
+typedef struct {
+  int   g[2];
+  float grid[2][(BG_MAX_GRID + 1) * (BG_MAX_GRID + 1)];
+  float c1[4], c2[4];
+  int   n_shapes;
+  struct { gboolean disc; float cx, cy, rx, ry, col[4]; } sh[3];
+} Texture;
+
 static void
-background (const NnAugment *a, float *x, const float *alpha, int c, int h, int w, GRand *rng)
+texture_draw (Texture *t, const float *x, int c, int h, int w, GRand *rng)
 {
-  if (g_rand_double (rng) >= a->background)
-    return;
   gsize plane = (gsize) h * w;
   float lo[4], hi[4];
   int nc = MIN (c, 4);
   for (int ch = 0; ch < nc; ch++)
     sample_range (x + ch * plane, plane, &lo[ch], &hi[ch]);
-  float grid[2][(BG_MAX_GRID + 1) * (BG_MAX_GRID + 1)];
-  int g0 = g_rand_int_range (rng, 2, 9), gs[2] = { g0, 2 * g0 };
+  t->g[0] = g_rand_int_range (rng, 2, 9);
+  t->g[1] = 2 * t->g[0];
   for (int o = 0; o < 2; o++)
-    for (int i = 0; i < (gs[o] + 1) * (gs[o] + 1); i++)
-      grid[o][i] = (float) g_rand_double (rng);
-  float c1[4], c2[4];
+    for (int i = 0; i < (t->g[o] + 1) * (t->g[o] + 1); i++)
+      t->grid[o][i] = (float) g_rand_double (rng);
   for (int ch = 0; ch < nc; ch++) {
-    c1[ch] = lo[ch] + (hi[ch] - lo[ch]) * (float) g_rand_double (rng);
-    c2[ch] = lo[ch] + (hi[ch] - lo[ch]) * (float) g_rand_double (rng);
+    t->c1[ch] = lo[ch] + (hi[ch] - lo[ch]) * (float) g_rand_double (rng);
+    t->c2[ch] = lo[ch] + (hi[ch] - lo[ch]) * (float) g_rand_double (rng);
   }
-  struct { gboolean disc; float cx, cy, rx, ry, col[4]; } sh[3];
-  int n_shapes = g_rand_int_range (rng, 0, 4);
-  for (int k = 0; k < n_shapes; k++) {
-    sh[k].disc = g_rand_boolean (rng);
-    sh[k].cx = (float) g_rand_double (rng) * w;
-    sh[k].cy = (float) g_rand_double (rng) * h;
-    sh[k].rx = (float) g_rand_double_range (rng, 0.05, 0.25) * w;
-    sh[k].ry = (float) g_rand_double_range (rng, 0.05, 0.25) * h;
+  t->n_shapes = g_rand_int_range (rng, 0, 4);
+  for (int k = 0; k < t->n_shapes; k++) {
+    t->sh[k].disc = g_rand_boolean (rng);
+    t->sh[k].cx = (float) g_rand_double (rng) * w;
+    t->sh[k].cy = (float) g_rand_double (rng) * h;
+    t->sh[k].rx = (float) g_rand_double_range (rng, 0.05, 0.25) * w;
+    t->sh[k].ry = (float) g_rand_double_range (rng, 0.05, 0.25) * h;
     for (int ch = 0; ch < nc; ch++)
-      sh[k].col[ch] = lo[ch] + (hi[ch] - lo[ch]) * (float) g_rand_double (rng);
+      t->sh[k].col[ch] = lo[ch] + (hi[ch] - lo[ch]) * (float) g_rand_double (rng);
   }
+}
+
+/* The texture's value at pixel (xx, y) of channel ch. */
+static float
+texture_at (const Texture *t, int xx, int y, int h, int w, int ch)
+{
+  int cc = MIN (ch, 3);
+  for (int k = t->n_shapes - 1; k >= 0; k--) {
+    float dx = (xx + 0.5f - t->sh[k].cx) / t->sh[k].rx, dy = (y + 0.5f - t->sh[k].cy) / t->sh[k].ry;
+    if (t->sh[k].disc ? dx * dx + dy * dy <= 1.0f : fabsf (dx) <= 1.0f && fabsf (dy) <= 1.0f)
+      return t->sh[k].col[cc];
+  }
+  float u = (xx + 0.5f) / w, v = (y + 0.5f) / h;
+  float n = (2.0f * value_noise (t->grid[0], t->g[0], u, v) + value_noise (t->grid[1], t->g[1], u, v)) / 3.0f;
+  return t->c1[cc] + n * (t->c2[cc] - t->c1[cc]);
+}
+
+/* With probability P, a texture goes behind the subject (background: x =
+ * alpha x + (1 - alpha) T) or onto it (foreground: x = (1 - m alpha) x +
+ * m alpha T, m ~ U(0, 1), so the subject keeps its outline and more or less
+ * of its look: what is left to learn is its shape). */
+static void
+retexture (float p, gboolean front, float *x, const float *alpha, int c, int h, int w, GRand *rng)
+{
+  if (g_rand_double (rng) >= p)
+    return;
+  Texture t;
+  texture_draw (&t, x, c, h, w, rng);
+  float m = front ? (float) g_rand_double (rng) : 1.0f;
+  gsize plane = (gsize) h * w;
   for (int y = 0; y < h; y++)
     for (int xx = 0; xx < w; xx++) {
       gsize i = (gsize) y * w + xx;
-      float fa = CLAMP (alpha[i], 0.0f, 1.0f);
-      if (fa >= 1.0f)
+      float fa = CLAMP (alpha[i], 0.0f, 1.0f), k = front ? m * fa : 1.0f - fa;  /* the texture's share */
+      if (k <= 0.0f)
         continue;
-      float u = (xx + 0.5f) / w, v = (y + 0.5f) / h;
-      float t = (2.0f * value_noise (grid[0], gs[0], u, v) + value_noise (grid[1], gs[1], u, v)) / 3.0f;
-      int top = -1;
-      for (int k = 0; k < n_shapes; k++) {
-        float dx = (xx + 0.5f - sh[k].cx) / sh[k].rx, dy = (y + 0.5f - sh[k].cy) / sh[k].ry;
-        if (sh[k].disc ? dx * dx + dy * dy <= 1.0f : fabsf (dx) <= 1.0f && fabsf (dy) <= 1.0f)
-          top = k;
-      }
-      for (int ch = 0; ch < c; ch++) {
-        int cc = MIN (ch, nc - 1);
-        float b = top >= 0 ? sh[top].col[cc] : c1[cc] + t * (c2[cc] - c1[cc]);
-        x[ch * plane + i] = fa * x[ch * plane + i] + (1.0f - fa) * b;
-      }
+      for (int ch = 0; ch < c; ch++)
+        x[ch * plane + i] = (1.0f - k) * x[ch * plane + i] + k * texture_at (&t, xx, y, h, w, ch);
     }
 }
 
@@ -493,8 +520,10 @@ augment_one (const NnAugment *a, float *x, float *alpha, int c, int h, int w, GR
         warp (a, alpha, 1, h, w, &t);
     }
   }
+  if (a->foreground > 0 && alpha)
+    retexture (a->foreground, TRUE, x, alpha, c, h, w, rng);
   if (a->background > 0 && alpha)
-    background (a, x, alpha, c, h, w, rng);
+    retexture (a->background, FALSE, x, alpha, c, h, w, rng);
   if (a->randconv > 0)
     randconv (a, x, c, h, w, rng);
   if (a->cutout > 0)
@@ -518,7 +547,7 @@ gboolean
 nn_augment_needs_alpha (const NnAugment *a)
 {
   g_return_val_if_fail (a, FALSE);
-  return a->background > 0;
+  return a->background > 0 || a->foreground > 0;
 }
 
 void

@@ -447,7 +447,7 @@ nn_train (NnModel *m, const NnTrainConfig *c, const NnDataset *train, const NnDa
     return FALSE;
   if (c->augment && nn_augment_needs_alpha (c->augment) && !train->alpha) {
     g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
-                 "augment: background needs training images with an alpha channel marking the foreground "
+                 "augment: background and foreground need training images with an alpha channel marking the subject "
                  "(folder: RGBA PNGs, as nn-gesture-render --alpha writes), and these have none");
     return FALSE;
   }

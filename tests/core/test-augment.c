@@ -41,7 +41,7 @@ START_TEST (test_parse_errors)
 {
   const char *bad[] = { "rotate", "bogus=1", "rotate=abc", "rotate=-5", "flip=x", "flip=", "noise=1e9",
                         "scale=0.1,zoom=2", "contrast=", "blur=6", "colour=-0.1",
-                        "cutout=1.5", "cutout=", "randconv=1.5", "randconv=-1", "background=2" };
+                        "cutout=1.5", "cutout=", "randconv=1.5", "randconv=-1", "background=2", "foreground=-0.5" };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
     GError *err = NULL;
     NnAugment *a = nn_augment_new (bad[i], &err);
@@ -56,7 +56,7 @@ START_TEST (test_parse_errors)
   ck_assert_ptr_nonnull (strstr (err->message, "zoom"));
   g_error_free (err);
   nn_augment_free (aug ("rotate=15,scale=0.1,crop=0.1,flip=h,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2"));
-  nn_augment_free (aug ("colour=0.2,blur=1.5,cutout=0.4,randconv=0.5,background=0.5"));
+  nn_augment_free (aug ("colour=0.2,blur=1.5,cutout=0.4,randconv=0.5,background=0.5,foreground=0.3"));
   nn_augment_free (aug (""));
   nn_augment_free (aug (" flip = hv , rotate=0 "));
 }
@@ -524,6 +524,45 @@ START_TEST (test_background_behind_alpha)
 }
 END_TEST
 
+/* foreground: the other way round: the background (alpha 0) is kept
+ * exactly, the subject (alpha 1) mixed with a texture within the sample's
+ * range. */
+START_TEST (test_foreground_on_alpha)
+{
+  g_autoptr (NnAugment) a = aug ("foreground=1");
+  ck_assert (nn_augment_needs_alpha (a));
+  const int c = 3, h = 16, w = 16, plane = h * w;
+  float x[3 * 16 * 16], orig[3 * 16 * 16], alpha[16 * 16];
+  g_autoptr (GRand) rng = g_rand_new_with_seed (4);
+  NnShape s = nn_shape_3d (c, h, w);
+  for (int trial = 0; trial < 5; trial++) {
+    ramp (x, c * plane);
+    memcpy (orig, x, sizeof x);
+    for (int i = 0; i < plane; i++)
+      alpha[i] = i % w < w / 2 ? 1.0f : 0.0f;
+    nn_augment_apply_alpha (a, x, alpha, 1, &s, rng);
+    int changed = 0;
+    for (int ch = 0; ch < c; ch++) {
+      float lo = 1e9f, hi = -1e9f;
+      for (int i = 0; i < plane; i++) {
+        lo = MIN (lo, orig[ch * plane + i]);
+        hi = MAX (hi, orig[ch * plane + i]);
+      }
+      for (int i = 0; i < plane; i++) {
+        int k = ch * plane + i;
+        if (i % w >= w / 2) {
+          ck_assert_float_eq (x[k], orig[k]);
+        } else {
+          ck_assert (x[k] >= lo - 1e-6f && x[k] <= hi + 1e-6f);
+          changed += x[k] != orig[k];
+        }
+      }
+    }
+    ck_assert_int_gt (changed, c * plane / 2 - 24);
+  }
+}
+END_TEST
+
 /* The geometry moves the alpha with the image: a square of value 10 whose
  * alpha is 1, rotated and scaled; afterwards every pixel the moved alpha
  * calls fully foreground still holds 10 (the moved square), which fails if
@@ -609,6 +648,7 @@ suite (void)
   tcase_add_test (tc, test_randconv_local_keeps_mean);
   tcase_add_test (tc, test_clip_frames_share_draws);
   tcase_add_test (tc, test_background_behind_alpha);
+  tcase_add_test (tc, test_foreground_on_alpha);
   tcase_add_test (tc, test_background_alpha_follows_geometry);
   tcase_add_test (tc, test_seed_reproducible);
   suite_add_tcase (s, tc);

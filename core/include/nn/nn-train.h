@@ -192,7 +192,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnEvalResult, nn_eval_result_free)
  * colour=0.15,blur=1,cutout=0.3,randconv=0.5" (colour: a gain per channel; blur: Gaussian sigma up to N pixels;
  * cutout: a rectangle of random colour up to that share of each side; randconv: the probability of a random
  * convolution mixed with the sample; background=P: the probability of a random background behind the
- * foreground that the sample's alpha marks, which nn_augment_apply_alpha takes)
+ * foreground that the sample's alpha marks, which nn_augment_apply_alpha takes; foreground=P: of a random
+ * texture mixed into that foreground)
  * Returns (transfer full) (nullable): NULL with `error` set. */
 NN_API NnAugment *nn_augment_new (const char *desc, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Transform n samples of shape (C, H, W), or clips (T, C, H, W) with the same draws for every frame but the
@@ -200,10 +201,10 @@ NN_API NnAugment *nn_augment_new (const char *desc, GError **error) G_GNUC_WARN_
 NN_API void nn_augment_apply (const NnAugment *a, float *x, int n, const NnShape *shape, GRand *rng);
 /* As nn_augment_apply, with `alpha` (nullable; n planes of (H, W), T a sample for clips): the coverage in
  * [0, 1] of each image's foreground (NnDataset.alpha / 255), moved by the geometry with the image. The
- * background key needs it: without alpha, no background is drawn. */
+ * background and foreground keys need it: without alpha, they draw nothing. */
 NN_API void nn_augment_apply_alpha (const NnAugment *a, float *x, float *alpha, int n, const NnShape *shape,
                                     GRand *rng);
-/* TRUE when a key of `a` needs the samples' alpha (background). */
+/* TRUE when a key of `a` needs the samples' alpha (background, foreground). */
 NN_API gboolean nn_augment_needs_alpha (const NnAugment *a);
 NN_API void nn_augment_free (NnAugment *a);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnAugment, nn_augment_free)

@@ -39,6 +39,7 @@
 struct _NnAugment {
   float rotate;       /* max degrees either way */
   float scale;        /* zoom 1 +- scale */
+  float aspect;       /* width x (1 + a), height / (1 + a), a = U(-aspect, aspect) */
   float crop;         /* crop window side 1 - U(0, crop), resized back */
   gboolean flip_h, flip_v;
   float noise;        /* Gaussian sigma, in sample units */
@@ -67,6 +68,7 @@ typedef struct {
 static const FloatKey float_keys[] = {
   { "rotate", G_STRUCT_OFFSET (NnAugment, rotate), 180.0 },
   { "scale", G_STRUCT_OFFSET (NnAugment, scale), 0.9 },
+  { "aspect", G_STRUCT_OFFSET (NnAugment, aspect), 0.9 },
   { "crop", G_STRUCT_OFFSET (NnAugment, crop), 0.9 },
   { "noise", G_STRUCT_OFFSET (NnAugment, noise), 1e6 },
   { "brightness", G_STRUCT_OFFSET (NnAugment, brightness), 1.0 },
@@ -127,7 +129,7 @@ parse_item (NnAugment *a, const char *item, GError **error)
     return TRUE;
   }
   g_set_error (error, NN_ERROR, NN_ERROR_INVALID,
-               "augment: unknown key \"%s\" (rotate, scale, crop, flip, noise, brightness, contrast, saturation, "
+               "augment: unknown key \"%s\" (rotate, scale, aspect, crop, flip, noise, brightness, contrast, saturation, "
                "colour, blur, cutout, randconv, background, foreground)",
                key);
   return FALSE;
@@ -175,7 +177,9 @@ uniform (GRand *rng, float r)
 typedef struct { double m[6]; gboolean identity; } Affine;
 
 /* Output pixel (x, y) -> input pixel, composed backwards from the forward
- * chain crop+resize -> rotate/scale about the centre -> flip. */
+ * chain crop+resize -> aspect, rotate and scale about the centre -> flip.
+ * aspect stretches the subject's own width against its height (area kept),
+ * as wider or narrower palms and fingers, before it is turned. */
 static void
 draw_affine (const NnAugment *a, int h, int w, GRand *rng, Affine *t)
 {
@@ -190,15 +194,17 @@ draw_affine (const NnAugment *a, int h, int w, GRand *rng, Affine *t)
   double k = 1.0 + uniform (rng, a->scale);
   double fx = a->flip_h && g_rand_boolean (rng) ? -1.0 : 1.0;
   double fy = a->flip_v && g_rand_boolean (rng) ? -1.0 : 1.0;
+  double ax = 1.0 + uniform (rng, a->aspect);
   double c = cos (theta) / k, s = sin (theta) / k;
-  /* unflip: u = c + f (p - c); unrotate/unscale: q = R(-theta)/k (u - c) + c */
-  double r00 = c * fx, r01 = s * fy, r10 = -s * fx, r11 = c * fy;
+  /* unflip: u = c + f (p - c); unrotate/unscale/unstretch:
+   * q = diag(1/ax, ax) R(-theta)/k (u - c) + c */
+  double r00 = c * fx / ax, r01 = s * fy / ax, r10 = -s * fx * ax, r11 = c * fy * ax;
   double q0 = cx - r00 * cx - r01 * cy, q1 = cy - r10 * cx - r11 * cy;
   /* uncrop: in = o + (q + 0.5) side - 0.5 */
   double b0 = ox + 0.5 * side - 0.5, b1 = oy + 0.5 * side - 0.5;
   t->m[0] = side * r00; t->m[1] = side * r01; t->m[2] = side * q0 + b0;
   t->m[3] = side * r10; t->m[4] = side * r11; t->m[5] = side * q1 + b1;
-  t->identity = side == 1.0 && theta == 0.0 && k == 1.0 && fx == 1.0 && fy == 1.0;
+  t->identity = side == 1.0 && theta == 0.0 && k == 1.0 && ax == 1.0 && fx == 1.0 && fy == 1.0;
 }
 
 static inline float
@@ -511,7 +517,7 @@ static void
 augment_one (const NnAugment *a, float *x, float *alpha, int c, int h, int w, GRand *rng, GRand *noise_rng)
 {
   gsize n = (gsize) c * h * w;
-  if (a->rotate > 0 || a->scale > 0 || a->crop > 0 || a->flip_h || a->flip_v) {
+  if (a->rotate > 0 || a->scale > 0 || a->aspect > 0 || a->crop > 0 || a->flip_h || a->flip_v) {
     Affine t;
     draw_affine (a, h, w, rng, &t);
     if (!t.identity) {

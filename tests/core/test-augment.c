@@ -41,7 +41,7 @@ START_TEST (test_parse_errors)
 {
   const char *bad[] = { "rotate", "bogus=1", "rotate=abc", "rotate=-5", "flip=x", "flip=", "noise=1e9",
                         "scale=0.1,zoom=2", "contrast=", "blur=6", "colour=-0.1",
-                        "cutout=1.5", "cutout=", "randconv=1.5", "randconv=-1", "background=2", "foreground=-0.5" };
+                        "cutout=1.5", "cutout=", "randconv=1.5", "randconv=-1", "background=2", "foreground=-0.5", "aspect=1" };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
     GError *err = NULL;
     NnAugment *a = nn_augment_new (bad[i], &err);
@@ -598,6 +598,39 @@ START_TEST (test_background_alpha_follows_geometry)
 }
 END_TEST
 
+/* aspect stretches the width against the height and keeps the area: a
+ * centred square becomes wider or taller rectangles of about its area. */
+START_TEST (test_aspect_stretches_keeps_area)
+{
+  g_autoptr (NnAugment) a = aug ("aspect=0.4");
+  g_autoptr (GRand) rng = g_rand_new_with_seed (8);
+  const int n = 32;
+  double lo_ratio = 1.0, hi_ratio = 1.0;
+  for (int trial = 0; trial < 40; trial++) {
+    float x[32 * 32];
+    for (int i = 0; i < n * n; i++)
+      x[i] = (i / n >= 11 && i / n < 21 && i % n >= 11 && i % n < 21) ? 1.0f : 0.0f;
+    NnShape s = nn_shape_3d (1, n, n);
+    nn_augment_apply (a, x, 1, &s, rng);
+    int x0 = n, x1 = -1, y0 = n, y1 = -1;
+    double area = 0;
+    for (int i = 0; i < n * n; i++) {
+      area += x[i];
+      if (x[i] > 0.5f) {
+        x0 = MIN (x0, i % n); x1 = MAX (x1, i % n);
+        y0 = MIN (y0, i / n); y1 = MAX (y1, i / n);
+      }
+    }
+    double ratio = (double) (x1 - x0 + 1) / (y1 - y0 + 1);
+    lo_ratio = MIN (lo_ratio, ratio);
+    hi_ratio = MAX (hi_ratio, ratio);
+    ck_assert_msg (fabs (area - 100.0) < 15.0, "area %g", area);
+    ck_assert_msg (ratio > 0.3 && ratio < 2.2, "ratio %g", ratio);  /* (1 + a)^2 and the pixel grid */
+  }
+  ck_assert_msg (lo_ratio < 0.7 && hi_ratio > 1.4, "ratios %g .. %g", lo_ratio, hi_ratio);
+}
+END_TEST
+
 START_TEST (test_seed_reproducible)
 {
   NnAugment *a = aug ("rotate=15,scale=0.1,crop=0.1,flip=hv,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2,"
@@ -650,6 +683,7 @@ suite (void)
   tcase_add_test (tc, test_background_behind_alpha);
   tcase_add_test (tc, test_foreground_on_alpha);
   tcase_add_test (tc, test_background_alpha_follows_geometry);
+  tcase_add_test (tc, test_aspect_stretches_keeps_area);
   tcase_add_test (tc, test_seed_reproducible);
   suite_add_tcase (s, tc);
   return s;

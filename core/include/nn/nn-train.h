@@ -188,7 +188,7 @@ NN_API NnEvalResult *nn_evaluate (NnModel *m, const NnDataset *ds, NnLossKind lo
 NN_API void nn_eval_result_free (NnEvalResult *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NnEvalResult, nn_eval_result_free)
 
-/* Data augmentation: "rotate=15,scale=0.1,crop=0.1,flip=h,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2,
+/* Data augmentation: "rotate=15,scale=0.1,aspect=0.2,crop=0.1,flip=h,noise=0.05,brightness=0.2,contrast=0.2,saturation=0.2,
  * colour=0.15,blur=1,cutout=0.3,randconv=0.5" (colour: a gain per channel; blur: Gaussian sigma up to N pixels;
  * cutout: a rectangle of random colour up to that share of each side; randconv: the probability of a random
  * convolution mixed with the sample; background=P: the probability of a random background behind the

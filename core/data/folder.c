@@ -17,6 +17,7 @@ typedef struct {
   guint8            *rgba, *plane;
   gsize              size;
   float             *out;   /* (H, W) of the input */
+  AVFrame           *gray;  /* the alpha as a GRAY8 frame over `plane` */
 } AlphaReader;
 
 static void
@@ -27,6 +28,7 @@ alpha_reader_clear (AlphaReader *r)
   g_free (r->rgba);
   g_free (r->plane);
   g_free (r->out);
+  av_frame_free (&r->gray);
   memset (r, 0, sizeof *r);
 }
 
@@ -56,7 +58,9 @@ read_alpha (AlphaReader *r, const AVFrame *f, const NnPreprocess *pre, guint8 *o
   }
   for (gsize i = 0; i < px; i++)
     r->plane[i] = r->rgba[i * 4 + 3];
-  AVFrame *g = av_frame_alloc ();
+  if (!r->gray)
+    r->gray = av_frame_alloc ();
+  AVFrame *g = r->gray;
   g->format = AV_PIX_FMT_GRAY8;
   g->width = f->width;
   g->height = f->height;
@@ -67,7 +71,6 @@ read_alpha (AlphaReader *r, const AVFrame *f, const NnPreprocess *pre, guint8 *o
   NnPreprocess gray = { .channels = 1, .height = pre->height, .width = pre->width, .rescale = 1.0f / 255.0f,
                         .std = { 1.0f, 1.0f, 1.0f } };
   *why = nn_av_frame_to_sample (&r->conv, g, &gray, r->out);
-  av_frame_free (&g);
   for (gsize i = 0; !*why && i < (gsize) pre->width * pre->height; i++)
     out[i] = (guint8) lrintf (CLAMP (r->out[i], 0.0f, 1.0f) * 255.0f);
   return TRUE;

@@ -472,19 +472,23 @@ texture_draw (Texture *t, const float *x, int c, int h, int w, GRand *rng)
   }
 }
 
-/* The texture's value at pixel (xx, y) of channel ch. */
-static float
-texture_at (const Texture *t, int xx, int y, int h, int w, int ch)
+/* The texture at pixel (xx, y), every channel into v[0..c): the shapes and
+ * the noise are found once per pixel, not once per channel. */
+static void
+texture_at (const Texture *t, int xx, int y, int h, int w, int c, float *v)
 {
-  int cc = MIN (ch, 3);
   for (int k = t->n_shapes - 1; k >= 0; k--) {
     float dx = (xx + 0.5f - t->sh[k].cx) / t->sh[k].rx, dy = (y + 0.5f - t->sh[k].cy) / t->sh[k].ry;
-    if (t->sh[k].disc ? dx * dx + dy * dy <= 1.0f : fabsf (dx) <= 1.0f && fabsf (dy) <= 1.0f)
-      return t->sh[k].col[cc];
+    if (t->sh[k].disc ? dx * dx + dy * dy <= 1.0f : fabsf (dx) <= 1.0f && fabsf (dy) <= 1.0f) {
+      for (int ch = 0; ch < c; ch++)
+        v[ch] = t->sh[k].col[MIN (ch, 3)];
+      return;
+    }
   }
-  float u = (xx + 0.5f) / w, v = (y + 0.5f) / h;
-  float n = (2.0f * value_noise (t->grid[0], t->g[0], u, v) + value_noise (t->grid[1], t->g[1], u, v)) / 3.0f;
-  return t->c1[cc] + n * (t->c2[cc] - t->c1[cc]);
+  float u = (xx + 0.5f) / w, vv = (y + 0.5f) / h;
+  float n = (2.0f * value_noise (t->grid[0], t->g[0], u, vv) + value_noise (t->grid[1], t->g[1], u, vv)) / 3.0f;
+  for (int ch = 0; ch < c; ch++)
+    v[ch] = t->c1[MIN (ch, 3)] + n * (t->c2[MIN (ch, 3)] - t->c1[MIN (ch, 3)]);
 }
 
 /* With probability P, a texture goes behind the subject (background: x =
@@ -498,7 +502,7 @@ retexture (float p, gboolean front, float *x, const float *alpha, int c, int h, 
     return;
   Texture t;
   texture_draw (&t, x, c, h, w, rng);
-  float m = front ? (float) g_rand_double (rng) : 1.0f;
+  float m = front ? (float) g_rand_double (rng) : 1.0f, v[4];
   gsize plane = (gsize) h * w;
   for (int y = 0; y < h; y++)
     for (int xx = 0; xx < w; xx++) {
@@ -506,8 +510,9 @@ retexture (float p, gboolean front, float *x, const float *alpha, int c, int h, 
       float fa = CLAMP (alpha[i], 0.0f, 1.0f), k = front ? m * fa : 1.0f - fa;  /* the texture's share */
       if (k <= 0.0f)
         continue;
+      texture_at (&t, xx, y, h, w, MIN (c, 4), v);
       for (int ch = 0; ch < c; ch++)
-        x[ch * plane + i] = (1.0f - k) * x[ch * plane + i] + k * texture_at (&t, xx, y, h, w, ch);
+        x[ch * plane + i] = (1.0f - k) * x[ch * plane + i] + k * v[MIN (ch, 3)];
     }
 }
 
